@@ -1,0 +1,48 @@
+/**
+ * What activities depend on, injected by the worker (or a test): config, keys, a logger and the
+ * lake stores. Heartbeats go to the running activity when there is one, so the same functions
+ * also run outside Temporal (benchmarks, the CLI's local mode).
+ */
+import { createHash } from 'node:crypto';
+import { asyncLocalStorage } from '@temporalio/activity';
+import type { Config, Keys } from '../core/config.js';
+import type { Logger } from '../core/log.js';
+import type { ObjectStore } from './io/object-store.js';
+
+export interface ActivityDeps {
+  config: Config;
+  keys: Keys;
+  logger: Logger;
+  /** The store for a lake URI (cached by the implementation). */
+  lake(uri: string): ObjectStore;
+}
+
+export function heartbeat(details?: unknown): void {
+  asyncLocalStorage.getStore()?.heartbeat(details);
+}
+
+/** Ids of the running activity for log lines (empty outside an activity). */
+export function activityLogFields(): Record<string, string> {
+  const ctx = asyncLocalStorage.getStore();
+  if (!ctx) return {};
+  const { workflowExecution, activityId, activityType, attempt } = ctx.info;
+  return { workflowId: workflowExecution?.workflowId ?? '', runId: workflowExecution?.runId ?? '', activityId, activityType, attempt: String(attempt) };
+}
+
+export function sha256Hex(...parts: (string | Uint8Array)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) {
+    h.update(p);
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+export async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  if (!(await store.head(key))) return undefined;
+  return JSON.parse(new TextDecoder().decode(await store.get(key))) as T;
+}
+
+export async function writeJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
+  await store.put(key, JSON.stringify(value, null, 2) + '\n', { contentType: 'application/json' });
+}

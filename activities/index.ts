@@ -1,0 +1,28 @@
+/**
+ * The activity factory: every activity bound to its dependencies. Workflows import the type
+ * only (`import type { Activities }`), the worker registers the functions.
+ */
+import type { ActivityDeps } from './context.js';
+import { buildFeatureShard, type BuildFeatureShardInput } from './features/build-shard.js';
+import { writeFeatureManifest, type WriteFeatureManifestInput } from './features/manifest.js';
+import { planFeatureBuild, type PlanFeatureBuildInput } from './features/plan.js';
+import { writeIngestManifests, type WriteIngestManifestsInput } from './ingest/day-manifests.js';
+import { ingestFile, type IngestFileInput } from './ingest/ingest-file.js';
+import { listRawFiles, type ListRawFilesInput } from './ingest/list-raw.js';
+import { promoteCandidate, type PromoteCandidateInput } from './registry/promote.js';
+import { trainCandidate, type TrainCandidateInput } from './train/train-candidate.js';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    listRawFiles: (input: ListRawFilesInput) => listRawFiles(deps, input),
+    ingestFile: (input: IngestFileInput) => ingestFile(deps, input),
+    writeIngestManifests: (input: WriteIngestManifestsInput) => writeIngestManifests(deps, input),
+    planFeatureBuild: (input: PlanFeatureBuildInput) => planFeatureBuild(deps, input),
+    buildFeatureShard: (input: BuildFeatureShardInput) => buildFeatureShard(deps, input),
+    writeFeatureManifest: (input: WriteFeatureManifestInput) => writeFeatureManifest(deps, input),
+    trainCandidate: (input: TrainCandidateInput) => trainCandidate(deps, input),
+    promoteCandidate: (input: PromoteCandidateInput) => promoteCandidate(deps, input),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

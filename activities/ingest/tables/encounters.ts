@@ -1,0 +1,52 @@
+import type { Table } from 'apache-arrow';
+import {
+  type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, deidentifyPatients, lineageColumns,
+  normalizeIcd10, requireStrings, requireTimes, shifted,
+} from './common.js';
+
+const CLASSES = new Set(['inpatient', 'emergency', 'outpatient', 'ambulatory']);
+const DISPOSITIONS = new Set(['home', 'home_health', 'snf', 'rehab', 'ama', 'expired', 'other']);
+const PAYERS = new Set(['medicare', 'medicaid', 'commercial', 'self_pay', 'other']);
+
+/** encounters -> curated encounters: times shifted per patient, primary diagnosis normalised. */
+export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normalized {
+  const raw = new RawColumns(table);
+  const v = new Verdicts(raw.n);
+  const { keys, shiftMs } = deidentifyPatients(raw, v, ctx);
+  const encounterIds = raw.strings('encounter_id');
+  requireStrings(encounterIds, v, 'missing_encounter_id');
+  const admit = raw.millis('admit_time');
+  const discharge = raw.millis('discharge_time');
+  requireTimes(admit, v, 'missing_admit_time');
+  for (let i = 0; i < raw.n; i++) {
+    if (!Number.isNaN(discharge[i]!) && discharge[i]! < admit[i]!) v.reject(i, 'discharge_before_admission');
+  }
+  const encounterClass = checkEnum(raw.strings('encounter_class'), CLASSES, false, v, 'invalid_encounter_class');
+  const disposition = checkEnum(raw.strings('discharge_disposition'), DISPOSITIONS, true, v, 'invalid_discharge_disposition');
+  const payer = checkEnum(raw.strings('payer'), PAYERS, true, v, 'invalid_payer');
+  const facility = raw.strings('facility_id');
+  requireStrings(facility, v, 'missing_facility_id');
+  const dx = raw.strings('primary_dx').map((code, i) => {
+    const norm = normalizeIcd10(code);
+    if (norm === null) v.reject(i, 'invalid_primary_dx');
+    return norm;
+  });
+  return {
+    table: 'encounters',
+    primaryKey: ['encounter_id'],
+    patientKeys: keys,
+    verdicts: v,
+    columns: [
+      { name: 'encounter_id', kind: 'string', values: encounterIds },
+      { name: 'patient_key', kind: 'string', values: keys },
+      { name: 'encounter_class', kind: 'string', values: encounterClass },
+      { name: 'admit_time', kind: 'timestamp', values: shifted(admit, shiftMs) },
+      { name: 'discharge_time', kind: 'timestamp', values: shifted(discharge, shiftMs) },
+      { name: 'primary_dx', kind: 'string', values: dx },
+      { name: 'discharge_disposition', kind: 'string', values: disposition },
+      { name: 'facility_id', kind: 'string', values: facility },
+      { name: 'payer', kind: 'string', values: payer },
+      ...lineageColumns(raw.n, ctx),
+    ],
+  };
+}

@@ -1,0 +1,45 @@
+/** model_metadata.yaml: the lineage and results of one model version. */
+import { parse, stringify } from 'yaml';
+import { lake } from '../../data-lake/layout.js';
+import type { Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
+import type { ObjectStore } from '../io/object-store.js';
+
+export interface GateDecision {
+  decision: 'promoted' | 'rejected';
+  reason: string;
+  decidedAt: string;
+  champion: string | null;
+  championRocAuc: number | null;
+  challengerRocAuc: number;
+  challengerEce: number;
+  aucMargin: number;
+  maxEce: number;
+}
+
+export interface ModelMetadata {
+  name: string;
+  version: string;
+  family: ModelFamily;
+  created: string;
+  codeVersion: string;
+  backend: string;
+  trainingData: { dataset: string; version: string; manifestKey: string; manifestSha256: string; rows: number; positives: number };
+  split: { by: 'patient'; testFraction: number; seed: number; trainRows: number; testRows: number };
+  pipelineSha256: string;
+  hyperparameters: Hyperparameters;
+  trainSeconds: number;
+  metrics: { rocAuc: number; prAuc: number; brier: number; logLoss: number; ece: number; testRows: number; testPositives: number };
+  subgroupMetrics: Record<string, { group: string; count: number; positives: number; rocAuc: number | null; brier: number; ece: number }[]>;
+  gate?: GateDecision;
+}
+
+export async function readMetadata(store: ObjectStore, model: string, version: string): Promise<ModelMetadata | undefined> {
+  const key = lake.registryFile(model, version, 'model_metadata.yaml');
+  if (!(await store.head(key))) return undefined;
+  return parse(new TextDecoder().decode(await store.get(key))) as ModelMetadata;
+}
+
+export async function writeMetadata(store: ObjectStore, metadata: ModelMetadata): Promise<void> {
+  const key = lake.registryFile(metadata.name, metadata.version, 'model_metadata.yaml');
+  await store.put(key, stringify(metadata, { lineWidth: 0 }), { contentType: 'application/yaml' });
+}

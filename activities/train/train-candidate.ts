@@ -1,0 +1,109 @@
+/**
+ * Trains one model family on a feature dataset version, evaluates it on held-out patients, and
+ * writes the candidate version to the registry. The metadata file is written last and marks the
+ * version complete, so a retried activity finds it and returns the recorded result.
+ */
+import { performance } from 'node:perf_hooks';
+import { Table } from 'apache-arrow';
+import { InvalidInputError } from '../../core/errors.js';
+import { lake } from '../../data-lake/layout.js';
+import type { CandidateResult, Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
+import { type ActivityDeps, activityLogFields, heartbeat, sha256Hex, writeJson } from '../context.js';
+import { float64Vector, utf8Vector } from '../io/arrow-columns.js';
+import { writeParquet } from '../io/parquet.js';
+import { featureNames, fitPipeline, transform } from '../features/pipeline.js';
+import { readMetadata, writeMetadata, type ModelMetadata } from '../registry/metadata.js';
+import { evaluatePredictions } from '../evaluate/evaluate.js';
+import { loadFeatureSet, splitByPatient } from './feature-set.js';
+import { trainFamily } from './families.js';
+
+export interface TrainCandidateInput {
+  lake: string;
+  model: string;
+  dataset: string;
+  featuresVersion: string;
+  family: ModelFamily;
+  version: string;
+  hyperparameters: Hyperparameters;
+  testFraction: number;
+  seed: number;
+  codeVersion: string;
+}
+
+function resultOf(m: ModelMetadata): CandidateResult {
+  return {
+    family: m.family, version: m.version, trainSeconds: m.trainSeconds, registryPrefix: lake.registryVersion(m.name, m.version),
+    metrics: {
+      rocAuc: m.metrics.rocAuc, prAuc: m.metrics.prAuc, brier: m.metrics.brier, ece: m.metrics.ece,
+      testRows: m.metrics.testRows, testPositives: m.metrics.testPositives, trainRows: m.split.trainRows,
+    },
+  };
+}
+
+export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateInput): Promise<CandidateResult> {
+  const store = deps.lake(input.lake);
+  const done = await readMetadata(store, input.model, input.version);
+  if (done) return resultOf(done);
+
+  heartbeat({ step: 'load' });
+  const data = await loadFeatureSet(store, input.dataset, input.featuresVersion);
+  const split = splitByPatient(data.patientKeys, input.testFraction, input.seed);
+  if (split.train.length === 0 || split.test.length === 0) {
+    throw new InvalidInputError(`train: ${data.rows} stays give ${split.train.length} training and ${split.test.length} test rows; both must be non-empty`);
+  }
+  const pipeline = fitPipeline(data.columns, split.train);
+  const xTrain = transform(pipeline, data.columns, split.train);
+  const yTrain = Uint8Array.from(split.train, (r) => data.labels[r]!);
+  const started = performance.now();
+  heartbeat({ step: 'fit' });
+  const trained = trainFamily(input.family, xTrain, yTrain, split.train.length, pipeline.width, input.hyperparameters);
+  const trainSeconds = (performance.now() - started) / 1000;
+
+  heartbeat({ step: 'evaluate' });
+  const xTest = transform(pipeline, data.columns, split.test);
+  const scores = trained.predict(xTest, split.test.length);
+  const labels = Uint8Array.from(split.test, (r) => data.labels[r]!);
+  const evaluation = evaluatePredictions({
+    title: `${input.model} ${input.version}`, scores, labels, rows: split.test, columns: data.columns,
+    facts: [
+      { label: 'model', value: input.model }, { label: 'version', value: input.version }, { label: 'family', value: input.family },
+      { label: 'features', value: `${input.dataset}@${input.featuresVersion}` },
+    ],
+  });
+
+  const prefix = (file: Parameters<typeof lake.registryFile>[2]) => lake.registryFile(input.model, input.version, file);
+  const pipelineJson = JSON.stringify(pipeline, null, 2) + '\n';
+  await store.put(prefix('model.json'), trained.serialize(), { contentType: 'application/json' });
+  await store.put(prefix('preprocessing_pipeline.json'), pipelineJson, { contentType: 'application/json' });
+  await writeJson(store, prefix('feature_mapping.json'), {
+    inputs: pipeline.steps.map((s) => ({ name: s.name, kind: s.kind })),
+    outputs: featureNames(pipeline).map((name, index) => ({ index, name })),
+  });
+  await store.put(prefix('report.html'), evaluation.reportHtml, { contentType: 'text/html' });
+  await store.put(prefix('predictions.parquet'), writeParquet(new Table({
+    patient_key: utf8Vector(Array.from(split.test, (r) => data.patientKeys[r] ?? null)),
+    score: float64Vector(scores),
+    label: float64Vector(Float64Array.from(labels)),
+  })));
+  const manifestBytes = await store.get(lake.featureManifest(input.dataset, input.featuresVersion));
+  const metadata: ModelMetadata = {
+    name: input.model, version: input.version, family: input.family, created: new Date().toISOString(), codeVersion: input.codeVersion,
+    backend: trained.backend,
+    trainingData: {
+      dataset: input.dataset, version: input.featuresVersion, manifestKey: lake.featureManifest(input.dataset, input.featuresVersion),
+      manifestSha256: sha256Hex(manifestBytes), rows: data.rows, positives: data.manifest.positives,
+    },
+    split: { by: 'patient', testFraction: input.testFraction, seed: input.seed, trainRows: split.train.length, testRows: split.test.length },
+    pipelineSha256: sha256Hex(pipelineJson),
+    hyperparameters: trained.hyperparameters,
+    trainSeconds,
+    metrics: {
+      rocAuc: evaluation.metrics.rocAuc, prAuc: evaluation.metrics.averagePrecision, brier: evaluation.metrics.brier,
+      logLoss: evaluation.metrics.logLoss, ece: evaluation.metrics.ece, testRows: evaluation.metrics.count, testPositives: evaluation.metrics.positives,
+    },
+    subgroupMetrics: evaluation.subgroups,
+  };
+  await writeMetadata(store, metadata);
+  deps.logger.info('candidate trained', { ...activityLogFields(), family: input.family, version: input.version, rocAuc: metadata.metrics.rocAuc });
+  return resultOf(metadata);
+}

@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { isIngestDate } from '../../data-lake/layout.js';
+import {
+  DEFAULT_BUCKET_COUNT, IMPLEMENTED_FAMILIES, MODEL_FAMILIES, type ModelFamily, type RetrainInput, type RetrainResult,
+} from '../../schemas/workflows.js';
+import { codeVersion } from '../code-version.js';
+import { action, printJson, say } from '../output.js';
+import { followRetrain, startRetrain } from '../runs.js';
+import { connectClient, workflowUrl } from '../temporal.js';
+
+export interface RetrainOptions {
+  lake?: string;
+  model: string;
+  dataset: string;
+  families: string;
+  ingest?: boolean;
+  from?: string;
+  to?: string;
+  buckets: string;
+  json?: boolean;
+  wait: boolean;
+}
+
+export function parseFamilies(list: string): ModelFamily[] {
+  const families = list.split(',').map((f) => f.trim()).filter(Boolean);
+  for (const f of families) {
+    if (!(MODEL_FAMILIES as readonly string[]).includes(f)) throw new ConfigError(`--families: unknown family "${f}"; known: ${MODEL_FAMILIES.join(', ')}`);
+    if (!IMPLEMENTED_FAMILIES.includes(f as ModelFamily)) throw new ConfigError(`--families: "${f}" has no trainer yet; available: ${IMPLEMENTED_FAMILIES.join(', ')}`);
+  }
+  if (families.length === 0) throw new ConfigError('--families must name at least one family');
+  return [...new Set(families)] as ModelFamily[];
+}
+
+export function retrainInput(opts: RetrainOptions, defaultLake: string): RetrainInput {
+  const lake = parseLakeUri(opts.lake ?? defaultLake, '--lake').uri;
+  for (const [flag, value] of [['--from', opts.from], ['--to', opts.to]] as const) {
+    if (value !== undefined && !isIngestDate(value)) throw new ConfigError(`${flag} must be a date YYYY-MM-DD, got "${value}"`);
+  }
+  if ((opts.from || opts.to) && !opts.ingest) throw new ConfigError('--from and --to select dates to ingest: add --ingest');
+  const bucketCount = Number(opts.buckets);
+  if (!Number.isInteger(bucketCount) || bucketCount < 1 || bucketCount > 4096) throw new ConfigError(`--buckets must be a whole number from 1 to 4096, got "${opts.buckets}"`);
+  return {
+    lake, model: opts.model, dataset: opts.dataset, families: parseFamilies(opts.families), bucketCount, trigger: 'manual',
+    ...(opts.ingest ? { ingest: { ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) } } : {}),
+    codeVersion: codeVersion(),
+  };
+}
+
+export function summarize(result: RetrainResult) {
+  return {
+    promoted: result.promotion.promoted ? result.promotion.version : null,
+    promotion: result.promotion,
+    features: result.features,
+    ingest: result.ingest,
+    families: Object.fromEntries(result.candidates.map((c) => [c.family, {
+      version: c.version, roc_auc: c.metrics.rocAuc, pr_auc: c.metrics.prAuc, brier: c.metrics.brier, ece: c.metrics.ece,
+      train_seconds: c.trainSeconds, test_rows: c.metrics.testRows, registry: c.registryPrefix,
+    }])),
+  };
+}
+
+export function registerRetrain(program: Command): void {
+  program.command('retrain')
+    .description('run retrainWorkflow: [ingest ->] features -> train -> evaluate -> gate -> promote')
+    .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
+    .option('--model <name>', 'registry model name', 'readmission-30d')
+    .option('--dataset <name>', 'feature dataset name', 'readmission')
+    .option('--families <list>', `comma-separated model families (${MODEL_FAMILIES.join(', ')})`, 'logreg')
+    .option('--ingest', 'ingest the landing zone first')
+    .option('--from <date>', 'first ingest date (with --ingest)')
+    .option('--to <date>', 'last ingest date (with --ingest)')
+    .option('--buckets <n>', 'patient buckets of the curated zone', String(DEFAULT_BUCKET_COUNT))
+    .option('--no-wait', 'start the run and return its id')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (opts: RetrainOptions) => {
+      const config = loadConfig();
+      const input = retrainInput(opts, config.lake.uri);
+      const client = await connectClient(config, requireKeys(config));
+      try {
+        const handle = await startRetrain(client, config, input);
+        const url = workflowUrl(config, handle.workflowId);
+        if (!opts.wait) return opts.json ? printJson({ workflowId: handle.workflowId, url }) : say(`started ${handle.workflowId}\n${url}`);
+        if (!opts.json) say(`started ${handle.workflowId}\n  ${url}`);
+        const result = await followRetrain(handle, (p) => { if (!opts.json) say(`  stage: ${p.stage}`); });
+        if (opts.json) return printJson({ workflowId: handle.workflowId, url, ...summarize(result) });
+        for (const c of result.candidates) say(`  ${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)}, trained in ${c.trainSeconds.toFixed(1)} s -> ${c.version}`);
+        say(result.promotion.promoted ? `promoted ${result.promotion.version}: ${result.promotion.reason}` : `not promoted (${result.promotion.version}): ${result.promotion.reason}`);
+      } finally {
+        await client.connection.close();
+      }
+    }));
+}

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, requireKeys } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
+import { QUEUE_ALIASES, QUEUE_ROLES, type QueueRole, taskQueue } from '../../schemas/names.js';
+import { installRuntime } from '../../workers/runtime.js';
+import { createWorkers, runWorkers } from '../../workers/workers.js';
+import { createDeps } from '../deps.js';
+import { UnreachableError, action } from '../output.js';
+
+export function parseQueues(list: string | undefined): QueueRole[] {
+  if (list === undefined || list === 'all') return [...QUEUE_ROLES];
+  const roles = list.split(',').map((q) => q.trim()).filter(Boolean).map((q) => {
+    const role = QUEUE_ALIASES[q];
+    if (!role) throw new ConfigError(`--queues: unknown queue "${q}"; known: ${Object.keys(QUEUE_ALIASES).join(', ')}, all`);
+    return role;
+  });
+  if (roles.length === 0) throw new ConfigError('--queues must name at least one queue');
+  return [...new Set(roles)];
+}
+
+export function registerWorker(program: Command): void {
+  program.command('worker')
+    .description('serve task queues until SIGINT/SIGTERM; in-flight activities get the grace period, then are retried elsewhere')
+    .option('--queues <list>', `comma-separated: ${Object.keys(QUEUE_ALIASES).join(', ')} (default: all)`)
+    .option('--activity-concurrency <n>', 'activities in flight per queue (CAREPIPE_WORKER_ACTIVITY_CONCURRENCY)')
+    .action(action(async (opts: { queues?: string; activityConcurrency?: string }) => {
+      const config = loadConfig();
+      if (opts.activityConcurrency !== undefined) {
+        const n = Number(opts.activityConcurrency);
+        if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`--activity-concurrency must be a whole number from 1 to 1000, got "${opts.activityConcurrency}"`);
+        config.worker.activityConcurrency = n;
+      }
+      const queues = parseQueues(opts.queues);
+      const keys = requireKeys(config);
+      const logger = createLogger(config.logLevel, { process: 'worker' });
+      installRuntime(logger);
+      let connection: NativeConnection;
+      try {
+        connection = await NativeConnection.connect({ address: config.temporal.address });
+      } catch (cause) {
+        throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (CAREPIPE_TEMPORAL_ADDRESS)`, { cause });
+      }
+      const deps = createDeps(config, keys, logger);
+      try {
+        const workers = await createWorkers({ deps, connection, queues, queuePrefix: config.temporal.queuePrefix });
+        logger.info('worker started', { queues: queues.map((q) => taskQueue(config.temporal.queuePrefix, q)).join(','), pid: process.pid });
+        await runWorkers(workers);
+        logger.info('worker stopped', { pid: process.pid });
+      } finally {
+        deps.close();
+        await connection.close();
+      }
+    }));
+}

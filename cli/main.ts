@@ -1,0 +1,29 @@
+/**
+ * `carepipe`: the command line. Every command has --help; commands that report take --json.
+ * Exit codes: 0 ok, 1 the run failed, 2 bad arguments or configuration, 3 a service is unreachable.
+ */
+import { Command } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerRetrain } from './commands/retrain.js';
+import { registerStack } from './commands/stack.js';
+import { registerWorker } from './commands/worker.js';
+import { EXIT } from './output.js';
+
+export function buildProgram(): Command {
+  const program = new Command('carepipe')
+    .description('Raw hospital extracts -> de-identified features -> evaluated, versioned clinical risk models, on Temporal.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride((err) => {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') process.exit(EXIT.ok);
+      process.exit(EXIT.usage);
+    });
+  registerStack(program);
+  registerWorker(program);
+  registerGenerate(program);
+  registerRetrain(program);
+  registerDemo(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

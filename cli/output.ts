@@ -1,0 +1,52 @@
+/**
+ * How commands talk to people and scripts: human lines on stdout, or one JSON document with
+ * --json; errors as one line on stderr with an exit code that means something.
+ */
+import { ConfigError, InvalidInputError } from '../core/errors.js';
+
+export const EXIT = {
+  ok: 0,
+  /** The run itself failed (a workflow failed, a gate rejected when asked to fail on it). */
+  failed: 1,
+  /** Bad arguments or configuration. */
+  usage: 2,
+  /** Temporal or the object store could not be reached. */
+  unreachable: 3,
+} as const;
+
+export class UnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnreachableError';
+  }
+}
+
+export class RunFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RunFailedError';
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function say(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+/** Runs a command body; maps errors to a one-line message and an exit code. */
+export function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await body(...args);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`carepipe: ${message}\n`);
+      process.exitCode = err instanceof ConfigError || err instanceof InvalidInputError ? EXIT.usage
+        : err instanceof UnreachableError ? EXIT.unreachable
+          : EXIT.failed;
+    }
+  };
+}

@@ -1,0 +1,306 @@
+/**
+ * Configuration: `readEnv()` picks the raw values out of the environment, `parseConfig()` applies
+ * defaults, rejects bad or contradictory values with a sentence that names the variable, and
+ * returns a typed config. Defaults serve the local stack (`npm run stack:up`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './errors.js';
+import type { LogLevel } from './log.js';
+
+/** The repository root: this file is at dist/core/config.js once built. */
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+export const ENV_VARS = [
+  'CAREPIPE_STATE_DIR', 'CAREPIPE_TOOLS_DIR', 'CAREPIPE_LAKE',
+  'CAREPIPE_S3_ENDPOINT', 'CAREPIPE_S3_REGION', 'CAREPIPE_S3_FORCE_PATH_STYLE',
+  'CAREPIPE_S3_ACCESS_KEY_ID', 'CAREPIPE_S3_SECRET_ACCESS_KEY', 'CAREPIPE_S3_MULTIPART_THRESHOLD_MB', 'CAREPIPE_S3_CONDITIONAL_WRITES',
+  'CAREPIPE_TEMPORAL_ADDRESS', 'CAREPIPE_TEMPORAL_NAMESPACE', 'CAREPIPE_TEMPORAL_UI_URL', 'CAREPIPE_TASK_QUEUE_PREFIX',
+  'CAREPIPE_KEY_FILE', 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID', 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID',
+  'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
+  'CAREPIPE_STACK_TEMPORAL_PORT', 'CAREPIPE_STACK_UI_PORT', 'CAREPIPE_STACK_S3_PORT',
+  'CAREPIPE_LOG_LEVEL',
+] as const;
+export type EnvVar = (typeof ENV_VARS)[number];
+export type RawEnv = Partial<Record<EnvVar, string>>;
+
+export interface S3Settings {
+  /** Undefined means the SDK's own endpoint (AWS S3). */
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+  /** Undefined means the SDK's default credential chain. */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  multipartThresholdBytes: number;
+  /**
+   * How the server enforces If-None-Match / If-Match: 'atomic' (AWS S3), 'per-request' (checked
+   * one request at a time but not under races, e.g. versitygw 1.7.0), or 'unsupported'.
+   */
+  conditionalWrites: 'atomic' | 'per-request' | 'unsupported';
+}
+
+export type LakeLocation =
+  | { kind: 's3'; uri: string; bucket: string; prefix: string }
+  | { kind: 'file'; uri: string; root: string };
+
+export interface KeyRing {
+  activeId: string;
+  keys: ReadonlyMap<string, Buffer>;
+  /** Where the keys came from, for messages (a variable name or a file path, never a key). */
+  source: string;
+}
+
+export interface StackPorts {
+  temporal: number;
+  ui: number;
+  s3: number;
+}
+
+export interface Config {
+  stateDir: string;
+  toolsDir: string;
+  lake: LakeLocation;
+  s3: S3Settings;
+  temporal: { address: string; namespace: string; uiUrl: string; queuePrefix: string };
+  stack: StackPorts;
+  worker: { activityConcurrency: number; workflowConcurrency: number; shutdownGraceSeconds: number };
+  logLevel: LogLevel;
+  /** Resolved lazily by requireKeys(): commands that need no keys (stack, --help) must not fail for lack of them. */
+  keySources: { file: string; fileExplicit: boolean; codecEnv?: string; codecId?: string; pseudonymEnv?: string; pseudonymId?: string };
+}
+
+/** Local-stack credentials for versitygw: not secret, the server only listens on loopback. */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'carepipe', secretAccessKey: 'carepipe-local-secret' };
+export const DEFAULT_BUCKET = 'carepipe-lake';
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
+  const raw: RawEnv = {};
+  for (const name of ENV_VARS) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') raw[name] = value.trim();
+  }
+  return raw;
+}
+
+function int(raw: RawEnv, name: EnvVar, fallback: number, min: number, max: number): number {
+  const value = raw[name];
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number, got "${value}".`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
+  return n;
+}
+
+function bool(raw: RawEnv, name: EnvVar, fallback: boolean): boolean {
+  const value = raw[name];
+  if (value === undefined) return fallback;
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${value}".`);
+}
+
+export function parseLakeUri(uri: string, name = 'CAREPIPE_LAKE'): LakeLocation {
+  if (uri.startsWith('s3://')) {
+    const rest = uri.slice('s3://'.length).replace(/\/+$/, '');
+    const [bucket, ...prefixParts] = rest.split('/');
+    if (!bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new ConfigError(`${name} must name a valid S3 bucket (s3://bucket/prefix), got "${uri}".`);
+    }
+    const prefix = prefixParts.filter(Boolean).join('/');
+    return { kind: 's3', uri: prefix ? `s3://${bucket}/${prefix}` : `s3://${bucket}`, bucket, prefix: prefix ? `${prefix}/` : '' };
+  }
+  if (uri.startsWith('file://')) {
+    let root: string;
+    try {
+      root = fileURLToPath(uri);
+    } catch (cause) {
+      throw new ConfigError(`${name} must be an absolute file:// URI (file:///abs/path), got "${uri}".`, { cause });
+    }
+    root = root.replace(/\/+$/, '') || '/';
+    return { kind: 'file', uri: `file://${root}`, root };
+  }
+  throw new ConfigError(`${name} must start with s3:// or file://, got "${uri}".`);
+}
+
+const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const CONDITIONAL_WRITES = ['atomic', 'per-request', 'unsupported'] as const;
+
+function conditionalWrites(raw: RawEnv, endpoint: string | undefined): S3Settings['conditionalWrites'] {
+  const value = raw.CAREPIPE_S3_CONDITIONAL_WRITES;
+  if (value === undefined) return endpoint === undefined ? 'atomic' : 'per-request';
+  if (!(CONDITIONAL_WRITES as readonly string[]).includes(value)) {
+    throw new ConfigError(`CAREPIPE_S3_CONDITIONAL_WRITES must be one of ${CONDITIONAL_WRITES.join(', ')}, got "${value}".`);
+  }
+  return value as S3Settings['conditionalWrites'];
+}
+
+export function parseConfig(raw: RawEnv): Config {
+  const stateDir = resolve(REPO_ROOT, raw.CAREPIPE_STATE_DIR ?? '.state');
+  const toolsDir = resolve(REPO_ROOT, raw.CAREPIPE_TOOLS_DIR ?? '.tools');
+  const stack: StackPorts = {
+    temporal: int(raw, 'CAREPIPE_STACK_TEMPORAL_PORT', 7233, 1, 65535),
+    ui: int(raw, 'CAREPIPE_STACK_UI_PORT', 8233, 1, 65535),
+    s3: int(raw, 'CAREPIPE_STACK_S3_PORT', 7070, 1, 65535),
+  };
+  const ports = [stack.temporal, stack.ui, stack.s3];
+  if (new Set(ports).size !== ports.length) {
+    throw new ConfigError('CAREPIPE_STACK_TEMPORAL_PORT, CAREPIPE_STACK_UI_PORT and CAREPIPE_STACK_S3_PORT must be three different ports.');
+  }
+
+  const lake = parseLakeUri(raw.CAREPIPE_LAKE ?? `s3://${DEFAULT_BUCKET}`);
+
+  const endpointRaw = raw.CAREPIPE_S3_ENDPOINT ?? `http://127.0.0.1:${stack.s3}`;
+  const endpoint = endpointRaw === 'aws' ? undefined : endpointRaw;
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) {
+    throw new ConfigError(`CAREPIPE_S3_ENDPOINT must be http(s)://host[:port] or "aws", got "${endpointRaw}".`);
+  }
+  const accessKeyId = raw.CAREPIPE_S3_ACCESS_KEY_ID;
+  const secretAccessKey = raw.CAREPIPE_S3_SECRET_ACCESS_KEY;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError('CAREPIPE_S3_ACCESS_KEY_ID and CAREPIPE_S3_SECRET_ACCESS_KEY must be set together.');
+  }
+  const isLocalEndpoint = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(endpoint);
+  const credentials = accessKeyId && secretAccessKey
+    ? { accessKeyId, secretAccessKey }
+    : isLocalEndpoint ? LOCAL_S3_CREDENTIALS : undefined;
+
+  const s3: S3Settings = {
+    endpoint,
+    region: raw.CAREPIPE_S3_REGION ?? 'us-east-1',
+    forcePathStyle: bool(raw, 'CAREPIPE_S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    credentials,
+    multipartThresholdBytes: int(raw, 'CAREPIPE_S3_MULTIPART_THRESHOLD_MB', 16, 5, 5 * 1024) * 1024 * 1024,
+    conditionalWrites: conditionalWrites(raw, endpoint),
+  };
+
+  const address = raw.CAREPIPE_TEMPORAL_ADDRESS ?? `127.0.0.1:${stack.temporal}`;
+  if (!/^[^\s:/]+:\d{1,5}$/.test(address)) {
+    throw new ConfigError(`CAREPIPE_TEMPORAL_ADDRESS must be host:port, got "${address}".`);
+  }
+  const uiUrl = (raw.CAREPIPE_TEMPORAL_UI_URL ?? `http://localhost:${stack.ui}`).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(uiUrl)) throw new ConfigError(`CAREPIPE_TEMPORAL_UI_URL must be an http(s) URL, got "${uiUrl}".`);
+
+  const queuePrefix = raw.CAREPIPE_TASK_QUEUE_PREFIX ?? 'carepipe';
+  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(queuePrefix)) {
+    throw new ConfigError(`CAREPIPE_TASK_QUEUE_PREFIX must be 1-63 characters of a-z, 0-9, '.', '_' and '-', got "${queuePrefix}".`);
+  }
+
+  const logLevel = (raw.CAREPIPE_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`CAREPIPE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw.CAREPIPE_LOG_LEVEL}".`);
+  }
+
+  if (raw.CAREPIPE_KEY_FILE && (raw.CAREPIPE_CODEC_KEYS || raw.CAREPIPE_PSEUDONYM_KEYS)) {
+    throw new ConfigError('Set either CAREPIPE_KEY_FILE or CAREPIPE_CODEC_KEYS/CAREPIPE_PSEUDONYM_KEYS, not both.');
+  }
+  if (raw.CAREPIPE_CODEC_KEY_ID && !raw.CAREPIPE_CODEC_KEYS) {
+    throw new ConfigError('CAREPIPE_CODEC_KEY_ID is set but CAREPIPE_CODEC_KEYS is not: the active key id must name one of those keys.');
+  }
+  if (raw.CAREPIPE_PSEUDONYM_KEY_ID && !raw.CAREPIPE_PSEUDONYM_KEYS) {
+    throw new ConfigError('CAREPIPE_PSEUDONYM_KEY_ID is set but CAREPIPE_PSEUDONYM_KEYS is not: the active key id must name one of those keys.');
+  }
+
+  return {
+    stateDir,
+    toolsDir,
+    lake,
+    s3,
+    temporal: { address, namespace: raw.CAREPIPE_TEMPORAL_NAMESPACE ?? 'default', uiUrl, queuePrefix },
+    stack,
+    worker: {
+      activityConcurrency: int(raw, 'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 8, 1, 1000),
+      workflowConcurrency: int(raw, 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 40, 2, 1000),
+      shutdownGraceSeconds: int(raw, 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS', 30, 1, 3600),
+    },
+    logLevel,
+    keySources: {
+      file: raw.CAREPIPE_KEY_FILE ? resolve(raw.CAREPIPE_KEY_FILE) : resolve(stateDir, 'keys.json'),
+      fileExplicit: raw.CAREPIPE_KEY_FILE !== undefined,
+      codecEnv: raw.CAREPIPE_CODEC_KEYS,
+      codecId: raw.CAREPIPE_CODEC_KEY_ID,
+      pseudonymEnv: raw.CAREPIPE_PSEUDONYM_KEYS,
+      pseudonymId: raw.CAREPIPE_PSEUDONYM_KEY_ID,
+    },
+  };
+}
+
+let cached: Config | undefined;
+/** Reads and validates the environment once per process. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (env !== process.env) return parseConfig(readEnv(env));
+  cached ??= parseConfig(readEnv(env));
+  return cached;
+}
+
+function decodeKey(value: string, where: string): Buffer {
+  const key = Buffer.from(value, 'base64');
+  if (key.length !== 32 || key.toString('base64') !== value) {
+    throw new ConfigError(`${where} must be a base64-encoded 32-byte key.`);
+  }
+  return key;
+}
+
+/** Parses "id:base64,id2:base64" with an optional active id (the first key by default). */
+function parseKeyList(list: string, activeId: string | undefined, varName: string, idVar: string): KeyRing {
+  const keys = new Map<string, Buffer>();
+  for (const entry of list.split(',')) {
+    const [id, value, ...extra] = entry.trim().split(':');
+    if (!id || !value || extra.length > 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+      throw new ConfigError(`${varName} must be a comma-separated list of id:base64key entries.`);
+    }
+    keys.set(id, decodeKey(value, `${varName} entry "${id}"`));
+  }
+  const active = activeId ?? keys.keys().next().value;
+  if (active === undefined || !keys.has(active)) {
+    throw new ConfigError(`${idVar} is "${activeId}", which is not one of the key ids in ${varName}.`);
+  }
+  return { activeId: active, keys, source: varName };
+}
+
+function ringFromFile(value: unknown, file: string, section: string): KeyRing {
+  const obj = value as { active?: unknown; keys?: unknown } | undefined;
+  if (!obj || typeof obj.active !== 'string' || typeof obj.keys !== 'object' || obj.keys === null) {
+    throw new ConfigError(`${file} must hold {"${section}": {"active": id, "keys": {id: base64key}}}.`);
+  }
+  const keys = new Map<string, Buffer>();
+  for (const [id, v] of Object.entries(obj.keys as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw new ConfigError(`${file}: ${section}.keys.${id} must be a base64 string.`);
+    keys.set(id, decodeKey(v, `${file}: ${section}.keys.${id}`));
+  }
+  if (!keys.has(obj.active)) throw new ConfigError(`${file}: ${section}.active names a key that is not in ${section}.keys.`);
+  return { activeId: obj.active, keys, source: file };
+}
+
+export interface Keys {
+  /** Encrypts Temporal payloads. */
+  codec: KeyRing;
+  /** Keys the HMAC pseudonyms and date shifts of de-identification. */
+  pseudonym: KeyRing;
+}
+
+/** Resolves the key rings, failing with a sentence that names the variable or file to fix. */
+export function requireKeys(config: Config): Keys {
+  const s = config.keySources;
+  if (s.codecEnv || s.pseudonymEnv) {
+    if (!s.codecEnv) throw new ConfigError('CAREPIPE_PSEUDONYM_KEYS is set but CAREPIPE_CODEC_KEYS is not: set both, or use CAREPIPE_KEY_FILE.');
+    if (!s.pseudonymEnv) throw new ConfigError('CAREPIPE_CODEC_KEYS is set but CAREPIPE_PSEUDONYM_KEYS is not: set both, or use CAREPIPE_KEY_FILE.');
+    return {
+      codec: parseKeyList(s.codecEnv, s.codecId, 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID'),
+      pseudonym: parseKeyList(s.pseudonymEnv, s.pseudonymId, 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID'),
+    };
+  }
+  if (!existsSync(s.file)) {
+    throw new ConfigError(s.fileExplicit
+      ? `CAREPIPE_KEY_FILE names ${s.file}, which does not exist.`
+      : `No keys: ${s.file} does not exist. Run \`npm run stack:up\` to create local dev keys, or set CAREPIPE_KEY_FILE or CAREPIPE_CODEC_KEYS and CAREPIPE_PSEUDONYM_KEYS.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(s.file, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`${s.file} (CAREPIPE_KEY_FILE) is not valid JSON.`, { cause });
+  }
+  const doc = parsed as { codec?: unknown; pseudonym?: unknown };
+  return { codec: ringFromFile(doc.codec, s.file, 'codec'), pseudonym: ringFromFile(doc.pseudonym, s.file, 'pseudonym') };
+}

@@ -1,0 +1,62 @@
+/**
+ * The lake's layout conventions (DESIGN.md, "The lake"). Every key the pipeline reads or writes
+ * is built here, relative to the lake root. Workflow-safe: pure string functions.
+ */
+
+export const RAW_TABLES = ['patients', 'encounters', 'diagnoses', 'lab_results'] as const;
+export type RawTable = (typeof RAW_TABLES)[number];
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isIngestDate(value: string): boolean {
+  if (!DATE_RE.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
+export function bucketLabel(bucket: number): string {
+  return String(bucket).padStart(3, '0');
+}
+
+export const lake = {
+  rawPrefix: (table: RawTable) => `raw/${table}/`,
+  rawDatePrefix: (table: RawTable, date: string) => `raw/${table}/ingest_date=${date}/`,
+  curatedFragment: (table: RawTable, bucket: number, date: string, hash: string) =>
+    `curated/${table}/bucket=${bucketLabel(bucket)}/ingest_date=${date}/part-${hash}.parquet`,
+  curatedBucketPrefix: (table: RawTable, bucket: number) => `curated/${table}/bucket=${bucketLabel(bucket)}/`,
+  rejects: (table: RawTable, date: string, hash: string) => `rejects/${table}/ingest_date=${date}/part-${hash}.parquet`,
+  quarantine: (table: RawTable, date: string, fileName: string) => `quarantine/${table}/ingest_date=${date}/${fileName}`,
+  quarantineReason: (table: RawTable, date: string, fileName: string) =>
+    `quarantine/${table}/ingest_date=${date}/${fileName}.reason.json`,
+  ingestFileManifest: (table: RawTable, date: string, fileName: string) =>
+    `manifests/ingest/${table}/ingest_date=${date}/files/${fileName}.json`,
+  ingestManifest: (table: RawTable, date: string) => `manifests/ingest/${table}/ingest_date=${date}.json`,
+  featureShard: (dataset: string, version: string, bucket: number) =>
+    `features/${dataset}/${version}/bucket=${bucketLabel(bucket)}.parquet`,
+  featureManifest: (dataset: string, version: string) => `features/${dataset}/${version}/manifest.json`,
+  featureVersionPrefix: (dataset: string, version: string) => `features/${dataset}/${version}/`,
+  registryVersion: (model: string, version: string) => `registry/${model}/${version}/`,
+  registryFile: (model: string, version: string, file: RegistryFile) => `registry/${model}/${version}/${file}`,
+  registryModelPrefix: (model: string) => `registry/${model}/`,
+  alias: (model: string, alias: string) => `registry/${model}/aliases/${alias}.json`,
+  audit: (stream: string, seq: number) => `audit/${stream}/${String(seq).padStart(12, '0')}.json`,
+  groundTruth: (name: string) => `ground-truth/${name}`,
+};
+
+export type RegistryFile =
+  | 'model.json'
+  | 'preprocessing_pipeline.json'
+  | 'feature_mapping.json'
+  | 'model_metadata.yaml'
+  | 'report.html'
+  | 'predictions.parquet';
+
+/** Parses `raw/<table>/ingest_date=D/<name>` back into its parts, or undefined if it is not a raw key. */
+export function parseRawKey(key: string): { table: RawTable; date: string; fileName: string } | undefined {
+  const m = /^raw\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/([^/]+)$/.exec(key);
+  if (!m) return undefined;
+  const [, table, date, fileName] = m;
+  if (!table || !date || !fileName) return undefined;
+  if (!(RAW_TABLES as readonly string[]).includes(table)) return undefined;
+  return { table: table as RawTable, date, fileName };
+}

@@ -1,0 +1,141 @@
+/**
+ * The local stack: a Temporal dev server (SQLite history under the state folder, Web UI) and
+ * versitygw (posix backend under the state folder). `stackUp` is idempotent: a healthy service
+ * on the port is reused, whoever started it; `stackDown` stops only what carepipe started.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { LOCAL_S3_CREDENTIALS, type StackPorts } from '../core/config.js';
+import { SEARCH_ATTRIBUTE_KINDS } from '../schemas/names.js';
+import { isRunning, recordedPid, startDetached, stopProcess, waitUntil } from './processes.js';
+import { TOOLS, ensureTool } from './tools.js';
+
+export interface StackOptions {
+  stateDir: string;
+  toolsDir: string;
+  ports: StackPorts;
+  /** Keep Temporal history in a SQLite file so it survives a restart (the demo); tests use memory. */
+  persistent: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ServiceStatus {
+  healthy: boolean;
+  /** Set when carepipe started (or had started) the process. */
+  pid: number | undefined;
+  startedNow: boolean;
+}
+
+export interface StackStatus {
+  temporal: ServiceStatus & { address: string; uiUrl: string };
+  s3: ServiceStatus & { endpoint: string; dataDir: string };
+}
+
+const START_TIMEOUT_MS = 90_000;
+
+export function stackAddresses(ports: StackPorts) {
+  return {
+    temporalAddress: `127.0.0.1:${ports.temporal}`,
+    uiUrl: `http://localhost:${ports.ui}`,
+    s3Endpoint: `http://127.0.0.1:${ports.s3}`,
+  };
+}
+
+export async function temporalHealthy(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    const res = await connection.healthService.check({});
+    return Number(res.status) === 1; // SERVING
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+export async function s3Healthy(endpoint: string): Promise<boolean> {
+  try {
+    const res = await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
+    await res.body?.cancel();
+    return res.status > 0; // any HTTP answer (403 without credentials) means the gateway is up
+  } catch {
+    return false;
+  }
+}
+
+async function upTemporal(opts: StackOptions): Promise<StackStatus['temporal']> {
+  const { temporalAddress, uiUrl } = stackAddresses(opts.ports);
+  const base = { address: temporalAddress, uiUrl };
+  const binary = ensureTool(TOOLS.temporal, opts.toolsDir, opts.log);
+  const pid = recordedPid(opts.stateDir, 'temporal', binary);
+  if (await temporalHealthy(temporalAddress)) return { ...base, healthy: true, pid, startedNow: false };
+  if (pid !== undefined) await stopProcess(opts.stateDir, 'temporal', binary); // ours but unhealthy: restart
+  const args = [
+    'server', 'start-dev', '--ip', '127.0.0.1',
+    '--port', String(opts.ports.temporal), '--ui-port', String(opts.ports.ui),
+    ...Object.entries(SEARCH_ATTRIBUTE_KINDS).flatMap(([key, kind]) => ['--search-attribute', `${key}=${kind}`]),
+    ...(opts.persistent ? ['--db-filename', join(opts.stateDir, 'temporal.db')] : []),
+  ];
+  opts.log?.(`starting Temporal dev server on ${temporalAddress} (Web UI ${uiUrl})`);
+  const proc = startDetached(opts.stateDir, 'temporal', binary, args);
+  await waitUntil(`Temporal dev server on ${temporalAddress} (log: ${join(opts.stateDir, 'temporal.log')})`,
+    () => temporalHealthy(temporalAddress), START_TIMEOUT_MS, () => isRunning(proc.pid));
+  return { ...base, healthy: true, pid: proc.pid, startedNow: true };
+}
+
+async function upS3(opts: StackOptions): Promise<StackStatus['s3']> {
+  const { s3Endpoint } = stackAddresses(opts.ports);
+  const dataDir = join(opts.stateDir, 's3-data');
+  const base = { endpoint: s3Endpoint, dataDir };
+  const binary = ensureTool(TOOLS.versitygw, opts.toolsDir, opts.log);
+  const pid = recordedPid(opts.stateDir, 'versitygw', binary);
+  if (await s3Healthy(s3Endpoint)) return { ...base, healthy: true, pid, startedNow: false };
+  if (pid !== undefined) await stopProcess(opts.stateDir, 'versitygw', binary);
+  // Metadata in a sidecar folder: works on filesystems without user xattrs (tmpfs, some overlays).
+  // Its path must not even string-prefix the data folder's, or versitygw 1.7.0 refuses to start.
+  const metaDir = join(opts.stateDir, 'meta-s3');
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(metaDir, { recursive: true });
+  const args = [
+    '--access', LOCAL_S3_CREDENTIALS.accessKeyId, '--secret', LOCAL_S3_CREDENTIALS.secretAccessKey,
+    '--port', `127.0.0.1:${opts.ports.s3}`, '--quiet',
+    'posix', '--sidecar', metaDir, dataDir,
+  ];
+  opts.log?.(`starting versitygw on ${s3Endpoint} (data: ${dataDir})`);
+  const proc = startDetached(opts.stateDir, 'versitygw', binary, args);
+  await waitUntil(`versitygw on ${s3Endpoint} (log: ${join(opts.stateDir, 'versitygw.log')})`,
+    () => s3Healthy(s3Endpoint), START_TIMEOUT_MS, () => isRunning(proc.pid));
+  return { ...base, healthy: true, pid: proc.pid, startedNow: true };
+}
+
+export async function stackUp(opts: StackOptions): Promise<StackStatus> {
+  mkdirSync(opts.stateDir, { recursive: true });
+  const [temporal, s3] = await Promise.allSettled([upTemporal(opts), upS3(opts)]);
+  if (temporal.status === 'rejected' || s3.status === 'rejected') {
+    // Leave nothing half-up: stop whatever this call started, then report the first failure.
+    await stackDown(opts);
+    throw (temporal.status === 'rejected' ? temporal.reason : (s3 as PromiseRejectedResult).reason) as Error;
+  }
+  return { temporal: temporal.value, s3: s3.value };
+}
+
+/** Stops what carepipe started under this state folder; returns the names stopped. */
+export async function stackDown(opts: Pick<StackOptions, 'stateDir'>): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const tool of [TOOLS.temporal, TOOLS.versitygw]) {
+    // Never builds a tool just to stop it: the recorded pid is checked against the binary's name.
+    if (await stopProcess(opts.stateDir, tool.name, tool.name)) stopped.push(tool.name);
+  }
+  return stopped;
+}
+
+export async function stackStatus(opts: Pick<StackOptions, 'stateDir' | 'toolsDir' | 'ports'>): Promise<StackStatus> {
+  const { temporalAddress, uiUrl, s3Endpoint } = stackAddresses(opts.ports);
+  const pidOf = (tool: { name: string }) => recordedPid(opts.stateDir, tool.name, tool.name);
+  return {
+    temporal: { address: temporalAddress, uiUrl, healthy: await temporalHealthy(temporalAddress), pid: pidOf(TOOLS.temporal), startedNow: false },
+    s3: { endpoint: s3Endpoint, dataDir: join(opts.stateDir, 's3-data'), healthy: await s3Healthy(s3Endpoint), pid: pidOf(TOOLS.versitygw), startedNow: false },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Workflow and activity inputs and outputs. Payloads carry URIs, keys, counts and metrics only:
+ * never rows, never PHI. Workflow-safe: types and constants only.
+ */
+import type { RawTable } from '../data-lake/layout.js';
+
+export type Trigger = 'manual' | 'schedule' | 'backfill';
+export const MODEL_FAMILIES = ['logreg', 'mlp', 'rf', 'gbdt'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+/** Families with a trainer behind them today; the others arrive with their issues. */
+export const IMPLEMENTED_FAMILIES: readonly ModelFamily[] = ['logreg'];
+
+// ---- ingest ----------------------------------------------------------------------------------
+
+export interface IngestInput {
+  lake: string;
+  /** Inclusive ingest-date range (YYYY-MM-DD); both absent means every date in the landing zone. */
+  from?: string;
+  to?: string;
+  tables?: RawTable[];
+  bucketCount: number;
+  /** Activities in flight at once. */
+  maxInFlight?: number;
+  /** Set by continue-as-new: where the previous run stopped, and what it had counted. */
+  cursor?: { startAfter: string; totals: IngestTotals; quarantined: string[] };
+}
+
+export interface IngestTotals {
+  files: number;
+  skippedFiles: number;
+  quarantinedFiles: number;
+  rowsIn: number;
+  accepted: number;
+  corrected: number;
+  rejected: number;
+}
+
+export type IngestFileStatus = 'ingested' | 'skipped' | 'quarantined';
+
+export interface IngestFileResult {
+  key: string;
+  status: IngestFileStatus;
+  rowsIn: number;
+  accepted: number;
+  corrected: number;
+  rejected: number;
+  fragments: number;
+  /** Error type of a quarantined file (its full reason is in the lake beside the file). */
+  reasonType?: string;
+}
+
+export interface IngestSummary extends IngestTotals {
+  /** Keys of quarantined raw files. */
+  quarantined: string[];
+  manifests: string[];
+}
+
+export interface RawFilePage {
+  keys: string[];
+  /** Present when more keys follow. */
+  nextStartAfter?: string;
+}
+
+// ---- features --------------------------------------------------------------------------------
+
+export interface FeaturesInput {
+  lake: string;
+  dataset: string;
+  bucketCount: number;
+  maxInFlight?: number;
+}
+
+export interface CuratedBucket {
+  bucket: number;
+  /** Hash of the bucket's curated fragment keys (which are themselves content hashes). */
+  inputHash: string;
+}
+
+export interface FeatureShardResult {
+  bucket: number;
+  key: string;
+  rows: number;
+  positives: number;
+  skipped: boolean;
+}
+
+export interface FeaturesResult {
+  dataset: string;
+  version: string;
+  manifestKey: string;
+  shards: number;
+  rows: number;
+  positives: number;
+  skippedShards: number;
+}
+
+// ---- train, evaluate, promote ----------------------------------------------------------------
+
+export type Hyperparameters = Record<string, number | string | boolean>;
+
+export interface TrainInput {
+  lake: string;
+  model: string;
+  dataset: string;
+  featuresVersion: string;
+  families: ModelFamily[];
+  hyperparameters: Partial<Record<ModelFamily, Hyperparameters>>;
+  /** Fraction of patients held out for testing, by keyed hash of the patient pseudonym. */
+  testFraction: number;
+  seed: number;
+  /** Sortable stamp shared by the candidates of one run, e.g. 20261128T090000Z. */
+  versionStamp: string;
+  codeVersion: string;
+}
+
+export interface CandidateMetrics {
+  rocAuc: number;
+  prAuc: number;
+  brier: number;
+  ece: number;
+  testRows: number;
+  testPositives: number;
+  trainRows: number;
+}
+
+export interface CandidateResult {
+  family: ModelFamily;
+  version: string;
+  metrics: CandidateMetrics;
+  trainSeconds: number;
+  registryPrefix: string;
+}
+
+export interface GateSettings {
+  /** A challenger may be at most this much worse in test ROC AUC than the champion. */
+  aucMargin: number;
+  /** Upper bound on the challenger's expected calibration error. */
+  maxEce: number;
+}
+
+export interface PromotionResult {
+  promoted: boolean;
+  version: string;
+  previousChampion: string | null;
+  reason: string;
+}
+
+export interface RetrainInput {
+  lake: string;
+  model: string;
+  dataset: string;
+  /** Run ingest first over this date range (both bounds optional); absent: use the curated zone as is. */
+  ingest?: { from?: string; to?: string };
+  families: ModelFamily[];
+  hyperparameters?: Partial<Record<ModelFamily, Hyperparameters>>;
+  bucketCount: number;
+  trigger: Trigger;
+  testFraction?: number;
+  seed?: number;
+  gate?: Partial<GateSettings>;
+  codeVersion?: string;
+}
+
+export interface RetrainResult {
+  ingest: IngestSummary | null;
+  features: FeaturesResult;
+  candidates: CandidateResult[];
+  best: CandidateResult;
+  promotion: PromotionResult;
+}
+
+export type RetrainStage = 'starting' | 'ingest' | 'features' | 'train' | 'promote' | 'done';
+
+export interface RetrainProgress {
+  stage: RetrainStage;
+  stagesDone: RetrainStage[];
+  candidates: number;
+}
+
+export const DEFAULT_GATE: GateSettings = { aucMargin: 0.005, maxEce: 0.1 };
+export const DEFAULT_BUCKET_COUNT = 32;
+export const DEFAULT_TEST_FRACTION = 0.2;

@@ -1,0 +1,87 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LOCAL_S3_CREDENTIALS, parseConfig, parseLakeUri, readEnv, requireKeys } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { newKeyFileContent } from '../../infra/keys.js';
+
+const key = () => Buffer.alloc(32, 7).toString('base64');
+
+test('defaults serve the local stack', (t) => {
+  const c = parseConfig({});
+  t.is(c.temporal.address, '127.0.0.1:7233');
+  t.is(c.temporal.namespace, 'default');
+  t.is(c.temporal.uiUrl, 'http://localhost:8233');
+  t.is(c.temporal.queuePrefix, 'carepipe');
+  t.deepEqual(c.lake, { kind: 's3', uri: 's3://carepipe-lake', bucket: 'carepipe-lake', prefix: '' });
+  t.is(c.s3.endpoint, 'http://127.0.0.1:7070');
+  t.true(c.s3.forcePathStyle);
+  t.deepEqual(c.s3.credentials, LOCAL_S3_CREDENTIALS);
+  t.is(c.worker.activityConcurrency, 8);
+});
+
+test('readEnv keeps only carepipe variables and drops blank values', (t) => {
+  t.deepEqual(readEnv({ CAREPIPE_LAKE: ' file:///x ', CAREPIPE_LOG_LEVEL: '  ', HOME: '/root' }), { CAREPIPE_LAKE: 'file:///x' });
+});
+
+test('a lake URI is parsed into bucket and prefix, or a folder', (t) => {
+  t.deepEqual(parseLakeUri('s3://my-lake/prod/ehr/'), { kind: 's3', uri: 's3://my-lake/prod/ehr', bucket: 'my-lake', prefix: 'prod/ehr/' });
+  t.deepEqual(parseLakeUri('file:///data/lake/'), { kind: 'file', uri: 'file:///data/lake', root: '/data/lake' });
+});
+
+test('bad values fail with a sentence that names the variable', (t) => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ CAREPIPE_LAKE: 'hdfs://x' }, /^CAREPIPE_LAKE must start with s3:\/\/ or file:\/\//],
+    [{ CAREPIPE_LAKE: 's3://A_B' }, /^CAREPIPE_LAKE must name a valid S3 bucket/],
+    [{ CAREPIPE_WORKER_ACTIVITY_CONCURRENCY: '0' }, /^CAREPIPE_WORKER_ACTIVITY_CONCURRENCY must be between 1 and 1000, got 0/],
+    [{ CAREPIPE_WORKER_ACTIVITY_CONCURRENCY: 'many' }, /^CAREPIPE_WORKER_ACTIVITY_CONCURRENCY must be a whole number/],
+    [{ CAREPIPE_STACK_S3_PORT: '7233' }, /must be three different ports/],
+    [{ CAREPIPE_S3_ACCESS_KEY_ID: 'AKIA' }, /^CAREPIPE_S3_ACCESS_KEY_ID and CAREPIPE_S3_SECRET_ACCESS_KEY must be set together/],
+    [{ CAREPIPE_S3_ENDPOINT: 'localhost:9000' }, /^CAREPIPE_S3_ENDPOINT must be http\(s\):\/\/host\[:port\] or "aws"/],
+    [{ CAREPIPE_S3_FORCE_PATH_STYLE: 'maybe' }, /^CAREPIPE_S3_FORCE_PATH_STYLE must be true or false/],
+    [{ CAREPIPE_TEMPORAL_ADDRESS: 'http://x:7233' }, /^CAREPIPE_TEMPORAL_ADDRESS must be host:port/],
+    [{ CAREPIPE_LOG_LEVEL: 'loud' }, /^CAREPIPE_LOG_LEVEL must be one of debug, info, warn, error/],
+    [{ CAREPIPE_KEY_FILE: '/k.json', CAREPIPE_CODEC_KEYS: `a:${key()}` }, /^Set either CAREPIPE_KEY_FILE or CAREPIPE_CODEC_KEYS/],
+    [{ CAREPIPE_CODEC_KEY_ID: 'a' }, /^CAREPIPE_CODEC_KEY_ID is set but CAREPIPE_CODEC_KEYS is not/],
+    [{ CAREPIPE_TASK_QUEUE_PREFIX: 'Bad Prefix' }, /^CAREPIPE_TASK_QUEUE_PREFIX must be/],
+  ];
+  for (const [env, message] of cases) {
+    const err = t.throws(() => parseConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
+    t.regex(err?.message ?? '', message);
+  }
+});
+
+test('the SDK default endpoint and credential chain are used when the endpoint is "aws"', (t) => {
+  const c = parseConfig({ CAREPIPE_S3_ENDPOINT: 'aws', CAREPIPE_LAKE: 's3://prod-lake' });
+  t.is(c.s3.endpoint, undefined);
+  t.is(c.s3.credentials, undefined);
+  t.false(c.s3.forcePathStyle);
+});
+
+test('keys come from the environment, with the active id checked', (t) => {
+  const k = key();
+  const keys = requireKeys(parseConfig({ CAREPIPE_CODEC_KEYS: `old:${k},new:${k}`, CAREPIPE_CODEC_KEY_ID: 'new', CAREPIPE_PSEUDONYM_KEYS: `p1:${k}` }));
+  t.is(keys.codec.activeId, 'new');
+  t.deepEqual([...keys.codec.keys.keys()], ['old', 'new']);
+  t.is(keys.pseudonym.activeId, 'p1');
+  const err = t.throws(() => requireKeys(parseConfig({ CAREPIPE_CODEC_KEYS: `a:${k}`, CAREPIPE_CODEC_KEY_ID: 'b', CAREPIPE_PSEUDONYM_KEYS: `p:${k}` })), { instanceOf: ConfigError });
+  t.is(err?.message, 'CAREPIPE_CODEC_KEY_ID is "b", which is not one of the key ids in CAREPIPE_CODEC_KEYS.');
+  const short = t.throws(() => requireKeys(parseConfig({ CAREPIPE_CODEC_KEYS: 'a:c2hvcnQ=', CAREPIPE_PSEUDONYM_KEYS: `p:${k}` })), { instanceOf: ConfigError });
+  t.is(short?.message, 'CAREPIPE_CODEC_KEYS entry "a" must be a base64-encoded 32-byte key.');
+});
+
+test('keys come from a key file, and a missing file says how to make one', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carepipe-keys-'));
+  const missing = t.throws(() => requireKeys(parseConfig({ CAREPIPE_STATE_DIR: dir })), { instanceOf: ConfigError });
+  t.regex(missing?.message ?? '', /does not exist\. Run `npm run stack:up` to create local dev keys/);
+  const file = join(dir, 'keys.json');
+  writeFileSync(file, newKeyFileContent('k1'));
+  const keys = requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file }));
+  t.is(keys.codec.activeId, 'k1');
+  t.is(keys.codec.keys.get('k1')?.length, 32);
+  t.not(keys.codec.keys.get('k1')?.toString('hex'), keys.pseudonym.keys.get('k1')?.toString('hex'));
+  writeFileSync(file, '{"codec": {"active": "x", "keys": {}}, "pseudonym": {}}');
+  const bad = t.throws(() => requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })), { instanceOf: ConfigError });
+  t.is(bad?.message, `${file}: codec.active names a key that is not in codec.keys.`);
+});

@@ -1,0 +1,64 @@
+/**
+ * Creates the Temporal workers of one process: one per task queue it serves. The orchestration
+ * queue runs workflows; the data and training queues run activities. Many processes on many
+ * machines may serve the same queues.
+ */
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { ActivityDeps } from '../activities/context.js';
+import { dataConverter as makeDataConverter } from '../core/codec.js';
+import { type QueueRole, taskQueue } from '../schemas/names.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+
+export interface WorkerSetOptions {
+  deps: ActivityDeps;
+  connection: NativeConnection;
+  queues: readonly QueueRole[];
+  /** Pre-built bundle (tests build once per file); otherwise bundled at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Task queue prefix: `<prefix>-orchestration`, `<prefix>-data`, ... */
+  queuePrefix: string;
+}
+
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
+}
+
+export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
+  const { config, keys } = opts.deps;
+  const dataConverter = makeDataConverter(keys.codec);
+  const activities = createActivities(opts.deps);
+  const queueName = (role: QueueRole) => taskQueue(opts.queuePrefix, role);
+  const common = {
+    connection: opts.connection,
+    namespace: config.temporal.namespace,
+    dataConverter,
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+  };
+  const workers: Worker[] = [];
+  for (const role of opts.queues) {
+    if (role === 'orchestration') {
+      workers.push(await Worker.create({
+        ...common,
+        taskQueue: queueName(role),
+        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        maxConcurrentWorkflowTaskExecutions: config.worker.workflowConcurrency,
+      }));
+    } else {
+      workers.push(await Worker.create({
+        ...common,
+        taskQueue: queueName(role),
+        activities,
+        maxConcurrentActivityTaskExecutions: config.worker.activityConcurrency,
+      }));
+    }
+  }
+  return workers;
+}
+
+/** Runs the workers until every one has shut down (SIGINT/SIGTERM start a graceful shutdown). */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}

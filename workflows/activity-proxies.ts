@@ -1,0 +1,36 @@
+/**
+ * Activity proxies by task queue, with timeouts and the retry policy declared once. Non-retryable
+ * error types (schema mismatch, corrupt file, invalid input, ...) are listed so Temporal never
+ * retries what cannot succeed. Queue names come from the running workflow's own queue prefix.
+ */
+import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
+import { queuePrefixOf, taskQueue } from '../schemas/names.js';
+
+const retry: ActivityOptions['retry'] = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 8,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+};
+
+function prefix(): string {
+  return queuePrefixOf(workflowInfo().taskQueue);
+}
+
+/** Short bookkeeping calls: listing, manifests, registry writes. */
+export function bookkeeping() {
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '5m', retry });
+}
+
+/** Per-file and per-bucket work, with a readable deterministic id (`<stage>/<shard>`). These heartbeat. */
+export function shardActivity(activityId: string) {
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: '1m', retry, activityId });
+}
+
+/** Model training on the CPU training queue: long, heartbeating. */
+export function trainingActivity(activityId: string) {
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'trainCpu'), startToCloseTimeout: '6h', heartbeatTimeout: '2m', retry, activityId });
+}

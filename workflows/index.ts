@@ -1,0 +1,6 @@
+/** The workflow bundle's entry point: every workflow type the orchestration worker serves. */
+export { ingestWorkflow, ingestProgressQuery } from './ingest.js';
+export { featuresWorkflow, featuresProgressQuery } from './features.js';
+export { trainWorkflow } from './train.js';
+export { retrainWorkflow, retrainProgressQuery } from './retrain.js';
+export { promoteWorkflow } from './promote.js';

@@ -1,0 +1,66 @@
+import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { IngestFileResult, IngestInput, IngestSummary, IngestTotals } from '../schemas/workflows.js';
+import { bookkeeping, shardActivity } from './activity-proxies.js';
+import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
+import { checkBucketCount, checkDateRange, checkLake } from './validate.js';
+
+export interface IngestProgress {
+  filesDone: number;
+  rowsIn: number;
+  quarantinedFiles: number;
+}
+export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
+
+/** Raw keys listed per page: bounds both the activity result size and the history per page. */
+const PAGE_SIZE = 250;
+/** Quarantined keys carried in the summary; all of them are in the lake's quarantine zone. */
+const MAX_LISTED_QUARANTINE = 200;
+
+const ZERO: IngestTotals = { files: 0, skippedFiles: 0, quarantinedFiles: 0, rowsIn: 0, accepted: 0, corrected: 0, rejected: 0 };
+
+function add(totals: IngestTotals, r: IngestFileResult): IngestTotals {
+  return {
+    files: totals.files + 1,
+    skippedFiles: totals.skippedFiles + (r.status === 'skipped' ? 1 : 0),
+    quarantinedFiles: totals.quarantinedFiles + (r.status === 'quarantined' ? 1 : 0),
+    rowsIn: totals.rowsIn + r.rowsIn,
+    accepted: totals.accepted + r.accepted,
+    corrected: totals.corrected + r.corrected,
+    rejected: totals.rejected + r.rejected,
+  };
+}
+
+/**
+ * Ingests every raw file in the date range: one activity per file (the unit of retry), a bounded
+ * window in flight, pages of keys listed as it goes. Continues as new between pages once the
+ * history grows long, carrying the cursor and the running totals.
+ */
+export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary> {
+  checkLake(input.lake);
+  checkDateRange(input.from, input.to);
+  checkBucketCount(input.bucketCount);
+  const maxInFlight = input.maxInFlight ?? 32;
+  let totals = input.cursor?.totals ?? ZERO;
+  const quarantined = [...(input.cursor?.quarantined ?? [])];
+  let startAfter = input.cursor?.startAfter ?? '';
+  setHandler(ingestProgressQuery, () => ({ filesDone: totals.files, rowsIn: totals.rowsIn, quarantinedFiles: totals.quarantinedFiles }));
+
+  for (;;) {
+    const page = await bookkeeping().listRawFiles({
+      lake: input.lake, from: input.from, to: input.to, tables: input.tables, startAfter, limit: PAGE_SIZE,
+    });
+    await mapBounded(page.keys, maxInFlight, async (key) => {
+      const result = await shardActivity(`ingest/${key}`).ingestFile({ lake: input.lake, key, bucketCount: input.bucketCount });
+      totals = add(totals, result);
+      if (result.status === 'quarantined' && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(key);
+    });
+    if (page.nextStartAfter === undefined) break;
+    startAfter = page.nextStartAfter;
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
+      await continueAsNew<typeof ingestWorkflow>({ ...input, cursor: { startAfter, totals, quarantined } });
+    }
+  }
+  const manifests = await bookkeeping().writeIngestManifests({ lake: input.lake, from: input.from, to: input.to, tables: input.tables });
+  return { ...totals, quarantined, manifests };
+}

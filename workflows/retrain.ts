@@ -1,0 +1,94 @@
+import {
+  ParentClosePolicy, defineQuery, executeChild, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
+import {
+  DEFAULT_GATE, DEFAULT_TEST_FRACTION, IMPLEMENTED_FAMILIES, MODEL_FAMILIES,
+  type CandidateResult, type RetrainInput, type RetrainProgress, type RetrainResult, type RetrainStage,
+} from '../schemas/workflows.js';
+import { featuresWorkflow } from './features.js';
+import { ingestWorkflow } from './ingest.js';
+import { promoteUnderLock } from './promote.js';
+import { trainWorkflow } from './train.js';
+import { checkBucketCount, checkDateRange, checkLake, checkName, invalid } from './validate.js';
+
+export const retrainProgressQuery = defineQuery<RetrainProgress>('progress');
+
+/** 20261128T090512Z: sortable, from workflow time (deterministic on replay). */
+function versionStamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+function checkInput(input: RetrainInput): void {
+  checkLake(input.lake);
+  checkName('model', input.model);
+  checkName('dataset', input.dataset);
+  checkBucketCount(input.bucketCount);
+  if (input.ingest) checkDateRange(input.ingest.from, input.ingest.to);
+  if (input.families.length === 0) invalid('families must name at least one model family');
+  for (const f of input.families) {
+    if (!(MODEL_FAMILIES as readonly string[]).includes(f)) invalid(`unknown model family "${f}"; known: ${MODEL_FAMILIES.join(', ')}`);
+    if (!IMPLEMENTED_FAMILIES.includes(f)) invalid(`model family "${f}" has no trainer yet; available: ${IMPLEMENTED_FAMILIES.join(', ')}`);
+  }
+}
+
+/**
+ * The main job: ingest (if asked) -> features -> train and evaluate each family -> gate -> promote.
+ * Each stage is a child workflow with id `<this id>/<stage>`, so a rerun of the same id finds
+ * finished stages' outputs in the lake and skips their work.
+ */
+export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResult> {
+  checkInput(input);
+  const { workflowId } = workflowInfo();
+  const progress: RetrainProgress = { stage: 'starting', stagesDone: [], candidates: 0 };
+  setHandler(retrainProgressQuery, () => progress);
+  const childAttributes = (stage: RetrainStage) => new TypedSearchAttributes([
+    { key: SA_MODEL, value: input.model },
+    { key: SA_DATASET, value: input.dataset },
+    { key: SA_STAGE, value: stage },
+    { key: SA_TRIGGER, value: input.trigger },
+  ]);
+  const enter = (stage: RetrainStage) => {
+    if (progress.stage !== 'starting') progress.stagesDone.push(progress.stage);
+    progress.stage = stage;
+    upsertSearchAttributes([{ key: SA_STAGE, value: stage }]);
+  };
+  const child = { parentClosePolicy: ParentClosePolicy.TERMINATE };
+
+  let ingest = null;
+  if (input.ingest) {
+    enter('ingest');
+    ingest = await executeChild(ingestWorkflow, {
+      ...child, workflowId: `${workflowId}/ingest`, typedSearchAttributes: childAttributes('ingest'),
+      args: [{ lake: input.lake, from: input.ingest.from, to: input.ingest.to, bucketCount: input.bucketCount }],
+    });
+  }
+
+  enter('features');
+  const features = await executeChild(featuresWorkflow, {
+    ...child, workflowId: `${workflowId}/features`, typedSearchAttributes: childAttributes('features'),
+    args: [{ lake: input.lake, dataset: input.dataset, bucketCount: input.bucketCount }],
+  });
+  upsertSearchAttributes([{ key: SA_DATASET, value: `${input.dataset}@${features.version}` }]);
+
+  enter('train');
+  const candidates = await executeChild(trainWorkflow, {
+    ...child, workflowId: `${workflowId}/train`, typedSearchAttributes: childAttributes('train'),
+    args: [{
+      lake: input.lake, model: input.model, dataset: input.dataset, featuresVersion: features.version,
+      families: input.families, hyperparameters: input.hyperparameters ?? {},
+      testFraction: input.testFraction ?? DEFAULT_TEST_FRACTION, seed: input.seed ?? 1,
+      versionStamp: versionStamp(workflowInfo().startTime.getTime()), codeVersion: input.codeVersion ?? 'unknown',
+    }],
+  });
+  progress.candidates = candidates.length;
+
+  enter('promote');
+  const best = candidates.reduce<CandidateResult>((a, b) => (b.metrics.rocAuc > a.metrics.rocAuc ? b : a), candidates[0] as CandidateResult);
+  const promotion = await promoteUnderLock({
+    lake: input.lake, model: input.model, candidate: best, gate: { ...DEFAULT_GATE, ...input.gate }, workflowId,
+  });
+  enter('done');
+  return { ingest, features, candidates, best, promotion };
+}
