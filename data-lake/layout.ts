@@ -51,6 +51,19 @@ export type RegistryFile =
   | 'report.html'
   | 'predictions.parquet';
 
+/**
+ * A short stable tag for a raw file, for activity ids: `<table>/<date>/<hash of the key>`. File
+ * names come from producers and may say more than they should, so they stay out of ids, which
+ * the Temporal server stores in clear. Workflow-safe: FNV-1a, no crypto.
+ */
+export function rawFileTag(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  const parts = parseRawKey(key);
+  const hash = (h >>> 0).toString(16).padStart(8, '0');
+  return parts ? `${parts.table}/${parts.date}/${hash}` : hash;
+}
+
 /** Parses `raw/<table>/ingest_date=D/<name>` back into its parts, or undefined if it is not a raw key. */
 export function parseRawKey(key: string): { table: RawTable; date: string; fileName: string } | undefined {
   const m = /^raw\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/([^/]+)$/.exec(key);

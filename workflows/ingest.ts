@@ -1,4 +1,5 @@
 import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { rawFileTag } from '../data-lake/layout.js';
 import type { IngestFileResult, IngestInput, IngestSummary, IngestTotals } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
@@ -50,7 +51,7 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
       lake: input.lake, from: input.from, to: input.to, tables: input.tables, startAfter, limit: PAGE_SIZE,
     });
     await mapBounded(page.keys, maxInFlight, async (key) => {
-      const result = await shardActivity(`ingest/${key}`).ingestFile({ lake: input.lake, key, bucketCount: input.bucketCount });
+      const result = await shardActivity(`ingest/${rawFileTag(key)}`).ingestFile({ lake: input.lake, key, bucketCount: input.bucketCount });
       totals = add(totals, result);
       if (result.status === 'quarantined' && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(key);
     });

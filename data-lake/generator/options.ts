@@ -98,6 +98,8 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
       messInput === 'none' ? { ...NO_MESSINESS } : { ...MILD_MESSINESS, ...definedOnly(messInput ?? {}) },
   };
   integer('patients', options.patients, 1);
+  // Medical record numbers have 8 digits (people.ts).
+  if (options.patients > 100_000_000) throw new InvalidInputError('generator: patients must be at most 100000000');
   integer('days', options.days, 1);
   integer('filesPerDay', options.filesPerDay, 1);
   integer('historyDays', options.historyDays, 0);

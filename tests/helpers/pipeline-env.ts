@@ -3,7 +3,7 @@
  * a fresh bucket, fresh keys, and in-process workers on task queues of the file's own prefix,
  * so concurrent test files never take each other's tasks.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities/context.js';
@@ -13,11 +13,13 @@ import { dataConverter } from '../../core/codec.js';
 import { createLogger } from '../../core/log.js';
 import { createDeps } from '../../cli/deps.js';
 import { QUEUE_ROLES } from '../../schemas/names.js';
+import { installRuntime } from '../../workers/runtime.js';
 import { bundleWorkflows, createWorkers } from '../../workers/workers.js';
 import { testS3Settings, testTemporalAddress, uniqueBucket } from './services.js';
 
+/** A key derived from its id: runs are reproducible (pseudonyms, and so the patient split, repeat). */
 export function testKeyRing(id = 'test-1'): KeyRing {
-  return { activeId: id, keys: new Map([[id, randomBytes(32)]]), source: 'test keys' };
+  return { activeId: id, keys: new Map([[id, createHash('sha256').update(`carepipe test key ${id}`).digest()]]), source: 'test keys' };
 }
 
 export interface PipelineEnv {
@@ -47,7 +49,9 @@ export async function createPipelineEnv(name: string): Promise<PipelineEnv> {
   });
   await ensureBucket(config.lake, config.s3);
   const keys: Keys = { codec: testKeyRing('codec-1'), pseudonym: testKeyRing('pseudo-1') };
-  const deps = createDeps(config, keys, createLogger('warn', { test: name }));
+  const logger = createLogger('warn', { test: name });
+  installRuntime(logger);
+  const deps = createDeps(config, keys, logger);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, dataConverter: dataConverter(keys.codec) });
   const rawClient = new Client({ connection });

@@ -54,7 +54,8 @@ function sortedAuc(scores: number[], labels: number[]): number {
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
-const LAKE: GeneratorInput = { patients: 2000, days: 30, seed: 11, patientsPerChunk: 700 };
+const PATIENTS = 2000;
+const LAKE: GeneratorInput = { patients: PATIENTS, days: 30, seed: 11, patientsPerChunk: 700 };
 const lakePromise = generate({ ...LAKE, messiness: { corrupt: true, correctionRate: 0.05 } });
 
 test('every generated raw table has exactly the contract schema of its table, PHI tags included', async (t) => {
@@ -128,10 +129,10 @@ test('every patient has 1 to 8 encounters and inpatients are older than outpatie
   const patients = latestByKey(rawFiles(files, 'patients'), 'patient_id');
   const perPatient = new Map<string, number>();
   for (const e of encounters) perPatient.set(e.patient_id as string, (perPatient.get(e.patient_id as string) ?? 0) + 1);
-  t.is(perPatient.size, LAKE.patients);
+  t.is(perPatient.size, PATIENTS);
   t.true([...perPatient.values()].every((n) => n >= 1 && n <= 8));
   t.true([...perPatient.values()].some((n) => n >= 5));
-  t.is([...patients.keys()].filter((id) => !id.endsWith('X')).length, LAKE.patients);
+  t.is([...patients.keys()].filter((id) => !id.endsWith('X')).length, PATIENTS);
 
   const meanAge = (cls: string) => {
     const ages = encounters.filter((e) => e.encounter_class === cls).map((e) => ((e.admit_time as number) - (patients.get(e.patient_id as string)!.birth_date as number)) / (365.25 * DAY));
