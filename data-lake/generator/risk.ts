@@ -30,18 +30,18 @@ export interface DischargeFacts {
 }
 
 export const RISK_COEFFICIENTS = {
-  intercept: -3.15,
-  agePerYearOver65: 0.014,
-  logPriorStays: 0.62,
-  charlsonPerPoint: 0.13,
-  losPerDay: 0.038,
+  intercept: -3.4,
+  agePerYearOver65: 0.016,
+  logPriorStays: 0.7,
+  charlsonPerPoint: 0.15,
+  losPerDay: 0.04,
   losCapDays: 21,
-  hemoglobinPerGdlBelow11: 0.22,
-  creatininePerMgdlAbove1_3: 0.34,
-  sodiumPerMmolBelow135: 0.09,
-  albuminPerGdlBelow3_4: 0.52,
-  disposition: { home: 0, home_health: 0.19, snf: 0.34, rehab: 0.15, ama: 0.68, other: 0.11 },
-  payer: { medicare: 0.08, medicaid: 0.26, commercial: -0.11, self_pay: 0.08, other: 0 },
+  hemoglobinPerGdlBelow11: 0.25,
+  creatininePerMgdlAbove1_3: 0.38,
+  sodiumPerMmolBelow135: 0.1,
+  albuminPerGdlBelow3_4: 0.6,
+  disposition: { home: 0, home_health: 0.2, snf: 0.38, rehab: 0.17, ama: 0.75, other: 0.12 },
+  payer: { medicare: 0.09, medicaid: 0.3, commercial: -0.12, self_pay: 0.09, other: 0 },
 } as const;
 
 const hinge = (x: number, cap: number) => (Number.isNaN(x) ? 0 : Math.min(cap, Math.max(0, x)));

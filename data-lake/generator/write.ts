@@ -21,6 +21,8 @@ export interface GenerationProgress {
   patientsDone: number;
   patients: number;
   filesWritten: number;
+  /** Rows in the files written so far, raw and ground truth. */
+  rowsWritten: number;
   bytesWritten: number;
   elapsedMs: number;
   /** Estimated from the pace so far. */
@@ -46,6 +48,7 @@ export async function writeRawLake(
   let inFlight: Promise<unknown>[] = [];
   let filesWritten = 0;
   let bytesWritten = 0;
+  let rowsWritten = 0;
   let chunksDone = 0;
 
   for (;;) {
@@ -60,6 +63,7 @@ export async function writeRawLake(
     inFlight.push(store.put(file.key, bytes, { contentType: PARQUET_CONTENT_TYPE }));
     filesWritten++;
     bytesWritten += bytes.byteLength;
+    rowsWritten += file.data.numRows;
     if (inFlight.length >= MAX_PUTS_IN_FLIGHT || file.kind === 'ground-truth') {
       await Promise.all(inFlight);
       inFlight = [];
@@ -68,7 +72,7 @@ export async function writeRawLake(
     if (file.kind === 'ground-truth' && onProgress) {
       const elapsedMs = Date.now() - started;
       onProgress({
-        chunksDone, chunks: file.chunks, patientsDone: file.patientsDone, patients: file.patients, filesWritten, bytesWritten, elapsedMs,
+        chunksDone, chunks: file.chunks, patientsDone: file.patientsDone, patients: file.patients, filesWritten, rowsWritten, bytesWritten, elapsedMs,
         remainingMs: Math.round((elapsedMs / chunksDone) * (file.chunks - chunksDone)),
       });
     }
