@@ -78,7 +78,7 @@ export function checkSchema(table: RawTable, fields: readonly Field[], source: s
       missing.add(c.name);
       continue;
     }
-    if (!accepts(c.kind, field.type)) {
+    if (!accepts(c.kind, field.type as DataType)) {
       throw new SchemaMismatchError(`${source}: column "${c.name}" has type ${String(field.type)}, the contract expects ${c.kind}`);
     }
   }

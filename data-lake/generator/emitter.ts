@@ -113,34 +113,39 @@ export class RowEmitter {
     for (let i = 0; i < times; i++) this.rows.rows('diagnoses', day, this.file).append(encounterId, patientId, icd10, rank);
   }
 
-  /** A canonical-unit result; the flag is computed here, from the value as sent. */
+  /** A canonical-unit result (NaN: sent without value, unit or flag); the flag is computed here. */
   lab(day: number, id: string, patientId: string, encounterId: string | null, spec: LabSpec, value: number, observedMs: number, sex: Sex): void {
     const alternate = spec.alternate !== undefined && this.mess.bernoulli(this.knobs.alternateUnitRate);
     const later = this.correctionDay(day);
+    if (Number.isNaN(value)) {
+      this.putLab(day, id, patientId, encounterId, null, spec, NaN, false, observedMs, null);
+      return;
+    }
     if (later !== undefined) {
       const scale = 10 ** spec.decimals;
       let wrong = Math.round(value * this.mess.pick(WRONG_FACTORS) * scale) / scale;
       if (wrong === value) wrong = (Math.round(value * scale) + 1) / scale;
-      this.putLab(day, id, patientId, encounterId, spec, wrong, alternate, observedMs, abnormalFlag(spec, wrong, sex));
+      this.putLab(day, id, patientId, encounterId, spec.unit, spec, wrong, alternate, observedMs, abnormalFlag(spec, wrong, sex));
       this.counts.corrections.lab_results++;
     }
-    this.putLab(later ?? day, id, patientId, encounterId, spec, value, alternate, observedMs, abnormalFlag(spec, value, sex));
+    this.putLab(later ?? day, id, patientId, encounterId, spec.unit, spec, value, alternate, observedMs, abnormalFlag(spec, value, sex));
     if (this.mess.bernoulli(this.knobs.impossibleRate)) {
-      this.putLab(day, `${id}X`, patientId, encounterId, LABS.glucose, -this.mess.int(5, 120), false, observedMs, 'LL');
+      this.putLab(day, `${id}X`, patientId, encounterId, LABS.glucose.unit, LABS.glucose, -this.mess.int(5, 120), false, observedMs, 'LL');
       this.counts.impossible.lab_results++;
     }
   }
 
+  /** `unit` is the canonical unit, or null; `alternate` sends the value converted to the alternate unit. */
   private putLab(
-    day: number, id: string, patientId: string, encounterId: string | null, spec: LabSpec, canonical: number,
-    alternate: boolean, observedMs: number, flag: string,
+    day: number, id: string, patientId: string, encounterId: string | null, unit: string | null, spec: LabSpec,
+    canonical: number, alternate: boolean, observedMs: number, flag: string | null,
   ): void {
-    const value = alternate && spec.alternate ? canonical * spec.alternate.factor : canonical;
-    const unit = alternate && spec.alternate ? spec.alternate.unit : spec.unit;
+    const alt = alternate ? spec.alternate : undefined;
+    const value = alt ? canonical * alt.factor : canonical;
     const times = this.dup('lab_results') ? 2 : 1;
     const rows = this.rows.rows('lab_results', day, this.file);
-    for (let i = 0; i < times; i++) rows.append(id, patientId, encounterId, spec.loinc, value, unit, observedMs, flag);
-    if (unit !== spec.unit) this.counts.alternateUnits += times;
+    for (let i = 0; i < times; i++) rows.append(id, patientId, encounterId, spec.loinc, value, alt ? alt.unit : unit, observedMs, flag);
+    if (alt) this.counts.alternateUnits += times;
   }
 }
 

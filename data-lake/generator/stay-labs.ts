@@ -2,7 +2,8 @@
  * The lab results of one encounter. An inpatient stay gets a full panel on admission and a
  * morning basic metabolic panel and blood count every day after; other visits sometimes get one
  * draw. Results observed after the encounter ends or after the cutoff are never drawn. The stay's
- * extremes of the labs the readmission risk reads are returned, in canonical units.
+ * extremes of the labs the readmission risk reads are returned, in canonical units (results
+ * without a value do not count, as they cannot for a reader of the lake).
  */
 import type { EncounterClass } from '../../schemas/raw.js';
 import { BASIC_METABOLIC_PANEL, BLOOD_COUNT, LABS, type LabName, type StayState, drawLabValue } from './labs.js';
@@ -10,6 +11,8 @@ import type { PatientState } from './patient.js';
 import type { Rng } from './prng.js';
 import { DAY_MS, HOUR_MS } from './risk.js';
 import type { StayEnv } from './stay.js';
+
+const MISSING_VALUE_RATE = 0.003;
 
 export interface StayLabSummary {
   hemoglobinMin: number;
@@ -34,14 +37,18 @@ export function drawStayLabs(
   let seq = 0;
   const day0 = Math.floor(admitMs / DAY_MS);
 
+  // Some clinic results come from an outside laboratory, not linked to the visit.
+  const linkedId = cls === 'outpatient' && rng.bernoulli(0.3) ? null : encounterId;
   const result = (name: LabName, observedMs: number, keep = 1) => {
     if (keep < 1 && !rng.bernoulli(keep)) return;
     const spec = LABS[name];
     const day = Math.floor(observedMs / DAY_MS) - day0;
-    const value = drawLabValue(spec, pt.baseline, stay, day, rng);
+    // A few specimens are unusable (haemolysed, clotted): the result is sent without a value.
+    const value = rng.bernoulli(MISSING_VALUE_RATE) ? NaN : drawLabValue(spec, pt.baseline, stay, day, rng);
     const landing = env.calendar.landingDay(observedMs);
-    env.emitter.lab(landing, `${idPrefix}${String(++seq).padStart(3, '0')}`, pt.id, encounterId, spec, value, observedMs, pt.sex);
+    env.emitter.lab(landing, `${idPrefix}${String(++seq).padStart(3, '0')}`, pt.id, linkedId, spec, value, observedMs, pt.sex);
     summary.firstLandingDay = Math.min(summary.firstLandingDay, landing);
+    if (Number.isNaN(value)) return;
     if (name === 'hemoglobin') summary.hemoglobinMin = minOf(summary.hemoglobinMin, value);
     else if (name === 'creatinine') summary.creatinineMax = -minOf(-summary.creatinineMax, -value);
     else if (name === 'sodium') summary.sodiumMin = minOf(summary.sodiumMin, value);

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { parseLakeUri, type LakeLocation, type S3Settings } from '../../core/config.js';
+import { parseConfig, parseLakeUri, type LakeLocation, type S3Settings } from '../../core/config.js';
 import {
   ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError,
 } from '../../core/errors.js';
@@ -319,14 +319,15 @@ test('FileStore: a file replaced behind the store\'s back gets the etag of its n
 
 // ---- S3Store only ------------------------------------------------------------------------------
 
-test('S3Store: openStore trusts conditional writes as atomic on AWS S3 and on no other endpoint unless told.', (t) => {
+test('S3Store: conditional writes are trusted as atomic on AWS S3 and on no other endpoint unless configured.', (t) => {
   const lake = parseLakeUri('s3://carepipe-lake');
-  const settings = testS3Settings();
-  const aws = openStore(lake, { ...settings, endpoint: undefined });
-  const local = openStore(lake, settings);
-  const declared = openStore(lake, settings, { conditionalWrites: 'atomic' });
-  t.deepEqual([aws, local, declared].map((s) => s.capabilities.conditionalCreate), [true, false, true]);
-  for (const s of [aws, local, declared]) s.close();
+  const aws = parseConfig({ CAREPIPE_S3_ENDPOINT: 'aws' }).s3;
+  const local = parseConfig({}).s3;
+  const declared = parseConfig({ CAREPIPE_S3_CONDITIONAL_WRITES: 'atomic' }).s3;
+  t.deepEqual([aws, local, declared].map((s) => s.conditionalWrites), ['atomic', 'per-request', 'atomic']);
+  const stores = [aws, local, declared].map((s) => openStore(lake, s));
+  t.deepEqual(stores.map((s) => s.capabilities.conditionalCreate), [true, false, true]);
+  for (const s of stores) s.close();
 });
 
 test('FileStore: a lock left by a process that died is broken, and the write goes through.', async (t) => {

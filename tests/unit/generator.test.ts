@@ -112,13 +112,19 @@ test('the same options write byte-identical files and another seed writes differ
   }
 });
 
-test('the rows do not depend on how patients are grouped into chunks', async (t) => {
+test('the rows do not depend on how patients are grouped into chunks or spread over files', async (t) => {
   const input: GeneratorInput = { patients: 250, days: 6, seed: 3, messiness: { corrupt: false } };
-  const [small, large] = await Promise.all([generate({ ...input, patientsPerChunk: 40 }), generate({ ...input, patientsPerChunk: 1000 })]);
+  const [small, large, split] = await Promise.all([
+    generate({ ...input, patientsPerChunk: 40 }),
+    generate({ ...input, patientsPerChunk: 1000 }),
+    generate({ ...input, patientsPerChunk: 1000, filesPerDay: 3 }),
+  ]);
   for (const table of RAW_TABLES) {
     const lines = (files: GeneratedFile[]) => rawFiles(files, table).flatMap((f) => rowsOf(f.data).map((r) => `${f.ingestDate} ${JSON.stringify(r)}`)).sort();
     t.deepEqual(lines(small.files), lines(large.files), table);
+    t.deepEqual(lines(split.files), lines(large.files), table);
   }
+  t.deepEqual(new Set(rawFiles(split.files, 'lab_results').map((f) => f.fileName)), new Set(['part-c00000-f00.parquet', 'part-c00000-f01.parquet', 'part-c00000-f02.parquet']));
   t.is(small.stats.bayesAuc, large.stats.bayesAuc);
   t.deepEqual(small.stats.messiness, large.stats.messiness);
 });
@@ -159,6 +165,9 @@ test('inpatient stays have a full panel on admission and several labs every stay
   }
   const perDay = labCount / stayDays;
   t.true(perDay > 8 && perDay < 20, `${perDay} labs per stay day`);
+  const missing = [...labs.values()].filter((l) => l.value === null);
+  t.true(missing.length > 0 && missing.every((l) => l.unit === null && l.abnormal_flag === null));
+  t.true([...labs.values()].some((l) => l.encounter_id === null), 'some clinic results are not linked to a visit');
   const loincs = new Set([...labs.values()].map((l) => l.loinc));
   t.true(loincs.size >= 20, `${loincs.size} LOINC codes`);
   for (const flag of new Set([...labs.values()].map((l) => l.abnormal_flag))) t.true(['L', 'H', 'LL', 'HH', 'N', null].includes((flag ?? null) as string | null));

@@ -130,7 +130,7 @@ test('the server-side event history holds none of the run\'s values in clear tex
     if (!value || typeof value !== 'object') return;
     if (ArrayBuffer.isView(value)) return;
     const obj = value as Record<string, unknown>;
-    if (obj.metadata && typeof obj.metadata === 'object' && 'data' in obj) payloads.push(obj as { metadata: Record<string, Uint8Array> });
+    if (obj.metadata && typeof obj.metadata === 'object' && 'data' in obj) payloads.push(obj);
     for (const v of Object.values(obj)) collect(v);
   };
   collect(events);
