@@ -124,7 +124,8 @@ test('the rows do not depend on how patients are grouped into chunks or spread o
     t.deepEqual(lines(small.files), lines(large.files), table);
     t.deepEqual(lines(split.files), lines(large.files), table);
   }
-  t.deepEqual(new Set(rawFiles(split.files, 'lab_results').map((f) => f.fileName)), new Set(['part-c00000-f00.parquet', 'part-c00000-f01.parquet', 'part-c00000-f02.parquet']));
+  const names = new Set(rawFiles(split.files, 'lab_results').filter((f) => f.data.numRows > 0).map((f) => f.fileName));
+  t.deepEqual([...names].sort(), ['part-c00000-f00.parquet', 'part-c00000-f01.parquet', 'part-c00000-f02.parquet']);
   t.is(small.stats.bayesAuc, large.stats.bayesAuc);
   t.deepEqual(small.stats.messiness, large.stats.messiness);
 });
