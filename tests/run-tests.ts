@@ -15,7 +15,8 @@ const ports = {
   ui: Number(process.env.CAREPIPE_TEST_UI_PORT ?? 18233),
   s3: Number(process.env.CAREPIPE_TEST_S3_PORT ?? 17070),
 };
-const stateDir = join(REPO_ROOT, '.test-artifacts', 'stack');
+// Per port set, so runs on other ports (parallel development) never share a state folder.
+const stateDir = join(REPO_ROOT, '.test-artifacts', `stack-${ports.temporal}`);
 const toolsDir = join(REPO_ROOT, process.env.CAREPIPE_TOOLS_DIR ?? '.tools');
 
 interface Counts { passed: number; failed: number; skipped: number; todo: number }

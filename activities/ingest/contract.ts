@@ -1,10 +1,12 @@
 /**
- * The raw data contract (docs/data-contract.md) as the reader checks it: each table's columns,
- * their kinds, whether a null is allowed, whether the column may be absent, and the PHI tags.
+ * The raw data contract (docs/data-contract.md, as Arrow schemas in schemas/raw.ts) as the reader
+ * checks it: each table's columns, their kinds, whether a null is allowed (and so whether the
+ * column may be absent), and the PHI tags.
  */
 import { DataType, type Field } from 'apache-arrow';
 import { SchemaMismatchError } from '../../core/errors.js';
-import type { RawTable } from '../../data-lake/layout.js';
+import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
+import { contractSchemas, isPhiField, RAW_PRIMARY_KEYS } from '../../schemas/raw.js';
 
 export type ColumnKind = 'string' | 'float' | 'int' | 'timestamp' | 'date';
 
@@ -16,37 +18,22 @@ export interface ContractColumn {
   phi: boolean;
 }
 
-const col = (name: string, kind: ColumnKind, nullable = false, phi = false): ContractColumn => ({ name, kind, nullable, phi });
+function kindOf(type: DataType): ColumnKind {
+  if (DataType.isUtf8(type)) return 'string';
+  if (DataType.isFloat(type)) return 'float';
+  if (DataType.isInt(type)) return 'int';
+  if (DataType.isTimestamp(type)) return 'timestamp';
+  if (DataType.isDate(type)) return 'date';
+  throw new Error(`schemas/raw.ts: no column kind for Arrow type id ${String(type.typeId)}`);
+}
 
-export const CONTRACT: Record<RawTable, { primaryKey: string[]; columns: ContractColumn[] }> = {
-  patients: {
-    primaryKey: ['patient_id'],
-    columns: [
-      col('patient_id', 'string', false, true), col('first_name', 'string', true, true), col('last_name', 'string', true, true),
-      col('birth_date', 'date', false, true), col('sex', 'string'), col('race', 'string', true), col('ethnicity', 'string', true),
-      col('zip', 'string', true, true), col('ssn', 'string', true, true), col('phone', 'string', true, true), col('email', 'string', true, true),
-    ],
-  },
-  encounters: {
-    primaryKey: ['encounter_id'],
-    columns: [
-      col('encounter_id', 'string'), col('patient_id', 'string', false, true), col('encounter_class', 'string'),
-      col('admit_time', 'timestamp', false, true), col('discharge_time', 'timestamp', true, true), col('primary_dx', 'string'),
-      col('discharge_disposition', 'string', true), col('facility_id', 'string'), col('payer', 'string', true),
-    ],
-  },
-  diagnoses: {
-    primaryKey: ['encounter_id', 'icd10'],
-    columns: [col('encounter_id', 'string'), col('patient_id', 'string', false, true), col('icd10', 'string'), col('dx_rank', 'int')],
-  },
-  lab_results: {
-    primaryKey: ['lab_id'],
-    columns: [
-      col('lab_id', 'string'), col('patient_id', 'string', false, true), col('encounter_id', 'string', true), col('loinc', 'string'),
-      col('value', 'float', true), col('unit', 'string', true), col('observed_at', 'timestamp', false, true), col('abnormal_flag', 'string', true),
-    ],
-  },
-};
+/** The contract (schemas/raw.ts) as the reader checks it. */
+export const CONTRACT: Record<RawTable, { primaryKey: readonly string[]; columns: ContractColumn[] }> = Object.fromEntries(
+  RAW_TABLES.map((table) => [table, {
+    primaryKey: RAW_PRIMARY_KEYS[table],
+    columns: contractSchemas[table].fields.map((f) => ({ name: f.name, kind: kindOf(f.type as DataType), nullable: f.nullable, phi: isPhiField(f) })),
+  }]),
+) as Record<RawTable, { primaryKey: readonly string[]; columns: ContractColumn[] }>;
 
 function valueType(type: DataType): DataType {
   return DataType.isDictionary(type) ? (type.dictionary as DataType) : type;

@@ -69,7 +69,7 @@ export interface GenerationStats {
   censoredIndexStays: number;
   /** Mean of p (the risk function) over index stays. */
   meanRisk: number;
-  /** AUC(p_observed, label) over every index stay: the best any model can do on these labels. */
+  /** AUC(p_observed, label) over every index stay: the best any model can do on these labels. NaN without both labels. */
   bayesAuc: number;
   /** The same over index stays followed for 30 days (where p_observed = p). */
   bayesAucComplete: number;
@@ -124,22 +124,8 @@ export async function* generateRawFiles(input: GeneratorInput = {}): AsyncGenera
           const format = drawFormat(fileRng, m.mixedFileFormats);
           const builder = rows.take(table, day, f);
           if (!builder) continue;
-          let data = builder.toTable();
-          const name = rawFileName(chunk, f);
-          if (odd && f === 0 && table === 'lab_results' && day === odd.labDays[0]) {
-            yield raw(table, day, 'part-c00000-resend-truncated.parquet', data, format, 'truncated');
-          }
-          if (odd && f === 0 && table === 'lab_results' && day === odd.labDays[1]) {
-            yield raw(table, day, 'part-c00000-resend-text-values.parquet', withColumnAsText(data, 'value'), format, 'wrong-type');
-          }
-          if (odd && f === 0 && table === 'lab_results' && day === odd.labDays[2]) {
-            data = withoutColumn(data, 'abnormal_flag');
-            yield raw(table, day, name, data, format, 'missing-column');
-          } else if (odd && f === 0 && table === 'encounters' && day === odd.encounterDay) {
-            yield raw(table, day, name, withExtraColumn(data, 'source_system', 'EHR-A'), format, 'extra-column');
-          } else {
-            yield raw(table, day, name, data, format);
-          }
+          const files = oddFiles(odd, table, day, f, rawFileName(chunk, f), builder.toTable());
+          for (const [name, data, corruption] of files) yield raw(table, day, name, data, format, corruption);
         }
         if (fileRng.bernoulli(m.emptyFileRate)) {
           const file = raw(table, day, `part-c${pad(chunk, 5)}-empty.parquet`, new EMPTY_TABLES[table]().toTable(), drawFormat(fileRng, m.mixedFileFormats));
@@ -173,12 +159,18 @@ export async function* generateRawFiles(input: GeneratorInput = {}): AsyncGenera
   };
 }
 
+interface OddFilePlan {
+  /** Ingest-date indices of the lab files to copy truncated, to copy with text values, to strip of flags. */
+  labDays: readonly [number, number, number];
+  encounterDay: number;
+}
+
 /**
  * Where the corrupt mode's files go, among the first chunk's first files: copies of two lab
  * files (truncated; values as text), a third lab file without its flags, and the last
  * encounters file with an extra column. Fewer lab days than three means some share a day.
  */
-function oddFilePlan(rows: ChunkRows, lastDay: number): { labDays: number[]; encounterDay: number } {
+function oddFilePlan(rows: ChunkRows, lastDay: number): OddFilePlan {
   const labDays: number[] = [];
   let encounterDay = -1;
   for (let day = 0; day <= lastDay; day++) {
@@ -188,4 +180,18 @@ function oddFilePlan(rows: ChunkRows, lastDay: number): { labDays: number[]; enc
   const n = labDays.length;
   const pickDay = (fraction: number) => (n === 0 ? -1 : labDays[Math.min(n - 1, Math.floor(fraction * n))]!);
   return { labDays: [pickDay(0.5), pickDay(0.75), pickDay(0.99)], encounterDay };
+}
+
+type FileSpec = [fileName: string, data: Table, corruption: CorruptionKind | undefined];
+
+/** The files one builder becomes: itself, altered or not, and the copies the plan puts beside it. */
+function oddFiles(plan: OddFilePlan | undefined, table: RawTable, day: number, file: number, name: string, data: Table): FileSpec[] {
+  if (!plan || file !== 0) return [[name, data, undefined]];
+  const out: FileSpec[] = [];
+  if (table === 'lab_results' && day === plan.labDays[0]) out.push(['part-c00000-resend-truncated.parquet', data, 'truncated']);
+  if (table === 'lab_results' && day === plan.labDays[1]) out.push(['part-c00000-resend-text-values.parquet', withColumnAsText(data, 'value'), 'wrong-type']);
+  if (table === 'lab_results' && day === plan.labDays[2]) out.push([name, withoutColumn(data, 'abnormal_flag'), 'missing-column']);
+  else if (table === 'encounters' && day === plan.encounterDay) out.push([name, withExtraColumn(data, 'source_system', 'EHR-A'), 'extra-column']);
+  else out.push([name, data, undefined]);
+  return out;
 }

@@ -30,18 +30,18 @@ export interface DischargeFacts {
 }
 
 export const RISK_COEFFICIENTS = {
-  intercept: -3.4,
-  agePerYearOver65: 0.016,
-  logPriorStays: 0.7,
-  charlsonPerPoint: 0.15,
-  losPerDay: 0.04,
+  intercept: -3.3,
+  agePerYearOver65: 0.015,
+  logPriorStays: 0.65,
+  charlsonPerPoint: 0.14,
+  losPerDay: 0.038,
   losCapDays: 21,
-  hemoglobinPerGdlBelow11: 0.25,
-  creatininePerMgdlAbove1_3: 0.38,
-  sodiumPerMmolBelow135: 0.1,
-  albuminPerGdlBelow3_4: 0.6,
-  disposition: { home: 0, home_health: 0.2, snf: 0.38, rehab: 0.17, ama: 0.75, other: 0.12 },
-  payer: { medicare: 0.09, medicaid: 0.3, commercial: -0.12, self_pay: 0.09, other: 0 },
+  hemoglobinPerGdlBelow11: 0.23,
+  creatininePerMgdlAbove1_3: 0.36,
+  sodiumPerMmolBelow135: 0.095,
+  albuminPerGdlBelow3_4: 0.55,
+  disposition: { home: 0, home_health: 0.19, snf: 0.36, rehab: 0.16, ama: 0.7, other: 0.11 },
+  payer: { medicare: 0.085, medicaid: 0.28, commercial: -0.11, self_pay: 0.085, other: 0 },
 } as const;
 
 const hinge = (x: number, cap: number) => (Number.isNaN(x) ? 0 : Math.min(cap, Math.max(0, x)));

@@ -185,3 +185,18 @@ print(json.dumps({k: sorted(v) if isinstance(v, set) else v for k, v in out.item
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('with every knob on, the summary accounts for every row beyond the clean lake', async (t) => {
+  const knobs = { alternateUnitRate: 0.1, impossibleRate: 0.01, duplicateRate: 0.01, correctionRate: 0.05, emptyFileRate: 0.1, mixedFileFormats: true, corrupt: true };
+  const [clean, messy] = await Promise.all([cleanPromise, generate(only(knobs))]);
+  const m = messy.stats.messiness;
+  for (const table of RAW_TABLES) {
+    const impossible = table === 'diagnoses' ? 0 : m.impossible[table];
+    const copies = messy.stats.corruptFiles.filter((f) => f.table === table && f.expected === 'quarantine').reduce((n, f) => n + f.rows, 0);
+    const extra = m.duplicates[table] + m.corrections[table] + impossible + copies;
+    t.is(messy.stats.rows[table] - extra, clean.stats.rows[table], table);
+    t.true(extra > 0, table);
+  }
+  t.is(messy.stats.indexStays, clean.stats.indexStays);
+  t.is(messy.stats.bayesAuc, clean.stats.bayesAuc);
+});

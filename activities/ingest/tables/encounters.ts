@@ -1,12 +1,13 @@
 import type { Table } from 'apache-arrow';
+import { DISCHARGE_DISPOSITIONS, ENCOUNTER_CLASSES, PAYERS } from '../../../schemas/raw.js';
 import {
   type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, deidentifyPatients, lineageColumns,
   normalizeIcd10, requireStrings, requireTimes, shifted,
 } from './common.js';
 
-const CLASSES = new Set(['inpatient', 'emergency', 'outpatient', 'ambulatory']);
-const DISPOSITIONS = new Set(['home', 'home_health', 'snf', 'rehab', 'ama', 'expired', 'other']);
-const PAYERS = new Set(['medicare', 'medicaid', 'commercial', 'self_pay', 'other']);
+const CLASSES = new Set<string>(ENCOUNTER_CLASSES);
+const DISPOSITIONS = new Set<string>(DISCHARGE_DISPOSITIONS);
+const PAYER_VALUES = new Set<string>(PAYERS);
 
 /** encounters -> curated encounters: times shifted per patient, primary diagnosis normalised. */
 export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normalized {
@@ -23,7 +24,7 @@ export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normal
   }
   const encounterClass = checkEnum(raw.strings('encounter_class'), CLASSES, false, v, 'invalid_encounter_class');
   const disposition = checkEnum(raw.strings('discharge_disposition'), DISPOSITIONS, true, v, 'invalid_discharge_disposition');
-  const payer = checkEnum(raw.strings('payer'), PAYERS, true, v, 'invalid_payer');
+  const payer = checkEnum(raw.strings('payer'), PAYER_VALUES, true, v, 'invalid_payer');
   const facility = raw.strings('facility_id');
   requireStrings(facility, v, 'missing_facility_id');
   const dx = raw.strings('primary_dx').map((code, i) => {

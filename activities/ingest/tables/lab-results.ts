@@ -1,11 +1,12 @@
 import type { Table } from 'apache-arrow';
+import { ABNORMAL_FLAGS } from '../../../schemas/raw.js';
 import { resolveUnit } from '../units.js';
 import {
   type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, deidentifyPatients, lineageColumns,
   requireStrings, requireTimes, shifted,
 } from './common.js';
 
-const FLAGS = new Set(['l', 'h', 'll', 'hh', 'n']);
+const FLAGS = new Set(ABNORMAL_FLAGS.map((f) => f.toLowerCase()));
 const LOINC_RE = /^\d{1,7}-\d$/;
 
 /** lab_results -> curated: values in the canonical unit per LOINC code, times shifted per patient. */
