@@ -8,6 +8,7 @@ import { asyncLocalStorage } from '@temporalio/activity';
 import type { Config, Keys } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { ObjectStore } from './io/object-store.js';
+import type { Curator } from './ingest/ingest-file.js';
 
 export interface ActivityDeps {
   config: Config;
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** The store for a lake URI (cached by the implementation). */
   lake(uri: string): ObjectStore;
+  /** Where raw files are curated (CPU-heavy): a worker-thread pool in workers; inline when absent. */
+  curator?: Curator;
 }
 
 export function heartbeat(details?: unknown): void {
