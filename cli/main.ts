@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerIngest } from './commands/ingest.js';
 import { registerRetrain } from './commands/retrain.js';
 import { registerStack } from './commands/stack.js';
 import { registerWorker } from './commands/worker.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerStack(program);
   registerWorker(program);
   registerGenerate(program);
+  registerIngest(program);
   registerRetrain(program);
   registerDemo(program);
   return program;

@@ -1,14 +1,14 @@
 /**
  * Starting and following workflow runs: readable ids, search attributes and memo set at start,
- * progress read by query while the run goes on.
+ * progress read by query while the run goes on, failures turned into one clear error.
  */
 import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
+import { type QueryDefinition, TypedSearchAttributes, type Workflow } from '@temporalio/common';
 import type { Config } from '../core/config.js';
 import { taskQueue } from '../schemas/names.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
-import type { RetrainInput, RetrainProgress, RetrainResult } from '../schemas/workflows.js';
-import { retrainProgressQuery, retrainWorkflow } from '../workflows/index.js';
+import type { IngestInput, RetrainInput, RetrainProgress, RetrainResult, Trigger } from '../schemas/workflows.js';
+import { ingestProgressQuery, ingestWorkflow, retrainProgressQuery, retrainWorkflow } from '../workflows/index.js';
 import { RunFailedError } from './output.js';
 
 /** 20261128T090512Z */
@@ -16,33 +16,47 @@ export function compactStamp(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
+function attributes(a: { model?: string; dataset?: string; stage: string; trigger: Trigger }): TypedSearchAttributes {
+  return new TypedSearchAttributes([
+    ...(a.model ? [{ key: SA_MODEL, value: a.model }] : []),
+    ...(a.dataset ? [{ key: SA_DATASET, value: a.dataset }] : []),
+    { key: SA_STAGE, value: a.stage },
+    { key: SA_TRIGGER, value: a.trigger },
+  ]);
+}
+
 export async function startRetrain(client: Client, config: Config, input: RetrainInput, workflowId?: string): Promise<WorkflowHandle<typeof retrainWorkflow>> {
   return client.workflow.start(retrainWorkflow, {
     workflowId: workflowId ?? `retrain/${input.model}/${compactStamp()}`,
     taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
     args: [input],
-    typedSearchAttributes: new TypedSearchAttributes([
-      { key: SA_MODEL, value: input.model },
-      { key: SA_DATASET, value: input.dataset },
-      { key: SA_STAGE, value: 'starting' },
-      { key: SA_TRIGGER, value: input.trigger },
-    ]),
+    typedSearchAttributes: attributes({ model: input.model, dataset: input.dataset, stage: 'starting', trigger: input.trigger }),
     memo: { model: input.model, dataset: input.dataset, families: input.families.join(','), trigger: input.trigger },
   });
 }
 
-/** Waits for the run, reporting each stage change through `onProgress`; a failed run becomes RunFailedError. */
-export async function followRetrain(
-  handle: WorkflowHandle<typeof retrainWorkflow>, onProgress: (p: RetrainProgress) => void, pollMs = 1_000,
-): Promise<RetrainResult> {
+export async function startIngest(client: Client, config: Config, input: IngestInput, trigger: Trigger, workflowId?: string): Promise<WorkflowHandle<typeof ingestWorkflow>> {
+  return client.workflow.start(ingestWorkflow, {
+    workflowId: workflowId ?? `ingest/${compactStamp()}`,
+    taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
+    args: [input],
+    typedSearchAttributes: attributes({ stage: 'ingest', trigger }),
+    memo: { from: input.from ?? 'all', to: input.to ?? 'all', trigger },
+  });
+}
+
+/** Waits for a run, reporting each change of its progress query; a failed run becomes RunFailedError. */
+export async function follow<W extends Workflow, P>(
+  handle: WorkflowHandle<W>, query: QueryDefinition<P>, onProgress: (p: P) => void, pollMs = 1_000,
+): Promise<Awaited<ReturnType<W>>> {
   let finished = false;
   const result = handle.result().finally(() => { finished = true; });
   let last = '';
   while (!finished) {
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
     if (finished) break;
-    const progress = await handle.query(retrainProgressQuery).catch(() => undefined);
-    if (progress && JSON.stringify(progress) !== last) {
+    const progress = await handle.query(query).catch(() => undefined);
+    if (progress !== undefined && JSON.stringify(progress) !== last) {
       last = JSON.stringify(progress);
       onProgress(progress);
     }
@@ -57,3 +71,9 @@ export async function followRetrain(
     throw err;
   }
 }
+
+export function followRetrain(handle: WorkflowHandle<typeof retrainWorkflow>, onProgress: (p: RetrainProgress) => void, pollMs = 1_000): Promise<RetrainResult> {
+  return follow(handle, retrainProgressQuery, onProgress, pollMs);
+}
+
+export { ingestProgressQuery };

@@ -21,8 +21,12 @@ export interface IngestInput {
   bucketCount: number;
   /** Activities in flight at once. */
   maxInFlight?: number;
+  /** Raw keys listed per page (default 250). */
+  pageSize?: number;
+  /** History events after which the run continues as new between pages (default 4,000). */
+  historyLimit?: number;
   /** Set by continue-as-new: where the previous run stopped, and what it had counted. */
-  cursor?: { startAfter: string; totals: IngestTotals; quarantined: string[] };
+  cursor?: { startAfter: string; totals: IngestTotals; quarantined: string[]; runs: number };
 }
 
 export interface IngestTotals {
@@ -50,6 +54,8 @@ export interface IngestFileResult {
 }
 
 export interface IngestSummary extends IngestTotals {
+  /** Runs of the workflow (1 + continue-as-new count). */
+  runs: number;
   /** Keys of quarantined raw files. */
   quarantined: string[];
   manifests: string[];

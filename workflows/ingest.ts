@@ -3,7 +3,7 @@ import { rawFileTag } from '../data-lake/layout.js';
 import type { IngestFileResult, IngestInput, IngestSummary, IngestTotals } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
-import { checkBucketCount, checkDateRange, checkLake } from './validate.js';
+import { checkBucketCount, checkDateRange, checkLake, invalid } from './validate.js';
 
 export interface IngestProgress {
   filesDone: number;
@@ -44,11 +44,15 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
   let totals = input.cursor?.totals ?? ZERO;
   const quarantined = [...(input.cursor?.quarantined ?? [])];
   let startAfter = input.cursor?.startAfter ?? '';
+  const runs = (input.cursor?.runs ?? 0) + 1;
+  const pageSize = input.pageSize ?? PAGE_SIZE;
+  const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
+  if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 5_000)) invalid(`pageSize must be a whole number from 1 to 5000, got ${pageSize}`);
   setHandler(ingestProgressQuery, () => ({ filesDone: totals.files, rowsIn: totals.rowsIn, quarantinedFiles: totals.quarantinedFiles }));
 
   for (;;) {
     const page = await bookkeeping().listRawFiles({
-      lake: input.lake, from: input.from, to: input.to, tables: input.tables, startAfter, limit: PAGE_SIZE,
+      lake: input.lake, from: input.from, to: input.to, tables: input.tables, startAfter, limit: pageSize,
     });
     await mapBounded(page.keys, maxInFlight, async (key) => {
       const result = await shardActivity(`ingest/${rawFileTag(key)}`).ingestFile({ lake: input.lake, key, bucketCount: input.bucketCount });
@@ -58,10 +62,10 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
     if (page.nextStartAfter === undefined) break;
     startAfter = page.nextStartAfter;
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE) {
-      await continueAsNew<typeof ingestWorkflow>({ ...input, cursor: { startAfter, totals, quarantined } });
+    if (info.continueAsNewSuggested || info.historyLength > historyLimit) {
+      await continueAsNew<typeof ingestWorkflow>({ ...input, cursor: { startAfter, totals, quarantined, runs } });
     }
   }
   const manifests = await bookkeeping().writeIngestManifests({ lake: input.lake, from: input.from, to: input.to, tables: input.tables });
-  return { ...totals, quarantined, manifests };
+  return { ...totals, runs, quarantined, manifests };
 }
