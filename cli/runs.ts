@@ -3,7 +3,7 @@
  * progress read by query while the run goes on, failures turned into one clear error.
  */
 import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { type QueryDefinition, TypedSearchAttributes, type Workflow } from '@temporalio/common';
+import { type QueryDefinition, TypedSearchAttributes, type Workflow, type WorkflowResultType } from '@temporalio/common';
 import type { Config } from '../core/config.js';
 import { taskQueue } from '../schemas/names.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
@@ -48,7 +48,7 @@ export async function startIngest(client: Client, config: Config, input: IngestI
 /** Waits for a run, reporting each change of its progress query; a failed run becomes RunFailedError. */
 export async function follow<W extends Workflow, P>(
   handle: WorkflowHandle<W>, query: QueryDefinition<P>, onProgress: (p: P) => void, pollMs = 1_000,
-): Promise<Awaited<ReturnType<W>>> {
+): Promise<WorkflowResultType<W>> {
   let finished = false;
   const result = handle.result().finally(() => { finished = true; });
   let last = '';
