@@ -4,8 +4,9 @@
  */
 import type { ActivityDeps } from './context.js';
 import { buildFeatureShard, type BuildFeatureShardInput } from './features/build-shard.js';
+import { fitFeatureShard, type FitFeatureShardInput, type FitSplit, listFeatureShards, mergeFeatureFit } from './features/fit.js';
 import { writeFeatureManifest, type WriteFeatureManifestInput } from './features/manifest.js';
-import { planFeatureBuild, type PlanFeatureBuildInput } from './features/plan.js';
+import { planFeatureBuild, type PlanFeatureBuildInput, readFeaturePlanPage, type ReadFeaturePlanPageInput } from './features/plan.js';
 import { writeIngestManifests, type WriteIngestManifestsInput } from './ingest/day-manifests.js';
 import { ingestFile, type IngestFileInput } from './ingest/ingest-file.js';
 import { listRawFiles, type ListRawFilesInput } from './ingest/list-raw.js';
@@ -19,7 +20,11 @@ export function createActivities(deps: ActivityDeps) {
     writeIngestManifests: (input: WriteIngestManifestsInput) => writeIngestManifests(deps, input),
     planFeatureBuild: (input: PlanFeatureBuildInput) => planFeatureBuild(deps, input),
     buildFeatureShard: (input: BuildFeatureShardInput) => buildFeatureShard(deps, input),
+    readFeaturePlanPage: (input: ReadFeaturePlanPageInput) => readFeaturePlanPage(deps, input),
     writeFeatureManifest: (input: WriteFeatureManifestInput) => writeFeatureManifest(deps, input),
+    listFeatureShards: (input: Omit<FitSplit, 'testFraction' | 'seed'>) => listFeatureShards(deps, input),
+    fitFeatureShard: (input: FitFeatureShardInput) => fitFeatureShard(deps, input),
+    mergeFeatureFit: (input: FitSplit) => mergeFeatureFit(deps, input),
     trainCandidate: (input: TrainCandidateInput) => trainCandidate(deps, input),
     promoteCandidate: (input: PromoteCandidateInput) => promoteCandidate(deps, input),
   };

@@ -1,12 +1,27 @@
-/** Builds the activity dependencies of a process from its config: stores are opened once per lake URI. */
+/**
+ * Builds the activity dependencies of a process from its config: stores are opened once per lake
+ * URI. Worker processes also ask for a curator pool (`curatorThreads` > 0), which close() drains
+ * and stops; without one, files are curated inline on the main thread.
+ */
 import type { ActivityDeps } from '../activities/context.js';
+import { createCuratorPool } from '../activities/ingest/curator-pool.js';
 import type { ObjectStore } from '../activities/io/object-store.js';
 import { openStore } from '../activities/io/open-store.js';
 import { type Config, type Keys, parseLakeUri } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 
-export function createDeps(config: Config, keys: Keys, logger: Logger): ActivityDeps & { close(): void } {
+export interface DepsOptions {
+  /** Worker threads curating raw files (config.worker.curatorThreads); 0 curates inline. */
+  curatorThreads: number;
+}
+
+export function createDeps(config: Config, keys: Keys, logger: Logger): ActivityDeps & { close(): void };
+/** With a curator pool: close() waits for the requests it is running, then stops its threads. */
+export function createDeps(config: Config, keys: Keys, logger: Logger, options: DepsOptions): ActivityDeps & { close(): Promise<void> };
+export function createDeps(config: Config, keys: Keys, logger: Logger, options?: DepsOptions): ActivityDeps & { close(): Promise<void> } {
   const stores = new Map<string, ObjectStore>();
+  const threads = options?.curatorThreads ?? 0;
+  const curator = threads > 0 ? createCuratorPool({ threads, logger }) : undefined;
   return {
     config,
     keys,
@@ -16,9 +31,11 @@ export function createDeps(config: Config, keys: Keys, logger: Logger): Activity
       if (!store) stores.set(uri, (store = openStore(parseLakeUri(uri, 'lake'), config.s3)));
       return store;
     },
-    close() {
+    ...(curator ? { curator } : {}),
+    async close() {
       for (const s of stores.values()) s.close();
       stores.clear();
+      await curator?.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerFeatures } from './commands/features.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerRetrain } from './commands/retrain.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerGenerate(program);
   registerIngest(program);
+  registerFeatures(program);
   registerRetrain(program);
   registerDemo(program);
   return program;

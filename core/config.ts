@@ -4,6 +4,7 @@
  * returns a typed config. Defaults serve the local stack (`npm run stack:up`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
@@ -19,6 +20,7 @@ export const ENV_VARS = [
   'CAREPIPE_TEMPORAL_ADDRESS', 'CAREPIPE_TEMPORAL_NAMESPACE', 'CAREPIPE_TEMPORAL_UI_URL', 'CAREPIPE_TASK_QUEUE_PREFIX',
   'CAREPIPE_KEY_FILE', 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID', 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID',
   'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
+  'CAREPIPE_WORKER_CURATOR_THREADS',
   'CAREPIPE_STACK_TEMPORAL_PORT', 'CAREPIPE_STACK_UI_PORT', 'CAREPIPE_STACK_S3_PORT',
   'CAREPIPE_LOG_LEVEL',
 ] as const;
@@ -64,7 +66,13 @@ export interface Config {
   s3: S3Settings;
   temporal: { address: string; namespace: string; uiUrl: string; queuePrefix: string };
   stack: StackPorts;
-  worker: { activityConcurrency: number; workflowConcurrency: number; shutdownGraceSeconds: number };
+  worker: {
+    activityConcurrency: number;
+    workflowConcurrency: number;
+    shutdownGraceSeconds: number;
+    /** Worker threads curating raw files in a worker process (activities/ingest/curator-pool.ts); 0 curates inline. */
+    curatorThreads: number;
+  };
   logLevel: LogLevel;
   /** Resolved lazily by requireKeys(): commands that need no keys (stack, --help) must not fail for lack of them. */
   keySources: { file: string; fileExplicit: boolean; codecEnv?: string; codecId?: string; pseudonymEnv?: string; pseudonymId?: string };
@@ -212,6 +220,7 @@ export function parseConfig(raw: RawEnv): Config {
       activityConcurrency: int(raw, 'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 8, 1, 1000),
       workflowConcurrency: int(raw, 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 40, 2, 1000),
       shutdownGraceSeconds: int(raw, 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS', 30, 1, 3600),
+      curatorThreads: int(raw, 'CAREPIPE_WORKER_CURATOR_THREADS', Math.min(availableParallelism(), 256), 0, 256),
     },
     logLevel,
     keySources: {

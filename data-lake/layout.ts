@@ -35,6 +35,11 @@ export const lake = {
     `features/${dataset}/${version}/bucket=${bucketLabel(bucket)}.parquet`,
   featureManifest: (dataset: string, version: string) => `features/${dataset}/${version}/manifest.json`,
   featureVersionPrefix: (dataset: string, version: string) => `features/${dataset}/${version}/`,
+  featurePlan: (dataset: string, version: string) => `features/${dataset}/${version}/plan.json`,
+  /** The dataset's most recently completed version: where the next build looks for shards to reuse. */
+  featureLatest: (dataset: string) => `features/${dataset}/latest.json`,
+  /** Partial statistics and the fitted pipeline of one train/test split of a version. */
+  featureFitPrefix: (dataset: string, version: string, split: string) => `features/${dataset}/${version}/fit/${split}/`,
   registryVersion: (model: string, version: string) => `registry/${model}/${version}/`,
   registryFile: (model: string, version: string, file: RegistryFile) => `registry/${model}/${version}/${file}`,
   registryModelPrefix: (model: string) => `registry/${model}/`,

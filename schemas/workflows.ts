@@ -67,19 +67,46 @@ export interface RawFilePage {
   nextStartAfter?: string;
 }
 
-// ---- features --------------------------------------------------------------------------------
+// ---- features ---------------------------------------------------------------------------------
 
 export interface FeaturesInput {
   lake: string;
   dataset: string;
   bucketCount: number;
+  /** Shard activities in flight at once (default 32). */
   maxInFlight?: number;
+  /** Planned buckets read per page (default 256). */
+  pageSize?: number;
+  /** History events after which the run continues as new between pages (default 4,000). */
+  historyLimit?: number;
+  /** Set by continue-as-new: the plan being built, where the previous run stopped, its counts. */
+  cursor?: { plan: FeaturePlanSummary; offset: number; totals: FeatureBuildTotals; rows: number; runs: number };
 }
 
-export interface CuratedBucket {
+export interface FeatureBuildTotals {
+  /** Buckets computed from their curated inputs. */
+  built: number;
+  /** Buckets whose shard was copied from an earlier version with the same inputs. */
+  reused: number;
+  /** Buckets already complete in this version (a rerun). */
+  present: number;
+}
+
+export interface FeaturePlanSummary {
+  version: string;
+  /** The latest ingest date of encounters (YYYY-MM-DD): the lake is complete before it. */
+  dataEnd: string;
+  buckets: number;
+  /** Buckets an earlier version already built from the same inputs. */
+  reusable: number;
+}
+
+export interface PlannedBucket {
   bucket: number;
-  /** Hash of the bucket's curated fragment keys (which are themselves content hashes). */
+  /** Hash of the bucket's curated fragment keys (content hashes), the data end and the feature code version. */
   inputHash: string;
+  /** An earlier version's shard of the same inputs. */
+  reuse?: { version: string; key: string };
 }
 
 export interface FeatureShardResult {
@@ -87,17 +114,43 @@ export interface FeatureShardResult {
   key: string;
   rows: number;
   positives: number;
+  censored: number;
+  /** Not computed in this call: already complete, or copied from `reusedFrom`. */
   skipped: boolean;
+  reusedFrom?: string;
+  /** Lab result rows read (0 when skipped). */
+  labRows: number;
 }
 
 export interface FeaturesResult {
   dataset: string;
   version: string;
   manifestKey: string;
+  dataEnd: string;
   shards: number;
+  /** Index stays, all of them. */
   rows: number;
+  /** Readmitted index stays, all of them (observed labels). */
   positives: number;
+  /** Index stays whose 30 days of follow-up the lake does not show yet: not trained on. */
+  censored: number;
+  labelledRows: number;
+  labelledPositives: number;
+  /** Shards not computed by this run (reused, or already complete). */
   skippedShards: number;
+  builtShards: number;
+  reusedShards: number;
+  runs: number;
+}
+
+/** A preprocessing pipeline fitted on the training patients of one split of a feature version. */
+export interface FeatureFitResult {
+  pipelineKey: string;
+  mappingKey: string;
+  /** Training rows the pipeline saw. */
+  rows: number;
+  /** Width of the transformed matrix. */
+  width: number;
 }
 
 // ---- train, evaluate, promote ----------------------------------------------------------------

@@ -1,33 +1,89 @@
-import { defineQuery, setHandler } from '@temporalio/workflow';
-import type { FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
+import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { FeatureBuildTotals, FeatureFitResult, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
-import { mapBounded } from './fan-out.js';
-import { checkBucketCount, checkLake, checkName } from './validate.js';
+import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
+import { checkBucketCount, checkLake, checkName, invalid } from './validate.js';
 
-export interface FeaturesProgress {
-  bucketsDone: number;
+export interface FeaturesProgress extends FeatureBuildTotals {
+  version: string;
   bucketsTotal: number;
+  bucketsDone: number;
+  /** Index stays in the shards done so far. */
+  rows: number;
+  /** Runs of the workflow so far (1 + continue-as-new count). */
+  runs: number;
 }
 export const featuresProgressQuery = defineQuery<FeaturesProgress>('progress');
 
+const PAGE_SIZE = 256;
+const ZERO: FeatureBuildTotals = { built: 0, reused: 0, present: 0 };
+
 /**
  * Builds one feature shard per patient bucket (a bucket holds whole patient histories, so no
- * shard needs another). The version is a hash of the curated inputs, so a rerun on unchanged
- * inputs finds its shards already written and skips them.
+ * shard needs another). The plan, written to the lake, gives the version (a hash of the curated
+ * inputs and the data end) and, per bucket, an earlier version's shard of the same inputs when
+ * there is one: after a backfill only the buckets it touched are recomputed, the rest copied.
+ * Buckets are read from the plan a page at a time and fanned out in a bounded window; between
+ * pages the run continues as new once its history grows long, carrying the plan and the counts.
  */
 export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesResult> {
   checkLake(input.lake);
   checkName('dataset', input.dataset);
   checkBucketCount(input.bucketCount);
-  const plan = await bookkeeping().planFeatureBuild({ lake: input.lake, dataset: input.dataset, bucketCount: input.bucketCount });
-  let done = 0;
-  setHandler(featuresProgressQuery, () => ({ bucketsDone: done, bucketsTotal: plan.buckets.length }));
-  const shards = await mapBounded(plan.buckets, input.maxInFlight ?? 32, async (b) => {
-    const shard = await shardActivity(`features/${plan.version}/${b.bucket}`).buildFeatureShard({
-      lake: input.lake, dataset: input.dataset, version: plan.version, bucket: b.bucket, inputHash: b.inputHash,
+  const pageSize = input.pageSize ?? PAGE_SIZE;
+  if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 4096)) invalid(`pageSize must be a whole number from 1 to 4096, got ${pageSize}`);
+  const maxInFlight = input.maxInFlight ?? 32;
+  const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
+  const { lake, dataset } = input;
+  const cursor = input.cursor;
+  const runs = (cursor?.runs ?? 0) + 1;
+  const totals = { ...(cursor?.totals ?? ZERO) };
+  let offset = cursor?.offset ?? 0;
+  let rows = cursor?.rows ?? 0;
+  let plan: FeaturePlanSummary | undefined = cursor?.plan;
+  setHandler(featuresProgressQuery, (): FeaturesProgress => ({
+    version: plan?.version ?? '', bucketsTotal: plan?.buckets ?? 0, bucketsDone: offset, rows, runs, ...totals,
+  }));
+
+  plan ??= await bookkeeping().planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
+  const { version, dataEnd } = plan;
+  while (offset < plan.buckets) {
+    const page = await bookkeeping().readFeaturePlanPage({ lake, dataset, version, offset, limit: pageSize });
+    if (page.length === 0) break;
+    await mapBounded(page, maxInFlight, async (b) => {
+      const shard = await shardActivity(`features/${version}/${b.bucket}`).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
+      if (shard.reusedFrom) totals.reused++;
+      else if (shard.skipped) totals.present++;
+      else totals.built++;
+      rows += shard.rows;
+      offset++;
     });
-    done++;
-    return shard;
-  });
-  return bookkeeping().writeFeatureManifest({ lake: input.lake, dataset: input.dataset, version: plan.version, shards });
+    const info = workflowInfo();
+    if (offset < plan.buckets && (info.continueAsNewSuggested || info.historyLength > historyLimit)) {
+      await continueAsNew<typeof featuresWorkflow>({ ...input, cursor: { plan, offset, totals, rows, runs } });
+    }
+  }
+  return bookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
+}
+
+export interface FitPreprocessingInput {
+  lake: string;
+  dataset: string;
+  featuresVersion: string;
+  testFraction: number;
+  seed: number;
+  maxInFlight?: number;
+}
+
+/**
+ * Fits the preprocessing pipeline on the training patients of a split as a map-reduce of
+ * activities: one partial per shard, then one merge that writes the pipeline where the trainer
+ * reads it. Runs in the history of the workflow that owns the split (trainWorkflow).
+ */
+export async function fitPreprocessing(input: FitPreprocessingInput): Promise<FeatureFitResult> {
+  const split = { lake: input.lake, dataset: input.dataset, version: input.featuresVersion, testFraction: input.testFraction, seed: input.seed };
+  const buckets = await bookkeeping().listFeatureShards({ lake: input.lake, dataset: input.dataset, version: input.featuresVersion });
+  await mapBounded(buckets, input.maxInFlight ?? 32, (bucket) =>
+    shardActivity(`features-fit/${input.featuresVersion}/${bucket}`).fitFeatureShard({ ...split, bucket }));
+  return bookkeeping().mergeFeatureFit(split);
 }

@@ -19,11 +19,16 @@ const MAX_LISTED_QUARANTINE = 200;
 
 const ZERO: IngestTotals = { files: 0, skippedFiles: 0, quarantinedFiles: 0, rowsIn: 0, accepted: 0, corrected: 0, rejected: 0 };
 
+/** Quarantined by this run, or by an earlier one and unchanged since (a skipped file keeps its reason type). */
+function isQuarantined(r: IngestFileResult): boolean {
+  return r.status === 'quarantined' || r.reasonType !== undefined;
+}
+
 function add(totals: IngestTotals, r: IngestFileResult): IngestTotals {
   return {
     files: totals.files + 1,
     skippedFiles: totals.skippedFiles + (r.status === 'skipped' ? 1 : 0),
-    quarantinedFiles: totals.quarantinedFiles + (r.status === 'quarantined' ? 1 : 0),
+    quarantinedFiles: totals.quarantinedFiles + (isQuarantined(r) ? 1 : 0),
     rowsIn: totals.rowsIn + r.rowsIn,
     accepted: totals.accepted + r.accepted,
     corrected: totals.corrected + r.corrected,
@@ -57,7 +62,7 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
     await mapBounded(page.keys, maxInFlight, async (key) => {
       const result = await shardActivity(`ingest/${rawFileTag(key)}`).ingestFile({ lake: input.lake, key, bucketCount: input.bucketCount });
       totals = add(totals, result);
-      if (result.status === 'quarantined' && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(key);
+      if (isQuarantined(result) && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(key);
     });
     if (page.nextStartAfter === undefined) break;
     startAfter = page.nextStartAfter;

@@ -1,53 +1,92 @@
 /**
  * The features reduce step for one bucket: its curated fragments -> one feature shard. The shard
- * and its stats sidecar sit at keys under the content-derived dataset version, so a rerun finds
- * them and skips the bucket.
+ * and its stats sidecar sit at keys under the content-derived dataset version, and the sidecar is
+ * written last, so a rerun finds a complete shard and skips it. A bucket whose inputs an earlier
+ * version already built from (same input hash) is copied from there, not recomputed.
  */
 import { lake } from '../../data-lake/layout.js';
-import type { FeatureShardResult } from '../../schemas/workflows.js';
+import type { FeatureShardResult, PlannedBucket } from '../../schemas/workflows.js';
 import { type ActivityDeps, activityLogFields, heartbeat, readJson, writeJson } from '../context.js';
 import { toTable } from '../ingest/columns.js';
+import type { ObjectStore } from '../io/object-store.js';
 import { writeParquet } from '../io/parquet.js';
 import { readBucketTable } from './read-bucket.js';
-import { buildReadmissionFeatures } from './readmission.js';
+import { buildReadmissionFeatures, type FeatureFrame } from './readmission.js';
 
-export interface BuildFeatureShardInput {
+export interface BuildFeatureShardInput extends PlannedBucket {
   lake: string;
   dataset: string;
   version: string;
-  bucket: number;
-  inputHash: string;
+  /** The plan's data end (YYYY-MM-DD). */
+  dataEnd: string;
 }
 
-interface ShardStats {
+export interface ShardStats {
   bucket: number;
   key: string;
+  inputHash: string;
   rows: number;
   positives: number;
-  inputHash: string;
+  censored: number;
+  labelledPositives: number;
+  labRows: number;
+  /** The version the shard was copied from, when it was. */
+  reusedFrom?: string;
 }
 
-const statsKey = (shardKey: string) => shardKey.replace(/\.parquet$/, '.stats.json');
+export const shardStatsKey = (shardKey: string) => shardKey.replace(/\.parquet$/, '.stats.json');
+
+/** Midnight UTC starting a YYYY-MM-DD date, epoch ms; NaN for ''. */
+export const dateStartMs = (date: string) => (date ? Date.parse(`${date}T00:00:00Z`) : Number.NaN);
+
+/** Reads a bucket's curated tables and computes its feature frame. */
+export async function computeBucketFeatures(store: ObjectStore, bucket: number, dataEnd: string): Promise<FeatureFrame> {
+  const [patients, encounters, diagnoses, labs] = await Promise.all([
+    readBucketTable(store, 'patients', bucket),
+    readBucketTable(store, 'encounters', bucket),
+    readBucketTable(store, 'diagnoses', bucket),
+    readBucketTable(store, 'lab_results', bucket),
+  ]);
+  heartbeat({ step: 'compute', bucket });
+  return buildReadmissionFeatures({ patients, encounters, diagnoses, labs }, { dataEndMs: dateStartMs(dataEnd) });
+}
+
+const resultOf = (s: ShardStats, skipped: boolean, labRows: number): FeatureShardResult => ({
+  bucket: s.bucket, key: s.key, rows: s.rows, positives: s.positives, censored: s.censored, skipped, labRows,
+  ...(s.reusedFrom ? { reusedFrom: s.reusedFrom } : {}),
+});
+
+/** The shard of one bucket: found complete, copied from an earlier version, or built. */
+export async function buildShard(store: ObjectStore, input: Omit<BuildFeatureShardInput, 'lake'>): Promise<FeatureShardResult> {
+  const key = lake.featureShard(input.dataset, input.version, input.bucket);
+  const done = await readJson<ShardStats>(store, shardStatsKey(key));
+  if (done && done.inputHash === input.inputHash) return resultOf(done, true, 0);
+
+  if (input.reuse) {
+    const earlier = await readJson<ShardStats>(store, shardStatsKey(input.reuse.key));
+    if (earlier && earlier.inputHash === input.inputHash) {
+      heartbeat({ step: 'copy', bucket: input.bucket });
+      await store.put(key, await store.get(input.reuse.key));
+      const stats: ShardStats = { ...earlier, key, reusedFrom: input.reuse.version };
+      await writeJson(store, shardStatsKey(key), stats);
+      return resultOf(stats, true, 0);
+    }
+  }
+
+  heartbeat({ step: 'read', bucket: input.bucket });
+  const frame = await computeBucketFeatures(store, input.bucket, input.dataEnd);
+  await store.put(key, writeParquet(toTable(frame.columns)));
+  const stats: ShardStats = {
+    bucket: input.bucket, key, inputHash: input.inputHash, rows: frame.rows, positives: frame.positives, censored: frame.censored,
+    labelledPositives: frame.labelledPositives, labRows: frame.labRows,
+  };
+  // The sidecar is written last: its presence means the shard is complete.
+  await writeJson(store, shardStatsKey(key), stats);
+  return resultOf(stats, false, frame.labRows);
+}
 
 export async function buildFeatureShard(deps: ActivityDeps, input: BuildFeatureShardInput): Promise<FeatureShardResult> {
-  const store = deps.lake(input.lake);
-  const key = lake.featureShard(input.dataset, input.version, input.bucket);
-  const done = await readJson<ShardStats>(store, statsKey(key));
-  if (done && done.inputHash === input.inputHash) {
-    return { bucket: input.bucket, key, rows: done.rows, positives: done.positives, skipped: true };
-  }
-  heartbeat({ step: 'read', bucket: input.bucket });
-  const [patients, encounters, diagnoses, labs] = await Promise.all([
-    readBucketTable(store, 'patients', input.bucket),
-    readBucketTable(store, 'encounters', input.bucket),
-    readBucketTable(store, 'diagnoses', input.bucket),
-    readBucketTable(store, 'lab_results', input.bucket),
-  ]);
-  heartbeat({ step: 'compute', bucket: input.bucket });
-  const { columns, rows, positives } = buildReadmissionFeatures({ patients, encounters, diagnoses, labs });
-  await store.put(key, writeParquet(toTable(columns)));
-  // The sidecar is written last: its presence means the shard is complete.
-  await writeJson(store, statsKey(key), { bucket: input.bucket, key, rows, positives, inputHash: input.inputHash } satisfies ShardStats);
-  deps.logger.info('feature shard built', { ...activityLogFields(), bucket: input.bucket, rows });
-  return { bucket: input.bucket, key, rows, positives, skipped: false };
+  const result = await buildShard(deps.lake(input.lake), input);
+  deps.logger.info('feature shard', { ...activityLogFields(), bucket: input.bucket, rows: result.rows, skipped: result.skipped, reused: !!result.reusedFrom });
+  return result;
 }

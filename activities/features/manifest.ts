@@ -1,13 +1,24 @@
+/**
+ * The dataset manifest of a feature version: its shards and their counts (read from the shards'
+ * sidecars, so it does not depend on which run built what), the label rate over the stays with
+ * full follow-up, the data end, and the ingest manifests (with their SHA-256) it was planned from.
+ * Written last; then `latest.json` points the next build at this version's shards.
+ */
+import { InvalidInputError } from '../../core/errors.js';
 import { lake } from '../../data-lake/layout.js';
-import type { FeatureShardResult, FeaturesResult } from '../../schemas/workflows.js';
+import type { FeatureBuildTotals, FeaturesResult } from '../../schemas/workflows.js';
 import { type ActivityDeps, readJson, writeJson } from '../context.js';
-import { FEATURE_CODE_VERSION } from './plan.js';
+import type { ObjectStore } from '../io/object-store.js';
+import { type ShardStats, shardStatsKey } from './build-shard.js';
+import { FEATURE_CODE_VERSION, mapConcurrent, readPlan, type SourceManifest } from './plan.js';
+import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from './schema.js';
 
 export interface WriteFeatureManifestInput {
   lake: string;
   dataset: string;
   version: string;
-  shards: FeatureShardResult[];
+  totals: FeatureBuildTotals;
+  runs: number;
 }
 
 export interface FeatureManifest {
@@ -15,27 +26,57 @@ export interface FeatureManifest {
   version: string;
   featureCodeVersion: string;
   createdAt: string;
+  bucketCount: number;
+  dataEnd: string;
   rows: number;
   positives: number;
+  censored: number;
+  labelledRows: number;
+  labelledPositives: number;
+  /** labelledPositives / labelledRows: the rate training sees. */
   labelRate: number;
-  shards: { bucket: number; key: string; rows: number; positives: number }[];
+  features: { numeric: readonly string[]; categorical: readonly string[] };
+  sources: { ingestManifests: SourceManifest[] };
+  shards: { bucket: number; key: string; inputHash: string; rows: number; positives: number; censored: number; labelledPositives: number; reusedFrom?: string }[];
 }
 
-/** The dataset manifest; rewritten identically (but for createdAt, kept from the first write) on a rerun. */
+export async function assembleManifest(store: ObjectStore, dataset: string, version: string): Promise<FeatureManifest> {
+  const plan = await readPlan(store, dataset, version);
+  const stats = await mapConcurrent(plan.buckets, 16, async (b) => {
+    const key = lake.featureShard(dataset, version, b.bucket);
+    const s = await readJson<ShardStats>(store, shardStatsKey(key));
+    if (!s || s.inputHash !== b.inputHash) throw new InvalidInputError(`features: shard ${key} is missing or stale; build it before the manifest`);
+    return s;
+  });
+  const previous = await readJson<FeatureManifest>(store, lake.featureManifest(dataset, version));
+  const sum = (f: (s: ShardStats) => number) => stats.reduce((acc, s) => acc + f(s), 0);
+  const rows = sum((s) => s.rows);
+  const censored = sum((s) => s.censored);
+  const labelledPositives = sum((s) => s.labelledPositives);
+  return {
+    dataset, version, featureCodeVersion: FEATURE_CODE_VERSION, createdAt: previous?.createdAt ?? new Date().toISOString(),
+    bucketCount: plan.bucketCount, dataEnd: plan.dataEnd, rows, positives: sum((s) => s.positives), censored,
+    labelledRows: rows - censored, labelledPositives, labelRate: rows > censored ? labelledPositives / (rows - censored) : 0,
+    features: { numeric: NUMERIC_FEATURES, categorical: CATEGORICAL_FEATURES },
+    sources: { ingestManifests: plan.sources },
+    shards: stats.map((s) => ({
+      bucket: s.bucket, key: s.key, inputHash: s.inputHash, rows: s.rows, positives: s.positives, censored: s.censored,
+      labelledPositives: s.labelledPositives, ...(s.reusedFrom ? { reusedFrom: s.reusedFrom } : {}),
+    })),
+  };
+}
+
+/** The manifest, rewritten identically (but for createdAt, kept from the first write) on a rerun. */
 export async function writeFeatureManifest(deps: ActivityDeps, input: WriteFeatureManifestInput): Promise<FeaturesResult> {
   const store = deps.lake(input.lake);
+  const manifest = await assembleManifest(store, input.dataset, input.version);
   const key = lake.featureManifest(input.dataset, input.version);
-  const previous = await readJson<FeatureManifest>(store, key);
-  const shards = [...input.shards].sort((a, b) => a.bucket - b.bucket).map(({ bucket, key: k, rows, positives }) => ({ bucket, key: k, rows, positives }));
-  const rows = shards.reduce((s, x) => s + x.rows, 0);
-  const positives = shards.reduce((s, x) => s + x.positives, 0);
-  const manifest: FeatureManifest = {
-    dataset: input.dataset, version: input.version, featureCodeVersion: FEATURE_CODE_VERSION,
-    createdAt: previous?.createdAt ?? new Date().toISOString(), rows, positives, labelRate: rows ? positives / rows : 0, shards,
-  };
   await writeJson(store, key, manifest);
+  await writeJson(store, lake.featureLatest(input.dataset), { version: input.version, createdAt: manifest.createdAt });
+  const { built, reused, present } = input.totals;
   return {
-    dataset: input.dataset, version: input.version, manifestKey: key, shards: shards.length, rows, positives,
-    skippedShards: input.shards.filter((s) => s.skipped).length,
+    dataset: input.dataset, version: input.version, manifestKey: key, dataEnd: manifest.dataEnd, shards: manifest.shards.length,
+    rows: manifest.rows, positives: manifest.positives, censored: manifest.censored, labelledRows: manifest.labelledRows,
+    labelledPositives: manifest.labelledPositives, skippedShards: reused + present, builtShards: built, reusedShards: reused, runs: input.runs,
   };
 }

@@ -1,8 +1,10 @@
 /**
- * The preprocessing pipeline: fitted on training rows only, saved as JSON beside the model, and
- * applied by one pure `transform` in training and in serving. Numeric features: median
- * imputation, a missing indicator where training saw a missing value, standardisation.
- * Categorical features: one-hot over the training vocabulary plus an unknown slot.
+ * The preprocessing pipeline: fitted on training rows only (fit-stats.ts), saved as JSON beside
+ * the model, and applied by one pure `transform` in training and in serving. Numeric features:
+ * median imputation, a missing indicator where training saw a missing value, standardisation by
+ * the mean and standard deviation of the values present. Categorical features: one-hot over the
+ * training vocabulary (categories seen at least `minCategoryCount` times; null is the category
+ * "__missing__") plus an unknown slot for everything else.
  */
 import { InvalidInputError } from '../../core/errors.js';
 
@@ -15,72 +17,73 @@ export interface NumericStep {
   median: number;
   mean: number;
   std: number;
+  /** Observed range on the training rows (for reference; transform does not clip). */
+  min: number | null;
+  max: number | null;
   missingIndicator: boolean;
 }
 
 export interface CategoricalStep {
   kind: 'categorical';
   name: string;
-  /** Sorted; null values are the category "__missing__". */
+  /** Sorted. */
   vocabulary: string[];
 }
 
+export type PipelineStep = NumericStep | CategoricalStep;
+
 export interface PreprocessingPipeline {
-  format: 'carepipe-pipeline-1';
-  steps: (NumericStep | CategoricalStep)[];
+  format: 'carepipe-pipeline-2';
+  steps: PipelineStep[];
   width: number;
+  /** Training rows the statistics came from. */
+  fittedRows: number;
+  minCategoryCount: number;
 }
 
 export const MISSING = '__missing__';
 export const UNKNOWN = '__unknown__';
 
-function median(sorted: Float64Array): number {
-  if (sorted.length === 0) return 0;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+const stepWidth = (s: PipelineStep) => (s.kind === 'numeric' ? (s.missingIndicator ? 2 : 1) : s.vocabulary.length + 1);
+
+export function pipelineWidth(steps: readonly PipelineStep[]): number {
+  return steps.reduce((w, s) => w + stepWidth(s), 0);
 }
 
-function fitNumeric(name: string, values: Float64Array, rows: Uint32Array): NumericStep {
-  const present: number[] = [];
-  for (const r of rows) if (!Number.isNaN(values[r]!)) present.push(values[r]!);
-  const sorted = Float64Array.from(present).sort();
-  const med = median(sorted);
-  let sum = 0;
-  let sumSq = 0;
-  for (const r of rows) {
-    const v = Number.isNaN(values[r]!) ? med : values[r]!;
-    sum += v;
-    sumSq += v * v;
+export interface MappedOutput {
+  index: number;
+  name: string;
+  input: string;
+  role: 'value' | 'missing' | 'category' | 'unknown';
+  category?: string;
+}
+
+/** Every output column: its index, name, and the input and role it comes from. */
+export function featureMapping(p: PreprocessingPipeline): { inputs: { name: string; kind: PipelineStep['kind'] }[]; outputs: MappedOutput[] } {
+  const outputs: MappedOutput[] = [];
+  const push = (o: Omit<MappedOutput, 'index'>) => outputs.push({ index: outputs.length, ...o });
+  for (const s of p.steps) {
+    if (s.kind === 'numeric') {
+      push({ name: s.name, input: s.name, role: 'value' });
+      if (s.missingIndicator) push({ name: `${s.name}__missing`, input: s.name, role: 'missing' });
+    } else {
+      for (const v of s.vocabulary) push({ name: `${s.name}=${v}`, input: s.name, role: 'category', category: v });
+      push({ name: `${s.name}=${UNKNOWN}`, input: s.name, role: 'unknown' });
+    }
   }
-  const n = Math.max(rows.length, 1);
-  const mean = sum / n;
-  const std = Math.sqrt(Math.max(sumSq / n - mean * mean, 0));
-  return { kind: 'numeric', name, median: med, mean, std: std > 1e-12 ? std : 1, missingIndicator: present.length < rows.length };
+  return { inputs: p.steps.map((s) => ({ name: s.name, kind: s.kind })), outputs };
 }
 
-function fitCategorical(name: string, values: (string | null)[], rows: Uint32Array): CategoricalStep {
-  const seen = new Set<string>();
-  for (const r of rows) seen.add(values[r] ?? MISSING);
-  return { kind: 'categorical', name, vocabulary: [...seen].sort() };
-}
-
-export function fitPipeline(columns: FeatureColumns, rows: Uint32Array): PreprocessingPipeline {
-  const steps = [...columns].map(([name, values]) =>
-    values instanceof Float64Array ? fitNumeric(name, values, rows) : fitCategorical(name, values, rows));
-  return { format: 'carepipe-pipeline-1', steps, width: featureNames({ format: 'carepipe-pipeline-1', steps, width: 0 }).length };
-}
-
-/** Output column names, in order: the feature mapping. */
+/** Output column names, in order. */
 export function featureNames(p: PreprocessingPipeline): string[] {
-  return p.steps.flatMap((s) => (s.kind === 'numeric'
-    ? [s.name, ...(s.missingIndicator ? [`${s.name}__missing`] : [])]
-    : [...s.vocabulary.map((v) => `${s.name}=${v}`), `${s.name}=${UNKNOWN}`]));
+  return featureMapping(p).outputs.map((o) => o.name);
 }
 
 /** Row-major matrix (rows.length x width) of the given rows. Pure: same input, same output. */
 export function transform(p: PreprocessingPipeline, columns: FeatureColumns, rows: Uint32Array): Float64Array {
   const n = rows.length;
-  const out = new Float64Array(n * p.width);
+  const w = p.width;
+  const out = new Float64Array(n * w);
   let offset = 0;
   for (const step of p.steps) {
     const values = columns.get(step.name);
@@ -90,17 +93,16 @@ export function transform(p: PreprocessingPipeline, columns: FeatureColumns, row
       for (let i = 0; i < n; i++) {
         const v = values[rows[i]!]!;
         const missing = Number.isNaN(v);
-        out[i * p.width + offset] = ((missing ? step.median : v) - step.mean) / step.std;
-        if (step.missingIndicator) out[i * p.width + offset + 1] = missing ? 1 : 0;
+        out[i * w + offset] = ((missing ? step.median : v) - step.mean) / step.std;
+        if (step.missingIndicator) out[i * w + offset + 1] = missing ? 1 : 0;
       }
-      offset += step.missingIndicator ? 2 : 1;
     } else {
       if (values instanceof Float64Array) throw new InvalidInputError(`transform: feature "${step.name}" must be categorical`);
       const index = new Map(step.vocabulary.map((v, i) => [v, i]));
       const unknown = step.vocabulary.length;
-      for (let i = 0; i < n; i++) out[i * p.width + offset + (index.get(values[rows[i]!] ?? MISSING) ?? unknown)] = 1;
-      offset += step.vocabulary.length + 1;
+      for (let i = 0; i < n; i++) out[i * w + offset + (index.get(values[rows[i]!] ?? MISSING) ?? unknown)] = 1;
     }
+    offset += stepWidth(step);
   }
   return out;
 }

@@ -1,158 +1,235 @@
 /**
- * The reference task (docs/data-contract.md): index stays, their 30-day readmission labels, and
- * features known at discharge. Only events at or before the index discharge are read, so nothing
- * from the future leaks in. Columnar: typed arrays and grouped row indices, no object per row.
+ * The reference task (docs/data-contract.md) for one bucket: index stays, their 30-day
+ * readmission labels, and features known at discharge. Columnar: the tables are decoded once into
+ * typed arrays grouped by patient (bucket-data.ts); each index stay then reads only its patient's
+ * slices, and only what happened before its discharge:
+ *
+ * - index stay: an `inpatient` encounter with a discharge time and a disposition other than
+ *   `expired`; label 1 when the patient has another inpatient admission in (discharge, discharge + 30 d].
+ * - age: whole years from birth date to admission date (UTC calendar dates), capped at 90.
+ * - los_days: (discharge - admission) in days.
+ * - prior_inpatient_365d / prior_emergency_180d: the patient's inpatient (emergency) encounters
+ *   admitted in [admission - 365 d (180 d), admission).
+ * - charlson_index: Quan's ICD-10 Charlson index over the codes of the stay (diagnoses and primary
+ *   diagnosis) and of the patient's encounters that ended in [admission - 365 d, admission].
+ * - per lab of the catalogue: last, min, max, mean, count of the results observed in
+ *   [admission, discharge] (last: latest time, then greatest lab id); null (count 0) if none.
+ * - sex, race, ethnicity (the patient's latest row), discharge_disposition, payer, and dx_chapter
+ *   (the ICD-10-CM chapter of the primary diagnosis, icd10-chapters.ts).
+ *
+ * Follow-up (`censored`). A label of 0 is final only once the lake shows the 30 days after the
+ * discharge. The lake's clock is its ingest dates: an ingest date holds what ended before it, so
+ * the curated zone is complete up to `dataEndMs`, midnight starting its latest ingest date of
+ * encounters. Stay times are on the patient's shifted clock (de-identification), which the feature
+ * build cannot undo, so a stay counts as followed when either proof holds:
+ *   1. by arrival: the lake first held the stay with its final discharge on ingest date A (so it
+ *      ended before A), and A + 30 d <= dataEndMs;
+ *   2. by the shift bound: discharge + 30 d <= dataEndMs - MAX_SHIFT_DAYS, true whatever the
+ *      patient's offset (|offset| <= MAX_SHIFT_DAYS).
+ * Otherwise the stay is `censored` = 1: kept in the shard (it is what a deployed model scores) but
+ * left out of training and of the labelled counts. Neither proof looks at the outcome, so
+ * dropping censored stays does not bias the labels. Once the lake spans 30 ingest dates after its
+ * initial load, proof 1 decides exactly (the generator's `censored`); in a younger lake only proof
+ * 2 certifies, and only stays older than about 210 days.
  */
-import type { Table } from 'apache-arrow';
-import { stringValues } from '../io/arrow-columns.js';
-import { timestampColumnToMillis } from '../io/parquet.js';
+import { MAX_SHIFT_DAYS } from '../ingest/pseudonymizer.js';
 import type { CuratedColumn } from '../ingest/columns.js';
-import type { BucketTable } from './read-bucket.js';
+import {
+  type BucketInputs, CLASS_EMERGENCY, CLASS_INPATIENT, DAY_MS, type Encounters, type Labs, addComorbidity, decodeEncounters,
+  decodeLabs, decodePatients,
+} from './bucket-data.js';
+import { charlsonScore } from './charlson.js';
+import { icd10Chapter } from './icd10-chapters.js';
+import { FEATURE_LABS, LAB_STATS, labColumn } from './schema.js';
 
-const DAY_MS = 86_400_000;
-const READMIT_WINDOW_MS = 30 * DAY_MS;
+export const READMISSION_WINDOW_MS = 30 * DAY_MS;
+const PRIOR_INPATIENT_MS = 365 * DAY_MS;
+const PRIOR_EMERGENCY_MS = 180 * DAY_MS;
+const COMORBIDITY_LOOKBACK_MS = 365 * DAY_MS;
+const MAX_REPORTED_AGE = 90;
 
-/** Labs whose last value during the stay is a feature (canonical units). */
-export const LAB_FEATURES: Record<string, string> = {
-  '2345-7': 'glucose', '2160-0': 'creatinine', '718-7': 'hemoglobin', '2951-2': 'sodium',
-  '2823-3': 'potassium', '3094-0': 'bun', '6690-2': 'wbc',
-};
+export interface FollowUp {
+  /** Midnight (UTC, epoch ms) starting the latest ingest date of encounters; NaN when unknown. */
+  dataEndMs: number;
+}
 
-function groupBy(keys: (string | null)[], rows: Uint32Array): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  for (const r of rows) {
-    const k = keys[r];
-    if (k === null || k === undefined) continue;
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = []));
-    g.push(r);
+export interface FeatureFrame {
+  columns: CuratedColumn[];
+  rows: number;
+  positives: number;
+  censored: number;
+  /** Positives among the stays that are not censored. */
+  labelledPositives: number;
+  /** Lab result rows read (after deduplication). */
+  labRows: number;
+}
+
+const isIndexStay = (enc: Encounters, i: number) =>
+  enc.cls[i] === CLASS_INPATIENT && !Number.isNaN(enc.discharge[i]!) && enc.disposition[i] !== 'expired';
+
+/** y * 10000 + m * 100 + d of an epoch day (proleptic Gregorian, UTC), without a Date per call. */
+export function civilDate(epochDay: number): number {
+  const z = epochDay + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return (yoe + era * 400 + (m <= 2 ? 1 : 0)) * 10_000 + m * 100 + d;
+}
+
+/** Whole years between two epoch days (birthdays counted on the calendar). */
+export function wholeYears(fromDay: number, toDay: number): number {
+  return Math.floor((civilDate(toDay) - civilDate(fromDay)) / 10_000);
+}
+
+export function isFollowedUp(dischargeMs: number, closedArrivalDay: number, f: FollowUp): boolean {
+  if (Number.isNaN(f.dataEndMs)) return false;
+  if (closedArrivalDay >= 0 && closedArrivalDay * DAY_MS + READMISSION_WINDOW_MS <= f.dataEndMs) return true;
+  return dischargeMs + READMISSION_WINDOW_MS <= f.dataEndMs - MAX_SHIFT_DAYS * DAY_MS;
+}
+
+/** First position in [lo, hi) whose time is >= t. */
+function lowerBound(time: Float64Array, lo: number, hi: number, t: number): number {
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (time[mid]! < t) a = mid + 1;
+    else b = mid;
   }
-  return groups;
+  return a;
 }
 
-function col(t: BucketTable, name: string): (string | null)[] {
-  return t.table ? stringValues(t.table.getChild(name), t.table.numRows) : [];
-}
-function times(t: BucketTable, name: string): Float64Array {
-  const v = t.table?.getChild(name);
-  return v ? timestampColumnToMillis(v) : new Float64Array(0);
-}
-function floats(table: Table | null, name: string): Float64Array {
-  const v = table?.getChild(name);
-  if (!v) return new Float64Array(0);
-  const out = new Float64Array(v.length);
-  let i = 0;
-  for (const x of v as Iterable<number | null>) out[i++] = x ?? Number.NaN;
-  return out;
-}
+/** Per lab, one column per statistic; `add` summarises one stay's results into its row. */
+class LabAccumulator {
+  readonly last: Float64Array[];
+  readonly min: Float64Array[];
+  readonly max: Float64Array[];
+  readonly mean: Float64Array[];
+  readonly count: Float64Array[];
+  private readonly sums = new Float64Array(FEATURE_LABS.length);
 
-export interface ReadmissionInputs {
-  patients: BucketTable;
-  encounters: BucketTable;
-  diagnoses: BucketTable;
-  labs: BucketTable;
-}
+  constructor(rows: number) {
+    const columns = (fill: number) => FEATURE_LABS.map(() => new Float64Array(rows).fill(fill));
+    [this.last, this.min, this.max, this.mean, this.count] = [columns(Number.NaN), columns(Number.NaN), columns(Number.NaN), columns(Number.NaN), columns(0)];
+  }
 
-export function buildReadmissionFeatures(input: ReadmissionInputs): { columns: CuratedColumn[]; rows: number; positives: number } {
-  const enc = input.encounters;
-  const encId = col(enc, 'encounter_id');
-  const encPatient = col(enc, 'patient_key');
-  const encClass = col(enc, 'encounter_class');
-  const admit = times(enc, 'admit_time');
-  const discharge = times(enc, 'discharge_time');
-  const disposition = col(enc, 'discharge_disposition');
-  const payer = col(enc, 'payer');
-  const dx = col(enc, 'primary_dx');
-
-  const patientRow = new Map<string, number>();
-  const pKey = col(input.patients, 'patient_key');
-  for (const r of input.patients.rows) if (pKey[r]) patientRow.set(pKey[r], r);
-  const birth = times(input.patients, 'birth_date');
-  const sex = col(input.patients, 'sex');
-  const race = col(input.patients, 'race');
-  const ethnicity = col(input.patients, 'ethnicity');
-
-  const dxCount = new Map<string, number>();
-  const dxEnc = col(input.diagnoses, 'encounter_id');
-  for (const r of input.diagnoses.rows) if (dxEnc[r]) dxCount.set(dxEnc[r], (dxCount.get(dxEnc[r]) ?? 0) + 1);
-
-  const labsByPatient = groupBy(col(input.labs, 'patient_key'), input.labs.rows);
-  const labTime = times(input.labs, 'observed_at');
-  const labLoinc = col(input.labs, 'loinc');
-  const labValue = floats(input.labs.table, 'value');
-
-  const byPatient = groupBy(encPatient, enc.rows);
-  const out = { encounter_id: [] as (string | null)[], patient_key: [] as (string | null)[], discharge: [] as number[], label: [] as number[],
-    age: [] as number[], sex: [] as (string | null)[], race: [] as (string | null)[], ethnicity: [] as (string | null)[],
-    los: [] as number[], priorIp: [] as number[], priorEd: [] as number[], nDx: [] as number[], nLabs: [] as number[],
-    disposition: [] as (string | null)[], payer: [] as (string | null)[], chapter: [] as (string | null)[],
-    labs: Object.fromEntries(Object.values(LAB_FEATURES).map((n) => [n, [] as number[]])) };
-
-  for (const [patient, rows] of byPatient) {
-    rows.sort((a, b) => admit[a]! - admit[b]!);
-    const pRow = patientRow.get(patient);
-    const patientLabs = labsByPatient.get(patient) ?? [];
-    for (const r of rows) {
-      if (encClass[r] !== 'inpatient' || Number.isNaN(discharge[r]!) || disposition[r] === 'expired') continue;
-      const d = discharge[r]!;
-      const a = admit[r]!;
-      let label = 0;
-      let priorIp = 0;
-      let priorEd = 0;
-      for (const o of rows) {
-        if (o === r) continue;
-        const oa = admit[o]!;
-        if (encClass[o] === 'inpatient' && oa > d && oa <= d + READMIT_WINDOW_MS) label = 1;
-        if (oa < a && encClass[o] === 'inpatient' && oa >= a - 365 * DAY_MS) priorIp++;
-        if (oa < a && encClass[o] === 'emergency' && oa >= a - 180 * DAY_MS) priorEd++;
-      }
-      const last: Record<string, { t: number; v: number }> = {};
-      let nLabs = 0;
-      for (const l of patientLabs) {
-        const t = labTime[l]!;
-        if (t < a || t > d) continue; // only what was observed during the stay
-        nLabs++;
-        const name = LAB_FEATURES[labLoinc[l] ?? ''];
-        if (name && !Number.isNaN(labValue[l]!) && (!last[name] || t >= last[name].t)) last[name] = { t, v: labValue[l]! };
-      }
-      out.encounter_id.push(encId[r] ?? null);
-      out.patient_key.push(patient);
-      out.discharge.push(d);
-      out.label.push(label);
-      out.age.push(pRow === undefined || Number.isNaN(birth[pRow]!) ? Number.NaN : (a - birth[pRow]!) / (365.2425 * DAY_MS));
-      out.sex.push(pRow === undefined ? null : sex[pRow] ?? null);
-      out.race.push(pRow === undefined ? null : race[pRow] ?? null);
-      out.ethnicity.push(pRow === undefined ? null : ethnicity[pRow] ?? null);
-      out.los.push((d - a) / DAY_MS);
-      out.priorIp.push(priorIp);
-      out.priorEd.push(priorEd);
-      out.nDx.push(dxCount.get(encId[r] ?? '') ?? 0);
-      out.nLabs.push(nLabs);
-      out.disposition.push(disposition[r] ?? null);
-      out.payer.push(payer[r] ?? null);
-      out.chapter.push(dx[r]?.slice(0, 1) ?? null);
-      for (const name of Object.values(LAB_FEATURES)) out.labs[name]!.push(last[name]?.v ?? Number.NaN);
+  /** Results [from, to) of `labs` (in time order) into row `s`. */
+  add(labs: Labs, from: number, to: number, s: number): void {
+    this.sums.fill(0);
+    for (let i = from; i < to; i++) {
+      const l = labs.lab[i]!;
+      const v = labs.value[i]!;
+      this.last[l]![s] = v;
+      const min = this.min[l]!;
+      if (!(min[s]! <= v)) min[s] = v;
+      const max = this.max[l]!;
+      if (!(max[s]! >= v)) max[s] = v;
+      this.count[l]![s]!++;
+      this.sums[l]! += v;
+    }
+    for (let l = 0; l < FEATURE_LABS.length; l++) {
+      const count = this.count[l]![s]!;
+      if (count > 0) this.mean[l]![s] = this.sums[l]! / count;
     }
   }
-  const f = (values: number[]) => Float64Array.from(values);
+
+  column(lab: number, stat: (typeof LAB_STATS)[number]): Float64Array {
+    return this[stat][lab]!;
+  }
+}
+
+export function buildReadmissionFeatures(input: BucketInputs, followUp: FollowUp): FeatureFrame {
+  const enc = decodeEncounters(input.encounters);
+  addComorbidity(enc, input.diagnoses);
+  const patients = decodePatients(input.patients, enc.patientKeys);
+  const labs = decodeLabs(input.labs, enc.patientKeys);
+
+  let rows = 0;
+  for (let i = 0; i < enc.n; i++) if (isIndexStay(enc, i)) rows++;
+  const stay = new Uint32Array(rows);
+  const pidOfRow = new Uint32Array(rows);
+  const f = {
+    admit: new Float64Array(rows), discharge: new Float64Array(rows), label: new Int32Array(rows), censored: new Int32Array(rows),
+    age: new Float64Array(rows), los: new Float64Array(rows), priorIp: new Float64Array(rows), priorEd: new Float64Array(rows),
+    charlson: new Float64Array(rows),
+  };
+  const acc = new LabAccumulator(rows);
+  let s = 0;
+  let positives = 0;
+  let censored = 0;
+  let labelledPositives = 0;
+  for (let p = 0; p < enc.patientKeys.length; p++) {
+    const lo = enc.start[p]!;
+    const hi = enc.start[p + 1]!;
+    for (let i = lo; i < hi; i++) {
+      if (!isIndexStay(enc, i)) continue;
+      const a = enc.admit[i]!;
+      const d = enc.discharge[i]!;
+      let label = 0;
+      for (let j = i + 1; j < hi && enc.admit[j]! <= d + READMISSION_WINDOW_MS; j++) {
+        if (enc.cls[j] === CLASS_INPATIENT && enc.admit[j]! > d) label = 1;
+      }
+      let priorIp = 0;
+      let priorEd = 0;
+      let mask = enc.comorbidity[i]!;
+      for (let j = lo; j < hi; j++) {
+        if (j === i) continue;
+        const aj = enc.admit[j]!;
+        if (aj < a && aj >= a - PRIOR_INPATIENT_MS && enc.cls[j] === CLASS_INPATIENT) priorIp++;
+        if (aj < a && aj >= a - PRIOR_EMERGENCY_MS && enc.cls[j] === CLASS_EMERGENCY) priorEd++;
+        const dj = enc.discharge[j]!;
+        if (dj <= a && dj >= a - COMORBIDITY_LOOKBACK_MS) mask |= enc.comorbidity[j]!;
+      }
+      const followed = isFollowedUp(d, enc.closedArrivalDay[i]!, followUp);
+      stay[s] = i;
+      pidOfRow[s] = p;
+      f.admit[s] = a;
+      f.discharge[s] = d;
+      f.label[s] = label;
+      f.censored[s] = followed ? 0 : 1;
+      const birth = patients.birthDay[p]!;
+      f.age[s] = Number.isNaN(birth) ? Number.NaN : Math.min(MAX_REPORTED_AGE, wholeYears(birth, Math.floor(a / DAY_MS)));
+      f.los[s] = (d - a) / DAY_MS;
+      f.priorIp[s] = priorIp;
+      f.priorEd[s] = priorEd;
+      f.charlson[s] = charlsonScore(mask);
+      const labLo = labs.start[p]!;
+      const labHi = labs.start[p + 1]!;
+      const from = lowerBound(labs.time, labLo, labHi, a);
+      acc.add(labs, from, lowerBound(labs.time, from, labHi, d + 1), s);
+      positives += label;
+      if (followed) labelledPositives += label;
+      else censored++;
+      s++;
+    }
+  }
+  const byStay = <T>(col: T[]) => Array.from(stay, (i) => col[i]!);
+  const byPatient = <T>(col: T[]) => Array.from(pidOfRow, (p) => col[p]!);
   const columns: CuratedColumn[] = [
-    { name: 'encounter_id', kind: 'string', values: out.encounter_id },
-    { name: 'patient_key', kind: 'string', values: out.patient_key },
-    { name: 'discharge_time', kind: 'timestamp', values: f(out.discharge) },
-    { name: 'label', kind: 'int', values: Int32Array.from(out.label) },
-    { name: 'age', kind: 'float', values: f(out.age) },
-    { name: 'sex', kind: 'string', values: out.sex },
-    { name: 'race', kind: 'string', values: out.race },
-    { name: 'ethnicity', kind: 'string', values: out.ethnicity },
-    { name: 'los_days', kind: 'float', values: f(out.los) },
-    { name: 'prior_inpatient_365d', kind: 'float', values: f(out.priorIp) },
-    { name: 'prior_emergency_180d', kind: 'float', values: f(out.priorEd) },
-    { name: 'n_diagnoses', kind: 'float', values: f(out.nDx) },
-    { name: 'n_labs', kind: 'float', values: f(out.nLabs) },
-    ...Object.values(LAB_FEATURES).map((name): CuratedColumn => ({ name: `lab_${name}_last`, kind: 'float', values: f(out.labs[name]!) })),
-    { name: 'discharge_disposition', kind: 'string', values: out.disposition },
-    { name: 'payer', kind: 'string', values: out.payer },
-    { name: 'dx_chapter', kind: 'string', values: out.chapter },
+    { name: 'encounter_id', kind: 'string', values: byStay(enc.id) },
+    { name: 'patient_key', kind: 'string', values: byPatient(enc.patientKeys) },
+    { name: 'admit_time', kind: 'timestamp', values: f.admit },
+    { name: 'discharge_time', kind: 'timestamp', values: f.discharge },
+    { name: 'label', kind: 'int', values: f.label },
+    { name: 'censored', kind: 'int', values: f.censored },
+    { name: 'age', kind: 'float', values: f.age },
+    { name: 'los_days', kind: 'float', values: f.los },
+    { name: 'prior_inpatient_365d', kind: 'float', values: f.priorIp },
+    { name: 'prior_emergency_180d', kind: 'float', values: f.priorEd },
+    { name: 'charlson_index', kind: 'float', values: f.charlson },
+    ...FEATURE_LABS.flatMap((lab, l) => LAB_STATS.map((stat): CuratedColumn => ({
+      name: labColumn(lab.name, stat), kind: 'float', values: acc.column(l, stat),
+    }))),
+    { name: 'sex', kind: 'string', values: byPatient(patients.sex) },
+    { name: 'race', kind: 'string', values: byPatient(patients.race) },
+    { name: 'ethnicity', kind: 'string', values: byPatient(patients.ethnicity) },
+    { name: 'discharge_disposition', kind: 'string', values: byStay(enc.disposition) },
+    { name: 'payer', kind: 'string', values: byStay(enc.payer) },
+    { name: 'dx_chapter', kind: 'string', values: byStay(enc.primaryDx).map(icd10Chapter) },
   ];
-  return { columns, rows: out.label.length, positives: out.label.reduce((s, x) => s + x, 0) };
+  return { columns, rows, positives, censored, labelledPositives, labRows: labs.rowsRead };
 }

@@ -20,6 +20,7 @@ export class Pseudonymizer {
   readonly keyId: string;
   private readonly secret: Buffer;
   private readonly cache = new Map<string, PatientKeys>();
+  private readonly encounters = new Map<string, string>();
 
   constructor(ring: KeyRing) {
     this.keyId = ring.activeId;
@@ -41,6 +42,28 @@ export class Pseudonymizer {
 
   shiftMs(patientId: string): number {
     return this.patient(patientId).shiftDays * DAY_MS;
+  }
+
+  /**
+   * Record ids are pseudonymised too: producers often build them from the MRN (Safe Harbor's
+   * "any other unique identifying number"). Keyed, so joins between curated tables still work.
+   */
+  encounterId(id: string): string {
+    let key = this.encounters.get(id);
+    if (!key) {
+      key = `e${this.mac('encounter', id)}`;
+      if (this.encounters.size > 1_000_000) this.encounters.clear();
+      this.encounters.set(id, key);
+    }
+    return key;
+  }
+
+  labId(id: string): string {
+    return `l${this.mac('lab', id)}`; // unique per row: not worth caching
+  }
+
+  private mac(domain: string, id: string): string {
+    return createHmac('sha256', this.secret).update(domain).update('\0').update(id).digest().subarray(0, 12).toString('hex');
   }
 }
 

@@ -11,7 +11,8 @@ import type { CandidateResult, Hyperparameters, ModelFamily } from '../../schema
 import { type ActivityDeps, activityLogFields, heartbeat, sha256Hex, writeJson } from '../context.js';
 import { float64Vector, utf8Vector } from '../io/arrow-columns.js';
 import { writeParquet } from '../io/parquet.js';
-import { featureNames, fitPipeline, transform } from '../features/pipeline.js';
+import { fitPipeline } from '../features/fit-stats.js';
+import { featureMapping, type PreprocessingPipeline, transform } from '../features/pipeline.js';
 import { readMetadata, writeMetadata, type ModelMetadata } from '../registry/metadata.js';
 import { evaluatePredictions } from '../evaluate/evaluate.js';
 import { loadFeatureSet, splitByPatient } from './feature-set.js';
@@ -28,6 +29,8 @@ export interface TrainCandidateInput {
   testFraction: number;
   seed: number;
   codeVersion: string;
+  /** A pipeline fitted on this split's training patients (the fit map-reduce); absent: fitted here. */
+  pipelineKey?: string;
 }
 
 function resultOf(m: ModelMetadata): CandidateResult {
@@ -51,7 +54,9 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   if (split.train.length === 0 || split.test.length === 0) {
     throw new InvalidInputError(`train: ${data.rows} stays give ${split.train.length} training and ${split.test.length} test rows; both must be non-empty`);
   }
-  const pipeline = fitPipeline(data.columns, split.train);
+  const pipeline = input.pipelineKey
+    ? JSON.parse(new TextDecoder().decode(await store.get(input.pipelineKey))) as PreprocessingPipeline
+    : fitPipeline(data.columns, split.train);
   const xTrain = transform(pipeline, data.columns, split.train);
   const yTrain = Uint8Array.from(split.train, (r) => data.labels[r]!);
   const started = performance.now();
@@ -75,10 +80,7 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   const pipelineJson = JSON.stringify(pipeline, null, 2) + '\n';
   await store.put(prefix('model.json'), trained.serialize(), { contentType: 'application/json' });
   await store.put(prefix('preprocessing_pipeline.json'), pipelineJson, { contentType: 'application/json' });
-  await writeJson(store, prefix('feature_mapping.json'), {
-    inputs: pipeline.steps.map((s) => ({ name: s.name, kind: s.kind })),
-    outputs: featureNames(pipeline).map((name, index) => ({ index, name })),
-  });
+  await writeJson(store, prefix('feature_mapping.json'), featureMapping(pipeline));
   await store.put(prefix('report.html'), evaluation.reportHtml, { contentType: 'text/html' });
   await store.put(prefix('predictions.parquet'), writeParquet(new Table({
     patient_key: utf8Vector(Array.from(split.test, (r) => data.patientKeys[r] ?? null)),
@@ -91,7 +93,7 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
     backend: trained.backend,
     trainingData: {
       dataset: input.dataset, version: input.featuresVersion, manifestKey: lake.featureManifest(input.dataset, input.featuresVersion),
-      manifestSha256: sha256Hex(manifestBytes), rows: data.rows, positives: data.manifest.positives,
+      manifestSha256: sha256Hex(manifestBytes), rows: data.rows, positives: data.positives,
     },
     split: { by: 'patient', testFraction: input.testFraction, seed: input.seed, trainRows: split.train.length, testRows: split.test.length },
     pipelineSha256: sha256Hex(pipelineJson),

@@ -29,7 +29,7 @@ export function registerDemo(program: Command): void {
       say(`  Temporal ${stack.temporal.address}, Web UI ${stack.temporal.uiUrl}, S3 ${stack.s3.endpoint}`);
       const keys = requireKeys(config);
       const logger = createLogger('warn', { process: 'demo-worker' });
-      const deps = createDeps(config, keys, logger);
+      const deps = createDeps(config, keys, logger, { curatorThreads: config.worker.curatorThreads });
       const store = deps.lake(config.lake.uri);
 
       say(`== synthetic data in ${config.lake.uri}/raw/`);
@@ -73,7 +73,7 @@ export function registerDemo(program: Command): void {
         await running;
         await client.connection.close();
         await connection.close();
-        deps.close();
+        await deps.close();
       }
     }));
 }

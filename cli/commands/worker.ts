@@ -25,12 +25,19 @@ export function registerWorker(program: Command): void {
     .description('serve task queues until SIGINT/SIGTERM; in-flight activities get the grace period, then are retried elsewhere')
     .option('--queues <list>', `comma-separated: ${Object.keys(QUEUE_ALIASES).join(', ')} (default: all)`)
     .option('--activity-concurrency <n>', 'activities in flight per queue (CAREPIPE_WORKER_ACTIVITY_CONCURRENCY)')
-    .action(action(async (opts: { queues?: string; activityConcurrency?: string }) => {
+    .option('--curator-threads <n>', 'threads curating raw files, 0 for inline (CAREPIPE_WORKER_CURATOR_THREADS; default: the cores)')
+    .action(action(async (opts: { queues?: string; activityConcurrency?: string; curatorThreads?: string }) => {
       const config = loadConfig();
       if (opts.activityConcurrency !== undefined) {
         const n = Number(opts.activityConcurrency);
         if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`--activity-concurrency must be a whole number from 1 to 1000, got "${opts.activityConcurrency}"`);
         config.worker.activityConcurrency = n;
+      }
+      if (opts.curatorThreads !== undefined) {
+        if (!/^\d+$/.test(opts.curatorThreads) || Number(opts.curatorThreads) > 256) {
+          throw new ConfigError(`--curator-threads must be a whole number from 0 to 256, got "${opts.curatorThreads}"`);
+        }
+        config.worker.curatorThreads = Number(opts.curatorThreads);
       }
       const queues = parseQueues(opts.queues);
       const keys = requireKeys(config);
@@ -42,14 +49,16 @@ export function registerWorker(program: Command): void {
       } catch (cause) {
         throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (CAREPIPE_TEMPORAL_ADDRESS)`, { cause });
       }
-      const deps = createDeps(config, keys, logger);
+      // Raw files are curated by ingest activities, which only the data queue runs.
+      const curatorThreads = queues.includes('data') ? config.worker.curatorThreads : 0;
+      const deps = createDeps(config, keys, logger, { curatorThreads });
       try {
         const workers = await createWorkers({ deps, connection, queues, queuePrefix: config.temporal.queuePrefix });
-        logger.info('worker started', { queues: queues.map((q) => taskQueue(config.temporal.queuePrefix, q)).join(','), pid: process.pid });
+        logger.info('worker started', { queues: queues.map((q) => taskQueue(config.temporal.queuePrefix, q)).join(','), curatorThreads, pid: process.pid });
         await runWorkers(workers);
         logger.info('worker stopped', { pid: process.pid });
       } finally {
-        deps.close();
+        await deps.close();
         await connection.close();
       }
     }));

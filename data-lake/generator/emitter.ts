@@ -1,7 +1,8 @@
 /**
  * Between the clinical simulation and the row builders: each clean row goes through here, where
- * the row-level messiness knobs act (alternate units, corrections, duplicates, impossible rows).
- * Every decision draws from the patient's own messiness stream, never the clinical one, so the
+ * the row-level messiness knobs act (alternate units, corrections, duplicates, impossible rows,
+ * unknown codes).
+ * Every decision draws from the patient's own messiness streams, never the clinical one, so the
  * clean rows of a lake are the same whatever the knobs say; what was injected is counted.
  */
 import type { RawTable } from '../layout.js';
@@ -19,6 +20,8 @@ export interface MessinessCounts {
   alternateUnits: number;
   /** Extra rows that cannot be true, each with a key of its own. */
   impossible: { patients: number; encounters: number; lab_results: number };
+  /** Extra rows under a code no vocabulary has (a LOINC code that does not exist, a malformed ICD-10 code), each with a key of its own. */
+  unknownCodes: { diagnoses: number; lab_results: number };
   /** Extra rows identical to the row before them. */
   duplicates: Record<RawTable, number>;
   /** Rows that supersede an earlier row with the same key on a later ingest date. */
@@ -27,14 +30,28 @@ export interface MessinessCounts {
 
 export function emptyCounts(): MessinessCounts {
   const perTable = () => ({ patients: 0, encounters: 0, diagnoses: 0, lab_results: 0 });
-  return { alternateUnits: 0, impossible: { patients: 0, encounters: 0, lab_results: 0 }, duplicates: perTable(), corrections: perTable() };
+  return {
+    alternateUnits: 0, impossible: { patients: 0, encounters: 0, lab_results: 0 }, unknownCodes: { diagnoses: 0, lab_results: 0 },
+    duplicates: perTable(), corrections: perTable(),
+  };
 }
 
 export const MESSINESS_STREAM = 2;
+/** The unknown-code knob's own stream, so turning it on leaves every other knob's draws as they were. */
+export const UNKNOWN_CODE_STREAM = 4;
+
+/**
+ * LOINC-shaped codes that cannot exist: their check digit is wrong (LOINC's mod-10 check digit of
+ * 99999 is 5, of 12345 is 5, of 88888 is 3).
+ */
+export const UNKNOWN_LOINC_CODES = ['99999-9', '12345-0', '88888-1'] as const;
+/** Codes a diagnosis field can hold but ICD-10-CM cannot: garbled, ICD-9 (`250.00`, `428.0`), truncated, a misplaced dot. */
+export const MALFORMED_ICD10_CODES = ['XX.Y', '250.00', '428.0', 'E1', 'E1.19'] as const;
 
 export class RowEmitter {
   private file = 0;
   private mess = new Rng(0);
+  private unknown = new Rng(0);
 
   constructor(
     private readonly rows: ChunkRows,
@@ -47,6 +64,7 @@ export class RowEmitter {
   beginPatient(index: number): void {
     this.file = index % this.rows.filesPerDay;
     this.mess = Rng.derive(this.seed, index, MESSINESS_STREAM);
+    this.unknown = Rng.derive(this.seed, index, UNKNOWN_CODE_STREAM);
   }
 
   private dup(table: RawTable): boolean {
@@ -110,13 +128,24 @@ export class RowEmitter {
 
   diagnosis(day: number, encounterId: string, patientId: string, icd10: string, rank: number): void {
     const times = this.dup('diagnoses') ? 2 : 1;
-    for (let i = 0; i < times; i++) this.rows.rows('diagnoses', day, this.file).append(encounterId, patientId, icd10, rank);
+    const rows = this.rows.rows('diagnoses', day, this.file);
+    for (let i = 0; i < times; i++) rows.append(encounterId, patientId, icd10, rank);
+    // At most one per stay (drawn on its first code), so the (encounter, code) key stays unique.
+    if (rank === 1 && this.unknown.bernoulli(this.knobs.unknownCodeRate)) {
+      rows.append(`${encounterId}UX`, patientId, this.unknown.pick(MALFORMED_ICD10_CODES), rank);
+      this.counts.unknownCodes.diagnoses++;
+    }
   }
 
   /** A canonical-unit result (NaN: sent without value, unit or flag); the flag is computed here. */
   lab(day: number, id: string, patientId: string, encounterId: string | null, spec: LabSpec, value: number, observedMs: number, sex: Sex): void {
     const alternate = spec.alternate !== undefined && this.mess.bernoulli(this.knobs.alternateUnitRate);
     const later = this.correctionDay(day);
+    if (this.unknown.bernoulli(this.knobs.unknownCodeRate)) {
+      const unit = Number.isNaN(value) ? null : spec.unit;
+      this.rows.rows('lab_results', day, this.file).append(`${id}UX`, patientId, encounterId, this.unknown.pick(UNKNOWN_LOINC_CODES), value, unit, observedMs, null);
+      this.counts.unknownCodes.lab_results++;
+    }
     if (Number.isNaN(value)) {
       this.putLab(day, id, patientId, encounterId, null, spec, NaN, false, observedMs, null);
       return;
@@ -149,5 +178,9 @@ export class RowEmitter {
   }
 }
 
-/** How a wrong first result differs from the right one (a misread or mislabelled sample). */
-const WRONG_FACTORS = [0.6, 0.7, 1.3, 1.5] as const;
+/**
+ * How a wrong first result differs from the right one (a misread or mislabelled sample). Wrong but
+ * possible: a sodium x0.6 or x1.5 would leave what a living patient can have, and a reader would
+ * reject the row as impossible, which is the impossible knob's part, not this one's.
+ */
+const WRONG_FACTORS = [0.8, 0.9, 1.1, 1.25] as const;

@@ -14,6 +14,12 @@ export interface MessinessOptions {
    * encounters discharged before admission, negative glucose. Each has a key of its own.
    */
   impossibleRate: number;
+  /**
+   * Extra rows with codes no vocabulary has: a lab result under a LOINC code that does not exist
+   * (per clean lab result), a diagnosis with a malformed ICD-10 code (per closed stay's diagnoses).
+   * Each has a key of its own.
+   */
+  unknownCodeRate: number;
   /** Share of rows sent twice, identically, in the same file. */
   duplicateRate: number;
   /**
@@ -60,6 +66,7 @@ export type GeneratorInput = Partial<Omit<GeneratorOptions, 'messiness'>> & {
 export const MILD_MESSINESS: Readonly<MessinessOptions> = {
   alternateUnitRate: 0.05,
   impossibleRate: 0.001,
+  unknownCodeRate: 0.001,
   duplicateRate: 0.002,
   correctionRate: 0.005,
   emptyFileRate: 0.02,
@@ -70,6 +77,7 @@ export const MILD_MESSINESS: Readonly<MessinessOptions> = {
 export const NO_MESSINESS: Readonly<MessinessOptions> = {
   alternateUnitRate: 0,
   impossibleRate: 0,
+  unknownCodeRate: 0,
   duplicateRate: 0,
   correctionRate: 0,
   emptyFileRate: 0,
@@ -111,7 +119,7 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
     throw new InvalidInputError('generator: startDate must be a calendar date written YYYY-MM-DD');
   }
   const m = options.messiness;
-  for (const name of ['alternateUnitRate', 'impossibleRate', 'duplicateRate', 'correctionRate', 'emptyFileRate'] as const) {
+  for (const name of ['alternateUnitRate', 'impossibleRate', 'unknownCodeRate', 'duplicateRate', 'correctionRate', 'emptyFileRate'] as const) {
     const rate = m[name];
     if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
       throw new InvalidInputError(`generator: messiness.${name} must be a number from 0 to 1`);

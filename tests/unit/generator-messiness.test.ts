@@ -11,6 +11,7 @@ import {
   type GeneratedFile, type GenerationStats, type GeneratorInput, type MessinessOptions, type RawFile,
   LABS, NO_MESSINESS, generateRawFiles, writeRawLake,
 } from '../../data-lake/generator/index.js';
+import { MALFORMED_ICD10_CODES, UNKNOWN_LOINC_CODES } from '../../data-lake/generator/emitter.js';
 import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import { RAW_PRIMARY_KEYS, contractSchemas } from '../../schemas/raw.js';
 
@@ -124,6 +125,46 @@ test('impossible rows have keys of their own and cannot be true', async (t) => {
   }
 });
 
+/** LOINC's mod-10 check digit of the part before the dash. */
+function loincCheckDigit(body: string): number {
+  const digits = [...body].reverse();
+  const doubled = digits.filter((_, i) => i % 2 === 0).reverse().join('');
+  const rest = digits.filter((_, i) => i % 2 === 1).reverse().join('');
+  const sum = [...`${rest}${String(Number(doubled) * 2)}`].reduce((n, d) => n + Number(d), 0);
+  return (10 - (sum % 10)) % 10;
+}
+
+test('unknown-code rows carry codes no vocabulary has, have keys of their own, and leave the other knobs unchanged', async (t) => {
+  const others = { impossibleRate: 0.01, duplicateRate: 0.01, alternateUnitRate: 0.1 };
+  const [clean, without, messy] = await Promise.all([cleanPromise, generate(only(others)), generate(only({ ...others, unknownCodeRate: 0.01 }))]);
+  const m = messy.stats.messiness;
+  t.deepEqual(without.stats.messiness.unknownCodes, { diagnoses: 0, lab_results: 0 });
+  t.true(m.unknownCodes.lab_results > 100 && m.unknownCodes.diagnoses > 5, JSON.stringify(m.unknownCodes));
+
+  const known = new Set(Object.values(LABS).map((s) => s.loinc));
+  const labs = landed(messy.files, 'lab_results').map(({ row }) => row).filter((r) => (r.lab_id as string).endsWith('UX'));
+  t.is(labs.length, m.unknownCodes.lab_results);
+  t.true(labs.every((r) => !known.has(r.loinc as string) && UNKNOWN_LOINC_CODES.includes(r.loinc as never)));
+  t.deepEqual([...new Set(labs.map((r) => r.loinc as string))].sort(), [...UNKNOWN_LOINC_CODES].sort());
+  // The codes cannot exist: their check digit is wrong, where every real code's is right (12345-5 is LOINC's own example).
+  t.is(loincCheckDigit('12345'), 5);
+  for (const code of known) t.is(loincCheckDigit(code.split('-')[0]!), Number(code.split('-')[1]), code);
+  for (const code of UNKNOWN_LOINC_CODES) t.not(loincCheckDigit(code.split('-')[0]!), Number(code.split('-')[1]), code);
+
+  const dx = landed(messy.files, 'diagnoses').map(({ row }) => row).filter((r) => (r.encounter_id as string).endsWith('UX'));
+  t.is(dx.length, m.unknownCodes.diagnoses);
+  t.true(dx.every((r) => MALFORMED_ICD10_CODES.includes(r.icd10 as never) && r.dx_rank === 1));
+  const cleanCodes = new Set(landed(clean.files, 'diagnoses').map(({ row }) => row.icd10));
+  t.true(MALFORMED_ICD10_CODES.every((code) => !cleanCodes.has(code)));
+
+  // Pure additions: without the UX rows the files are row for row those of the same knobs without unknown codes.
+  t.deepEqual({ ...m, unknownCodes: without.stats.messiness.unknownCodes }, without.stats.messiness);
+  for (const table of RAW_TABLES) {
+    const rows = (files: GeneratedFile[]) => landed(files, table).filter(({ row }) => !String(row[RAW_PRIMARY_KEYS[table][0]!]).endsWith('UX'));
+    t.deepEqual(rows(messy.files), rows(without.files), table);
+  }
+});
+
 test('empty files have zero rows and the contract schema, and the summary lists each', async (t) => {
   const { files, stats } = await generate(only({ emptyFileRate: 0.2 }));
   const empty = files.filter((f): f is RawFile => f.kind === 'raw' && f.data.numRows === 0);
@@ -187,13 +228,14 @@ print(json.dumps({k: sorted(v) if isinstance(v, set) else v for k, v in out.item
 });
 
 test('with every knob on, the summary accounts for every row beyond the clean lake', async (t) => {
-  const knobs = { alternateUnitRate: 0.1, impossibleRate: 0.01, duplicateRate: 0.01, correctionRate: 0.05, emptyFileRate: 0.1, mixedFileFormats: true, corrupt: true };
+  const knobs = { alternateUnitRate: 0.1, impossibleRate: 0.01, unknownCodeRate: 0.01, duplicateRate: 0.01, correctionRate: 0.05, emptyFileRate: 0.1, mixedFileFormats: true, corrupt: true };
   const [clean, messy] = await Promise.all([cleanPromise, generate(only(knobs))]);
   const m = messy.stats.messiness;
   for (const table of RAW_TABLES) {
     const impossible = table === 'diagnoses' ? 0 : m.impossible[table];
+    const unknown = table === 'diagnoses' || table === 'lab_results' ? m.unknownCodes[table] : 0;
     const copies = messy.stats.corruptFiles.filter((f) => f.table === table && f.expected === 'quarantine').reduce((n, f) => n + f.rows, 0);
-    const extra = m.duplicates[table] + m.corrections[table] + impossible + copies;
+    const extra = m.duplicates[table] + m.corrections[table] + impossible + unknown + copies;
     t.is(messy.stats.rows[table] - extra, clean.stats.rows[table], table);
     t.true(extra > 0, table);
   }

@@ -94,6 +94,11 @@ export function deidentifyPatients(raw: RawColumns, v: Verdicts, ctx: NormalizeC
   return { keys, shiftMs };
 }
 
+/** Pseudonyms for a record-id column; null and blank ids stay null (and are rejected by the caller's rules). */
+export function pseudonymIds(ids: (string | null)[], map: (id: string) => string): (string | null)[] {
+  return ids.map((id) => (id === null || id.trim() === '' ? null : map(id)));
+}
+
 export function requireStrings(values: (string | null)[], v: Verdicts, reason: string): void {
   for (let i = 0; i < values.length; i++) if (values[i] === null || values[i]!.trim() === '') v.reject(i, reason);
 }
@@ -115,6 +120,26 @@ export function checkEnum(values: (string | null)[], allowed: ReadonlySet<string
   });
 }
 
+/** No clinical time in the lake is earlier than this (a 1900 date is a placeholder, not a visit). */
+export const EARLIEST_PLAUSIBLE_MS = Date.UTC(1900, 0, 1);
+
+/** The first instant after the ingest date: nothing in a file of that date can have happened later. */
+export function ingestDateEndMs(ingestDate: string): number {
+  return Date.parse(`${ingestDate}T00:00:00Z`) + DAY_MS;
+}
+
+/**
+ * Rejects times (nulls pass) before 1900 or at or after the end of the ingest date. Run on the raw
+ * times, before the per-patient shift: the ingest date is the producer's, not shifted.
+ */
+export function checkTimeWindow(values: Float64Array, ctx: NormalizeContext, v: Verdicts, reason: string): void {
+  const end = ingestDateEndMs(ctx.ingestDate);
+  for (let i = 0; i < values.length; i++) {
+    const t = values[i]!;
+    if (t < EARLIEST_PLAUSIBLE_MS || t >= end) v.reject(i, reason);
+  }
+}
+
 export function shifted(times: Float64Array, shiftMs: Float64Array): Float64Array {
   const out = new Float64Array(times.length);
   for (let i = 0; i < times.length; i++) out[i] = times[i]! + shiftMs[i]!;
@@ -129,11 +154,24 @@ export function lineageColumns(n: number, ctx: NormalizeContext): CuratedColumn[
   ];
 }
 
-const ICD10_RE = /^[A-Z][0-9][0-9A-Z]{1,5}$/;
+/**
+ * ICD-10-CM's shape: a letter, a digit, a digit or letter (the category: `E11`, `C4A`), then up to
+ * four characters of digits or letters (`X` is the placeholder), written after a dot or without it.
+ */
+const ICD10_RE = /^([A-Z][0-9][0-9A-Z])(?:\.?([0-9A-Z]{1,4}))?$/;
 
-/** ICD-10-CM without the dot, upper case; null when the code is not well formed. */
+/**
+ * ICD-10-CM without the dot, upper case; null when the code is not well formed (an ICD-9 code
+ * such as `250.00`, a dot in the wrong place, stray characters).
+ *
+ * Only the shape is checked, not membership: a well-formed code that is not in the current
+ * ICD-10-CM release is accepted as sent. Shipping and versioning the ~74,000 codes of each annual
+ * release (and knowing which release each source used) is out of proportion to what it protects:
+ * features read code prefixes (the primary diagnosis's chapter; comorbidity groupings are prefix
+ * ranges too), which any well-formed code has.
+ */
 export function normalizeIcd10(code: string | null): string | null {
   if (code === null) return null;
-  const norm = code.trim().toUpperCase().replace('.', '');
-  return ICD10_RE.test(norm) ? norm : null;
+  const m = ICD10_RE.exec(code.trim().toUpperCase());
+  return m ? m[1]! + (m[2] ?? '') : null;
 }

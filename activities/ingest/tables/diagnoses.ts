@@ -1,6 +1,6 @@
 import type { Table } from 'apache-arrow';
 import {
-  type NormalizeContext, type Normalized, RawColumns, Verdicts, deidentifyPatients, lineageColumns, normalizeIcd10, requireStrings,
+  type NormalizeContext, type Normalized, RawColumns, Verdicts, deidentifyPatients, lineageColumns, pseudonymIds, normalizeIcd10, requireStrings,
 } from './common.js';
 
 /** diagnoses -> curated diagnoses: codes normalised (no dot, upper case), rank checked. */
@@ -28,7 +28,7 @@ export function normalizeDiagnoses(table: Table, ctx: NormalizeContext): Normali
     patientKeys: keys,
     verdicts: v,
     columns: [
-      { name: 'encounter_id', kind: 'string', values: encounterIds },
+      { name: 'encounter_id', kind: 'string', values: pseudonymIds(encounterIds, (id) => ctx.pseudonymizer.encounterId(id)) },
       { name: 'patient_key', kind: 'string', values: keys },
       { name: 'icd10', kind: 'string', values: icd },
       { name: 'dx_rank', kind: 'int', values: rank },

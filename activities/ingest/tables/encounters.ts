@@ -1,15 +1,25 @@
 import type { Table } from 'apache-arrow';
 import { DISCHARGE_DISPOSITIONS, ENCOUNTER_CLASSES, PAYERS } from '../../../schemas/raw.js';
 import {
-  type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, deidentifyPatients, lineageColumns,
-  normalizeIcd10, requireStrings, requireTimes, shifted,
+  DAY_MS, type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, checkTimeWindow, deidentifyPatients,
+  ingestDateEndMs, lineageColumns, normalizeIcd10, pseudonymIds, requireStrings, requireTimes, shifted,
 } from './common.js';
 
 const CLASSES = new Set<string>(ENCOUNTER_CLASSES);
 const DISPOSITIONS = new Set<string>(DISCHARGE_DISPOSITIONS);
 const PAYER_VALUES = new Set<string>(PAYERS);
+/**
+ * Longer stays exist (long-term psychiatric or rehabilitation care), but not in an acute-care
+ * extract: a stay over a year is a wrong date.
+ */
+const MAX_LENGTH_OF_STAY_MS = 365 * DAY_MS;
 
-/** encounters -> curated encounters: times shifted per patient, primary diagnosis normalised. */
+/**
+ * encounters -> curated encounters: times shifted per patient, primary diagnosis normalised.
+ * Rejected: an admission before 1900 or after the ingest date (`implausible_admit_time`), a discharge
+ * before the admission, more than 365 days after it (`implausible_length_of_stay`) or after the
+ * ingest date (`implausible_discharge_time`), a primary diagnosis that is not ICD-10-CM-shaped.
+ */
 export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normalized {
   const raw = new RawColumns(table);
   const v = new Verdicts(raw.n);
@@ -19,8 +29,14 @@ export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normal
   const admit = raw.millis('admit_time');
   const discharge = raw.millis('discharge_time');
   requireTimes(admit, v, 'missing_admit_time');
+  checkTimeWindow(admit, ctx, v, 'implausible_admit_time');
+  const end = ingestDateEndMs(ctx.ingestDate);
   for (let i = 0; i < raw.n; i++) {
-    if (!Number.isNaN(discharge[i]!) && discharge[i]! < admit[i]!) v.reject(i, 'discharge_before_admission');
+    const d = discharge[i]!;
+    if (Number.isNaN(d)) continue; // open stay
+    if (d < admit[i]!) v.reject(i, 'discharge_before_admission');
+    else if (d - admit[i]! > MAX_LENGTH_OF_STAY_MS) v.reject(i, 'implausible_length_of_stay');
+    else if (d >= end) v.reject(i, 'implausible_discharge_time');
   }
   const encounterClass = checkEnum(raw.strings('encounter_class'), CLASSES, false, v, 'invalid_encounter_class');
   const disposition = checkEnum(raw.strings('discharge_disposition'), DISPOSITIONS, true, v, 'invalid_discharge_disposition');
@@ -38,7 +54,7 @@ export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normal
     patientKeys: keys,
     verdicts: v,
     columns: [
-      { name: 'encounter_id', kind: 'string', values: encounterIds },
+      { name: 'encounter_id', kind: 'string', values: pseudonymIds(encounterIds, (id) => ctx.pseudonymizer.encounterId(id)) },
       { name: 'patient_key', kind: 'string', values: keys },
       { name: 'encounter_class', kind: 'string', values: encounterClass },
       { name: 'admit_time', kind: 'timestamp', values: shifted(admit, shiftMs) },

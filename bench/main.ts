@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: every stage's benchmark on a private local stack, each printed as a table
+ * beside a reference measured in the same run. `--only ingest` picks one; `--quick` uses small
+ * scales (for a smoke run); `--scales a,b` sets the patient counts.
+ */
+import { benchIngest } from './ingest.js';
+import { withBenchStack } from './harness.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const quick = args.includes('--quick');
+const scales = (flag('--scales') ?? (quick ? '2000,6000' : '20000,200000')).split(',').map(Number);
+const only = flag('--only');
+
+await withBenchStack(async (addresses) => {
+  if (!only || only === 'ingest') await benchIngest(addresses, scales);
+});

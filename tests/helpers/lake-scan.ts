@@ -1,0 +1,80 @@
+/**
+ * Reading a lake back in tests: listings with etags (to compare two states byte for byte),
+ * Parquet objects as Arrow tables, columns as plain arrays, and the ingest manifests.
+ */
+import type { Table } from 'apache-arrow';
+import type { DayManifest } from '../../activities/ingest/day-manifests.js';
+import type { FileManifest } from '../../activities/ingest/outputs.js';
+import { stringValues } from '../../activities/io/arrow-columns.js';
+import type { ObjectStore } from '../../activities/io/object-store.js';
+import { readParquet, timestampColumnToMillis } from '../../activities/io/parquet.js';
+
+export interface ObjectState {
+  etag: string;
+  size: number;
+  lastModified: number;
+}
+
+/** Every object under the prefixes, by key. */
+export async function snapshot(store: ObjectStore, prefixes: readonly string[]): Promise<Map<string, ObjectState>> {
+  const out = new Map<string, ObjectState>();
+  for (const prefix of prefixes) {
+    for await (const o of store.list(prefix)) out.set(o.key, { etag: o.etag, size: o.size, lastModified: o.lastModified.getTime() });
+  }
+  return out;
+}
+
+/** key -> "etag size": what must match when two states hold the same bytes. */
+export function contentOf(state: Map<string, ObjectState>): Record<string, string> {
+  return Object.fromEntries([...state].map(([k, s]) => [k, `${s.etag} ${s.size}`]));
+}
+
+export async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list(prefix)) keys.push(o.key);
+  return keys;
+}
+
+export async function readTable(store: ObjectStore, key: string): Promise<Table> {
+  return readParquet(await store.get(key), { source: key });
+}
+
+export function strings(table: Table, name: string): (string | null)[] {
+  return stringValues(table.getChild(name), table.numRows);
+}
+
+/** Timestamps and dates as epoch milliseconds, NaN for null. */
+export function millis(table: Table, name: string): Float64Array {
+  const v = table.getChild(name);
+  if (!v) throw new Error(`no column ${name}`);
+  return timestampColumnToMillis(v);
+}
+
+export async function readJsonObject<T>(store: ObjectStore, key: string): Promise<T> {
+  return JSON.parse(new TextDecoder().decode(await store.get(key))) as T;
+}
+
+const DAY_MANIFEST_RE = /^manifests\/ingest\/[a-z_]+\/ingest_date=\d{4}-\d{2}-\d{2}\.json$/;
+const FILE_MANIFEST_RE = /^manifests\/ingest\/[a-z_]+\/ingest_date=\d{4}-\d{2}-\d{2}\/files\/.+\.json$/;
+
+export async function dayManifests(store: ObjectStore): Promise<Map<string, DayManifest>> {
+  const out = new Map<string, DayManifest>();
+  for (const key of await listKeys(store, 'manifests/ingest/')) {
+    if (DAY_MANIFEST_RE.test(key)) out.set(key, await readJsonObject<DayManifest>(store, key));
+  }
+  return out;
+}
+
+export async function fileManifests(store: ObjectStore): Promise<Map<string, FileManifest>> {
+  const out = new Map<string, FileManifest>();
+  for (const key of await listKeys(store, 'manifests/ingest/')) {
+    if (FILE_MANIFEST_RE.test(key)) out.set(key, await readJsonObject<FileManifest>(store, key));
+  }
+  return out;
+}
+
+export function sum(values: Iterable<number>): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return s;
+}
