@@ -47,6 +47,7 @@ export const WORKFLOW_TYPES = {
   ingest: 'ingestWorkflow',
   features: 'featuresWorkflow',
   train: 'trainWorkflow',
+  backfill: 'backfillWorkflow',
 } as const;
 
 /** Custom search attributes, registered on the dev server by the stack scripts. None carries PHI. */

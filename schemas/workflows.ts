@@ -234,6 +234,69 @@ export interface RetrainProgress {
   stage: RetrainStage;
   stagesDone: RetrainStage[];
   candidates: number;
+  /**
+   * The child workflow running the current stage (`<retrain id>/<stage>`, or the model's promotion
+   * lock): callers query its own `progress` for shard counts, so the parent's history stays free of
+   * per-shard events.
+   */
+  stageWorkflowId?: string;
+}
+
+// ---- backfill ---------------------------------------------------------------------------------
+
+export interface BackfillInput {
+  lake: string;
+  /** Inclusive ingest-date range (YYYY-MM-DD). */
+  from: string;
+  to: string;
+  dataset: string;
+  bucketCount: number;
+  /** Only these dates of the range: a resume passes the dates an earlier run failed on. */
+  dates?: string[];
+  /** Dates (ingest runs) in flight at once (default 4). */
+  maxParallelDates?: number;
+  /** Retrain a model on the rebuilt features afterwards (its features stage finds every shard built). */
+  retrain?: { model: string; families: ModelFamily[]; gate?: Partial<GateSettings>; seed?: number; codeVersion?: string };
+  /** The backfill run this one resumes. */
+  resumeOf?: string;
+}
+
+export interface BackfillDateResult {
+  date: string;
+  status: 'done' | 'failed';
+  files: number;
+  skippedFiles: number;
+  quarantinedFiles: number;
+  rowsIn: number;
+  /** The failure type of a failed date (its message is in the child run's history). */
+  errorType?: string;
+}
+
+export type BackfillStage = 'starting' | 'ingest' | 'features' | 'retrain' | 'done';
+
+export interface BackfillProgress {
+  stage: BackfillStage;
+  datesTotal: number;
+  datesDone: number;
+  datesFailed: number;
+  files: number;
+  rowsIn: number;
+  /** Children running now (`<backfill id>/ingest/<date>`, `<backfill id>/features`, `<backfill id>/retrain`). */
+  running: string[];
+}
+
+export interface BackfillResult {
+  dates: BackfillDateResult[];
+  features: FeaturesResult;
+  retrain: RetrainResult | null;
+  resumeOf: string | null;
+}
+
+/** The details of a failed backfill (failure type `BackfillIncompleteError`): what a resume needs. */
+export interface BackfillFailureDetails {
+  input: BackfillInput;
+  failed: BackfillDateResult[];
+  done: string[];
 }
 
 export const DEFAULT_GATE: GateSettings = { aucMargin: 0.005, maxEce: 0.1 };

@@ -4,3 +4,4 @@ export { featuresWorkflow, featuresProgressQuery } from './features.js';
 export { trainWorkflow } from './train.js';
 export { retrainWorkflow, retrainProgressQuery } from './retrain.js';
 export { promoteWorkflow } from './promote.js';
+export { backfillWorkflow, backfillProgressQuery, BACKFILL_INCOMPLETE } from './backfill.js';

@@ -7,6 +7,10 @@ import { checkBucketCount, checkDateRange, checkLake, invalid } from './validate
 
 export interface IngestProgress {
   filesDone: number;
+  /** Raw files listed so far (this run's pages): the total once the last page is listed. */
+  filesListed: number;
+  /** The last page has been listed: filesListed is the total. */
+  listingDone: boolean;
   rowsIn: number;
   quarantinedFiles: number;
 }
@@ -53,12 +57,16 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
   const pageSize = input.pageSize ?? PAGE_SIZE;
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 5_000)) invalid(`pageSize must be a whole number from 1 to 5000, got ${pageSize}`);
-  setHandler(ingestProgressQuery, () => ({ filesDone: totals.files, rowsIn: totals.rowsIn, quarantinedFiles: totals.quarantinedFiles }));
+  let filesListed = input.cursor?.totals.files ?? 0;
+  let listingDone = false;
+  setHandler(ingestProgressQuery, () => ({ filesDone: totals.files, filesListed, listingDone, rowsIn: totals.rowsIn, quarantinedFiles: totals.quarantinedFiles }));
 
   for (;;) {
     const page = await bookkeeping().listRawFiles({
       lake: input.lake, from: input.from, to: input.to, tables: input.tables, startAfter, limit: pageSize,
     });
+    filesListed += page.keys.length;
+    listingDone = page.nextStartAfter === undefined;
     await mapBounded(page.keys, maxInFlight, async (key) => {
       const result = await shardActivity(`ingest/${rawFileTag(key)}`).ingestFile({ lake: input.lake, key, bucketCount: input.bucketCount });
       totals = add(totals, result);

@@ -1,5 +1,5 @@
 import {
-  ParentClosePolicy, defineQuery, executeChild, setHandler, upsertSearchAttributes, workflowInfo,
+  ParentClosePolicy, defineQuery, executeChild, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
@@ -9,7 +9,7 @@ import {
 } from '../schemas/workflows.js';
 import { featuresWorkflow } from './features.js';
 import { ingestWorkflow } from './ingest.js';
-import { promoteUnderLock } from './promote.js';
+import { promoteUnderLock, promotionLockId } from './promote.js';
 import { trainWorkflow } from './train.js';
 import { checkBucketCount, checkDateRange, checkLake, checkName, invalid } from './validate.js';
 
@@ -34,6 +34,20 @@ function checkInput(input: RetrainInput): void {
 }
 
 /**
+ * One paragraph for the run's memo (the Web UI shows it beside the run): versions, counts and
+ * metrics only, never a row. Memos are payloads, so they are encrypted like the rest.
+ */
+export function retrainSummary(input: RetrainInput, r: RetrainResult): string {
+  const lines = [
+    r.promotion.promoted ? `promoted ${input.model} ${r.promotion.version}` : `not promoted (${r.promotion.version}): ${r.promotion.reason}`,
+    ...r.candidates.map((c) => `${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)} on ${c.metrics.testRows} stays`),
+    `features ${r.features.dataset}@${r.features.version}: ${r.features.rows} stays in ${r.features.shards} shards (${r.features.builtShards} built)`,
+    ...(r.ingest ? [`ingest: ${r.ingest.files} files (${r.ingest.skippedFiles} unchanged, ${r.ingest.quarantinedFiles} quarantined), ${r.ingest.rowsIn} rows`] : []),
+  ];
+  return lines.join('; ');
+}
+
+/**
  * The main job: ingest (if asked) -> features -> train and evaluate each family -> gate -> promote.
  * Each stage is a child workflow with id `<this id>/<stage>`, so a rerun of the same id finds
  * finished stages' outputs in the lake and skips their work.
@@ -52,6 +66,8 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   const enter = (stage: RetrainStage) => {
     if (progress.stage !== 'starting') progress.stagesDone.push(progress.stage);
     progress.stage = stage;
+    if (stage === 'done') delete progress.stageWorkflowId;
+    else progress.stageWorkflowId = stage === 'promote' ? promotionLockId(input.model) : `${workflowId}/${stage}`;
     upsertSearchAttributes([{ key: SA_STAGE, value: stage }]);
   };
   const child = { parentClosePolicy: ParentClosePolicy.TERMINATE };
@@ -90,5 +106,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     lake: input.lake, model: input.model, candidate: best, gate: { ...DEFAULT_GATE, ...input.gate }, workflowId,
   });
   enter('done');
-  return { ingest, features, candidates, best, promotion };
+  const result = { ingest, features, candidates, best, promotion };
+  upsertMemo({ summary: retrainSummary(input, result) });
+  return result;
 }

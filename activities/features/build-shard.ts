@@ -60,7 +60,8 @@ const resultOf = (s: ShardStats, skipped: boolean, labRows: number): FeatureShar
 export async function buildShard(store: ObjectStore, input: Omit<BuildFeatureShardInput, 'lake'>): Promise<FeatureShardResult> {
   const key = lake.featureShard(input.dataset, input.version, input.bucket);
   const done = await readJson<ShardStats>(store, shardStatsKey(key));
-  if (done && done.inputHash === input.inputHash) return resultOf(done, true, 0);
+  // Complete in this version already (a rerun): found, whether it was built or copied then.
+  if (done && done.inputHash === input.inputHash) return resultOf({ ...done, reusedFrom: undefined }, true, 0);
 
   if (input.reuse) {
     const earlier = await readJson<ShardStats>(store, shardStatsKey(input.reuse.key));

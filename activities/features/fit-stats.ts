@@ -8,7 +8,8 @@
  *
  * The median comes from an exact histogram of values rounded to 4 significant digits (integers
  * below 10,000 are kept as they are: ages, counts, most lab results as reported). The median
- * only fills missing values, so a relative error of at most 5e-5 is immaterial; in exchange the
+ * only fills missing values, so an error of at most half a unit in the 4th digit (a relative
+ * 5e-4) is immaterial; in exchange the
  * histogram merges exactly and in any order, which a t-digest or KLL sketch does not (their
  * result depends on how the data was split), and it stays small: at most 9,000 bins per decade of
  * a feature's range, a few hundred in practice (lab results are reported to 0-3 decimals).
