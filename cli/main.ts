@@ -3,11 +3,14 @@
  * Exit codes: 0 ok, 1 the run failed, 2 bad arguments or configuration, 3 a service is unreachable.
  */
 import { Command } from 'commander';
+import { registerBackfill } from './commands/backfill.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFeatures } from './commands/features.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerModels } from './commands/models.js';
 import { registerRetrain } from './commands/retrain.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerStack } from './commands/stack.js';
 import { registerWorker } from './commands/worker.js';
 import { EXIT } from './output.js';
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerFeatures(program);
   registerRetrain(program);
+  registerSchedule(program);
+  registerBackfill(program);
+  registerModels(program);
   registerDemo(program);
   return program;
 }

@@ -7,9 +7,16 @@ import { type QueryDefinition, TypedSearchAttributes, type Workflow, type Workfl
 import type { Config } from '../core/config.js';
 import { taskQueue } from '../schemas/names.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
-import type { IngestInput, RetrainInput, RetrainProgress, RetrainResult, Trigger } from '../schemas/workflows.js';
-import { ingestProgressQuery, ingestWorkflow, retrainProgressQuery, retrainWorkflow } from '../workflows/index.js';
+import type {
+  BackfillInput, BackfillProgress, BackfillResult, IngestInput, RetrainInput, RetrainProgress, RetrainResult, Trigger,
+} from '../schemas/workflows.js';
+import type { IngestProgress } from '../workflows/ingest.js';
+import type { FeaturesProgress } from '../workflows/features.js';
+import {
+  backfillProgressQuery, backfillWorkflow, featuresProgressQuery, ingestProgressQuery, ingestWorkflow, retrainProgressQuery, retrainWorkflow,
+} from '../workflows/index.js';
 import { RunFailedError } from './output.js';
+import type { ProgressSnapshot } from './progress.js';
 
 /** 20261128T090512Z */
 export function compactStamp(date = new Date()): string {
@@ -45,9 +52,32 @@ export async function startIngest(client: Client, config: Config, input: IngestI
   });
 }
 
+export async function startBackfill(client: Client, config: Config, input: BackfillInput, workflowId?: string): Promise<WorkflowHandle<typeof backfillWorkflow>> {
+  return client.workflow.start(backfillWorkflow, {
+    workflowId: workflowId ?? `backfill/${input.from}..${input.to}/${compactStamp()}`,
+    taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
+    args: [input],
+    typedSearchAttributes: attributes({ model: input.retrain?.model, dataset: input.dataset, stage: 'starting', trigger: 'backfill' }),
+    memo: {
+      from: input.from, to: input.to, dataset: input.dataset, trigger: 'backfill',
+      ...(input.dates ? { dates: input.dates.join(',') } : {}), ...(input.resumeOf ? { resumeOf: input.resumeOf } : {}),
+      ...(input.retrain ? { model: input.retrain.model } : {}),
+      // What `carepipe backfill --resume` starts again from (memos are encrypted like every payload).
+      input,
+    },
+  });
+}
+
 /** Waits for a run, reporting each change of its progress query; a failed run becomes RunFailedError. */
 export async function follow<W extends Workflow, P>(
   handle: WorkflowHandle<W>, query: QueryDefinition<P>, onProgress: (p: P) => void, pollMs = 1_000,
+): Promise<WorkflowResultType<W>> {
+  return watch(handle, () => handle.query(query), onProgress, pollMs);
+}
+
+/** Like follow(), with any probe of the run's progress (e.g. one that also queries its running child). */
+export async function watch<W extends Workflow, P>(
+  handle: WorkflowHandle<W>, probe: () => Promise<P | undefined>, onProgress: (p: P) => void, pollMs = 1_000,
 ): Promise<WorkflowResultType<W>> {
   let finished = false;
   const result = handle.result().finally(() => { finished = true; });
@@ -55,7 +85,7 @@ export async function follow<W extends Workflow, P>(
   while (!finished) {
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
     if (finished) break;
-    const progress = await handle.query(query).catch(() => undefined);
+    const progress = await probe().catch(() => undefined);
     if (progress !== undefined && JSON.stringify(progress) !== last) {
       last = JSON.stringify(progress);
       onProgress(progress);
@@ -74,6 +104,44 @@ export async function follow<W extends Workflow, P>(
 
 export function followRetrain(handle: WorkflowHandle<typeof retrainWorkflow>, onProgress: (p: RetrainProgress) => void, pollMs = 1_000): Promise<RetrainResult> {
   return follow(handle, retrainProgressQuery, onProgress, pollMs);
+}
+
+// ---- progress snapshots for the progress bars (cli/progress.ts), read from the runs' queries ----
+
+export function ingestSnapshot(p: IngestProgress, label = 'ingest'): ProgressSnapshot {
+  return { label, unit: 'files', done: p.filesDone, ...(p.listingDone ? { total: p.filesListed } : {}), rows: p.rowsIn };
+}
+
+export function featuresSnapshot(p: FeaturesProgress, label = 'features'): ProgressSnapshot {
+  return { label, unit: 'shards', done: p.bucketsDone, ...(p.bucketsTotal > 0 ? { total: p.bucketsTotal } : {}), rows: p.rows };
+}
+
+/** The progress of a retrain run, with the shard counts of the child running its current stage. */
+export async function probeRetrain(client: Client, workflowId: string): Promise<ProgressSnapshot> {
+  const p = await client.workflow.getHandle(workflowId).query(retrainProgressQuery);
+  const child = p.stageWorkflowId ? client.workflow.getHandle(p.stageWorkflowId) : undefined;
+  if (child && p.stage === 'ingest') return ingestSnapshot(await child.query(ingestProgressQuery));
+  if (child && p.stage === 'features') return featuresSnapshot(await child.query(featuresProgressQuery));
+  return { label: p.stage, unit: 'stages', done: p.stagesDone.length };
+}
+
+/** The progress of a backfill run: dates done of total, files and rows including the dates in flight. */
+export async function probeBackfill(client: Client, workflowId: string): Promise<ProgressSnapshot> {
+  const p: BackfillProgress = await client.workflow.getHandle(workflowId).query(backfillProgressQuery);
+  if (p.stage === 'features' && p.running[0]) {
+    return featuresSnapshot(await client.workflow.getHandle(p.running[0]).query(featuresProgressQuery));
+  }
+  if (p.stage === 'retrain' && p.running[0]) return { ...(await probeRetrain(client, p.running[0])) };
+  let rows = p.rowsIn;
+  for (const id of p.running) {
+    const c = await client.workflow.getHandle(id).query(ingestProgressQuery).catch(() => undefined);
+    rows += c?.rowsIn ?? 0;
+  }
+  return { label: p.stage === 'ingest' ? 'ingest' : p.stage, unit: 'dates', done: p.datesDone + p.datesFailed, total: p.datesTotal, rows };
+}
+
+export function followBackfill(handle: WorkflowHandle<typeof backfillWorkflow>, onProgress: (p: BackfillProgress) => void, pollMs = 1_000): Promise<BackfillResult> {
+  return follow(handle, backfillProgressQuery, onProgress, pollMs);
 }
 
 export { ingestProgressQuery };

@@ -103,7 +103,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   enter('promote');
   const best = candidates.reduce<CandidateResult>((a, b) => (b.metrics.rocAuc > a.metrics.rocAuc ? b : a), candidates[0] as CandidateResult);
   const promotion = await promoteUnderLock({
-    lake: input.lake, model: input.model, candidate: best, gate: { ...DEFAULT_GATE, ...input.gate }, workflowId,
+    lake: input.lake, model: input.model, version: best.version, gate: { ...DEFAULT_GATE, ...input.gate }, workflowId,
   });
   enter('done');
   const result = { ingest, features, candidates, best, promotion };

@@ -234,7 +234,7 @@ export function decodeLabs(t: BucketTable, patientKeys: readonly string[]): Labs
     order[fill[pidRow[r]!]!++] = r;
   }
   for (let p = 0; p < patientKeys.length; p++) {
-    order.subarray(start[p]!, start[p + 1]!).sort((a, b) => timeCol[a]! - timeCol[b]! || compareRows(labId, a, b));
+    order.subarray(start[p], start[p + 1]).sort((a, b) => timeCol[a]! - timeCol[b]! || compareRows(labId, a, b));
   }
   const time = new Float64Array(kept);
   const value = new Float64Array(kept);

@@ -4,7 +4,7 @@
  * collection than the rest of the build). Values are decoded to strings once per distinct value.
  * Columns are flattened once per table and remembered.
  */
-import { DataType, type Table, type Vector } from 'apache-arrow';
+import { type Data, DataType, type Table, type Utf8, type Vector } from 'apache-arrow';
 import { stringValues } from '../io/arrow-columns.js';
 
 export interface Utf8Flat {
@@ -24,7 +24,7 @@ function fromStrings(values: (string | null)[]): Utf8Flat {
   const offsets = new Int32Array(values.length + 1);
   parts.forEach((p, i) => (offsets[i + 1] = offsets[i]! + p.length));
   const bytes = new Uint8Array(offsets[values.length]!);
-  parts.forEach((p, i) => bytes.set(p, offsets[i]!));
+  parts.forEach((p, i) => bytes.set(p, offsets[i]));
   const isNull = Uint8Array.from(values, (v) => (v === null ? 1 : 0));
   return { length: values.length, bytes, offsets, ...(isNull.includes(1) ? { isNull } : {}) };
 }
@@ -33,17 +33,18 @@ function fromStrings(values: (string | null)[]): Utf8Flat {
 export function flattenUtf8(vector: Vector | null | undefined, length: number): Utf8Flat {
   if (!vector) return fromStrings(new Array<string | null>(length).fill(null));
   if (!DataType.isUtf8(vector.type)) return fromStrings(stringValues(vector, length));
+  const chunks = vector.data as Data<Utf8>[];
   let total = 0;
-  for (const d of vector.data) total += d.valueOffsets[d.length]! - d.valueOffsets[0]!;
+  for (const d of chunks) total += d.valueOffsets[d.length]! - d.valueOffsets[0]!;
   const bytes = new Uint8Array(total);
   const offsets = new Int32Array(vector.length + 1);
   let isNull: Uint8Array | undefined;
   let row = 0;
   let at = 0;
-  for (const d of vector.data) {
+  for (const d of chunks) {
     const vo = d.valueOffsets;
     const base = vo[0]!;
-    bytes.set(d.values.subarray(base, vo[d.length]!), at);
+    bytes.set(d.values.subarray(base, vo[d.length]), at);
     for (let i = 0; i < d.length; i++) offsets[row + i + 1] = at + vo[i + 1]! - base;
     const bitmap = d.nullBitmap;
     if (d.nullCount > 0 && bitmap && bitmap.length > 0) {
@@ -64,7 +65,7 @@ const cache = new WeakMap<Table, Map<string, Utf8Flat>>();
 /** The flattened column `name` of a table (all null when absent), computed once per table. */
 export function utf8Column(table: Table, name: string): Utf8Flat {
   let columns = cache.get(table);
-  if (!columns) cache.set(table, (columns = new Map()));
+  if (!columns) cache.set(table, (columns = new Map<string, Utf8Flat>()));
   let flat = columns.get(name);
   if (!flat) columns.set(name, (flat = flattenUtf8(table.getChild(name), table.numRows)));
   return flat;
@@ -111,7 +112,7 @@ export function compareRows(c: Utf8Flat, i: number, j: number): number {
 }
 
 export function rowString(c: Utf8Flat, i: number): string | null {
-  return c.isNull?.[i] ? null : decoder.decode(c.bytes.subarray(c.offsets[i]!, c.offsets[i + 1]!));
+  return c.isNull?.[i] ? null : decoder.decode(c.bytes.subarray(c.offsets[i], c.offsets[i + 1]));
 }
 
 export interface Utf8Codes {

@@ -3,7 +3,7 @@
  * candidate's metadata, move the champion alias by conditional write, and audit it.
  */
 import { NotFoundError, PreconditionFailedError } from '../../core/errors.js';
-import type { CandidateResult, GateSettings, PromotionResult } from '../../schemas/workflows.js';
+import type { GateSettings, PromotionResult } from '../../schemas/workflows.js';
 import type { ActivityDeps } from '../context.js';
 import { moveAlias, readAlias } from './aliases.js';
 import { appendAudit } from './audit.js';
@@ -12,9 +12,16 @@ import { type GateDecision, readMetadata, writeMetadata } from './metadata.js';
 export interface PromoteCandidateInput {
   lake: string;
   model: string;
-  candidate: CandidateResult;
+  version: string;
   gate: GateSettings;
   workflowId: string;
+  /**
+   * `gate` (retraining): promote only if the gate passes. `force` (an operator's `models promote`)
+   * and `rollback` (back to the previous champion) skip the gate but are recorded and audited
+   * the same way, with the operator's reason.
+   */
+  mode?: 'gate' | 'force' | 'rollback';
+  reason?: string;
 }
 
 export function decideGate(
@@ -31,7 +38,8 @@ export function decideGate(
 
 export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandidateInput): Promise<PromotionResult> {
   const store = deps.lake(input.lake);
-  const { version } = input.candidate;
+  const { version } = input;
+  const mode = input.mode ?? 'gate';
   const metadata = await readMetadata(store, input.model, version);
   if (!metadata) throw new NotFoundError(`registry: ${input.model} version ${version} has no model_metadata.yaml`);
   const alias = await readAlias(store, input.model);
@@ -41,7 +49,9 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
   }
   const championMeta = alias.doc ? await readMetadata(store, input.model, alias.doc.version) : undefined;
   const champion = championMeta ? { version: championMeta.version, rocAuc: championMeta.metrics.rocAuc } : null;
-  let outcome = decideGate(metadata.metrics, champion, input.gate);
+  let outcome = mode === 'gate'
+    ? decideGate(metadata.metrics, champion, input.gate)
+    : { decision: 'promoted' as const, reason: `${mode} by an operator${input.reason ? `: ${input.reason}` : ''}` };
   if (outcome.decision === 'promoted') {
     try {
       await moveAlias(store, input.model, alias, version, input.workflowId);
@@ -50,13 +60,16 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
       outcome = { decision: 'rejected', reason: 'another promotion moved the champion alias first' };
     }
   }
-  metadata.gate = {
-    ...outcome, decidedAt: new Date().toISOString(), champion: champion?.version ?? null, championRocAuc: champion?.rocAuc ?? null,
-    challengerRocAuc: metadata.metrics.rocAuc, challengerEce: metadata.metrics.ece, aucMargin: input.gate.aucMargin, maxEce: input.gate.maxEce,
-  };
-  await writeMetadata(store, metadata);
-  await appendAudit(store, `registry-${input.model}`, `gate:${version}`, {
-    type: 'gate', model: input.model, version, decision: outcome.decision, reason: outcome.reason,
+  if (mode === 'gate') {
+    // The gate's own decision stays in the metadata; operators' moves are in the audit chain.
+    metadata.gate = {
+      ...outcome, decidedAt: new Date().toISOString(), champion: champion?.version ?? null, championRocAuc: champion?.rocAuc ?? null,
+      challengerRocAuc: metadata.metrics.rocAuc, challengerEce: metadata.metrics.ece, aucMargin: input.gate.aucMargin, maxEce: input.gate.maxEce,
+    };
+    await writeMetadata(store, metadata);
+  }
+  await appendAudit(store, `registry-${input.model}`, `${mode}:${version}:${input.workflowId}`, {
+    type: mode, model: input.model, version, decision: outcome.decision, reason: outcome.reason,
     previousChampion: champion?.version ?? null, workflowId: input.workflowId,
   });
   return { promoted: outcome.decision === 'promoted', version, previousChampion: champion?.version ?? null, reason: outcome.reason };

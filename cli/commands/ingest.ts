@@ -4,7 +4,8 @@ import { ConfigError } from '../../core/errors.js';
 import { isIngestDate, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import { DEFAULT_BUCKET_COUNT, type IngestInput } from '../../schemas/workflows.js';
 import { action, printJson, say } from '../output.js';
-import { follow, ingestProgressQuery, startIngest } from '../runs.js';
+import { createProgressView, progressMode } from '../progress.js';
+import { follow, ingestProgressQuery, ingestSnapshot, startIngest } from '../runs.js';
 import { connectClient, workflowUrl } from '../temporal.js';
 
 interface IngestOptions { lake?: string; from?: string; to?: string; tables?: string; buckets: string; json?: boolean; wait: boolean }
@@ -45,9 +46,8 @@ export function registerIngest(program: Command): void {
         const url = workflowUrl(config, handle.workflowId);
         if (!opts.wait) return opts.json ? printJson({ workflowId: handle.workflowId, url }) : say(`started ${handle.workflowId}\n${url}`);
         if (!opts.json) say(`started ${handle.workflowId}\n  ${url}`);
-        const summary = await follow(handle, ingestProgressQuery, (p) => {
-          if (!opts.json) say(`  files done ${p.filesDone}, rows ${p.rowsIn}, quarantined ${p.quarantinedFiles}`);
-        });
+        const view = createProgressView(progressMode(opts.json));
+        const summary = await follow(handle, ingestProgressQuery, (p) => view.update(ingestSnapshot(p))).finally(() => view.finish());
         if (opts.json) return printJson({ workflowId: handle.workflowId, url, ...summary });
         say(`${summary.files} files (${summary.skippedFiles} unchanged, ${summary.quarantinedFiles} quarantined) in ${summary.runs} run(s)`);
         say(`${summary.rowsIn} rows in = ${summary.accepted} accepted + ${summary.corrected} corrected + ${summary.rejected} rejected`);

@@ -7,7 +7,8 @@ import {
 } from '../../schemas/workflows.js';
 import { codeVersion } from '../code-version.js';
 import { action, printJson, say } from '../output.js';
-import { followRetrain, startRetrain } from '../runs.js';
+import { createProgressView, progressMode } from '../progress.js';
+import { probeRetrain, startRetrain, watch } from '../runs.js';
 import { connectClient, workflowUrl } from '../temporal.js';
 
 export interface RetrainOptions {
@@ -83,7 +84,8 @@ export function registerRetrain(program: Command): void {
         const url = workflowUrl(config, handle.workflowId);
         if (!opts.wait) return opts.json ? printJson({ workflowId: handle.workflowId, url }) : say(`started ${handle.workflowId}\n${url}`);
         if (!opts.json) say(`started ${handle.workflowId}\n  ${url}`);
-        const result = await followRetrain(handle, (p) => { if (!opts.json) say(`  stage: ${p.stage}`); });
+        const view = createProgressView(progressMode(opts.json));
+        const result = await watch(handle, () => probeRetrain(client, handle.workflowId), (p) => view.update(p)).finally(() => view.finish());
         if (opts.json) return printJson({ workflowId: handle.workflowId, url, ...summarize(result) });
         for (const c of result.candidates) say(`  ${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)}, trained in ${c.trainSeconds.toFixed(1)} s -> ${c.version}`);
         say(result.promotion.promoted ? `promoted ${result.promotion.version}: ${result.promotion.reason}` : `not promoted (${result.promotion.version}): ${result.promotion.reason}`);

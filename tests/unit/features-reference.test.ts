@@ -13,6 +13,7 @@ import type { Table } from 'apache-arrow';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
 import type { FeatureManifest } from '../../activities/features/manifest.js';
 import { CATEGORICAL_FEATURES, ID_COLUMNS, NUMERIC_FEATURES } from '../../activities/features/schema.js';
+import { Pseudonymizer } from '../../activities/ingest/pseudonymizer.js';
 import { stringValues } from '../../activities/io/arrow-columns.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { intOrFloatToFloat64, readParquet, timestampColumnToMillis } from '../../activities/io/parquet.js';
@@ -25,6 +26,7 @@ type Value = string | number | null;
 interface Reference { data_end: string; rows: Record<string, Record<string, Value>> }
 
 let store: ObjectStore;
+let pseudonymizer: Pseudonymizer;
 let build: LakeFeatureBuild;
 let manifest: FeatureManifest;
 let generation: GenerationSummary;
@@ -45,6 +47,7 @@ function rowsOf(table: Table): Record<string, Value>[] {
 test.before(async () => {
   const local = localLake('features-reference');
   store = local.deps.lake(local.lakeUri);
+  pseudonymizer = new Pseudonymizer(local.deps.keys.pseudonym);
   generation = await writeRawLake(store, { patients: 500, days: 33, seed: 29 });
   await ingestAll(local.deps, local.lakeUri, 4);
   build = await buildLakeFeatures(store, { dataset: 'readmission', bucketCount: 4 });
@@ -96,7 +99,8 @@ test('labels and follow-up flags equal the generator\'s ground truth, and the co
     const ids = stringValues(table.getChild('encounter_id'), table.numRows);
     const labels = intOrFloatToFloat64(table.getChild('label')!);
     const censored = table.getChild('censored')!.toArray() as ArrayLike<boolean>;
-    ids.forEach((id, i) => truth.set(id!, { label: labels[i]!, censored: Boolean(censored[i]) }));
+    // Curated encounter ids are keyed pseudonyms of the raw ones.
+    ids.forEach((id, i) => truth.set(pseudonymizer.encounterId(id!), { label: labels[i]!, censored: Boolean(censored[i]) }));
   }
   t.is(shardRows.length, generation.indexStays);
   for (const row of shardRows) {

@@ -38,8 +38,10 @@ async function run(): Promise<{ workflowId: string; result: RetrainResult }> {
 
 test.before(async () => {
   env = await createPipelineEnv('retrain');
-  // A clean lake: every index stay the generator simulated must come out of the pipeline.
-  generation = await writeRawLake(env.deps.lake(env.lakeUri), { patients: 1500, days: 4, seed: 11, messiness: 'none' });
+  // A clean lake: every index stay the generator simulated must come out of the pipeline. 31 ingest
+  // dates: the lake then shows which stays have 30 days of follow-up exactly as the generator
+  // knows them (activities/features/readmission.ts), and only those are trained on.
+  generation = await writeRawLake(env.deps.lake(env.lakeUri), { patients: 1500, days: 31, seed: 11, messiness: 'none' });
   await env.startWorkers();
   first = await run();
 });
@@ -59,6 +61,8 @@ test('ingest accounts for every raw row and builds one feature row per index sta
   t.is(ingest!.quarantinedFiles, 0);
   t.is(features.rows, generation.indexStays);
   t.is(features.positives, generation.readmissions);
+  t.is(features.censored, generation.censoredIndexStays, 'stays discharged less than 30 days before the data end');
+  t.is(features.labelledRows, generation.indexStays - generation.censoredIndexStays);
   t.true(features.shards > 0 && features.shards <= 8);
 });
 
@@ -73,7 +77,7 @@ test('the promoted candidate is in the registry with its files, lineage, gate de
   }
   const metadata = parse(new TextDecoder().decode(await store.get(lake.registryFile(MODEL, best.version, 'model_metadata.yaml')))) as ModelMetadata;
   t.is(metadata.trainingData.version, features.version);
-  t.is(metadata.trainingData.rows, generation.indexStays);
+  t.is(metadata.trainingData.rows, generation.indexStays - generation.censoredIndexStays, 'censored stays are not trained on');
   t.regex(metadata.trainingData.manifestSha256, /^[0-9a-f]{64}$/);
   t.is(metadata.gate?.decision, 'promoted');
   t.is(metadata.metrics.rocAuc, best.metrics.rocAuc);

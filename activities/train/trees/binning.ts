@@ -1,0 +1,167 @@
+/**
+ * Quantile binning: every feature's values map to at most 255 ordered bins (0..254) and a missing
+ * bin (255), so a binned column is a Uint8Array and a histogram has 256 slots per feature.
+ *
+ * Edges come from a sketch: a feature's distinct values ascending with their counts. With at most
+ * 255 distinct values every value gets its own bin (edges at midpoints between neighbours, as in
+ * scikit-learn); with more, bins hold about equal counts, a value never straddles two bins, and
+ * a value that alone outweighs a bin gets a bin of its own (the target size is recomputed after
+ * each edge, as LightGBM does, so heavy ties do not starve the rest of the range).
+ *
+ * Where the sketch comes from. The fitted preprocessing pipeline (activities/features) keeps
+ * only its finalised statistics (median, mean, deviation, vocabulary), not the per-column value
+ * histograms it was fitted from, and the trees see its output (standardised values, missing
+ * indicators, one-hot columns), not its input. So the sketch is built here from the training
+ * matrix itself (exact: the distinct values and their counts, from at most `sampleRows` rows, a
+ * seeded sample above that, as scikit-learn does). `edgesFromSketch` takes any (value, count)
+ * sketch, so once the pipeline keeps its mergeable value histograms, mapped through its monotone
+ * transform, they plug in here unchanged.
+ *
+ * Categorical features arrive one-hot from the pipeline (two bins each). Native categorical
+ * splits (categories ordered by gradient ratio, as LightGBM does) pay off for high-cardinality
+ * categories; carepipe's vocabularies are small (sex, race, payer, disposition, diagnosis
+ * chapter) and the pipeline already keeps rare categories out, so one-hot keeps one code path and
+ * one model format, with every split a threshold.
+ *
+ * A value v falls in the first bin b with v <= edges[b] (the last bin takes the rest); NaN is
+ * missing. A split "bin <= t" is therefore exactly "v <= edges[t]", which is how a saved model
+ * compares raw values: binned training and raw prediction agree.
+ */
+import { InvalidInputError } from '../../../core/errors.js';
+import { Rng, deriveSeed } from './rng.js';
+
+/** Bins available to values; the bin after them holds missing values. */
+export const MAX_BINS = 255;
+export const MISSING_BIN = 255;
+/** Histogram slots per feature. */
+export const BIN_SLOTS = 256;
+/** Rows whose values make the sketch (scikit-learn's default); above it, a seeded sample. */
+export const DEFAULT_SAMPLE_ROWS = 200_000;
+
+export interface BinMapper {
+  /** Per feature, ascending edges; the feature has edges.length + 1 value bins. */
+  edges: Float64Array[];
+}
+
+/** Value bins per feature (1 for a constant feature). */
+export function valueBinCounts(mapper: BinMapper): Uint16Array {
+  return Uint16Array.from(mapper.edges, (e) => e.length + 1);
+}
+
+function midpoint(a: number, b: number): number {
+  const m = a + (b - a) / 2;
+  // Between two adjacent doubles the midpoint may round up to b, which would put b in a's bin.
+  return m < b ? m : a;
+}
+
+/**
+ * Edges from a sketch: `values` distinct and ascending, `counts` their (positive) weights.
+ * At most maxBins - 1 edges, strictly ascending.
+ */
+export function edgesFromSketch(values: Float64Array, counts: Float64Array, maxBins = MAX_BINS): Float64Array {
+  const m = values.length;
+  if (counts.length !== m) throw new InvalidInputError('binning: a sketch needs one count per value');
+  if (!(Number.isInteger(maxBins) && maxBins >= 2 && maxBins <= MAX_BINS)) throw new InvalidInputError(`binning: maxBins must be a whole number from 2 to ${MAX_BINS}, got ${maxBins}`);
+  if (m <= 1) return new Float64Array(0);
+  if (m <= maxBins) {
+    const edges = new Float64Array(m - 1);
+    for (let i = 0; i < m - 1; i++) edges[i] = midpoint(values[i]!, values[i + 1]!);
+    return edges;
+  }
+  let total = 0;
+  for (let i = 0; i < m; i++) total += counts[i]!;
+  const edges: number[] = [];
+  let cumulative = 0;
+  let binStart = 0;
+  let target = total / maxBins;
+  for (let i = 0; i < m - 1 && edges.length < maxBins - 1; i++) {
+    cumulative += counts[i]!;
+    // Close the bin when it is full, or when the next value alone fills a bin (it gets its own).
+    if (cumulative - binStart >= target || counts[i + 1]! >= target) {
+      edges.push(midpoint(values[i]!, values[i + 1]!));
+      binStart = cumulative;
+      target = (total - cumulative) / (maxBins - edges.length);
+    }
+  }
+  return Float64Array.from(edges);
+}
+
+/** The sketch (distinct values ascending, counts) of one column of a row-major matrix, over the given rows. */
+export function columnSketch(x: Float64Array, d: number, feature: number, rows: Uint32Array | null, n: number): { values: Float64Array; counts: Float64Array } {
+  const m = rows ? rows.length : n;
+  const buf = new Float64Array(m);
+  let k = 0;
+  for (let i = 0; i < m; i++) {
+    const v = x[(rows ? rows[i]! : i) * d + feature]!;
+    if (v === v) buf[k++] = v;
+  }
+  const sorted = buf.subarray(0, k).sort();
+  const values: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < k;) {
+    let j = i + 1;
+    while (j < k && sorted[j] === sorted[i]) j++;
+    values.push(sorted[i]!);
+    counts.push(j - i);
+    i = j;
+  }
+  return { values: Float64Array.from(values), counts: Float64Array.from(counts) };
+}
+
+export interface BinningOptions {
+  maxBins?: number;
+  sampleRows?: number;
+  seed?: number;
+}
+
+/** Fits bin edges for every column of a row-major n x d matrix. */
+export function fitBinMapper(x: Float64Array, n: number, d: number, options: BinningOptions = {}): BinMapper {
+  if (x.length !== n * d) throw new InvalidInputError(`binning: the matrix has ${x.length} values, expected n * d = ${n * d}`);
+  const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
+  let rows: Uint32Array | null = null;
+  if (n > sampleRows) {
+    // A seeded sample without replacement (selection sampling: sorted, one pass).
+    const rng = new Rng(deriveSeed(options.seed ?? 0, 0xb1));
+    rows = new Uint32Array(sampleRows);
+    let need = sampleRows;
+    for (let i = 0, k = 0; i < n && need > 0; i++) {
+      if (rng.next() * (n - i) < need) {
+        rows[k++] = i;
+        need--;
+      }
+    }
+  }
+  const edges: Float64Array[] = [];
+  for (let j = 0; j < d; j++) {
+    const { values, counts } = columnSketch(x, d, j, rows, n);
+    edges.push(edgesFromSketch(values, counts, options.maxBins ?? MAX_BINS));
+  }
+  return { edges };
+}
+
+/** The bin of one value: the first b with v <= edges[b], the last value bin above them all, MISSING_BIN for NaN. */
+export function binOf(edges: Float64Array, v: number): number {
+  if (v !== v) return MISSING_BIN;
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (v <= edges[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Bins a row-major n x d matrix into column-major Uint8 columns: column j is
+ * `out.subarray(j * n, (j + 1) * n)`. `out` may be a view over a SharedArrayBuffer.
+ */
+export function binMatrix(mapper: BinMapper, x: Float64Array, n: number, d: number, out = new Uint8Array(n * d)): Uint8Array {
+  if (mapper.edges.length !== d) throw new InvalidInputError(`binning: the bins were fitted on ${mapper.edges.length} columns but the matrix has ${d}`);
+  for (let j = 0; j < d; j++) {
+    const edges = mapper.edges[j]!;
+    const base = j * n;
+    for (let i = 0; i < n; i++) out[base + i] = binOf(edges, x[i * d + j]!);
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+/**
+ * A histogram thread (hist-pool.ts starts it from dist/activities/train/trees/hist-thread.js).
+ * It shares the binned columns, gradients, hessians and row partition with the main thread
+ * (SharedArrayBuffers), waits on the control word for a task, builds the histograms of its share
+ * of the task's features into the shared output, and counts itself done. No messages per task:
+ * a task costs two futex wake-ups, so even the nodes of a deep tree can use the pool.
+ */
+import { isMainThread, workerData } from 'node:worker_threads';
+import { type HistogramData, buildFeatureHistogram } from './histogram.js';
+
+export interface HistThreadData {
+  binned: Uint8Array;
+  grad: Float64Array;
+  hess: Float64Array;
+  rows: Uint32Array;
+  n: number;
+  d: number;
+  out: Float64Array;
+  features: Int32Array;
+  control: Int32Array;
+  /** This thread's share: task features at positions index, index + stride, ... */
+  index: number;
+  stride: number;
+}
+
+/** Slots of the control word array. */
+export const CONTROL = { SEQ: 0, PENDING: 1, START: 2, END: 3, COUNT: 4, IDENTITY: 5, STOP: 6, FAILED: 7, LENGTH: 8 } as const;
+
+function serve(w: HistThreadData): void {
+  const data: HistogramData = { binned: w.binned, n: w.n, d: w.d, grad: w.grad, hess: w.hess, rows: w.rows };
+  const c = w.control;
+  let seq = 0;
+  for (;;) {
+    Atomics.wait(c, CONTROL.SEQ, seq);
+    seq = Atomics.load(c, CONTROL.SEQ);
+    if (Atomics.load(c, CONTROL.STOP) === 1) return;
+    try {
+      const start = c[CONTROL.START]!;
+      const end = c[CONTROL.END]!;
+      const count = c[CONTROL.COUNT]!;
+      const identity = c[CONTROL.IDENTITY] === 1;
+      for (let i = w.index; i < count; i += w.stride) buildFeatureHistogram(data, w.out, w.features[i]!, start, end, identity);
+    } catch {
+      Atomics.store(c, CONTROL.FAILED, 1);
+    }
+    if (Atomics.sub(c, CONTROL.PENDING, 1) === 1) Atomics.notify(c, CONTROL.PENDING);
+  }
+}
+
+if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'carepipe-hist') serve((workerData as { thread: HistThreadData }).thread);
