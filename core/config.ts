@@ -22,7 +22,7 @@ export const ENV_VARS = [
   'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
   'CAREPIPE_WORKER_CURATOR_THREADS',
   'CAREPIPE_STACK_TEMPORAL_PORT', 'CAREPIPE_STACK_UI_PORT', 'CAREPIPE_STACK_S3_PORT',
-  'CAREPIPE_LOG_LEVEL',
+  'CAREPIPE_LOG_LEVEL', 'CAREPIPE_TF_BACKEND',
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
 export type RawEnv = Partial<Record<EnvVar, string>>;
@@ -74,6 +74,8 @@ export interface Config {
     curatorThreads: number;
   };
   logLevel: LogLevel;
+  /** TensorFlow.js backend for neural-net training (activities/train/tf-backend.ts). */
+  tfBackend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
   /** Resolved lazily by requireKeys(): commands that need no keys (stack, --help) must not fail for lack of them. */
   keySources: { file: string; fileExplicit: boolean; codecEnv?: string; codecId?: string; pseudonymEnv?: string; pseudonymId?: string };
 }
@@ -133,6 +135,15 @@ export function parseLakeUri(uri: string, name = 'CAREPIPE_LAKE'): LakeLocation 
 
 const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const CONDITIONAL_WRITES = ['atomic', 'per-request', 'unsupported'] as const;
+const TF_BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+
+function tfBackend(raw: RawEnv): Config['tfBackend'] {
+  const value = raw.CAREPIPE_TF_BACKEND ?? 'auto';
+  if (!(TF_BACKENDS as readonly string[]).includes(value)) {
+    throw new ConfigError(`CAREPIPE_TF_BACKEND must be one of ${TF_BACKENDS.join(', ')}, got "${value}".`);
+  }
+  return value as Config['tfBackend'];
+}
 
 function conditionalWrites(raw: RawEnv, endpoint: string | undefined): S3Settings['conditionalWrites'] {
   const value = raw.CAREPIPE_S3_CONDITIONAL_WRITES;
@@ -223,6 +234,7 @@ export function parseConfig(raw: RawEnv): Config {
       curatorThreads: int(raw, 'CAREPIPE_WORKER_CURATOR_THREADS', Math.min(availableParallelism(), 256), 0, 256),
     },
     logLevel,
+    tfBackend: tfBackend(raw),
     keySources: {
       file: raw.CAREPIPE_KEY_FILE ? resolve(raw.CAREPIPE_KEY_FILE) : resolve(stateDir, 'keys.json'),
       fileExplicit: raw.CAREPIPE_KEY_FILE !== undefined,

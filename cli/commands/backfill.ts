@@ -70,8 +70,11 @@ export async function resumeInput(client: Client, workflowId: string): Promise<B
     }
   }
   // Failed for another reason (terminated, timed out, ...): the whole range again; finished files are skipped.
-  const { dates: _previousDates, resumeOf: _previousResume, ...rest } = original;
-  return { ...rest, ...(failedDates?.length ? { dates: failedDates } : original.dates ? { dates: original.dates } : {}), resumeOf: workflowId };
+  const resumed: BackfillInput = { ...original, resumeOf: workflowId };
+  delete resumed.dates;
+  if (failedDates?.length) resumed.dates = failedDates;
+  else if (original.dates) resumed.dates = original.dates;
+  return resumed;
 }
 
 function report(config: Config, workflowId: string, r: BackfillResult): void {

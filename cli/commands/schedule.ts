@@ -17,6 +17,7 @@ import { isIngestDate } from '../../data-lake/layout.js';
 import { taskQueue, WORKFLOW_TYPES } from '../../schemas/names.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../../schemas/search-attributes.js';
 import type { RetrainInput } from '../../schemas/workflows.js';
+import type { retrainWorkflow } from '../../workflows/index.js';
 import { action, printJson, RunFailedError, say } from '../output.js';
 import { createProgressView, progressMode } from '../progress.js';
 import { probeRetrain, watch } from '../runs.js';
@@ -312,7 +313,7 @@ export function registerSchedule(program: Command): void {
       const url = workflowUrl(config, workflowId);
       if (!opts.wait) return opts.json ? printJson({ scheduleId: id, workflowId, url }) : say(`started ${workflowId}\n  ${url}`);
       if (!opts.json) say(`started ${workflowId}\n  ${url}`);
-      const run = client.workflow.getHandle<(input: RetrainInput) => Promise<import('../../schemas/workflows.js').RetrainResult>>(workflowId);
+      const run = client.workflow.getHandle<typeof retrainWorkflow>(workflowId);
       const view = createProgressView(progressMode(opts.json));
       const result = await watch(run, () => probeRetrain(client, workflowId), (p) => view.update(p)).finally(() => view.finish());
       if (opts.json) return printJson({ scheduleId: id, workflowId, url, ...summarize(result) });

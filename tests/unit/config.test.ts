@@ -45,6 +45,8 @@ test('bad values fail with a sentence that names the variable', (t) => {
     [{ CAREPIPE_KEY_FILE: '/k.json', CAREPIPE_CODEC_KEYS: `a:${key()}` }, /^Set either CAREPIPE_KEY_FILE or CAREPIPE_CODEC_KEYS/],
     [{ CAREPIPE_CODEC_KEY_ID: 'a' }, /^CAREPIPE_CODEC_KEY_ID is set but CAREPIPE_CODEC_KEYS is not/],
     [{ CAREPIPE_TASK_QUEUE_PREFIX: 'Bad Prefix' }, /^CAREPIPE_TASK_QUEUE_PREFIX must be/],
+    [{ CAREPIPE_TF_BACKEND: 'cuda' }, /^CAREPIPE_TF_BACKEND must be one of auto, tfjs-node-gpu, tfjs-node, wasm, cpu, got "cuda"/],
+    [{ CAREPIPE_S3_CONDITIONAL_WRITES: 'maybe' }, /^CAREPIPE_S3_CONDITIONAL_WRITES must be one of atomic, per-request, unsupported/],
   ];
   for (const [env, message] of cases) {
     const err = t.throws(() => parseConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));

@@ -4,7 +4,7 @@
  * survives a JSON round trip; unseen categories fall in the unknown slot; and the patient split
  * puts no patient on both sides.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import {
   type FitPartial, binValue, finalizePipeline, fitPipeline, histogramMedian, mergePartials, partialOf,
 } from '../../activities/features/fit-stats.js';
@@ -47,7 +47,7 @@ function shards(k: number, seed: number): Uint32Array[] {
   return parts.map((p) => Uint32Array.from(p));
 }
 
-function assertSamePipeline(t: import('ava').ExecutionContext, a: PreprocessingPipeline, b: PreprocessingPipeline): void {
+function assertSamePipeline(t: ExecutionContext, a: PreprocessingPipeline, b: PreprocessingPipeline): void {
   t.is(a.width, b.width);
   t.is(a.fittedRows, b.fittedRows);
   t.deepEqual(featureNames(a), featureNames(b));

@@ -9,7 +9,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Table } from 'apache-arrow';
+import { DataType, type Table } from 'apache-arrow';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
 import type { FeatureManifest } from '../../activities/features/manifest.js';
 import { CATEGORICAL_FEATURES, ID_COLUMNS, NUMERIC_FEATURES } from '../../activities/features/schema.js';
@@ -37,7 +37,7 @@ function rowsOf(table: Table): Record<string, Value>[] {
   const columns = table.schema.fields.map((f) => {
     const v = table.getChild(f.name)!;
     const values: Value[] = f.name.endsWith('_time') ? Array.from(timestampColumnToMillis(v), (x) => (Number.isNaN(x) ? null : x))
-      : f.type.toString() === 'Utf8' ? stringValues(v, table.numRows)
+      : DataType.isUtf8(f.type) ? stringValues(v, table.numRows)
         : Array.from(intOrFloatToFloat64(v), (x) => (Number.isNaN(x) ? null : x));
     return [f.name, values] as const;
   });

@@ -44,7 +44,7 @@ export interface BinMapper {
 }
 
 /** Value bins per feature (1 for a constant feature). */
-export function valueBinCounts(mapper: BinMapper): Uint16Array {
+export function valueBins(mapper: BinMapper): Uint16Array {
   return Uint16Array.from(mapper.edges, (e) => e.length + 1);
 }
 
@@ -114,22 +114,15 @@ export interface BinningOptions {
   seed?: number;
 }
 
-/** Fits bin edges for every column of a row-major n x d matrix. */
-export function fitBinMapper(x: Float64Array, n: number, d: number, options: BinningOptions = {}): BinMapper {
+/** Fits bin edges for every column of a row-major n x d matrix, from all rows or the listed ones. */
+export function fitBinMapper(x: Float64Array, n: number, d: number, options: BinningOptions = {}, from: Uint32Array | null = null): BinMapper {
   if (x.length !== n * d) throw new InvalidInputError(`binning: the matrix has ${x.length} values, expected n * d = ${n * d}`);
   const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-  let rows: Uint32Array | null = null;
-  if (n > sampleRows) {
-    // A seeded sample without replacement (selection sampling: sorted, one pass).
-    const rng = new Rng(deriveSeed(options.seed ?? 0, 0xb1));
-    rows = new Uint32Array(sampleRows);
-    let need = sampleRows;
-    for (let i = 0, k = 0; i < n && need > 0; i++) {
-      if (rng.next() * (n - i) < need) {
-        rows[k++] = i;
-        need--;
-      }
-    }
+  const m = from ? from.length : n;
+  let rows = from;
+  if (m > sampleRows) {
+    const picked = sampleWithoutReplacement(m, sampleRows, new Rng(deriveSeed(options.seed ?? 0, 0xb1)));
+    rows = from ? picked.map((i) => from[i]!) : picked;
   }
   const edges: Float64Array[] = [];
   for (let j = 0; j < d; j++) {
@@ -137,6 +130,19 @@ export function fitBinMapper(x: Float64Array, n: number, d: number, options: Bin
     edges.push(edgesFromSketch(values, counts, options.maxBins ?? MAX_BINS));
   }
   return { edges };
+}
+
+/** k of 0..n-1 uniformly without replacement, ascending (selection sampling: one pass). */
+export function sampleWithoutReplacement(n: number, k: number, rng: Rng): Uint32Array {
+  const out = new Uint32Array(Math.min(k, n));
+  let need = out.length;
+  for (let i = 0, j = 0; i < n && need > 0; i++) {
+    if (rng.next() * (n - i) < need) {
+      out[j++] = i;
+      need--;
+    }
+  }
+  return out;
 }
 
 /** The bin of one value: the first b with v <= edges[b], the last value bin above them all, MISSING_BIN for NaN. */
@@ -153,15 +159,20 @@ export function binOf(edges: Float64Array, v: number): number {
 }
 
 /**
- * Bins a row-major n x d matrix into column-major Uint8 columns: column j is
- * `out.subarray(j * n, (j + 1) * n)`. `out` may be a view over a SharedArrayBuffer.
+ * Bins rows of a row-major matrix (all n rows, or the listed ones in that order) into column-major
+ * Uint8 columns: column j is `out.subarray(j * m, (j + 1) * m)` for m binned rows. `out` may be
+ * a view over a SharedArrayBuffer.
  */
-export function binMatrix(mapper: BinMapper, x: Float64Array, n: number, d: number, out = new Uint8Array(n * d)): Uint8Array {
+export function binMatrix(mapper: BinMapper, x: Float64Array, n: number, d: number, rows: Uint32Array | null = null, out?: Uint8Array): Uint8Array {
   if (mapper.edges.length !== d) throw new InvalidInputError(`binning: the bins were fitted on ${mapper.edges.length} columns but the matrix has ${d}`);
-  for (let j = 0; j < d; j++) {
-    const edges = mapper.edges[j]!;
-    const base = j * n;
-    for (let i = 0; i < n; i++) out[base + i] = binOf(edges, x[i * d + j]!);
+  if (x.length !== n * d) throw new InvalidInputError(`binning: the matrix has ${x.length} values, expected n * d = ${n * d}`);
+  const m = rows ? rows.length : n;
+  const binned = out ?? new Uint8Array(m * d);
+  const edges = mapper.edges;
+  // Row by row: each row's values are read once, contiguously.
+  for (let i = 0; i < m; i++) {
+    const base = (rows ? rows[i]! : i) * d;
+    for (let j = 0; j < d; j++) binned[j * m + i] = binOf(edges[j]!, x[base + j]!);
   }
-  return out;
+  return binned;
 }
