@@ -7,7 +7,7 @@ import { UnreachableError } from './output.js';
 export async function connectClient(config: Config, keys: Keys): Promise<Client> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5_000 });
+    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5_000, ...(config.temporal.tls ? { tls: config.temporal.tls } : {}) });
   } catch (cause) {
     throw new UnreachableError(
       `cannot reach Temporal at ${config.temporal.address} (CAREPIPE_TEMPORAL_ADDRESS); is the stack up? \`npm run stack:up\``, { cause });

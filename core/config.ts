@@ -20,7 +20,8 @@ export const ENV_VARS = [
   'CAREPIPE_TEMPORAL_ADDRESS', 'CAREPIPE_TEMPORAL_NAMESPACE', 'CAREPIPE_TEMPORAL_UI_URL', 'CAREPIPE_TASK_QUEUE_PREFIX',
   'CAREPIPE_KEY_FILE', 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID', 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID',
   'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
-  'CAREPIPE_WORKER_CURATOR_THREADS',
+  'CAREPIPE_WORKER_CURATOR_THREADS', 'CAREPIPE_METRICS_PORT', 'CAREPIPE_METRICS_HOST',
+  'CAREPIPE_TEMPORAL_TLS', 'CAREPIPE_TEMPORAL_TLS_CERT', 'CAREPIPE_TEMPORAL_TLS_KEY', 'CAREPIPE_TEMPORAL_TLS_CA', 'CAREPIPE_TEMPORAL_TLS_SERVER_NAME',
   'CAREPIPE_STACK_TEMPORAL_PORT', 'CAREPIPE_STACK_UI_PORT', 'CAREPIPE_STACK_S3_PORT',
   'CAREPIPE_LOG_LEVEL', 'CAREPIPE_TF_BACKEND',
 ] as const;
@@ -59,12 +60,32 @@ export interface StackPorts {
   s3: number;
 }
 
+/**
+ * TLS to the Temporal frontend: server-verified TLS, or mTLS with a client certificate (Temporal
+ * Cloud, a self-hosted cluster with mTLS). PEM bytes are read once at start.
+ */
+export interface TemporalTls {
+  /** The client certificate chain and key (mTLS); absent for server-only TLS. */
+  clientCertPair?: { crt: Buffer; key: Buffer };
+  /** CA bundle that signs the server's certificate; absent: the system roots. */
+  serverRootCACertificate?: Buffer;
+  /** The name to verify the server's certificate against, when it differs from the address host. */
+  serverNameOverride?: string;
+}
+
+export interface MetricsSettings {
+  /** Port of the Prometheus endpoint (`/metrics`); 0: no endpoint. */
+  port: number;
+  host: string;
+}
+
 export interface Config {
   stateDir: string;
   toolsDir: string;
   lake: LakeLocation;
   s3: S3Settings;
-  temporal: { address: string; namespace: string; uiUrl: string; queuePrefix: string };
+  temporal: { address: string; namespace: string; uiUrl: string; queuePrefix: string; tls?: TemporalTls };
+  metrics: MetricsSettings;
   stack: StackPorts;
   worker: {
     activityConcurrency: number;
@@ -220,12 +241,17 @@ export function parseConfig(raw: RawEnv): Config {
     throw new ConfigError('CAREPIPE_PSEUDONYM_KEY_ID is set but CAREPIPE_PSEUDONYM_KEYS is not: the active key id must name one of those keys.');
   }
 
+  const metricsHost = raw.CAREPIPE_METRICS_HOST ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(metricsHost)) throw new ConfigError(`CAREPIPE_METRICS_HOST must be a host name or IP address, got "${metricsHost}".`);
+  const tls = temporalTls(raw);
+
   return {
     stateDir,
     toolsDir,
     lake,
     s3,
-    temporal: { address, namespace: raw.CAREPIPE_TEMPORAL_NAMESPACE ?? 'default', uiUrl, queuePrefix },
+    temporal: { address, namespace: raw.CAREPIPE_TEMPORAL_NAMESPACE ?? 'default', uiUrl, queuePrefix, ...(tls ? { tls } : {}) },
+    metrics: { port: int(raw, 'CAREPIPE_METRICS_PORT', 0, 0, 65535), host: metricsHost },
     stack,
     worker: {
       activityConcurrency: int(raw, 'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 8, 1, 1000),
@@ -243,6 +269,41 @@ export function parseConfig(raw: RawEnv): Config {
       pseudonymEnv: raw.CAREPIPE_PSEUDONYM_KEYS,
       pseudonymId: raw.CAREPIPE_PSEUDONYM_KEY_ID,
     },
+  };
+}
+
+function pemFile(raw: RawEnv, name: EnvVar): Buffer | undefined {
+  const path = raw[name];
+  if (path === undefined) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(resolve(path));
+  } catch (cause) {
+    throw new ConfigError(`${name} names ${resolve(path)}, which cannot be read.`, { cause });
+  }
+  if (!bytes.includes('-----BEGIN ')) throw new ConfigError(`${name} names ${resolve(path)}, which is not a PEM file.`);
+  return bytes;
+}
+
+/** TLS settings from CAREPIPE_TEMPORAL_TLS_*; undefined: plain TCP (the local dev server). */
+function temporalTls(raw: RawEnv): TemporalTls | undefined {
+  const crt = pemFile(raw, 'CAREPIPE_TEMPORAL_TLS_CERT');
+  const key = pemFile(raw, 'CAREPIPE_TEMPORAL_TLS_KEY');
+  if ((crt === undefined) !== (key === undefined)) {
+    throw new ConfigError('CAREPIPE_TEMPORAL_TLS_CERT and CAREPIPE_TEMPORAL_TLS_KEY must be set together (the client certificate and its key).');
+  }
+  const ca = pemFile(raw, 'CAREPIPE_TEMPORAL_TLS_CA');
+  const serverName = raw.CAREPIPE_TEMPORAL_TLS_SERVER_NAME;
+  const any = crt !== undefined || ca !== undefined || serverName !== undefined;
+  const enabled = bool(raw, 'CAREPIPE_TEMPORAL_TLS', any);
+  if (!enabled) {
+    if (any) throw new ConfigError('CAREPIPE_TEMPORAL_TLS is false but CAREPIPE_TEMPORAL_TLS_CERT, _CA or _SERVER_NAME is set: drop one or the other.');
+    return undefined;
+  }
+  return {
+    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    ...(ca ? { serverRootCACertificate: ca } : {}),
+    ...(serverName ? { serverNameOverride: serverName } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { createActivities } from '../activities/index.js';
 import type { ActivityDeps } from '../activities/context.js';
 import { dataConverter as makeDataConverter } from '../core/codec.js';
 import { type QueueRole, taskQueue } from '../schemas/names.js';
+import { activityMetrics } from './metrics.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
 
@@ -51,6 +52,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
         ...common,
         taskQueue: queueName(role),
         activities,
+        interceptors: { activity: [activityMetrics] },
         maxConcurrentActivityTaskExecutions: config.worker.activityConcurrency,
       }));
     }

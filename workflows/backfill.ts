@@ -33,10 +33,15 @@ export function datesBetween(from: string, to: string): string[] {
   return dates;
 }
 
+/** The type of the innermost application failure under a child's failure (child -> activity -> application). */
 function failureType(err: unknown): string {
-  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure && cause.type) return cause.type;
-  return cause instanceof Error ? cause.name : 'UnknownError';
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+    if (e instanceof ApplicationFailure && e.type) return e.type;
+    if (!(e instanceof ChildWorkflowFailure) && !(e.cause instanceof Error)) break;
+    e = e.cause;
+  }
+  return e instanceof Error ? e.name : 'UnknownError';
 }
 
 /**

@@ -12,6 +12,7 @@ import { type ActivityDeps, activityLogFields, heartbeat, readJson, writeJson } 
 import type { ObjectStore } from '../io/object-store.js';
 import { readParquet } from '../io/parquet.js';
 import { isTestPatient, labelledRows } from '../train/feature-set.js';
+import { type ShardStats, shardStatsKey } from './build-shard.js';
 import { type FitPartial, finalizePipeline, mergePartials, partialOf } from './fit-stats.js';
 import type { FeatureManifest } from './manifest.js';
 import { mapConcurrent } from './plan.js';
@@ -73,9 +74,10 @@ export async function shardPartial(store: ObjectStore, shardKey: string, testFra
 
 export async function fitFeatureShard(deps: ActivityDeps, input: FitFeatureShardInput): Promise<{ bucket: number; rows: number }> {
   const store = deps.lake(input.lake);
-  const manifest = await readManifest(store, input.dataset, input.version);
-  const shard = manifest.shards.find((s) => s.bucket === input.bucket);
-  if (!shard) throw new InvalidInputError(`fit: ${input.dataset}@${input.version} has no shard for bucket ${input.bucket}`);
+  // The shard's sidecar, not the manifest: a manifest of thousands of shards is not read thousands of times.
+  const shardKey = lake.featureShard(input.dataset, input.version, input.bucket);
+  const shard = await readJson<ShardStats>(store, shardStatsKey(shardKey));
+  if (!shard) throw new InvalidInputError(`fit: ${input.dataset}@${input.version} has no complete shard for bucket ${input.bucket}`);
   const key = fitKeys(input).partial(input.bucket);
   const done = await readJson<StoredPartial>(store, key);
   if (done && done.fitCodeVersion === FIT_CODE_VERSION && done.shardInputHash === shard.inputHash) return { bucket: input.bucket, rows: done.partial.rows };

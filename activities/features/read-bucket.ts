@@ -32,10 +32,22 @@ export async function listBucketFragments(store: ObjectStore, rawTable: RawTable
   return keys;
 }
 
+/** Fragments fetched at once per table: a bucket has one per ingest day, each a small object. */
+const FETCHES_IN_FLIGHT = 8;
+
 export async function readBucketTable(store: ObjectStore, rawTable: RawTable, bucket: number): Promise<BucketTable> {
-  const parts: Table[] = [];
-  for (const key of await listBucketFragments(store, rawTable, bucket)) parts.push(readParquet(await store.get(key), { source: key }));
-  return dedupeTable(rawTable, parts);
+  const keys = await listBucketFragments(store, rawTable, bucket);
+  const bodies = new Array<Uint8Array>(keys.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < keys.length) {
+      const i = next++;
+      bodies[i] = await store.get(keys[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCHES_IN_FLIGHT, keys.length) }, lane));
+  // Decoded in key order (ingest date, then file hash), so the table's row order is deterministic.
+  return dedupeTable(rawTable, keys.map((key, i) => readParquet(bodies[i]!, { source: key })));
 }
 
 /** Ranks of a column's distinct values in string order, per row (-1 for null). */
@@ -65,7 +77,7 @@ export function dedupeTable(rawTable: RawTable, parts: readonly Table[]): Bucket
   const collided = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     let h = 0;
-    for (const c of keys) h = hashRow(c, i, h % 0x100000000);
+    for (const c of keys) h = hashRow(c, i, h);
     const prev = winner.get(h);
     if (prev === undefined) winner.set(h, i);
     else if (sameKey(prev, i)) {

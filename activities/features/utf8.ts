@@ -71,18 +71,19 @@ export function utf8Column(table: Table, name: string): Utf8Flat {
   return flat;
 }
 
-/** A 52-bit hash of row i's bytes (two 32-bit FNV-style lanes), exact in a float64. */
+/**
+ * A 30-bit hash of row i's bytes (FNV-1a, finalised), mixed with `seed` (to chain key columns).
+ * 30 bits keep it a small integer, which Maps hash without allocating; callers compare bytes on
+ * a hash match, so a collision costs a comparison, never a wrong answer.
+ */
 export function hashRow(c: Utf8Flat, i: number, seed = 0): number {
-  let h1 = 0x811c9dc5 ^ seed;
-  let h2 = 0x9e3779b9 ^ seed;
-  for (let k = c.offsets[i]!, end = c.offsets[i + 1]!; k < end; k++) {
-    const b = c.bytes[k]!;
-    h1 = Math.imul(h1 ^ b, 0x01000193);
-    h2 = Math.imul(h2 ^ b, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  if (c.isNull?.[i]) h1 = ~h1;
-  return (h1 >>> 0) * 0x100000 + ((h2 >>> 0) & 0xfffff);
+  let h = 0x811c9dc5 ^ seed;
+  for (let k = c.offsets[i]!, end = c.offsets[i + 1]!; k < end; k++) h = Math.imul(h ^ c.bytes[k]!, 0x01000193);
+  if (c.isNull?.[i]) h = ~h;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h & 0x3fffffff;
 }
 
 export function rowsEqual(a: Utf8Flat, i: number, b: Utf8Flat, j: number): boolean {
@@ -153,13 +154,7 @@ export function dictionaryCodes(c: Utf8Flat): Utf8Codes {
         }
       }
     }
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9e3779b9;
-    for (let k = from; k < to; k++) {
-      h1 = Math.imul(h1 ^ bytes[k]!, 0x01000193);
-      h2 = Math.imul(h2 ^ bytes[k]!, 0x5bd1e995);
-    }
-    const h = (h1 >>> 0) * 0x100000 + ((h2 >>> 0) & 0xfffff);
+    const h = hashRow(c, i);
     let code = byHash.get(h);
     if (code === undefined || !rowsEqual(c, i, c, sample[code]!)) {
       // A new value, or a hash collision (then look the value up among all codes).

@@ -4,7 +4,7 @@ import { loadConfig, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { QUEUE_ALIASES, QUEUE_ROLES, type QueueRole, taskQueue } from '../../schemas/names.js';
-import { installRuntime } from '../../workers/runtime.js';
+import { installRuntime, metricsUrl } from '../../workers/runtime.js';
 import { createWorkers, runWorkers } from '../../workers/workers.js';
 import { createDeps } from '../deps.js';
 import { UnreachableError, action } from '../output.js';
@@ -26,8 +26,13 @@ export function registerWorker(program: Command): void {
     .option('--queues <list>', `comma-separated: ${Object.keys(QUEUE_ALIASES).join(', ')} (default: all)`)
     .option('--activity-concurrency <n>', 'activities in flight per queue (CAREPIPE_WORKER_ACTIVITY_CONCURRENCY)')
     .option('--curator-threads <n>', 'threads curating raw files, 0 for inline (CAREPIPE_WORKER_CURATOR_THREADS; default: the cores)')
-    .action(action(async (opts: { queues?: string; activityConcurrency?: string; curatorThreads?: string }) => {
+    .option('--metrics-port <n>', 'serve Prometheus metrics on http://CAREPIPE_METRICS_HOST:<n>/metrics, 0 for none (CAREPIPE_METRICS_PORT)')
+    .action(action(async (opts: { queues?: string; activityConcurrency?: string; curatorThreads?: string; metricsPort?: string }) => {
       const config = loadConfig();
+      if (opts.metricsPort !== undefined) {
+        if (!/^\d+$/.test(opts.metricsPort) || Number(opts.metricsPort) > 65535) throw new ConfigError(`--metrics-port must be a port number from 0 to 65535, got "${opts.metricsPort}"`);
+        config.metrics.port = Number(opts.metricsPort);
+      }
       if (opts.activityConcurrency !== undefined) {
         const n = Number(opts.activityConcurrency);
         if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`--activity-concurrency must be a whole number from 1 to 1000, got "${opts.activityConcurrency}"`);
@@ -42,10 +47,10 @@ export function registerWorker(program: Command): void {
       const queues = parseQueues(opts.queues);
       const keys = requireKeys(config);
       const logger = createLogger(config.logLevel, { process: 'worker' });
-      installRuntime(logger);
+      installRuntime(logger, { metrics: config.metrics });
       let connection: NativeConnection;
       try {
-        connection = await NativeConnection.connect({ address: config.temporal.address });
+        connection = await NativeConnection.connect({ address: config.temporal.address, ...(config.temporal.tls ? { tls: config.temporal.tls } : {}) });
       } catch (cause) {
         throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (CAREPIPE_TEMPORAL_ADDRESS)`, { cause });
       }
@@ -54,7 +59,9 @@ export function registerWorker(program: Command): void {
       const deps = createDeps(config, keys, logger, { curatorThreads });
       try {
         const workers = await createWorkers({ deps, connection, queues, queuePrefix: config.temporal.queuePrefix });
-        logger.info('worker started', { queues: queues.map((q) => taskQueue(config.temporal.queuePrefix, q)).join(','), curatorThreads, pid: process.pid });
+        logger.info('worker started', {
+          queues: queues.map((q) => taskQueue(config.temporal.queuePrefix, q)).join(','), curatorThreads, pid: process.pid, metrics: metricsUrl(config.metrics) ?? 'off',
+        });
         await runWorkers(workers);
         logger.info('worker stopped', { pid: process.pid });
       } finally {

@@ -265,3 +265,17 @@ test('a bucket without encounters gives an empty frame with every column', (t) =
   t.is(frame.rows, 0);
   t.true(NUMERIC_FEATURES.every((name) => frame.columns.some((c) => c.name === name && c.values.length === 0)));
 });
+
+test('deduplication by hashed key bytes keeps one winner per key, also when 30-bit hashes collide', (t) => {
+  const n = 200_000; // ~19 colliding pairs of 30-bit hashes expected among this many keys
+  const resent = 1000;
+  const ids = Array.from({ length: n }, (_, i) => `L${(i * 7919).toString(36)}`);
+  const first = toTable([str('lab_id', ids), str('ingest_date', new Array<string>(n).fill('2025-01-01')), str('source_file', new Array<string>(n).fill('a'))]);
+  const again = toTable([
+    str('lab_id', ids.slice(0, resent)), str('ingest_date', new Array<string>(resent).fill('2025-01-02')), str('source_file', new Array<string>(resent).fill('a')),
+  ]);
+  const { rows } = dedupeTable('lab_results', [first, again]);
+  t.is(rows.length, n);
+  t.is(rows.filter((r) => r >= n).length, resent, 'the re-sent rows win');
+  t.deepEqual(Array.from(rows.subarray(0, 3)), [resent, resent + 1, resent + 2], 'winners in table order');
+});

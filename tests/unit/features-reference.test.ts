@@ -8,6 +8,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, type Table } from 'apache-arrow';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
@@ -27,6 +28,7 @@ interface Reference { data_end: string; rows: Record<string, Record<string, Valu
 
 let store: ObjectStore;
 let pseudonymizer: Pseudonymizer;
+let lakeDir = '';
 let build: LakeFeatureBuild;
 let manifest: FeatureManifest;
 let generation: GenerationSummary;
@@ -46,6 +48,7 @@ function rowsOf(table: Table): Record<string, Value>[] {
 
 test.before(async () => {
   const local = localLake('features-reference');
+  lakeDir = local.dir;
   store = local.deps.lake(local.lakeUri);
   pseudonymizer = new Pseudonymizer(local.deps.keys.pseudonym);
   generation = await writeRawLake(store, { patients: 500, days: 33, seed: 29 });
@@ -55,6 +58,10 @@ test.before(async () => {
   for (const shard of manifest.shards) shardRows.push(...rowsOf(readParquet(await store.get(shard.key), { source: shard.key })));
   const script = join(REPO_ROOT, 'tests', 'unit', 'features_reference.py');
   reference = JSON.parse(execFileSync('python3', [script, local.dir], { maxBuffer: 1 << 28 }).toString()) as Reference;
+});
+
+test.after.always(() => {
+  if (lakeDir) rmSync(lakeDir, { recursive: true, force: true });
 });
 
 test('the reference finds the same index stays and the same data end', (t) => {

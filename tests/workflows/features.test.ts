@@ -47,18 +47,23 @@ async function ingest(): Promise<void> {
 const readManifest = async (version: string) =>
   JSON.parse(new TextDecoder().decode(await store.get(lake.featureManifest(DATASET, version)))) as FeatureManifest;
 
+/** `carepipe features` against this file's stack, queues and keys. */
+function featuresCli(...flags: string[]) {
+  const key = (ring: typeof env.keys.codec) => `${ring.activeId}:${ring.keys.get(ring.activeId)!.toString('base64')}`;
+  return runCli(['features', '--lake', env.lakeUri, '--dataset', DATASET, '--buckets', String(BUCKETS), ...flags], cliEnv({
+    CAREPIPE_TEMPORAL_ADDRESS: env.config.temporal.address, CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+    CAREPIPE_TASK_QUEUE_PREFIX: env.queuePrefix, CAREPIPE_CODEC_KEYS: key(env.keys.codec), CAREPIPE_CODEC_KEY_ID: env.keys.codec.activeId,
+    CAREPIPE_PSEUDONYM_KEYS: key(env.keys.pseudonym), CAREPIPE_PSEUDONYM_KEY_ID: env.keys.pseudonym.activeId,
+  }));
+}
+
 test.before(async () => {
   env = await createPipelineEnv('features');
   store = env.deps.lake(env.lakeUri);
   await writeRawLake(store, { patients: 600, days: 33, seed: 41 });
   await env.startWorkers();
   await ingest();
-  const key = (ring: typeof env.keys.codec) => `${ring.activeId}:${ring.keys.get(ring.activeId)!.toString('base64')}`;
-  const r = await runCli(['features', '--lake', env.lakeUri, '--dataset', DATASET, '--buckets', String(BUCKETS), '--json'], cliEnv({
-    CAREPIPE_TEMPORAL_ADDRESS: env.config.temporal.address, CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
-    CAREPIPE_TASK_QUEUE_PREFIX: env.queuePrefix, CAREPIPE_CODEC_KEYS: key(env.keys.codec), CAREPIPE_CODEC_KEY_ID: env.keys.codec.activeId,
-    CAREPIPE_PSEUDONYM_KEYS: key(env.keys.pseudonym), CAREPIPE_PSEUDONYM_KEY_ID: env.keys.pseudonym.activeId,
-  }));
+  const r = await featuresCli('--json');
   if (r.code !== 0) throw new Error(`carepipe features failed (${r.code}): ${r.stderr}`);
   first = JSON.parse(r.stdout) as typeof first;
 });
@@ -84,6 +89,15 @@ test.serial('carepipe features builds one shard per bucket and prints the versio
   t.deepEqual(manifest.sources.ingestManifests.map((s) => s.key), dayManifests, 'every day manifest of every table is a source');
   for (const s of manifest.sources.ingestManifests) t.is(s.sha256, sha256Hex(await store.get(s.key)));
   t.is(manifest.dataEnd, '2025-02-02');
+});
+
+test.serial('without --json the command says what it found and where the shards are', async (t) => {
+  const r = await featuresCli();
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`^${DATASET}@${first.version}: ${BUCKETS} shards \\(0 built, 0 reused, ${BUCKETS} already complete\\) in 1 run\\(s\\)$`, 'm'));
+  t.regex(r.stdout, new RegExp(`^${first.rows} index stays, ${first.positives} readmitted; ${first.censored} without 30 days of follow-up before ${first.dataEnd}$`, 'm'));
+  t.true(r.stdout.includes(`shards:   ${first.shardsUri}\n`));
+  t.true(r.stdout.includes(`manifest: ${env.lakeUri}/${first.manifestKey}\n`));
 });
 
 test.serial('the progress query reports buckets done of the total while the run goes on, and a rerun finds every shard', async (t) => {

@@ -158,6 +158,29 @@ export function binOf(edges: Float64Array, v: number): number {
   return lo;
 }
 
+/** Edges padded with +Infinity to 256 entries, for the branch-free search of binPadded. */
+function padEdges(edges: Float64Array): Float64Array {
+  const padded = new Float64Array(BIN_SLOTS).fill(Infinity);
+  padded.set(edges);
+  return padded;
+}
+
+/**
+ * binOf over padded edges without data-dependent branches (8 fixed steps): about twice as fast
+ * as the binary search, whose branches a CPU mispredicts half the time.
+ */
+function binPadded(e: Float64Array, v: number): number {
+  let i = +(v > e[127]!) << 7;
+  i += +(v > e[i + 63]!) << 6;
+  i += +(v > e[i + 31]!) << 5;
+  i += +(v > e[i + 15]!) << 4;
+  i += +(v > e[i + 7]!) << 3;
+  i += +(v > e[i + 3]!) << 2;
+  i += +(v > e[i + 1]!) << 1;
+  i += +(v > e[i]!);
+  return v === v ? i : MISSING_BIN;
+}
+
 /**
  * Bins rows of a row-major matrix (all n rows, or the listed ones in that order) into column-major
  * Uint8 columns: column j is `out.subarray(j * m, (j + 1) * m)` for m binned rows. `out` may be
@@ -168,11 +191,11 @@ export function binMatrix(mapper: BinMapper, x: Float64Array, n: number, d: numb
   if (x.length !== n * d) throw new InvalidInputError(`binning: the matrix has ${x.length} values, expected n * d = ${n * d}`);
   const m = rows ? rows.length : n;
   const binned = out ?? new Uint8Array(m * d);
-  const edges = mapper.edges;
+  const edges = mapper.edges.map(padEdges);
   // Row by row: each row's values are read once, contiguously.
   for (let i = 0; i < m; i++) {
     const base = (rows ? rows[i]! : i) * d;
-    for (let j = 0; j < d; j++) binned[j * m + i] = binOf(edges[j]!, x[base + j]!);
+    for (let j = 0; j < d; j++) binned[j * m + i] = binPadded(edges[j]!, x[base + j]!);
   }
   return binned;
 }

@@ -216,13 +216,19 @@ function partition(ctx: GrowContext, start: number, end: number, s: SplitInfo): 
   const base = s.feature * n;
   const bin = s.bin;
   const missingLeft = s.missingLeft;
+  const missing = missingLeft ? 1 : 0;
   let l = start;
   let r = 0;
+  // Without branches on the data (a split sends rows left or right about at random): each row is
+  // written to both sides and only the side it belongs to advances.
   for (let i = start; i < end; i++) {
     const row = rows[i]!;
     const b = binned[base + row]!;
-    if (b === MISSING_BIN ? missingLeft : b <= bin) rows[l++] = row;
-    else scratch[r++] = row;
+    const left = +(b <= bin) | (+(b === MISSING_BIN) & missing);
+    rows[l] = row;
+    scratch[r] = row;
+    l += left;
+    r += 1 - left;
   }
   rows.set(scratch.subarray(0, r), l);
   return l;

@@ -3,7 +3,7 @@
  * with the main thread (SharedArrayBuffers allocated by `sharedTrainingArrays`); for each task
  * the main thread writes the node's row range and feature list into shared control words, wakes
  * the threads, builds its own share of the features, and waits for the rest (Atomics, no
- * messages). Features are dealt round-robin by their position in the task's list, and each
+ * messages). Each thread takes a contiguous part of the task's feature list, and each
  * feature's histogram is built by one thread in the same row order as on one thread, so the
  * model does not depend on the thread count. Tasks too small to pay for a wake-up (under
  * `minTaskCells` row x feature updates) run on the main thread alone.
@@ -17,8 +17,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, TransientError } from '../../../core/errors.js';
-import { type HistogramBuilder, type HistogramData, FEATURE_STRIDE, buildFeatureHistogram, histogramLength } from './histogram.js';
-import { CONTROL, type HistThreadData } from './hist-thread.js';
+import { type HistogramBuilder, type HistogramData, FEATURE_STRIDE, buildFeatureRange, histogramLength } from './histogram.js';
+import { CONTROL, type HistThreadData, shareOf } from './hist-thread.js';
 
 export const HIST_THREAD_ENTRY = new URL('./hist-thread.js', import.meta.url);
 export const MAX_HIST_THREADS = 64;
@@ -71,7 +71,7 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
 
   const build: HistogramBuilder['build'] = (hist, list, count, start, end, identity) => {
     if (threads === 1 || (end - start) * count < minTaskCells || count < 2) {
-      for (let i = 0; i < count; i++) buildFeatureHistogram(data, hist, list[i]!, start, end, identity);
+      buildFeatureRange(data, hist, list, 0, count, start, end, identity);
       return;
     }
     if (closed) throw new TransientError('trees: the histogram pool is closed');
@@ -83,7 +83,8 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
     Atomics.store(control, CONTROL.PENDING, threads - 1);
     Atomics.add(control, CONTROL.SEQ, 1);
     Atomics.notify(control, CONTROL.SEQ);
-    for (let i = 0; i < count; i += threads) buildFeatureHistogram(data, hist, list[i]!, start, end, identity);
+    const [from, to] = shareOf(count, 0, threads);
+    buildFeatureRange(data, hist, list, from, to, start, end, identity);
     const since = Date.now();
     for (;;) {
       const pending = Atomics.load(control, CONTROL.PENDING);
@@ -93,8 +94,7 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
       }
     }
     if (Atomics.load(control, CONTROL.FAILED) === 1) throw new TransientError('trees: a histogram thread failed');
-    for (let i = 0; i < count; i++) {
-      if (i % threads === 0) continue;
+    for (let i = to; i < count; i++) {
       const o = list[i]! * FEATURE_STRIDE;
       hist.set(out.subarray(o, o + FEATURE_STRIDE), o);
     }

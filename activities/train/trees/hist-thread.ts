@@ -6,7 +6,7 @@
  * a task costs two futex wake-ups, so even the nodes of a deep tree can use the pool.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { type HistogramData, buildFeatureHistogram } from './histogram.js';
+import { type HistogramData, buildFeatureRange } from './histogram.js';
 
 export interface HistThreadData {
   binned: Uint8Array;
@@ -18,13 +18,18 @@ export interface HistThreadData {
   out: Float64Array;
   features: Int32Array;
   control: Int32Array;
-  /** This thread's share: task features at positions index, index + stride, ... */
+  /** This thread's share: a contiguous part of the task's feature list (see shareOf). */
   index: number;
   stride: number;
 }
 
 /** Slots of the control word array. */
 export const CONTROL = { SEQ: 0, PENDING: 1, START: 2, END: 3, COUNT: 4, IDENTITY: 5, STOP: 6, FAILED: 7, LENGTH: 8 } as const;
+
+/** The positions [from, to) of a task's `count` features that thread `index` of `threads` builds. */
+export function shareOf(count: number, index: number, threads: number): [number, number] {
+  return [Math.floor((index * count) / threads), Math.floor(((index + 1) * count) / threads)];
+}
 
 function serve(w: HistThreadData): void {
   const data: HistogramData = { binned: w.binned, n: w.n, d: w.d, grad: w.grad, hess: w.hess, rows: w.rows };
@@ -39,7 +44,8 @@ function serve(w: HistThreadData): void {
       const end = c[CONTROL.END]!;
       const count = c[CONTROL.COUNT]!;
       const identity = c[CONTROL.IDENTITY] === 1;
-      for (let i = w.index; i < count; i += w.stride) buildFeatureHistogram(data, w.out, w.features[i]!, start, end, identity);
+      const [from, to] = shareOf(count, w.index, w.stride);
+      buildFeatureRange(data, w.out, w.features, from, to, start, end, identity);
     } catch {
       Atomics.store(c, CONTROL.FAILED, 1);
     }

@@ -1,0 +1,59 @@
+/**
+ * carepipe's own worker metrics, beside the SDK runtime's: rows processed, activity (shard)
+ * latency and failures by error type. One activity interceptor measures every activity, so no
+ * activity carries metrics code; values go through the activity context's metric meter, which
+ * the runtime exports on the Prometheus endpoint (workers/runtime.ts) with the SDK's own
+ * (and which does nothing when no endpoint is configured). Tags: activity type and task queue
+ * (added by the SDK), never a key or a value.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Context } from '@temporalio/activity';
+import type { ActivityInterceptors, ActivityInterceptorsFactory } from '@temporalio/worker';
+import { classify } from '../core/errors.js';
+
+export const METRICS = {
+  /** Counter: input rows an activity processed (ingest: raw rows read; features: index stays built; fits: rows seen). */
+  rows: 'carepipe_rows_processed',
+  /** Histogram (ms): how long each activity (an ingest file, a feature shard, a training) took, by outcome. */
+  duration: 'carepipe_activity_duration_milliseconds',
+  /** Counter: failed activity attempts, by error type and whether Temporal retries them. */
+  failures: 'carepipe_activity_failures',
+} as const;
+
+/** Rows in an activity's result: `rowsIn` (ingest) or `rows` (feature shards, fits), else none. */
+export function rowsOf(result: unknown): number {
+  if (typeof result !== 'object' || result === null) return 0;
+  const r = result as { rowsIn?: unknown; rows?: unknown };
+  if (typeof r.rowsIn === 'number' && Number.isFinite(r.rowsIn)) return r.rowsIn;
+  if (typeof r.rows === 'number' && Number.isFinite(r.rows)) return r.rows;
+  return 0;
+}
+
+function interceptorsFor(ctx: Context): ActivityInterceptors {
+  const meter = ctx.metricMeter;
+  const rows = meter.createCounter(METRICS.rows, 'rows', 'Input rows processed by carepipe activities');
+  const duration = meter.createHistogram(METRICS.duration, 'float', 'ms', 'Duration of carepipe activity attempts (one per file, shard or model)');
+  const failures = meter.createCounter(METRICS.failures, 'attempts', 'Failed carepipe activity attempts by error type');
+  return {
+    inbound: {
+      async execute(input, next) {
+        const started = performance.now();
+        try {
+          const result = await next(input);
+          duration.record(performance.now() - started, { outcome: 'completed' });
+          const n = rowsOf(result);
+          if (n > 0) rows.add(n);
+          return result;
+        } catch (err) {
+          duration.record(performance.now() - started, { outcome: 'failed' });
+          const { type, retryable } = classify(err);
+          failures.add(1, { error_type: type, retryable: String(retryable) });
+          throw err;
+        }
+      },
+    },
+  };
+}
+
+/** For `Worker.create({ interceptors: { activity: [activityMetrics] } })`. */
+export const activityMetrics: ActivityInterceptorsFactory = interceptorsFor;
