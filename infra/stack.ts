@@ -100,7 +100,8 @@ async function upS3(opts: StackOptions): Promise<StackStatus['s3']> {
   mkdirSync(metaDir, { recursive: true });
   const args = [
     '--access', LOCAL_S3_CREDENTIALS.accessKeyId, '--secret', LOCAL_S3_CREDENTIALS.secretAccessKey,
-    '--port', `127.0.0.1:${opts.ports.s3}`, '--quiet',
+    // Keep-alive is off by default in versitygw: every S3 request would pay a new TCP connection.
+    '--port', `127.0.0.1:${opts.ports.s3}`, '--quiet', '--keep-alive',
     'posix', '--sidecar', metaDir, dataDir,
   ];
   opts.log?.(`starting versitygw on ${s3Endpoint} (data: ${dataDir})`);

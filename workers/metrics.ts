@@ -1,14 +1,15 @@
 /**
  * carepipe's own worker metrics, beside the SDK runtime's: rows processed, activity (shard)
  * latency and failures by error type. One activity interceptor measures every activity, so no
- * activity carries metrics code; values go through the activity context's metric meter, which
- * the runtime exports on the Prometheus endpoint (workers/runtime.ts) with the SDK's own
- * (and which does nothing when no endpoint is configured). Tags: activity type and task queue
- * (added by the SDK), never a key or a value.
+ * activity carries metrics code; values go through the installed runtime's metric meter, which
+ * exports them on the Prometheus endpoint (workers/runtime.ts) with the SDK's own (and does
+ * nothing when no endpoint is configured). Tags: namespace, task queue, activity type, outcome
+ * or error type; never a key or a value.
  */
 import { performance } from 'node:perf_hooks';
 import type { Context } from '@temporalio/activity';
-import type { ActivityInterceptors, ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { MetricCounter, MetricHistogram } from '@temporalio/common';
+import { type ActivityInterceptors, type ActivityInterceptorsFactory, Runtime } from '@temporalio/worker';
 import { classify } from '../core/errors.js';
 
 export const METRICS = {
@@ -29,25 +30,44 @@ export function rowsOf(result: unknown): number {
   return 0;
 }
 
+interface Instruments {
+  rows: MetricCounter;
+  duration: MetricHistogram;
+  failures: MetricCounter;
+}
+
+let instruments: Instruments | undefined;
+
+/** Created once on the installed runtime's meter (so the endpoint lists them with the SDK's). */
+function meter(): Instruments {
+  if (instruments) return instruments;
+  const m = Runtime.instance().metricMeter;
+  instruments = {
+    rows: m.createCounter(METRICS.rows, 'rows', 'Input rows processed by carepipe activities'),
+    duration: m.createHistogram(METRICS.duration, 'float', 'ms', 'Duration of carepipe activity attempts (one per file, shard or model)'),
+    failures: m.createCounter(METRICS.failures, 'attempts', 'Failed carepipe activity attempts by error type'),
+  };
+  return instruments;
+}
+
 function interceptorsFor(ctx: Context): ActivityInterceptors {
-  const meter = ctx.metricMeter;
-  const rows = meter.createCounter(METRICS.rows, 'rows', 'Input rows processed by carepipe activities');
-  const duration = meter.createHistogram(METRICS.duration, 'float', 'ms', 'Duration of carepipe activity attempts (one per file, shard or model)');
-  const failures = meter.createCounter(METRICS.failures, 'attempts', 'Failed carepipe activity attempts by error type');
+  // Snake-case tags, as the SDK's own metrics have them, so one query joins both.
+  const tags = { namespace: ctx.info.activityNamespace, task_queue: ctx.info.taskQueue, activity_type: ctx.info.activityType };
   return {
     inbound: {
       async execute(input, next) {
+        const { rows, duration, failures } = meter();
         const started = performance.now();
         try {
           const result = await next(input);
-          duration.record(performance.now() - started, { outcome: 'completed' });
+          duration.record(performance.now() - started, { ...tags, outcome: 'completed' });
           const n = rowsOf(result);
-          if (n > 0) rows.add(n);
+          if (n > 0) rows.add(n, tags);
           return result;
         } catch (err) {
-          duration.record(performance.now() - started, { outcome: 'failed' });
+          duration.record(performance.now() - started, { ...tags, outcome: 'failed' });
           const { type, retryable } = classify(err);
-          failures.add(1, { error_type: type, retryable: String(retryable) });
+          failures.add(1, { ...tags, error_type: type, retryable: String(retryable) });
           throw err;
         }
       },
