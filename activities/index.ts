@@ -12,6 +12,7 @@ import { ingestFile, type IngestFileInput } from './ingest/ingest-file.js';
 import { listRawFiles, type ListRawFilesInput } from './ingest/list-raw.js';
 import { promoteCandidate, type PromoteCandidateInput } from './registry/promote.js';
 import { trainCandidate, type TrainCandidateInput } from './train/train-candidate.js';
+import { trainSubForest, type TrainSubForestInput } from './train/trees/subforest.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     fitFeatureShard: (input: FitFeatureShardInput) => fitFeatureShard(deps, input),
     mergeFeatureFit: (input: FitSplit) => mergeFeatureFit(deps, input),
     trainCandidate: (input: TrainCandidateInput) => trainCandidate(deps, input),
+    trainSubForest: (input: TrainSubForestInput) => trainSubForest(deps, input),
     promoteCandidate: (input: PromoteCandidateInput) => promoteCandidate(deps, input),
   };
 }

@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: every stage's benchmark on a private local stack, each printed as a table
- * beside a reference measured in the same run. `--only ingest` picks one; `--quick` uses small
+ * beside a reference measured in the same run. `--only pipeline` (ingest and features) picks one; `--quick` uses small
  * scales (for a smoke run); `--scales a,b` sets the patient counts.
  */
-import { benchIngest } from './ingest.js';
+import { benchPipeline } from './pipeline.js';
 import { withBenchStack } from './harness.js';
 
 const args = process.argv.slice(2);
@@ -16,5 +16,5 @@ const scales = (flag('--scales') ?? (quick ? '2000,6000' : '20000,200000')).spli
 const only = flag('--only');
 
 await withBenchStack(async (addresses) => {
-  if (!only || only === 'ingest') await benchIngest(addresses, scales);
+  if (!only || only === 'pipeline') await benchPipeline(addresses, scales);
 });

@@ -122,7 +122,10 @@ export async function probeRetrain(client: Client, workflowId: string): Promise<
   const child = p.stageWorkflowId ? client.workflow.getHandle(p.stageWorkflowId) : undefined;
   if (child && p.stage === 'ingest') return ingestSnapshot(await child.query(ingestProgressQuery));
   if (child && p.stage === 'features') return featuresSnapshot(await child.query(featuresProgressQuery));
-  return { label: p.stage, unit: 'stages', done: p.stagesDone.length };
+  // Train and promote report no counts of their own: the stages done of the run's stages.
+  const order = ['ingest', 'features', 'train', 'promote'];
+  const left = order.includes(p.stage) ? order.length - order.indexOf(p.stage) : 0;
+  return { label: p.stage, unit: 'stages', done: p.stagesDone.length, total: p.stagesDone.length + left };
 }
 
 /** The progress of a backfill run: dates done of total, files and rows including the dates in flight. */

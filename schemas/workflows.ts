@@ -8,7 +8,7 @@ export type Trigger = 'manual' | 'schedule' | 'backfill';
 export const MODEL_FAMILIES = ['logreg', 'mlp', 'rf', 'gbdt'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 /** Families with a trainer behind them today; the others arrive with their issues. */
-export const IMPLEMENTED_FAMILIES: readonly ModelFamily[] = ['logreg'];
+export const IMPLEMENTED_FAMILIES: readonly ModelFamily[] = ['logreg', 'gbdt', 'rf'];
 
 // ---- ingest ----------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import { type ActivityInterceptors, type ActivityInterceptorsFactory, Runtime } 
 import { classify } from '../core/errors.js';
 
 export const METRICS = {
-  /** Counter: input rows an activity processed (ingest: raw rows read; features: index stays built; fits: rows seen). */
+  /** Counter: rows an activity processed (see rowsOf), by activity type. */
   rows: 'carepipe_rows_processed',
   /** Histogram (ms): how long each activity (an ingest file, a feature shard, a training) took, by outcome. */
   duration: 'carepipe_activity_duration_milliseconds',
@@ -21,13 +21,22 @@ export const METRICS = {
   failures: 'carepipe_activity_failures',
 } as const;
 
-/** Rows in an activity's result: `rowsIn` (ingest) or `rows` (feature shards, fits), else none. */
-export function rowsOf(result: unknown): number {
+/**
+ * Rows an activity processed, from its result: the shard activities' inputs, skipped work not
+ * counted (ingestFile: raw rows of a file curated now; buildFeatureShard: index stays of a shard
+ * computed or copied now; fitFeatureShard: training rows seen). Bookkeeping activities that only
+ * sum these (manifests, merges) count nothing, so a sum over activity types counts each row once.
+ */
+export function rowsOf(activityType: string, result: unknown): number {
   if (typeof result !== 'object' || result === null) return 0;
-  const r = result as { rowsIn?: unknown; rows?: unknown };
-  if (typeof r.rowsIn === 'number' && Number.isFinite(r.rowsIn)) return r.rowsIn;
-  if (typeof r.rows === 'number' && Number.isFinite(r.rows)) return r.rows;
-  return 0;
+  const r = result as { rowsIn?: unknown; rows?: unknown; status?: unknown; skipped?: unknown; reusedFrom?: unknown };
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  switch (activityType) {
+    case 'ingestFile': return r.status === 'skipped' ? 0 : n(r.rowsIn);
+    case 'buildFeatureShard': return r.skipped === true && r.reusedFrom === undefined ? 0 : n(r.rows);
+    case 'fitFeatureShard': return n(r.rows);
+    default: return 0;
+  }
 }
 
 interface Instruments {
@@ -61,7 +70,7 @@ function interceptorsFor(ctx: Context): ActivityInterceptors {
         try {
           const result = await next(input);
           duration.record(performance.now() - started, { ...tags, outcome: 'completed' });
-          const n = rowsOf(result);
+          const n = rowsOf(tags.activity_type, result);
           if (n > 0) rows.add(n, tags);
           return result;
         } catch (err) {

@@ -77,6 +77,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   const enter = (stage: BackfillStage) => {
     progress.stage = stage;
     upsertSearchAttributes([{ key: SA_STAGE, value: stage }]);
+    log.info('backfill stage', { stage, dates: dates.length });
   };
   const child = { parentClosePolicy: ParentClosePolicy.TERMINATE };
 

@@ -1,5 +1,5 @@
 import {
-  ParentClosePolicy, defineQuery, executeChild, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
+  ParentClosePolicy, defineQuery, executeChild, log, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
@@ -69,6 +69,8 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     if (stage === 'done') delete progress.stageWorkflowId;
     else progress.stageWorkflowId = stage === 'promote' ? promotionLockId(input.model) : `${workflowId}/${stage}`;
     upsertSearchAttributes([{ key: SA_STAGE, value: stage }]);
+    // The SDK adds workflowId, runId and workflowType; not logged again on replay.
+    log.info('retrain stage', { stage, model: input.model, trigger: input.trigger });
   };
   const child = { parentClosePolicy: ParentClosePolicy.TERMINATE };
 

@@ -1,11 +1,16 @@
-import type { CandidateResult, TrainInput } from '../schemas/workflows.js';
+import type { CandidateResult, Hyperparameters, TrainInput } from '../schemas/workflows.js';
 import { trainingActivity } from './activity-proxies.js';
 import { fitPreprocessing } from './features.js';
 import { checkLake, checkName, invalid } from './validate.js';
 
+/** Sub-forest activities a random forest is trained in, unless its `subForests` hyperparameter says otherwise. */
+export const DEFAULT_SUB_FORESTS = 4;
+
 /**
  * Trains and evaluates every requested family in parallel, each a candidate version in the
  * registry. Each activity id names the family, so the Web UI shows which one is slow or failed.
+ * A random forest is trained as sub-forests (`train/rf/<k>`), in parallel on whichever workers
+ * serve the training queue, then merged and evaluated by the family's own activity (`train/rf`).
  */
 export async function trainWorkflow(input: TrainInput): Promise<CandidateResult[]> {
   checkLake(input.lake);
@@ -16,8 +21,8 @@ export async function trainWorkflow(input: TrainInput): Promise<CandidateResult[
   const { pipelineKey } = await fitPreprocessing({
     lake: input.lake, dataset: input.dataset, featuresVersion: input.featuresVersion, testFraction: input.testFraction, seed: input.seed,
   });
-  return Promise.all(input.families.map((family) =>
-    trainingActivity(`train/${family}`).trainCandidate({
+  return Promise.all(input.families.map(async (family) => {
+    const candidate = {
       lake: input.lake,
       model: input.model,
       dataset: input.dataset,
@@ -29,5 +34,19 @@ export async function trainWorkflow(input: TrainInput): Promise<CandidateResult[
       seed: input.seed,
       codeVersion: input.codeVersion,
       pipelineKey,
-    })));
+    };
+    if (family !== 'rf') return trainingActivity(`train/${family}`).trainCandidate(candidate);
+    const parts = subForestCount(candidate.hyperparameters);
+    // The count is recorded with the other hyperparameters (the model does not depend on it).
+    const hyperparameters: Hyperparameters = { ...candidate.hyperparameters, subForests: parts };
+    const subForests = await Promise.all(Array.from({ length: parts }, (_, part) =>
+      trainingActivity(`train/rf/${part}`).trainSubForest({ ...candidate, hyperparameters, part, parts })));
+    return trainingActivity('train/rf').trainCandidate({ ...candidate, hyperparameters, subForests });
+  }));
+}
+
+function subForestCount(h: Hyperparameters): number {
+  const v = h.subForests ?? DEFAULT_SUB_FORESTS;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 256) invalid('rf hyperparameter subForests must be a whole number from 1 to 256');
+  return v;
 }

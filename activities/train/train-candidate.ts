@@ -17,6 +17,7 @@ import { readMetadata, writeMetadata, type ModelMetadata } from '../registry/met
 import { evaluatePredictions } from '../evaluate/evaluate.js';
 import { loadFeatureSet, splitByPatient } from './feature-set.js';
 import { trainFamily } from './families.js';
+import { mergeSubForests, type SubForestPart } from './trees/subforest.js';
 
 export interface TrainCandidateInput {
   lake: string;
@@ -31,6 +32,8 @@ export interface TrainCandidateInput {
   codeVersion: string;
   /** A pipeline fitted on this split's training patients (the fit map-reduce); absent: fitted here. */
   pipelineKey?: string;
+  /** rf: the sub-forests trained by trainSubForest activities, merged here instead of fitting. */
+  subForests?: SubForestPart[];
 }
 
 function resultOf(m: ModelMetadata): CandidateResult {
@@ -61,8 +64,10 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   const yTrain = Uint8Array.from(split.train, (r) => data.labels[r]!);
   const started = performance.now();
   heartbeat({ step: 'fit' });
-  const trained = trainFamily(input.family, xTrain, yTrain, split.train.length, pipeline.width, input.hyperparameters);
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trained = input.subForests
+    ? await mergeSubForests(store, input.subForests, input.hyperparameters)
+    : await trainFamily(input.family, xTrain, yTrain, split.train.length, pipeline.width, input.hyperparameters);
+  const trainSeconds = trained.trainSeconds ?? (performance.now() - started) / 1000;
 
   heartbeat({ step: 'evaluate' });
   const xTest = transform(pipeline, data.columns, split.test);
@@ -79,6 +84,7 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   const prefix = (file: Parameters<typeof lake.registryFile>[2]) => lake.registryFile(input.model, input.version, file);
   const pipelineJson = JSON.stringify(pipeline, null, 2) + '\n';
   await store.put(prefix('model.json'), trained.serialize(), { contentType: 'application/json' });
+  for (const [name, bytes] of Object.entries(trained.files?.() ?? {})) await store.put(lake.registryVersion(input.model, input.version) + name, bytes);
   await store.put(prefix('preprocessing_pipeline.json'), pipelineJson, { contentType: 'application/json' });
   await writeJson(store, prefix('feature_mapping.json'), featureMapping(pipeline));
   await store.put(prefix('report.html'), evaluation.reportHtml, { contentType: 'text/html' });

@@ -193,3 +193,14 @@ test('an unreachable Temporal server is exit 3 for schedule commands too', async
   t.is(r.code, 3);
   t.regex(r.stderr, /^carepipe: cannot reach Temporal at 127\.0\.0\.1:1 \(CAREPIPE_TEMPORAL_ADDRESS\)/);
 });
+
+test('every schedule subcommand and backfill has its own --help', async (t) => {
+  for (const command of ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'update', 'backfill', 'delete']) {
+    const r = await runCli(['schedule', command, '--help'], pipelineCliEnv(env));
+    t.is(r.code, 0, command);
+    t.regex(r.stdout, new RegExp(`^Usage: carepipe schedule ${command} `, 'm'));
+  }
+  const backfill = await runCli(['backfill', '--help'], pipelineCliEnv(env));
+  t.is(backfill.code, 0);
+  t.regex(backfill.stdout, /--resume <workflowId>/);
+});

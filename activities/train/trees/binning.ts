@@ -70,42 +70,53 @@ export function edgesFromSketch(values: Float64Array, counts: Float64Array, maxB
   }
   let total = 0;
   for (let i = 0; i < m; i++) total += counts[i]!;
+  // Values that alone fill a bin ("heavy", as LightGBM calls them) get bins of their own; the
+  // others share what is left in bins of about equal counts.
+  const heavy = total / maxBins;
+  let heavyLeft = 0;
+  let lightLeft = 0;
+  for (let i = 0; i < m; i++) {
+    if (counts[i]! >= heavy) heavyLeft++;
+    else lightLeft += counts[i]!;
+  }
   const edges: number[] = [];
-  let cumulative = 0;
-  let binStart = 0;
-  let target = total / maxBins;
-  for (let i = 0; i < m - 1 && edges.length < maxBins - 1; i++) {
-    cumulative += counts[i]!;
-    // Close the bin when it is full, or when the next value alone fills a bin (it gets its own).
-    if (cumulative - binStart >= target || counts[i + 1]! >= target) {
-      edges.push(midpoint(values[i]!, values[i + 1]!));
-      binStart = cumulative;
-      target = (total - cumulative) / (maxBins - edges.length);
+  let inBin = 0;
+  const target = () => lightLeft / Math.max(1, maxBins - edges.length - heavyLeft);
+  const close = (i: number) => {
+    if (i < m - 1 && edges.length < maxBins - 1) edges.push(midpoint(values[i]!, values[i + 1]!));
+    lightLeft -= inBin;
+    inBin = 0;
+  };
+  for (let i = 0; i < m; i++) {
+    const c = counts[i]!;
+    if (c >= heavy) {
+      if (inBin > 0) close(i - 1);
+      heavyLeft--;
+      close(i);
+    } else {
+      inBin += c;
+      if (inBin >= target()) close(i);
     }
   }
   return Float64Array.from(edges);
 }
 
-/** The sketch (distinct values ascending, counts) of one column of a row-major matrix, over the given rows. */
-export function columnSketch(x: Float64Array, d: number, feature: number, rows: Uint32Array | null, n: number): { values: Float64Array; counts: Float64Array } {
-  const m = rows ? rows.length : n;
-  const buf = new Float64Array(m);
+/** The sketch of a column's values (NaN skipped): distinct values ascending and their counts. Sorts `values` in place. */
+export function sketchOf(values: Float64Array): { values: Float64Array; counts: Float64Array } {
   let k = 0;
-  for (let i = 0; i < m; i++) {
-    const v = x[(rows ? rows[i]! : i) * d + feature]!;
-    if (v === v) buf[k++] = v;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === v) values[k++] = v;
   }
-  const sorted = buf.subarray(0, k).sort();
-  const values: number[] = [];
-  const counts: number[] = [];
-  for (let i = 0; i < k;) {
-    let j = i + 1;
-    while (j < k && sorted[j] === sorted[i]) j++;
-    values.push(sorted[i]!);
-    counts.push(j - i);
-    i = j;
+  const sorted = values.subarray(0, k).sort();
+  let distinct = 0;
+  for (let i = 0; i < k; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
+  const out = { values: new Float64Array(distinct), counts: new Float64Array(distinct) };
+  for (let i = 0, j = -1; i < k; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) out.values[++j] = sorted[i]!;
+    out.counts[j] = out.counts[j]! + 1;
   }
-  return { values: Float64Array.from(values), counts: Float64Array.from(counts) };
+  return out;
 }
 
 export interface BinningOptions {
@@ -124,11 +135,17 @@ export function fitBinMapper(x: Float64Array, n: number, d: number, options: Bin
     const picked = sampleWithoutReplacement(m, sampleRows, new Rng(deriveSeed(options.seed ?? 0, 0xb1)));
     rows = from ? picked.map((i) => from[i]!) : picked;
   }
-  const edges: Float64Array[] = [];
-  for (let j = 0; j < d; j++) {
-    const { values, counts } = columnSketch(x, d, j, rows, n);
-    edges.push(edgesFromSketch(values, counts, options.maxBins ?? MAX_BINS));
+  const k = rows ? rows.length : n;
+  // The columns gathered in one pass over the rows (a row's values are contiguous), then sketched.
+  const columns = Array.from({ length: d }, () => new Float64Array(k));
+  for (let i = 0; i < k; i++) {
+    const base = (rows ? rows[i]! : i) * d;
+    for (let j = 0; j < d; j++) columns[j]![i] = x[base + j]!;
   }
+  const edges = columns.map((c) => {
+    const sketch = sketchOf(c);
+    return edgesFromSketch(sketch.values, sketch.counts, options.maxBins ?? MAX_BINS);
+  });
   return { edges };
 }
 

@@ -98,7 +98,11 @@ export function decodeForest(headerValue: unknown, blob: Uint8Array): Forest {
     if (!s || s.dtype !== dtype || s.length !== length || !Number.isInteger(s.offset) || s.offset % 8 !== 0) throw bad(`array "${name}" is not ${length} x ${dtype} at an aligned offset`);
     const size = length * CTOR[dtype].BYTES_PER_ELEMENT;
     if (s.offset + size > blob.length) throw bad(`array "${name}" runs past the end of the blob`);
-    return new CTOR[dtype](blob.slice(s.offset, s.offset + size).buffer) as Forest[N];
+    // A copy into a buffer of its own: aligned, and apart from the blob (which may be a view into
+    // a pooled Node buffer, whose slice() would not copy).
+    const bytes = new Uint8Array(size);
+    bytes.set(blob.subarray(s.offset, s.offset + size));
+    return new CTOR[dtype](bytes.buffer) as Forest[N];
   };
   const f: Forest = {
     kind: h.kind, nFeatures, baseScore: h.baseScore,

@@ -57,6 +57,38 @@ export function stratifiedHoldout(y: Uint8Array, n: number, fraction: number, rn
   return { fit: Uint32Array.from(fit), holdout: Uint32Array.from(holdout) };
 }
 
+/** Gradient p - y and hessian p(1 - p) of the log-loss at each raw score, interleaved into gh. */
+function logisticGradients(raw: Float64Array, y: Uint8Array, gh: Float64Array, m: number): void {
+  for (let i = 0; i < m; i++) {
+    const p = sigmoid(raw[i]!);
+    gh[2 * i] = p - y[i]!;
+    gh[2 * i + 1] = p * (1 - p);
+  }
+}
+
+function addToRange(raw: Float64Array, rows: Uint32Array, start: number, end: number, value: number): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!;
+    raw[r] = raw[r]! + value;
+  }
+}
+
+/** Adds one tree's output to raw[i] for the m fitted rows (row fit[i] of x, or row i). */
+function addTree(forest: ForestBuilder, start: number, x: Float64Array, d: number, fit: Uint32Array | null, raw: Float64Array, m: number): void {
+  for (let i = 0; i < m; i++) raw[i] = raw[i]! + treeValueAt(forest, start, x, d, fit ? fit[i]! : i);
+}
+
+/** Adds one tree's output to the held-out raw scores; returns their mean log-loss. */
+function addTreeAndScore(forest: ForestBuilder, start: number, x: Float64Array, d: number, holdout: Uint32Array, y: Uint8Array, raw: Float64Array): number {
+  let loss = 0;
+  for (let j = 0; j < holdout.length; j++) {
+    const r = holdout[j]!;
+    raw[j] = raw[j]! + treeValueAt(forest, start, x, d, r);
+    loss += logLossAt(raw[j]!, y[r]!);
+  }
+  return loss / holdout.length;
+}
+
 export async function fitGbdt(x: Float64Array, y: Uint8Array, n: number, d: number, params: GbdtParams, options: LearnerOptions = {}): Promise<GbdtResult> {
   checkMatrix('gbdt', x, n, d);
   checkLabels('gbdt', y, n);
@@ -69,7 +101,7 @@ export async function fitGbdt(x: Float64Array, y: Uint8Array, n: number, d: numb
   const train = prepareTraining(x, n, d, fit, params.maxBins, params.seed, options.threads ?? 1);
   try {
     const { ctx, m } = train;
-    const { grad, hess, rows } = ctx.data;
+    const { gh, rows } = ctx.data;
     const base = Math.log(positives / (m - positives));
     const forest = new ForestBuilder('gbdt', d, base);
     const raw = new Float64Array(m).fill(base);
@@ -83,8 +115,8 @@ export async function fitGbdt(x: Float64Array, y: Uint8Array, n: number, d: numb
       featuresPerNode: Infinity,
       leafValue: (g, h) => (h + l2 > 0 ? (-lr * g) / (h + l2) : 0),
     };
-    const allFeatures = Int32Array.from({ length: d }, (_, j) => j);
-    const treeFeatureCount = Math.max(1, Math.round(params.colsampleByTree * d));
+    const allFeatures = train.splittable;
+    const treeFeatureCount = Math.max(1, Math.round(params.colsampleByTree * allFeatures.length));
     if (params.colsampleByNode < 1) tree.featuresPerNode = Math.max(1, Math.floor(params.colsampleByNode * treeFeatureCount));
     const sampledRows = Math.max(1, Math.round(params.subsample * m));
 
@@ -93,11 +125,7 @@ export async function fitGbdt(x: Float64Array, y: Uint8Array, n: number, d: numb
     let iterations = 0;
     let earlyStopped = false;
     for (let it = 0; it < params.maxIter; it++) {
-      for (let i = 0; i < m; i++) {
-        const p = sigmoid(raw[i]!);
-        grad[i] = p - yFit[i]!;
-        hess[i] = p * (1 - p);
-      }
+      logisticGradients(raw, yFit, gh, m);
       let rowCount = m;
       const everyRow = sampledRows >= m;
       if (everyRow) {
@@ -108,7 +136,7 @@ export async function fitGbdt(x: Float64Array, y: Uint8Array, n: number, d: numb
         rowCount = sample.length;
       }
       let features = allFeatures;
-      if (treeFeatureCount < d) {
+      if (treeFeatureCount < allFeatures.length) {
         const shuffled = allFeatures.slice();
         new Rng(deriveSeed(params.seed, STREAM.columns, it)).shufflePrefix(shuffled, treeFeatureCount);
         features = shuffled.subarray(0, treeFeatureCount).sort();
@@ -117,19 +145,13 @@ export async function fitGbdt(x: Float64Array, y: Uint8Array, n: number, d: numb
       const start = forest.currentStart;
       const leaves = growTree(ctx, forest, rowCount, everyRow, features, tree, new Rng(deriveSeed(params.seed, STREAM.nodes, it)));
       if (everyRow) {
-        for (const leaf of leaves) for (let i = leaf.start; i < leaf.end; i++) raw[rows[i]!] = raw[rows[i]!]! + leaf.value;
+        for (const leaf of leaves) addToRange(raw, rows, leaf.start, leaf.end, leaf.value);
       } else {
-        for (let i = 0; i < m; i++) raw[i] = raw[i]! + treeValueAt(forest, start, x, d, fit ? fit[i]! : i);
+        addTree(forest, start, x, d, fit, raw, m);
       }
       iterations = it + 1;
       if (early) {
-        let loss = 0;
-        for (let j = 0; j < holdout.length; j++) {
-          const r = holdout[j]!;
-          validation[j] = validation[j]! + treeValueAt(forest, start, x, d, r);
-          loss += logLossAt(validation[j]!, y[r]!);
-        }
-        loss /= holdout.length;
+        const loss = addTreeAndScore(forest, start, x, d, holdout, y, validation);
         if (loss < bestLoss - params.tol || bestTrees === 0) {
           if (loss < bestLoss) bestLoss = loss;
           bestTrees = iterations;

@@ -13,12 +13,12 @@
  * rows; the larger child's is the parent's minus it, in the parent's buffer. With a feature
  * sample per node (a random forest's `maxFeatures`) each node builds the histograms of its own
  * sample directly: k features over the node's rows costs less than all d over the smaller child's.
- * If none of the sampled features splits the node, further features are drawn until one does or
- * none is left (scikit-learn's rule).
+ * Features constant within the node do not count toward the k (scikit-learn's rule), so deep
+ * nodes still compare k candidate features.
  */
 import type { ForestBuilder } from './forest.js';
 import { MISSING_BIN } from './binning.js';
-import { type HistogramBuilder, type HistogramData, histogramLength, subtractHistograms } from './histogram.js';
+import { BIN_STRIDE, FEATURE_STRIDE, type HistogramBuilder, type HistogramData, histogramLength, subtractHistograms } from './histogram.js';
 import type { Rng } from './rng.js';
 import { type SplitConstraints, type SplitInfo, emptySplit, scanFeature } from './split.js';
 
@@ -64,8 +64,8 @@ interface Node {
   order: number;
 }
 
-export function createGrowContext(data: HistogramData, valueBins: Uint16Array, edges: Float64Array[], histograms: HistogramBuilder): GrowContext {
-  return { data, scratch: new Uint32Array(data.n), valueBins, edges, histograms, pool: [] };
+export function createGrowContext(data: HistogramData, edges: Float64Array[], histograms: HistogramBuilder): GrowContext {
+  return { data, scratch: new Uint32Array(data.n), valueBins: data.valueBins, edges, histograms, pool: [] };
 }
 
 /**
@@ -101,21 +101,27 @@ export function growTree(
     nodeFeatures.set(treeFeatures);
     const k = Math.max(1, params.featuresPerNode);
     const isRoot = identity && node.start === 0 && node.end === data.n;
-    for (let from = 0; from < dTree && node.split.feature < 0; from += k) {
-      const count = Math.min(k, dTree - from);
-      // Draw the next `count` features of a random permutation.
-      for (let i = from; i < from + count && i < dTree - 1; i++) {
+    // Draw features of a random permutation until k that vary within the node have been looked
+    // at (a feature constant here cannot split it and does not count), as scikit-learn does.
+    let drawn = 0;
+    let varying = 0;
+    while (varying < k && drawn < dTree) {
+      const count = Math.min(k - varying, dTree - drawn);
+      for (let i = drawn; i < drawn + count && i < dTree - 1; i++) {
         const j = i + rng.int(dTree - i);
         const t = nodeFeatures[i]!;
         nodeFeatures[i] = nodeFeatures[j]!;
         nodeFeatures[j] = t;
       }
-      const chunk = nodeFeatures.subarray(from, from + count);
+      const chunk = nodeFeatures.subarray(drawn, drawn + count);
       ctx.histograms.build(node.hist!, chunk, count, node.start, node.end, isRoot);
       for (let i = 0; i < count; i++) {
         const f = chunk[i]!;
+        if (!variesInNode(node.hist!, f, ctx.valueBins[f]!)) continue;
+        varying++;
         scanFeature(node.hist!, f, ctx.valueBins[f]!, node.g, node.h, c, params, node.split);
       }
+      drawn += count;
     }
   };
 
@@ -125,11 +131,11 @@ export function growTree(
   // The root.
   let g0 = 0;
   let h0 = 0;
-  const { grad, hess, rows } = data;
+  const { gh, rows } = data;
   for (let i = 0; i < rowCount; i++) {
     const r = identity ? i : rows[i]!;
-    g0 += grad[r]!;
-    h0 += hess[r]!;
+    g0 += gh[2 * r]!;
+    h0 += gh[2 * r + 1]!;
   }
   const rootId = forest.addLeaf(params.leafValue(g0, h0), rowCount);
   const root: Node = { id: rootId, start: 0, end: rowCount, depth: 0, g: g0, h: h0, hist: null, split: emptySplit(), order: order++ };
@@ -183,7 +189,7 @@ export function growTree(
       ctx.histograms.build(small.hist, treeFeatures, dTree, small.start, small.end, false);
       const largeCan = large === left ? leftCan : rightCan;
       if (largeCan) {
-        subtractHistograms(node.hist!, small.hist, treeFeatures, dTree);
+        subtractHistograms(node.hist!, small.hist, treeFeatures, dTree, ctx.valueBins);
         large.hist = node.hist;
       } else {
         release(node.hist);
@@ -209,11 +215,19 @@ export function growTree(
   return leaves;
 }
 
+/** Whether the node's rows fall in more than one bin of the feature (the missing bin included). */
+function variesInNode(hist: Float64Array, feature: number, bins: number): boolean {
+  const o = feature * FEATURE_STRIDE;
+  let occupied = hist[o + MISSING_BIN * BIN_STRIDE + 2]! > 0 ? 1 : 0;
+  for (let b = 0; b < bins; b++) if (hist[o + b * BIN_STRIDE + 2]! > 0 && ++occupied > 1) return true;
+  return false;
+}
+
 /** Partitions rows[start..end) stably by the split; returns where the right child starts. */
 function partition(ctx: GrowContext, start: number, end: number, s: SplitInfo): number {
-  const { binned, n, rows } = ctx.data;
+  const { rows } = ctx.data;
+  const column = ctx.data.columns[s.feature]!;
   const scratch = ctx.scratch;
-  const base = s.feature * n;
   const bin = s.bin;
   const missingLeft = s.missingLeft;
   const missing = missingLeft ? 1 : 0;
@@ -223,7 +237,7 @@ function partition(ctx: GrowContext, start: number, end: number, s: SplitInfo): 
   // written to both sides and only the side it belongs to advances.
   for (let i = start; i < end; i++) {
     const row = rows[i]!;
-    const b = binned[base + row]!;
+    const b = column[row]!;
     const left = +(b <= bin) | (+(b === MISSING_BIN) & missing);
     rows[l] = row;
     scratch[r] = row;

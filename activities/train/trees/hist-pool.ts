@@ -26,11 +26,10 @@ export const MAX_HIST_THREADS = 64;
 export const DEFAULT_MIN_TASK_CELLS = 1 << 15;
 
 /** Training arrays over SharedArrayBuffers, so the pool's threads read them in place. */
-export function sharedTrainingArrays(n: number, d: number): { binned: Uint8Array; grad: Float64Array; hess: Float64Array; rows: Uint32Array } {
+export function sharedTrainingArrays(n: number, d: number): { binned: Uint8Array; gh: Float64Array; rows: Uint32Array } {
   return {
     binned: new Uint8Array(new SharedArrayBuffer(n * d)),
-    grad: new Float64Array(new SharedArrayBuffer(n * 8)),
-    hess: new Float64Array(new SharedArrayBuffer(n * 8)),
+    gh: new Float64Array(new SharedArrayBuffer(n * 16)),
     rows: new Uint32Array(new SharedArrayBuffer(n * 4)),
   };
 }
@@ -48,7 +47,7 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_HIST_THREADS) {
     throw new ConfigError(`trees: histogram threads must be a whole number from 1 to ${MAX_HIST_THREADS}, got ${threads}`);
   }
-  const shared = [data.binned, data.grad, data.hess, data.rows].every((a) => a.buffer instanceof SharedArrayBuffer);
+  const shared = [data.binned, data.gh, data.rows].every((a) => a.buffer instanceof SharedArrayBuffer);
   if (threads > 1 && !shared) throw new ConfigError('trees: a histogram pool needs training arrays from sharedTrainingArrays()');
   const entry = fileURLToPath(HIST_THREAD_ENTRY);
   if (threads > 1 && !existsSync(entry)) throw new ConfigError(`trees: the thread entry ${entry} does not exist; build with \`npx tsc -p tsconfig.json\``);
@@ -60,7 +59,7 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
   const workers: Worker[] = [];
   for (let t = 1; t < threads; t++) {
     const thread: HistThreadData = {
-      binned: data.binned, grad: data.grad, hess: data.hess, rows: data.rows, n: data.n, d: data.d,
+      binned: data.binned, gh: data.gh, rows: data.rows, valueBins: data.valueBins, n: data.n, d: data.d,
       out, features, control, index: t, stride: threads,
     };
     const worker = new Worker(HIST_THREAD_ENTRY, { workerData: { kind: 'carepipe-hist', thread }, name: 'carepipe-hist' });

@@ -6,13 +6,13 @@
  * a task costs two futex wake-ups, so even the nodes of a deep tree can use the pool.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { type HistogramData, buildFeatureRange } from './histogram.js';
+import { buildFeatureRange, histogramData } from './histogram.js';
 
 export interface HistThreadData {
   binned: Uint8Array;
-  grad: Float64Array;
-  hess: Float64Array;
+  gh: Float64Array;
   rows: Uint32Array;
+  valueBins: Uint16Array;
   n: number;
   d: number;
   out: Float64Array;
@@ -32,7 +32,7 @@ export function shareOf(count: number, index: number, threads: number): [number,
 }
 
 function serve(w: HistThreadData): void {
-  const data: HistogramData = { binned: w.binned, n: w.n, d: w.d, grad: w.grad, hess: w.hess, rows: w.rows };
+  const data = histogramData(w.binned, w.n, w.d, w.gh, w.rows, w.valueBins);
   const c = w.control;
   let seq = 0;
   for (;;) {

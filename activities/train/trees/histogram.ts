@@ -1,116 +1,143 @@
 /**
  * Gradient histograms: per feature, per bin, the sums of gradients, of hessians and the row
  * count, interleaved (three doubles a bin, 256 bins a feature) so one row touches one cache line
- * per feature. The kernel is the same on the main thread and in the pool's threads
- * (hist-pool.ts): one feature at a time, over a contiguous range of the row partition, rows in
- * ascending order within a node, so a feature's sums are added in the same order whichever
- * thread computes them, and results do not depend on the number of threads.
+ * per feature. Gradients and hessians are interleaved too (`gh`: g0, h0, g1, h1, ...), one load
+ * stream instead of two.
+ *
+ * The kernels take every array as its own argument and loop over one contiguous range: measured
+ * on Node 20, that shape keeps V8's optimised loop tight (an object's fields read inside the loop
+ * are re-checked each iteration). Features go two per pass, so each row's gradient and hessian
+ * are loaded once for both. The same kernels run on the main thread and in the pool's threads
+ * (hist-pool.ts); a feature's sums are added in row order whichever thread or pairing computes
+ * them, so the result does not depend on the number of threads.
  */
-import { BIN_SLOTS } from './binning.js';
+import { BIN_SLOTS, MISSING_BIN } from './binning.js';
 
 /** Doubles per bin: gradient sum, hessian sum, count. */
 export const BIN_STRIDE = 3;
 /** Doubles per feature. */
 export const FEATURE_STRIDE = BIN_SLOTS * BIN_STRIDE;
+/** Offset of the missing bin's slots within a feature's. */
+const MISSING_SLOT = MISSING_BIN * BIN_STRIDE;
 
 export function histogramLength(d: number): number {
   return d * FEATURE_STRIDE;
 }
 
-/** What the kernel reads: binned columns (column-major), per-row gradients and hessians, the row partition. */
+/** What the kernels read: binned columns, per-row gradient and hessian, the row partition. */
 export interface HistogramData {
+  /** Column-major: column j is binned[j * n .. (j + 1) * n). */
   binned: Uint8Array;
+  /** Views of the columns of `binned`. */
+  columns: Uint8Array[];
   n: number;
   d: number;
-  grad: Float64Array;
-  hess: Float64Array;
+  /** Gradient and hessian of row r at 2r and 2r + 1. */
+  gh: Float64Array;
   /** The partition: each node owns a contiguous range, rows ascending within it. */
   rows: Uint32Array;
+  /** Value bins per feature: only slots 0..bins-1 and the missing slot are ever written. */
+  valueBins: Uint16Array;
 }
 
-/**
- * Fills the histogram of one feature over rows[start..end) (or rows start..end themselves when
- * `identity`: the partition is 0..n-1, as at the root of a tree grown on every row).
- */
-export function buildFeatureHistogram(data: HistogramData, hist: Float64Array, feature: number, start: number, end: number, identity: boolean): void {
-  const { binned, grad, hess, rows } = data;
-  const o = feature * FEATURE_STRIDE;
-  hist.fill(0, o, o + FEATURE_STRIDE);
-  const base = feature * data.n;
-  if (identity) {
-    for (let i = start; i < end; i++) {
-      const k = o + binned[base + i]! * BIN_STRIDE;
-      hist[k] = hist[k]! + grad[i]!;
-      hist[k + 1] = hist[k + 1]! + hess[i]!;
-      hist[k + 2] = hist[k + 2]! + 1;
-    }
-  } else {
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!;
-      const k = o + binned[base + r]! * BIN_STRIDE;
-      hist[k] = hist[k]! + grad[r]!;
-      hist[k + 1] = hist[k + 1]! + hess[r]!;
-      hist[k + 2] = hist[k + 2]! + 1;
-    }
+export function histogramData(binned: Uint8Array, n: number, d: number, gh: Float64Array, rows: Uint32Array, valueBins: Uint16Array): HistogramData {
+  const columns = Array.from({ length: d }, (_, j) => binned.subarray(j * n, (j + 1) * n));
+  return { binned, columns, n, d, gh, rows, valueBins };
+}
+
+function kernelPair(b1: Uint8Array, b2: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const j = i << 1;
+    const g = gh[j]!;
+    const h = gh[j + 1]!;
+    const k1 = b1[i]! * BIN_STRIDE;
+    h1[k1] = h1[k1]! + g;
+    h1[k1 + 1] = h1[k1 + 1]! + h;
+    h1[k1 + 2] = h1[k1 + 2]! + 1;
+    const k2 = b2[i]! * BIN_STRIDE;
+    h2[k2] = h2[k2]! + g;
+    h2[k2 + 1] = h2[k2 + 1]! + h;
+    h2[k2 + 2] = h2[k2 + 2]! + 1;
   }
 }
 
-/**
- * The histograms of two features in one pass over the rows: each row's gradient and hessian are
- * loaded once for both, which measured about a quarter faster than two single passes. The sums
- * of each feature are added in the same order as by buildFeatureHistogram, so pairing does not
- * change a single bit of the result.
- */
-export function buildFeatureHistogramPair(data: HistogramData, hist: Float64Array, f1: number, f2: number, start: number, end: number, identity: boolean): void {
-  const { binned, grad, hess, rows } = data;
-  const o1 = f1 * FEATURE_STRIDE;
-  const o2 = f2 * FEATURE_STRIDE;
-  hist.fill(0, o1, o1 + FEATURE_STRIDE);
-  hist.fill(0, o2, o2 + FEATURE_STRIDE);
-  const b1 = f1 * data.n;
-  const b2 = f2 * data.n;
-  if (identity) {
-    for (let i = start; i < end; i++) {
-      const g = grad[i]!;
-      const h = hess[i]!;
-      const k1 = o1 + binned[b1 + i]! * BIN_STRIDE;
-      hist[k1] = hist[k1]! + g;
-      hist[k1 + 1] = hist[k1 + 1]! + h;
-      hist[k1 + 2] = hist[k1 + 2]! + 1;
-      const k2 = o2 + binned[b2 + i]! * BIN_STRIDE;
-      hist[k2] = hist[k2]! + g;
-      hist[k2 + 1] = hist[k2 + 1]! + h;
-      hist[k2 + 2] = hist[k2 + 2]! + 1;
-    }
-  } else {
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!;
-      const g = grad[r]!;
-      const h = hess[r]!;
-      const k1 = o1 + binned[b1 + r]! * BIN_STRIDE;
-      hist[k1] = hist[k1]! + g;
-      hist[k1 + 1] = hist[k1 + 1]! + h;
-      hist[k1 + 2] = hist[k1 + 2]! + 1;
-      const k2 = o2 + binned[b2 + r]! * BIN_STRIDE;
-      hist[k2] = hist[k2]! + g;
-      hist[k2 + 1] = hist[k2 + 1]! + h;
-      hist[k2 + 2] = hist[k2 + 2]! + 1;
-    }
+function kernelPairRows(rows: Uint32Array, b1: Uint8Array, b2: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!;
+    const j = r << 1;
+    const g = gh[j]!;
+    const h = gh[j + 1]!;
+    const k1 = b1[r]! * BIN_STRIDE;
+    h1[k1] = h1[k1]! + g;
+    h1[k1 + 1] = h1[k1 + 1]! + h;
+    h1[k1 + 2] = h1[k1 + 2]! + 1;
+    const k2 = b2[r]! * BIN_STRIDE;
+    h2[k2] = h2[k2]! + g;
+    h2[k2 + 1] = h2[k2 + 1]! + h;
+    h2[k2 + 2] = h2[k2 + 2]! + 1;
   }
 }
 
-/** Histograms of features[from..to), two at a time. */
+function kernelOne(b: Uint8Array, gh: Float64Array, h1: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const j = i << 1;
+    const k = b[i]! * BIN_STRIDE;
+    h1[k] = h1[k]! + gh[j]!;
+    h1[k + 1] = h1[k + 1]! + gh[j + 1]!;
+    h1[k + 2] = h1[k + 2]! + 1;
+  }
+}
+
+function kernelOneRows(rows: Uint32Array, b: Uint8Array, gh: Float64Array, h1: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!;
+    const j = r << 1;
+    const k = b[r]! * BIN_STRIDE;
+    h1[k] = h1[k]! + gh[j]!;
+    h1[k + 1] = h1[k + 1]! + gh[j + 1]!;
+    h1[k + 2] = h1[k + 2]! + 1;
+  }
+}
+
+/** One feature's slots of a histogram buffer, the ones its bins use zeroed. */
+function featureSlots(hist: Float64Array, feature: number, bins: number): Float64Array {
+  const view = hist.subarray(feature * FEATURE_STRIDE, (feature + 1) * FEATURE_STRIDE);
+  view.fill(0, 0, bins * BIN_STRIDE);
+  view.fill(0, MISSING_SLOT);
+  return view;
+}
+
+/**
+ * Fills the histograms of features[from..to) over rows[start..end) (or rows start..end
+ * themselves when `identity`: the partition is 0..n-1, as at the root of a tree grown on every row).
+ */
 export function buildFeatureRange(data: HistogramData, hist: Float64Array, features: Int32Array, from: number, to: number, start: number, end: number, identity: boolean): void {
+  const { columns, gh, rows, valueBins } = data;
   let i = from;
-  for (; i + 1 < to; i += 2) buildFeatureHistogramPair(data, hist, features[i]!, features[i + 1]!, start, end, identity);
-  if (i < to) buildFeatureHistogram(data, hist, features[i]!, start, end, identity);
+  for (; i + 1 < to; i += 2) {
+    const f1 = features[i]!;
+    const f2 = features[i + 1]!;
+    const h1 = featureSlots(hist, f1, valueBins[f1]!);
+    const h2 = featureSlots(hist, f2, valueBins[f2]!);
+    if (identity) kernelPair(columns[f1]!, columns[f2]!, gh, h1, h2, start, end);
+    else kernelPairRows(rows, columns[f1]!, columns[f2]!, gh, h1, h2, start, end);
+  }
+  if (i < to) {
+    const f = features[i]!;
+    const h1 = featureSlots(hist, f, valueBins[f]!);
+    if (identity) kernelOne(columns[f]!, gh, h1, start, end);
+    else kernelOneRows(rows, columns[f]!, gh, h1, start, end);
+  }
 }
 
 /** parent -= child, for the listed features: the sibling's histogram without a pass over its rows. */
-export function subtractHistograms(parent: Float64Array, child: Float64Array, features: Int32Array, count: number): void {
+export function subtractHistograms(parent: Float64Array, child: Float64Array, features: Int32Array, count: number, valueBins: Uint16Array): void {
   for (let i = 0; i < count; i++) {
-    const o = features[i]! * FEATURE_STRIDE;
-    for (let k = o; k < o + FEATURE_STRIDE; k++) parent[k] = parent[k]! - child[k]!;
+    const f = features[i]!;
+    const o = f * FEATURE_STRIDE;
+    const used = o + valueBins[f]! * BIN_STRIDE;
+    for (let k = o; k < used; k++) parent[k] = parent[k]! - child[k]!;
+    for (let k = o + MISSING_SLOT; k < o + FEATURE_STRIDE; k++) parent[k] = parent[k]! - child[k]!;
   }
 }
 

@@ -42,7 +42,7 @@ export async function fitRandomForest(
   const train = prepareTraining(x, n, d, null, params.maxBins, params.seed, options.threads ?? 1);
   try {
     const { ctx } = train;
-    const { grad, hess, rows } = ctx.data;
+    const { gh, rows } = ctx.data;
     const forest = new ForestBuilder('rf', d, 0);
     const tree: TreeParams = {
       l2: 0, minSamplesLeaf: params.minSamplesLeaf, minHessianLeaf: 0, minGainToSplit: 0,
@@ -51,7 +51,7 @@ export async function fitRandomForest(
       featuresPerNode: featuresPerSplit(params.maxFeatures, d),
       leafValue: (g, h) => (h > 0 ? g / h : 0),
     };
-    const features = Int32Array.from({ length: d }, (_, j) => j);
+    const features = train.splittable;
     const draws = Math.max(1, Math.round(params.maxSamples * n));
     const weights = new Uint32Array(n);
     for (let t = range.from; t < range.to; t++) {
@@ -65,14 +65,14 @@ export async function fitRandomForest(
         }
         for (let i = 0; i < n; i++) {
           const w = weights[i]!;
-          grad[i] = w * y[i]!;
-          hess[i] = w;
+          gh[2 * i] = w * y[i]!;
+          gh[2 * i + 1] = w;
           if (w > 0) rows[rowCount++] = i;
         }
       } else {
         for (let i = 0; i < n; i++) {
-          grad[i] = y[i]!;
-          hess[i] = 1;
+          gh[2 * i] = y[i]!;
+          gh[2 * i + 1] = 1;
           rows[i] = i;
         }
         rowCount = n;

@@ -8,7 +8,7 @@ import { InvalidInputError } from '../../../core/errors.js';
 import { type BinMapper, binMatrix, fitBinMapper, valueBins } from './binning.js';
 import { createGrowContext, type GrowContext } from './grower.js';
 import { createHistogramPool, sharedTrainingArrays } from './hist-pool.js';
-import { type HistogramData, inlineBuilder } from './histogram.js';
+import { histogramData, inlineBuilder } from './histogram.js';
 
 export interface LearnerOptions {
   /** Threads building histograms, the calling one included (1: no pool). Results do not depend on it. */
@@ -20,6 +20,8 @@ export interface LearnerOptions {
 export interface BinnedTraining {
   mapper: BinMapper;
   ctx: GrowContext;
+  /** Features with at least two value bins, ascending: a constant column can never split. */
+  splittable: Int32Array;
   /** Rows binned (the training rows the trees are grown on). */
   m: number;
   close(): Promise<void>;
@@ -49,11 +51,12 @@ export function prepareTraining(x: Float64Array, n: number, d: number, rows: Uin
   const m = rows ? rows.length : n;
   const arrays = threads > 1
     ? sharedTrainingArrays(m, d)
-    : { binned: new Uint8Array(m * d), grad: new Float64Array(m), hess: new Float64Array(m), rows: new Uint32Array(m) };
+    : { binned: new Uint8Array(m * d), gh: new Float64Array(2 * m), rows: new Uint32Array(m) };
   binMatrix(mapper, x, n, d, rows, arrays.binned);
-  const data: HistogramData = { ...arrays, n: m, d };
+  const data = histogramData(arrays.binned, m, d, arrays.gh, arrays.rows, valueBins(mapper));
   const histograms = threads > 1 ? createHistogramPool(data, { threads }) : inlineBuilder(data);
-  return { mapper, m, ctx: createGrowContext(data, valueBins(mapper), mapper.edges, histograms), close: () => histograms.close() };
+  const splittable = Int32Array.from(mapper.edges.flatMap((e, j) => (e.length > 0 ? [j] : [])));
+  return { mapper, m, splittable, ctx: createGrowContext(data, mapper.edges, histograms), close: () => histograms.close() };
 }
 
 /** Lets the event loop run (heartbeats, cancellation) between trees. */

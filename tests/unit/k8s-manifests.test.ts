@@ -1,0 +1,121 @@
+/**
+ * The worker fleet's Kubernetes manifests (infra/k8s): every resource passes a strict schema
+ * check against the Kubernetes 1.30 API (kubernetes-validate, which ships the JSON schemas, so
+ * no cluster is needed; `kubectl apply --dry-run=client` would need one for discovery), and the
+ * deployments keep the promises the README makes: GPU scheduling, resource requests, a grace
+ * period longer than the longest heartbeat timeout plus the worker's shutdown grace, metrics.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { ENV_VARS, REPO_ROOT } from '../../core/config.js';
+
+const run = promisify(execFile);
+const DIR = join(REPO_ROOT, 'infra', 'k8s');
+const K8S_VERSION = '1.30.0';
+
+interface Container {
+  name: string;
+  args: string[];
+  env?: { name: string; value?: string }[];
+  ports: { name: string; containerPort: number }[];
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+}
+interface Deployment {
+  kind: 'Deployment';
+  metadata: { name: string };
+  spec: { template: { spec: {
+    terminationGracePeriodSeconds: number;
+    nodeSelector?: Record<string, string>;
+    tolerations?: { key: string; operator: string; effect: string }[];
+    containers: Container[];
+  } } };
+}
+
+const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
+const docs = kustomization.resources.flatMap((file) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> }));
+const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name) as unknown as Deployment;
+const config = docs.find((d) => d.kind === 'ConfigMap')!.data!;
+
+async function validate(files: string[]): Promise<{ code: number; output: string }> {
+  try {
+    // The module of the python3 that .ci/run installed it into, whatever the PATH holds.
+    const { stdout, stderr } = await run('python3', ['-m', 'kubernetes_validate', '--strict', '-k', K8S_VERSION, ...files]);
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string };
+    if (/No module named kubernetes_validate/.test(e.stderr ?? '')) throw new Error('kubernetes-validate is not installed: `pip install kubernetes-validate` (.ci/run does)');
+    return { code: typeof e.code === 'number' ? e.code : 1, output: (e.stdout ?? '') + (e.stderr ?? '') };
+  }
+}
+
+test('every resource of the kustomization passes a strict Kubernetes schema check', async (t) => {
+  const files = kustomization.resources.map((f) => join(DIR, f));
+  const r = await validate(files);
+  t.is(r.code, 0, r.output);
+  const passed = r.output.split('\n').filter((l) => / passed for resource /.test(l)).length;
+  t.is(passed, docs.length, r.output);
+  t.deepEqual(docs.map((d) => d.kind).sort(), ['ConfigMap', 'Deployment', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'ServiceAccount']);
+});
+
+test('the schema check is real: a deployment with a wrong type fails it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carepipe-k8s-'));
+  const broken = readFileSync(join(DIR, 'worker-cpu.yaml'), 'utf8').replace(/replicas: \d+/, 'replicas: two');
+  writeFileSync(join(dir, 'broken.yaml'), broken);
+  const r = await validate([join(dir, 'broken.yaml')]);
+  t.not(r.code, 0);
+  t.regex(r.output, /spec\.replicas: 'two' is not of type 'integer'/);
+});
+
+/** The longest heartbeat timeout any activity proxy declares, in seconds. */
+function longestHeartbeatSeconds(): number {
+  const source = readFileSync(join(REPO_ROOT, 'workflows', 'activity-proxies.ts'), 'utf8');
+  const timeouts = [...source.matchAll(/heartbeatTimeout: '(\d+)(s|m|h)'/g)].map((m) => Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h']);
+  if (timeouts.length === 0) throw new Error('no heartbeat timeout found in workflows/activity-proxies.ts');
+  return Math.max(...timeouts);
+}
+
+test('both worker pools get longer to stop than the longest heartbeat timeout plus the shutdown grace', (t) => {
+  const longest = longestHeartbeatSeconds();
+  t.is(longest, 120, 'model training heartbeats within 2 minutes');
+  const grace = Number(config.CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS);
+  t.true(grace > 0);
+  for (const name of ['carepipe-worker-cpu', 'carepipe-worker-gpu']) {
+    const period = deployment(name).spec.template.spec.terminationGracePeriodSeconds;
+    t.true(period > longest + grace, `${name}: ${period} s must exceed ${longest} + ${grace} s`);
+  }
+});
+
+test('the GPU pool serves only train-gpu, requests a GPU, and is scheduled onto tainted GPU nodes', (t) => {
+  const spec = deployment('carepipe-worker-gpu').spec.template.spec;
+  const [worker] = spec.containers;
+  t.deepEqual(worker!.args, ['worker', '--queues', 'train-gpu']);
+  t.is(worker!.resources.requests['nvidia.com/gpu'], '1');
+  t.is(worker!.resources.limits['nvidia.com/gpu'], '1');
+  t.deepEqual(spec.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
+  t.deepEqual(spec.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+});
+
+test('the CPU pool serves orchestration, data and CPU training with CPU and memory requests, and no GPU', (t) => {
+  const spec = deployment('carepipe-worker-cpu').spec.template.spec;
+  const [worker] = spec.containers;
+  t.deepEqual(worker!.args, ['worker', '--queues', 'orchestration,data,train-cpu']);
+  t.truthy(worker!.resources.requests.cpu);
+  t.truthy(worker!.resources.requests.memory);
+  t.is(worker!.resources.requests['nvidia.com/gpu'], undefined);
+  t.is(spec.nodeSelector, undefined);
+});
+
+test('workers expose the metrics port the config names, and every variable the manifests set is one carepipe reads', (t) => {
+  t.is(config.CAREPIPE_METRICS_HOST, '0.0.0.0', 'reachable by the scraper from outside the pod');
+  for (const name of ['carepipe-worker-cpu', 'carepipe-worker-gpu']) {
+    const [worker] = deployment(name).spec.template.spec.containers;
+    t.deepEqual(worker!.ports, [{ name: 'metrics', containerPort: Number(config.CAREPIPE_METRICS_PORT), protocol: 'TCP' }]);
+    for (const e of worker!.env ?? []) if (e.name.startsWith('CAREPIPE_')) t.true((ENV_VARS as readonly string[]).includes(e.name), e.name);
+  }
+  for (const key of Object.keys(config)) t.true((ENV_VARS as readonly string[]).includes(key), key);
+});
