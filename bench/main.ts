@@ -5,6 +5,7 @@
  */
 import { benchPipeline } from './pipeline.js';
 import { withBenchStack } from './harness.js';
+import { benchTrees, treesOptions } from './trees.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -17,4 +18,5 @@ const only = flag('--only');
 
 await withBenchStack(async (addresses) => {
   if (!only || only === 'pipeline') await benchPipeline(addresses, scales);
+  if (!only || only === 'trees') await benchTrees(treesOptions(args)); // --rows N --patients N --threads 1,2 --learners gbdt,rf,...
 });

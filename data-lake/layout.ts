@@ -43,6 +43,8 @@ export const lake = {
   registryVersion: (model: string, version: string) => `registry/${model}/${version}/`,
   registryFile: (model: string, version: string, file: RegistryFile) => `registry/${model}/${version}/${file}`,
   registryModelPrefix: (model: string) => `registry/${model}/`,
+  /** Training checkpoints: outside registry/, deleted once the version is complete. */
+  checkpoint: (model: string, version: string) => `checkpoints/${model}/${version}/latest.json`,
   alias: (model: string, alias: string) => `registry/${model}/aliases/${alias}.json`,
   audit: (stream: string, seq: number) => `audit/${stream}/${String(seq).padStart(12, '0')}.json`,
   groundTruth: (name: string) => `ground-truth/${name}`,

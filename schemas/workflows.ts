@@ -8,7 +8,7 @@ export type Trigger = 'manual' | 'schedule' | 'backfill';
 export const MODEL_FAMILIES = ['logreg', 'mlp', 'rf', 'gbdt'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 /** Families with a trainer behind them today; the others arrive with their issues. */
-export const IMPLEMENTED_FAMILIES: readonly ModelFamily[] = ['logreg', 'gbdt', 'rf'];
+export const IMPLEMENTED_FAMILIES: readonly ModelFamily[] = ['logreg', 'mlp', 'gbdt', 'rf'];
 
 // ---- ingest ----------------------------------------------------------------------------------
 
@@ -170,6 +170,8 @@ export interface TrainInput {
   /** Sortable stamp shared by the candidates of one run, e.g. 20261128T090000Z. */
   versionStamp: string;
   codeVersion: string;
+  /** Heartbeat timeout of training activities (default 120 s): how soon a lost worker's training is retried. */
+  heartbeatSeconds?: number;
 }
 
 export interface CandidateMetrics {
@@ -218,6 +220,8 @@ export interface RetrainInput {
   seed?: number;
   gate?: Partial<GateSettings>;
   codeVersion?: string;
+  /** Heartbeat timeout of training activities, seconds (default 120). */
+  trainingHeartbeatSeconds?: number;
 }
 
 export interface RetrainResult {

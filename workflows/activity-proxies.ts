@@ -30,7 +30,10 @@ export function shardActivity(activityId: string) {
   return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: '1m', retry, activityId });
 }
 
-/** Model training on the CPU training queue: long, heartbeating. */
-export function trainingActivity(activityId: string) {
-  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'trainCpu'), startToCloseTimeout: '6h', heartbeatTimeout: '2m', retry, activityId });
+/**
+ * Model training: long, heartbeating. Neural nets go to the GPU training queue (served by GPU
+ * nodes, or by any worker started with `--queues train-gpu`), everything else to the CPU one.
+ */
+export function trainingActivity(activityId: string, queue: 'trainCpu' | 'trainGpu' = 'trainCpu', heartbeatSeconds = 120) {
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), queue), startToCloseTimeout: '6h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
 }

@@ -98,6 +98,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
       families: input.families, hyperparameters: input.hyperparameters ?? {},
       testFraction: input.testFraction ?? DEFAULT_TEST_FRACTION, seed: input.seed ?? 1,
       versionStamp: versionStamp(workflowInfo().startTime.getTime()), codeVersion: input.codeVersion ?? 'unknown',
+      ...(input.trainingHeartbeatSeconds ? { heartbeatSeconds: input.trainingHeartbeatSeconds } : {}),
     }],
   });
   progress.candidates = candidates.length;

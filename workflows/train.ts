@@ -17,6 +17,9 @@ export async function trainWorkflow(input: TrainInput): Promise<CandidateResult[
   checkName('model', input.model);
   if (input.families.length === 0) invalid('families must name at least one model family');
   if (!(input.testFraction > 0 && input.testFraction < 1)) invalid(`testFraction must be between 0 and 1, got ${input.testFraction}`);
+  if (input.heartbeatSeconds !== undefined && !(Number.isInteger(input.heartbeatSeconds) && input.heartbeatSeconds >= 5 && input.heartbeatSeconds <= 3600)) {
+    invalid(`heartbeatSeconds must be a whole number from 5 to 3600, got ${input.heartbeatSeconds}`);
+  }
   // One pipeline for every family, fitted on this split's training patients only.
   const { pipelineKey } = await fitPreprocessing({
     lake: input.lake, dataset: input.dataset, featuresVersion: input.featuresVersion, testFraction: input.testFraction, seed: input.seed,
@@ -35,6 +38,8 @@ export async function trainWorkflow(input: TrainInput): Promise<CandidateResult[
       codeVersion: input.codeVersion,
       pipelineKey,
     };
+    // A lost worker is noticed after the heartbeat timeout; the retry resumes from the last epoch checkpoint.
+    if (family === 'mlp') return trainingActivity('train/mlp', 'trainGpu', input.heartbeatSeconds).trainCandidate(candidate);
     if (family !== 'rf') return trainingActivity(`train/${family}`).trainCandidate(candidate);
     const parts = subForestCount(candidate.hyperparameters);
     // The count is recorded with the other hyperparameters (the model does not depend on it).

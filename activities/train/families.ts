@@ -6,6 +6,8 @@
 import { InvalidInputError } from '../../core/errors.js';
 import type { Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
 import { fitLogReg, predictProba, serializeLogReg } from './logreg.js';
+import { DEFAULT_MLP, fitMlp, type MlpCheckpoint, type MlpOptions, predictMlp, serializeMlp } from './mlp.js';
+import { type TfBackendChoice, tfRuntime } from './tf-backend.js';
 import { trainGbdtModel, trainRfModel } from './trees/model.js';
 
 export interface TrainedModel {
@@ -19,13 +21,56 @@ export interface TrainedModel {
   trainSeconds?: number;
 }
 
+/** What a trainer may need from its activity: the TensorFlow.js backend, checkpoints, heartbeats. */
+export interface TrainContext {
+  tfBackend: TfBackendChoice;
+  loadCheckpoint(): Promise<MlpCheckpoint | undefined>;
+  saveCheckpoint(checkpoint: MlpCheckpoint): Promise<void>;
+  progress(details: Record<string, number | string>): void;
+}
+
+function hiddenParam(h: Hyperparameters): number[] {
+  const v = h.hidden ?? DEFAULT_MLP.hidden.join('-');
+  const sizes = typeof v === 'number' ? [v] : String(v).split('-').map(Number);
+  if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 4096)) {
+    throw new InvalidInputError('hyperparameter hidden must be layer sizes joined by "-", e.g. 64-32');
+  }
+  return sizes;
+}
+
+async function trainMlp(x: Float64Array, y: Uint8Array, n: number, d: number, h: Hyperparameters, ctx: TrainContext): Promise<TrainedModel> {
+  const options: MlpOptions = {
+    hidden: hiddenParam(h), epochs: numberParam(h, 'epochs', DEFAULT_MLP.epochs), batchSize: numberParam(h, 'batchSize', DEFAULT_MLP.batchSize),
+    learningRate: numberParam(h, 'learningRate', DEFAULT_MLP.learningRate), l2: numberParam(h, 'l2', DEFAULT_MLP.l2), seed: numberParam(h, 'seed', DEFAULT_MLP.seed),
+  };
+  const runtime = await tfRuntime(ctx.tfBackend);
+  const resumeFrom = await ctx.loadCheckpoint();
+  let lastBeat = 0;
+  const model = await fitMlp(runtime.tf, x, y, n, d, options, {
+    ...(resumeFrom ? { resumeFrom } : {}),
+    onBatch: (p) => {
+      const now = Date.now();
+      if (now - lastBeat < 2_000) return; // heartbeats are throttled by the SDK too; no need to flood it
+      lastBeat = now;
+      ctx.progress({ step: 'fit', epoch: p.epoch, batch: p.batch, batches: p.batches });
+    },
+    onEpochEnd: (c) => ctx.saveCheckpoint(c),
+  });
+  return {
+    backend: `tfjs-${runtime.backend}`,
+    hyperparameters: { ...options, hidden: options.hidden.join('-'), resumedFromEpoch: resumeFrom?.epoch ?? 0 },
+    predict: (xs, rows) => predictMlp(model, xs, rows),
+    serialize: () => serializeMlp(model),
+  };
+}
+
 function numberParam(h: Hyperparameters, name: string, fallback: number): number {
   const v = h[name] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`hyperparameter ${name} must be a number`);
   return v;
 }
 
-export async function trainFamily(family: ModelFamily, x: Float64Array, y: Uint8Array, n: number, d: number, h: Hyperparameters): Promise<TrainedModel> {
+export async function trainFamily(family: ModelFamily, x: Float64Array, y: Uint8Array, n: number, d: number, h: Hyperparameters, ctx?: TrainContext): Promise<TrainedModel> {
   switch (family) {
     case 'logreg': {
       const hyperparameters = { l2: numberParam(h, 'l2', 1.0), maxIter: numberParam(h, 'maxIter', 100) };
@@ -42,6 +87,7 @@ export async function trainFamily(family: ModelFamily, x: Float64Array, y: Uint8
     case 'rf':
       return trainRfModel(x, y, n, d, h);
     case 'mlp':
-      throw new InvalidInputError(`model family "${family}" has no trainer yet`);
+      if (!ctx) throw new InvalidInputError('mlp training needs a train context (backend, checkpoints)');
+      return trainMlp(x, y, n, d, h, ctx);
   }
 }

@@ -8,7 +8,8 @@ import { Table } from 'apache-arrow';
 import { InvalidInputError } from '../../core/errors.js';
 import { lake } from '../../data-lake/layout.js';
 import type { CandidateResult, Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
-import { type ActivityDeps, activityLogFields, heartbeat, sha256Hex, writeJson } from '../context.js';
+import { type ActivityDeps, activityLogFields, heartbeat, readJson, sha256Hex, writeJson } from '../context.js';
+import type { MlpCheckpoint } from './mlp.js';
 import { float64Vector, utf8Vector } from '../io/arrow-columns.js';
 import { writeParquet } from '../io/parquet.js';
 import { fitPipeline } from '../features/fit-stats.js';
@@ -66,7 +67,12 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   heartbeat({ step: 'fit' });
   const trained = input.subForests
     ? await mergeSubForests(store, input.subForests, input.hyperparameters)
-    : await trainFamily(input.family, xTrain, yTrain, split.train.length, pipeline.width, input.hyperparameters);
+    : await trainFamily(input.family, xTrain, yTrain, split.train.length, pipeline.width, input.hyperparameters, {
+      tfBackend: deps.config.tfBackend,
+      loadCheckpoint: () => readJson<MlpCheckpoint>(store, lake.checkpoint(input.model, input.version)),
+      saveCheckpoint: (c) => writeJson(store, lake.checkpoint(input.model, input.version), c),
+      progress: (details) => heartbeat(details),
+    });
   const trainSeconds = trained.trainSeconds ?? (performance.now() - started) / 1000;
 
   heartbeat({ step: 'evaluate' });
@@ -112,6 +118,7 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
     subgroupMetrics: evaluation.subgroups,
   };
   await writeMetadata(store, metadata);
+  await store.delete(lake.checkpoint(input.model, input.version)); // the version is complete: no resume needed
   deps.logger.info('candidate trained', { ...activityLogFields(), family: input.family, version: input.version, rocAuc: metadata.metrics.rocAuc });
   return resultOf(metadata);
 }

@@ -6,6 +6,8 @@
  */
 import test from 'ava';
 import { rmSync } from 'node:fs';
+import { Table } from 'apache-arrow';
+import { float64Vector } from '../../activities/io/arrow-columns.js';
 import { buildLakeFeatures } from '../../activities/features/bench.js';
 import type { ActivityDeps } from '../../activities/context.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
@@ -17,7 +19,7 @@ import { trainCandidate, type TrainCandidateInput } from '../../activities/train
 import { type Forest, mergeForests, predictProba, predictProbaColumns } from '../../activities/train/trees/forest.js';
 import { BLOB_FILE, decodeForest, encodeForest, packForest, unpackForest } from '../../activities/train/trees/format.js';
 import { fitGbdt } from '../../activities/train/trees/gbdt.js';
-import { loadTreeModel } from '../../activities/train/trees/model.js';
+import { loadTreeModel, predictTable } from '../../activities/train/trees/model.js';
 import { parseGbdtParams, parseRfParams } from '../../activities/train/trees/params.js';
 import { fitRandomForest, subForestRange } from '../../activities/train/trees/rf.js';
 import { Rng } from '../../activities/train/trees/rng.js';
@@ -88,6 +90,16 @@ test('prediction over per-feature columns equals prediction over the row-major m
   const { forest } = await fitGbdt(TRAIN.x, TRAIN.y, 3000, D, parseGbdtParams({ maxIter: 10 }));
   const columns = Array.from({ length: D }, (_, j) => Float64Array.from({ length: 1000 }, (_, i) => PROBE.x[i * D + j]!));
   t.deepEqual(predictProbaColumns(forest, columns, 1000), predictProba(forest, PROBE.x, 1000, D));
+});
+
+test('prediction over an Arrow table treats nulls as missing values and equals prediction over rows', async (t) => {
+  const { forest } = await fitGbdt(TRAIN.x, TRAIN.y, 3000, D, parseGbdtParams({ maxIter: 10 }));
+  const names = Array.from({ length: D }, (_, j) => `f${j}`);
+  const table = new Table(Object.fromEntries(names.map((name, j) => [
+    name, float64Vector(Float64Array.from({ length: 1000 }, (_, i) => PROBE.x[i * D + j]!)),
+  ])));
+  t.deepEqual(predictTable(forest, table, names), predictProba(forest, PROBE.x, 1000, D));
+  t.throws(() => predictTable(forest, table, ['f0', 'nope', 'f2', 'f3', 'f4', 'f5']), { message: 'trees: the table has no column "nope"' });
 });
 
 test('sub-forests grown separately and merged in order are the forest grown in one go', async (t) => {

@@ -146,32 +146,90 @@ export function treeValueAt(a: NodeArrays, start: number, x: Float64Array, d: nu
   return a.value[node]!;
 }
 
+/**
+ * Prediction walks each tree for a block of rows. Small trees (gradient boosting's) stay in cache
+ * and are walked from the flat arrays directly. Large trees (a random forest's, tens of thousands
+ * of nodes) are walked from a packed copy: four doubles a node (threshold, value, feature * 2 +
+ * "missing goes left", 4 x the absolute index of the left child or -1), so a step down touches one
+ * cache line instead of five arrays (measured: a quarter faster for forests, a quarter slower for
+ * boosted trees, hence both). The copy is built once per forest, on first use.
+ */
+const LARGE_TREE_NODES = 2048;
+const packedCache = new WeakMap<Forest, Float64Array>();
+
+function packed(f: Forest): Float64Array {
+  let p = packedCache.get(f);
+  if (p) return p;
+  p = new Float64Array(f.feature.length * 4);
+  const trees = f.treeStart.length - 1;
+  for (let t = 0; t < trees; t++) {
+    const start = f.treeStart[t]!;
+    for (let i = start; i < f.treeStart[t + 1]!; i++) {
+      const l = f.left[i]!;
+      p[4 * i] = f.threshold[i]!;
+      p[4 * i + 1] = f.value[i]!;
+      p[4 * i + 2] = l < 0 ? 0 : f.feature[i]! * 2 + f.missingLeft[i]!;
+      p[4 * i + 3] = l < 0 ? -1 : 4 * (start + l);
+    }
+  }
+  packedCache.set(f, p);
+  return p;
+}
+
 /** Rows scored per block: a block's values stay in cache while every tree visits them. */
-const BLOCK_ROWS = 2048;
+function largeTrees(f: Forest): boolean {
+  return f.feature.length / Math.max(1, f.treeStart.length - 1) > LARGE_TREE_NODES;
+}
+
+function blockRows(f: Forest): number {
+  // Large trees are better visited by many rows while their nodes are cached.
+  return largeTrees(f) ? 16_384 : 2048;
+}
 
 /** Sum of the trees' leaf values per row of a row-major n x d matrix (baseScore not included). */
 export function sumTreesRowMajor(f: Forest, x: Float64Array, n: number, d: number): Float64Array {
   checkShape(f, x.length, n, d);
   const out = new Float64Array(n);
-  const { feature, threshold, left, missingLeft, value, treeStart } = f;
+  const { treeStart } = f;
   const trees = treeStart.length - 1;
-  for (let r0 = 0; r0 < n; r0 += BLOCK_ROWS) {
-    const r1 = Math.min(n, r0 + BLOCK_ROWS);
+  const block = blockRows(f);
+  const nodes = largeTrees(f) ? packed(f) : null;
+  for (let r0 = 0; r0 < n; r0 += block) {
+    const r1 = Math.min(n, r0 + block);
     for (let t = 0; t < trees; t++) {
-      const start = treeStart[t]!;
-      for (let r = r0; r < r1; r++) {
-        const base = r * d;
-        let node = start;
-        let l: number;
-        while ((l = left[node]!) >= 0) {
-          const v = x[base + feature[node]!]!;
-          node = start + l + (v <= threshold[node]! || (v !== v && missingLeft[node] === 1) ? 0 : 1);
-        }
-        out[r] = out[r]! + value[node]!;
-      }
+      if (nodes) sumTreeRowMajor(nodes, 4 * treeStart[t]!, x, d, r0, r1, out);
+      else sumTreeArraysRowMajor(f, treeStart[t]!, x, d, r0, r1, out);
     }
   }
   return out;
+}
+
+function sumTreeArraysRowMajor(f: Forest, start: number, x: Float64Array, d: number, r0: number, r1: number, out: Float64Array): void {
+  const { feature, threshold, left, missingLeft, value } = f;
+  for (let r = r0; r < r1; r++) {
+    const base = r * d;
+    let node = start;
+    let l: number;
+    while ((l = left[node]!) >= 0) {
+      const v = x[base + feature[node]!]!;
+      node = start + l + (v <= threshold[node]! || (v !== v && missingLeft[node] === 1) ? 0 : 1);
+    }
+    out[r] = out[r]! + value[node]!;
+  }
+}
+
+function sumTreeRowMajor(nodes: Float64Array, root: number, x: Float64Array, d: number, r0: number, r1: number, out: Float64Array): void {
+  for (let r = r0; r < r1; r++) {
+    const base = r * d;
+    let p = root;
+    let l: number;
+    while ((l = nodes[p + 3]!) >= 0) {
+      const fm = nodes[p + 2]!;
+      const v = x[base + (fm >> 1)]!;
+      p = v <= nodes[p]! || (v !== v && (fm & 1) === 1) ? l : l + 4;
+    }
+    out[r] = out[r]! + nodes[p + 1]!;
+  }
 }
 
 /** Sum of the trees' leaf values per row, from one Float64Array per feature (Arrow columns' values). */
@@ -181,24 +239,44 @@ export function sumTreesColumns(f: Forest, columns: readonly Float64Array[], n: 
     if (c.length < n) throw new InvalidInputError(`trees: column ${j} has ${c.length} values, expected ${n}`);
   });
   const out = new Float64Array(n);
-  const { feature, threshold, left, missingLeft, value, treeStart } = f;
+  const { treeStart } = f;
   const trees = treeStart.length - 1;
-  for (let r0 = 0; r0 < n; r0 += BLOCK_ROWS) {
-    const r1 = Math.min(n, r0 + BLOCK_ROWS);
+  const block = blockRows(f);
+  const nodes = largeTrees(f) ? packed(f) : null;
+  for (let r0 = 0; r0 < n; r0 += block) {
+    const r1 = Math.min(n, r0 + block);
     for (let t = 0; t < trees; t++) {
-      const start = treeStart[t]!;
-      for (let r = r0; r < r1; r++) {
-        let node = start;
-        let l: number;
-        while ((l = left[node]!) >= 0) {
-          const v = columns[feature[node]!]![r]!;
-          node = start + l + (v <= threshold[node]! || (v !== v && missingLeft[node] === 1) ? 0 : 1);
-        }
-        out[r] = out[r]! + value[node]!;
-      }
+      if (nodes) sumTreeColumns(nodes, 4 * treeStart[t]!, columns, r0, r1, out);
+      else sumTreeArraysColumns(f, treeStart[t]!, columns, r0, r1, out);
     }
   }
   return out;
+}
+
+function sumTreeArraysColumns(f: Forest, start: number, columns: readonly Float64Array[], r0: number, r1: number, out: Float64Array): void {
+  const { feature, threshold, left, missingLeft, value } = f;
+  for (let r = r0; r < r1; r++) {
+    let node = start;
+    let l: number;
+    while ((l = left[node]!) >= 0) {
+      const v = columns[feature[node]!]![r]!;
+      node = start + l + (v <= threshold[node]! || (v !== v && missingLeft[node] === 1) ? 0 : 1);
+    }
+    out[r] = out[r]! + value[node]!;
+  }
+}
+
+function sumTreeColumns(nodes: Float64Array, root: number, columns: readonly Float64Array[], r0: number, r1: number, out: Float64Array): void {
+  for (let r = r0; r < r1; r++) {
+    let p = root;
+    let l: number;
+    while ((l = nodes[p + 3]!) >= 0) {
+      const fm = nodes[p + 2]!;
+      const v = columns[fm >> 1]![r]!;
+      p = v <= nodes[p]! || (v !== v && (fm & 1) === 1) ? l : l + 4;
+    }
+    out[r] = out[r]! + nodes[p + 1]!;
+  }
 }
 
 export function sigmoid(z: number): number {

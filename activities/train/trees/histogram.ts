@@ -6,8 +6,9 @@
  *
  * The kernels take every array as its own argument and loop over one contiguous range: measured
  * on Node 20, that shape keeps V8's optimised loop tight (an object's fields read inside the loop
- * are re-checked each iteration). Features go two per pass, so each row's gradient and hessian
- * are loaded once for both. The same kernels run on the main thread and in the pool's threads
+ * are re-checked each iteration). Features go four per pass (then two, then one), so each row's
+ * gradient and hessian are loaded once for several features (measured: two per pass a quarter
+ * faster than one, four another 5%). The same kernels run on the main thread and in the pool's threads
  * (hist-pool.ts); a feature's sums are added in row order whichever thread or pairing computes
  * them, so the result does not depend on the number of threads.
  */
@@ -58,6 +59,55 @@ function kernelPair(b1: Uint8Array, b2: Uint8Array, gh: Float64Array, h1: Float6
     h2[k2] = h2[k2]! + g;
     h2[k2 + 1] = h2[k2 + 1]! + h;
     h2[k2 + 2] = h2[k2 + 2]! + 1;
+  }
+}
+
+function kernelQuad(b1: Uint8Array, b2: Uint8Array, b3: Uint8Array, b4: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, h3: Float64Array, h4: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const j = i << 1;
+    const g = gh[j]!;
+    const h = gh[j + 1]!;
+    const k1 = b1[i]! * BIN_STRIDE;
+    h1[k1] = h1[k1]! + g;
+    h1[k1 + 1] = h1[k1 + 1]! + h;
+    h1[k1 + 2] = h1[k1 + 2]! + 1;
+    const k2 = b2[i]! * BIN_STRIDE;
+    h2[k2] = h2[k2]! + g;
+    h2[k2 + 1] = h2[k2 + 1]! + h;
+    h2[k2 + 2] = h2[k2 + 2]! + 1;
+    const k3 = b3[i]! * BIN_STRIDE;
+    h3[k3] = h3[k3]! + g;
+    h3[k3 + 1] = h3[k3 + 1]! + h;
+    h3[k3 + 2] = h3[k3 + 2]! + 1;
+    const k4 = b4[i]! * BIN_STRIDE;
+    h4[k4] = h4[k4]! + g;
+    h4[k4 + 1] = h4[k4 + 1]! + h;
+    h4[k4 + 2] = h4[k4 + 2]! + 1;
+  }
+}
+
+function kernelQuadRows(rows: Uint32Array, b1: Uint8Array, b2: Uint8Array, b3: Uint8Array, b4: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, h3: Float64Array, h4: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!;
+    const j = r << 1;
+    const g = gh[j]!;
+    const h = gh[j + 1]!;
+    const k1 = b1[r]! * BIN_STRIDE;
+    h1[k1] = h1[k1]! + g;
+    h1[k1 + 1] = h1[k1 + 1]! + h;
+    h1[k1 + 2] = h1[k1 + 2]! + 1;
+    const k2 = b2[r]! * BIN_STRIDE;
+    h2[k2] = h2[k2]! + g;
+    h2[k2 + 1] = h2[k2 + 1]! + h;
+    h2[k2 + 2] = h2[k2 + 2]! + 1;
+    const k3 = b3[r]! * BIN_STRIDE;
+    h3[k3] = h3[k3]! + g;
+    h3[k3 + 1] = h3[k3 + 1]! + h;
+    h3[k3 + 2] = h3[k3 + 2]! + 1;
+    const k4 = b4[r]! * BIN_STRIDE;
+    h4[k4] = h4[k4]! + g;
+    h4[k4 + 1] = h4[k4 + 1]! + h;
+    h4[k4 + 2] = h4[k4 + 2]! + 1;
   }
 }
 
@@ -114,6 +164,18 @@ function featureSlots(hist: Float64Array, feature: number, bins: number): Float6
 export function buildFeatureRange(data: HistogramData, hist: Float64Array, features: Int32Array, from: number, to: number, start: number, end: number, identity: boolean): void {
   const { columns, gh, rows, valueBins } = data;
   let i = from;
+  for (; i + 3 < to; i += 4) {
+    const f1 = features[i]!;
+    const f2 = features[i + 1]!;
+    const f3 = features[i + 2]!;
+    const f4 = features[i + 3]!;
+    const h1 = featureSlots(hist, f1, valueBins[f1]!);
+    const h2 = featureSlots(hist, f2, valueBins[f2]!);
+    const h3 = featureSlots(hist, f3, valueBins[f3]!);
+    const h4 = featureSlots(hist, f4, valueBins[f4]!);
+    if (identity) kernelQuad(columns[f1]!, columns[f2]!, columns[f3]!, columns[f4]!, gh, h1, h2, h3, h4, start, end);
+    else kernelQuadRows(rows, columns[f1]!, columns[f2]!, columns[f3]!, columns[f4]!, gh, h1, h2, h3, h4, start, end);
+  }
   for (; i + 1 < to; i += 2) {
     const f1 = features[i]!;
     const f2 = features[i + 1]!;

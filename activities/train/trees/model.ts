@@ -4,11 +4,13 @@
  * model.json (the header) plus model.bin (the node arrays), and load back.
  */
 import { availableParallelism } from 'node:os';
-import { CorruptFileError } from '../../../core/errors.js';
+import type { Table } from 'apache-arrow';
+import { CorruptFileError, InvalidInputError } from '../../../core/errors.js';
 import type { Hyperparameters } from '../../../schemas/workflows.js';
 import { heartbeat } from '../../context.js';
+import { intOrFloatToFloat64 } from '../../io/parquet.js';
 import type { TrainedModel } from '../families.js';
-import { type Forest, nodeCount, predictProba, treeCount } from './forest.js';
+import { type Forest, nodeCount, predictProba, predictProbaColumns, treeCount } from './forest.js';
 import { BLOB_FILE, decodeForest, encodeForest } from './format.js';
 import { fitGbdt } from './gbdt.js';
 import { parseGbdtParams, parseRfParams, recordOf } from './params.js';
@@ -63,4 +65,18 @@ export function loadTreeModel(modelJson: string, blob: Uint8Array): Forest {
     throw new CorruptFileError('trees: model.json is not valid JSON', { cause });
   }
   return decodeForest(header, blob);
+}
+
+/**
+ * P(y = 1) for the rows of an Arrow table whose columns `names` (in the model's feature order)
+ * hold the transformed features; a null is a missing value. Each column becomes one Float64Array
+ * (one copy, which also marks nulls as NaN) and the trees walk the columns directly.
+ */
+export function predictTable(forest: Forest, table: Table, names: readonly string[]): Float64Array {
+  const columns = names.map((name) => {
+    const vector = table.getChild(name);
+    if (!vector) throw new InvalidInputError(`trees: the table has no column "${name}"`);
+    return intOrFloatToFloat64(vector, name);
+  });
+  return predictProbaColumns(forest, columns, table.numRows);
 }
