@@ -197,6 +197,10 @@ export interface GateSettings {
   aucMargin: number;
   /** Upper bound on the challenger's expected calibration error. */
   maxEce: number;
+  /** A subgroup (sex, race, age band) may lose at most this much ROC AUC against the champion... */
+  subgroupMargin: number;
+  /** ...when it has at least this many held-out stays (smaller groups are too noisy to judge). */
+  minSubgroupCount: number;
 }
 
 export interface PromotionResult {
@@ -303,6 +307,6 @@ export interface BackfillFailureDetails {
   done: string[];
 }
 
-export const DEFAULT_GATE: GateSettings = { aucMargin: 0.005, maxEce: 0.1 };
+export const DEFAULT_GATE: GateSettings = { aucMargin: 0.005, maxEce: 0.1, subgroupMargin: 0.03, minSubgroupCount: 100 };
 export const DEFAULT_BUCKET_COUNT = 32;
 export const DEFAULT_TEST_FRACTION = 0.2;

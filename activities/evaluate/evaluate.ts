@@ -32,7 +32,7 @@ export function ageBand(age: number): string {
   return '80+';
 }
 
-function groupValues(columns: FeatureColumns, rows: Uint32Array, attribute: string): string[] | undefined {
+export function groupValues(columns: FeatureColumns, rows: Uint32Array, attribute: string): string[] | undefined {
   if (attribute === 'age_band') {
     const age = columns.get('age');
     return age instanceof Float64Array ? Array.from(rows, (r) => ageBand(age[r]!)) : undefined;

@@ -1,19 +1,23 @@
 /** model_metadata.yaml: the lineage and results of one model version. */
 import { parse, stringify } from 'yaml';
 import { lake } from '../../data-lake/layout.js';
-import type { Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
+import type { GateSettings, Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
+import type { SubgroupComparison } from './rescore.js';
 import type { ObjectStore } from '../io/object-store.js';
 
 export interface GateDecision {
   decision: 'promoted' | 'rejected';
   reason: string;
+  subgroupDrops: string[];
   decidedAt: string;
   champion: string | null;
-  championRocAuc: number | null;
+  /** Both models on the same held-out stays (`rescored`), or each on its own (`recorded`, with why). */
+  comparison: { basis: 'rescored' | 'recorded'; rows: number | null; note: string | null; challengerRocAuc: number; championRocAuc: number } | null;
+  subgroups: SubgroupComparison[];
+  /** The challenger's own test metrics. */
   challengerRocAuc: number;
   challengerEce: number;
-  aucMargin: number;
-  maxEce: number;
+  settings: GateSettings;
 }
 
 export interface ModelMetadata {

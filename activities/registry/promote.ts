@@ -2,12 +2,15 @@
  * The promotion step: gate the candidate against the champion, record the decision in the
  * candidate's metadata, move the champion alias by conditional write, and audit it.
  */
-import { NotFoundError, PreconditionFailedError } from '../../core/errors.js';
+import { CorruptFileError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../core/errors.js';
 import type { GateSettings, PromotionResult } from '../../schemas/workflows.js';
 import type { ActivityDeps } from '../context.js';
 import { moveAlias, readAlias } from './aliases.js';
 import { appendAudit } from './audit.js';
-import { type GateDecision, readMetadata, writeMetadata } from './metadata.js';
+import type { ObjectStore } from '../io/object-store.js';
+import { type ChampionComparison, decideGate, type GateOutcome } from './gate.js';
+import { type ModelMetadata, readMetadata, writeMetadata } from './metadata.js';
+import { rescoreOnChallengerTestSet } from './rescore.js';
 
 export interface PromoteCandidateInput {
   lake: string;
@@ -24,16 +27,19 @@ export interface PromoteCandidateInput {
   reason?: string;
 }
 
-export function decideGate(
-  challenger: { rocAuc: number; ece: number }, champion: { version: string; rocAuc: number } | null, gate: GateSettings,
-): Pick<GateDecision, 'decision' | 'reason'> {
-  if (!(challenger.ece <= gate.maxEce)) {
-    return { decision: 'rejected', reason: `expected calibration error ${challenger.ece.toFixed(4)} exceeds the bound ${gate.maxEce}` };
+/** The champion compared on the challenger's test patients; recorded numbers when it cannot be re-scored. */
+async function compareWithChampion(store: ObjectStore, challenger: ModelMetadata, champion: ModelMetadata): Promise<ChampionComparison> {
+  try {
+    const r = await rescoreOnChallengerTestSet(store, challenger, champion.version);
+    return { version: champion.version, basis: 'rescored', rows: r.rows, challengerRocAuc: r.challengerRocAuc, championRocAuc: r.championRocAuc, subgroups: r.subgroups };
+  } catch (err) {
+    // A champion trained on other features (a schema change) cannot score these rows: say so, compare what was recorded.
+    if (!(err instanceof InvalidInputError || err instanceof NotFoundError || err instanceof CorruptFileError)) throw err;
+    return {
+      version: champion.version, basis: 'recorded', note: `the champion could not be re-scored: ${err.message}`,
+      challengerRocAuc: challenger.metrics.rocAuc, championRocAuc: champion.metrics.rocAuc, subgroups: [],
+    };
   }
-  if (champion && !(challenger.rocAuc >= champion.rocAuc - gate.aucMargin)) {
-    return { decision: 'rejected', reason: `test ROC AUC ${challenger.rocAuc.toFixed(4)} is below champion ${champion.version}'s ${champion.rocAuc.toFixed(4)} minus the margin ${gate.aucMargin}` };
-  }
-  return { decision: 'promoted', reason: champion ? `test ROC AUC ${challenger.rocAuc.toFixed(4)} within ${gate.aucMargin} of champion ${champion.version}'s ${champion.rocAuc.toFixed(4)} or better` : 'no champion yet' };
 }
 
 export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandidateInput): Promise<PromotionResult> {
@@ -48,29 +54,31 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
     return { promoted: true, version, previousChampion: alias.doc.previous, reason: metadata.gate?.reason ?? 'already champion' };
   }
   const championMeta = alias.doc ? await readMetadata(store, input.model, alias.doc.version) : undefined;
-  const champion = championMeta ? { version: championMeta.version, rocAuc: championMeta.metrics.rocAuc } : null;
-  let outcome = mode === 'gate'
+  const champion = championMeta && mode === 'gate' ? await compareWithChampion(store, metadata, championMeta) : null;
+  let outcome: GateOutcome = mode === 'gate'
     ? decideGate(metadata.metrics, champion, input.gate)
-    : { decision: 'promoted' as const, reason: `${mode} by an operator${input.reason ? `: ${input.reason}` : ''}` };
+    : { decision: 'promoted', reason: `${mode} by an operator${input.reason ? `: ${input.reason}` : ''}`, subgroupDrops: [] };
   if (outcome.decision === 'promoted') {
     try {
       await moveAlias(store, input.model, alias, version, input.workflowId);
     } catch (err) {
       if (!(err instanceof PreconditionFailedError)) throw err;
-      outcome = { decision: 'rejected', reason: 'another promotion moved the champion alias first' };
+      outcome = { decision: 'rejected', reason: 'another promotion moved the champion alias first', subgroupDrops: [] };
     }
   }
   if (mode === 'gate') {
     // The gate's own decision stays in the metadata; operators' moves are in the audit chain.
     metadata.gate = {
-      ...outcome, decidedAt: new Date().toISOString(), champion: champion?.version ?? null, championRocAuc: champion?.rocAuc ?? null,
-      challengerRocAuc: metadata.metrics.rocAuc, challengerEce: metadata.metrics.ece, aucMargin: input.gate.aucMargin, maxEce: input.gate.maxEce,
+      ...outcome, decidedAt: new Date().toISOString(), champion: champion?.version ?? null,
+      comparison: champion ? { basis: champion.basis, rows: champion.rows ?? null, note: champion.note ?? null, challengerRocAuc: champion.challengerRocAuc, championRocAuc: champion.championRocAuc } : null,
+      subgroups: champion?.subgroups ?? [],
+      challengerRocAuc: metadata.metrics.rocAuc, challengerEce: metadata.metrics.ece, settings: input.gate,
     };
     await writeMetadata(store, metadata);
   }
   await appendAudit(store, `registry-${input.model}`, `${mode}:${version}:${input.workflowId}`, {
     type: mode, model: input.model, version, decision: outcome.decision, reason: outcome.reason,
-    previousChampion: champion?.version ?? null, workflowId: input.workflowId,
+    previousChampion: alias.doc?.version ?? null, workflowId: input.workflowId,
   });
-  return { promoted: outcome.decision === 'promoted', version, previousChampion: champion?.version ?? null, reason: outcome.reason };
+  return { promoted: outcome.decision === 'promoted', version, previousChampion: alias.doc?.version ?? null, reason: outcome.reason };
 }

@@ -99,6 +99,14 @@ test('a rerun skips every ingested file and built shard, and records a second ga
   t.is(second.result.ingest!.rowsIn, first.result.ingest!.rowsIn);
   t.is(second.result.best.metrics.rocAuc, first.result.best.metrics.rocAuc, 'same data, same seed: same model');
   t.not(second.result.best.version, first.result.best.version);
+  // The gate re-scored the champion on the challenger's own held-out stays: same model, same stays, same AUC.
+  const store = env.deps.lake(env.lakeUri);
+  const metadata = parse(new TextDecoder().decode(await store.get(lake.registryFile(MODEL, second.result.best.version, 'model_metadata.yaml')))) as ModelMetadata;
+  t.is(metadata.gate?.comparison?.basis, 'rescored');
+  t.is(metadata.gate?.comparison?.rows, second.result.best.metrics.testRows);
+  t.is(metadata.gate?.comparison?.championRocAuc, first.result.best.metrics.rocAuc);
+  t.is(metadata.gate?.comparison?.challengerRocAuc, second.result.best.metrics.rocAuc);
+  t.deepEqual(metadata.gate?.subgroups.map((s) => s.attribute).filter((a, i, all) => all.indexOf(a) === i), ['sex', 'race', 'age_band']);
   t.is(second.result.promotion.previousChampion, first.result.best.version);
   const audit = await readAuditStream(env.deps.lake(env.lakeUri), `registry-${MODEL}`);
   t.deepEqual(verifyAuditChain(audit), { ok: true });

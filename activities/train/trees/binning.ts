@@ -101,8 +101,14 @@ export function edgesFromSketch(values: Float64Array, counts: Float64Array, maxB
   return Float64Array.from(edges);
 }
 
-/** The sketch of a column's values (NaN skipped): distinct values ascending and their counts. Sorts `values` in place. */
-export function sketchOf(values: Float64Array): { values: Float64Array; counts: Float64Array } {
+/**
+ * The sketch of a column's values (NaN skipped): distinct values ascending and their counts.
+ * A column with few distinct values (flags, codes, counts, one-hot columns) is counted in one
+ * pass; others are sorted, in place.
+ */
+export function sketchOf(values: Float64Array, maxDistinct = MAX_BINS): { values: Float64Array; counts: Float64Array } {
+  const few = countFew(values, maxDistinct);
+  if (few) return few;
   let k = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
@@ -117,6 +123,29 @@ export function sketchOf(values: Float64Array): { values: Float64Array; counts: 
     out.counts[j] = out.counts[j]! + 1;
   }
   return out;
+}
+
+/** The sketch when the column has at most `limit` distinct values (NaN skipped), else null. */
+function countFew(values: Float64Array, limit: number): { values: Float64Array; counts: Float64Array } | null {
+  const seen = new Map<number, number>();
+  let last = Number.NaN;
+  let lastCount = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== v) continue;
+    // Runs of one value (sorted or constant stretches) skip the map.
+    if (v === last) {
+      lastCount++;
+      continue;
+    }
+    if (lastCount > 0) seen.set(last, (seen.get(last) ?? 0) + lastCount);
+    if (!seen.has(v) && seen.size >= limit) return null;
+    last = v;
+    lastCount = 1;
+  }
+  if (lastCount > 0) seen.set(last, (seen.get(last) ?? 0) + lastCount);
+  const distinct = Float64Array.from(seen.keys()).sort();
+  return { values: distinct, counts: Float64Array.from(distinct, (v) => seen.get(v)!) };
 }
 
 export interface BinningOptions {
