@@ -4,6 +4,7 @@
  */
 import type { FeatureColumns } from '../features/pipeline.js';
 import { type BinaryMetrics, binaryMetrics, calibration, prCurve, rocCurve, subgroupMetrics, thresholdTable } from './metrics.js';
+import type { Importance } from './importance.js';
 import { renderReport } from './report-html.js';
 
 export interface EvaluateInput {
@@ -14,6 +15,8 @@ export interface EvaluateInput {
   rows: Uint32Array;
   columns: FeatureColumns;
   facts?: { label: string; value: string }[];
+  /** Permutation importance, drawn in the report when given. */
+  importance?: Importance[];
 }
 
 export type SubgroupTable = { group: string; count: number; positives: number; rocAuc: number | null; brier: number; ece: number }[];
@@ -60,6 +63,7 @@ export function evaluatePredictions(input: EvaluateInput): Evaluation {
     calibration: calibration(input.scores, input.labels),
     thresholds: thresholdTable(input.scores, input.labels),
     subgroups: Object.entries(subgroups).map(([attribute, rows]) => ({ attribute, rows })),
+    ...(input.importance ? { featureImportance: input.importance.map(({ feature, importance }) => ({ feature, importance })) } : {}),
   });
   return { metrics, subgroups, reportHtml };
 }

@@ -34,6 +34,8 @@ export interface ModelMetadata {
   trainSeconds: number;
   metrics: { rocAuc: number; prAuc: number; brier: number; logLoss: number; ece: number; testRows: number; testPositives: number };
   subgroupMetrics: Record<string, { group: string; count: number; positives: number; rocAuc: number | null; brier: number; ece: number }[]>;
+  /** Permutation importance on the held-out stays: mean ROC AUC drop when the feature is shuffled. */
+  featureImportance?: { feature: string; importance: number; std: number }[];
   gate?: GateDecision;
 }
 

@@ -17,7 +17,8 @@ import { featureMapping, type PreprocessingPipeline, transform } from '../featur
 import { readMetadata, writeMetadata, type ModelMetadata } from '../registry/metadata.js';
 import { evaluatePredictions } from '../evaluate/evaluate.js';
 import { loadFeatureSet, splitByPatient } from './feature-set.js';
-import { trainFamily } from './families.js';
+import { type TrainedModel, trainFamily } from './families.js';
+import { type Importance, permutationImportance } from '../evaluate/importance.js';
 import { mergeSubForests, type SubForestPart } from './trees/subforest.js';
 
 export interface TrainCandidateInput {
@@ -79,8 +80,10 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   const xTest = transform(pipeline, data.columns, split.test);
   const scores = trained.predict(xTest, split.test.length);
   const labels = Uint8Array.from(split.test, (r) => data.labels[r]!);
+  heartbeat({ step: 'importance' });
+  const importance = importanceOf(pipeline, trained, xTest, labels, input.seed);
   const evaluation = evaluatePredictions({
-    title: `${input.model} ${input.version}`, scores, labels, rows: split.test, columns: data.columns,
+    title: `${input.model} ${input.version}`, scores, labels, rows: split.test, columns: data.columns, importance,
     facts: [
       { label: 'model', value: input.model }, { label: 'version', value: input.version }, { label: 'family', value: input.family },
       { label: 'features', value: `${input.dataset}@${input.featuresVersion}` },
@@ -116,9 +119,23 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
       logLoss: evaluation.metrics.logLoss, ece: evaluation.metrics.ece, testRows: evaluation.metrics.count, testPositives: evaluation.metrics.positives,
     },
     subgroupMetrics: evaluation.subgroups,
+    featureImportance: importance,
   };
   await writeMetadata(store, metadata);
   await store.delete(lake.checkpoint(input.model, input.version)); // the version is complete: no resume needed
   deps.logger.info('candidate trained', { ...activityLogFields(), family: input.family, version: input.version, rocAuc: metadata.metrics.rocAuc });
   return resultOf(metadata);
+}
+
+/** Rows permuted for importance: enough for a stable ranking, bounded so large test sets stay cheap. */
+const IMPORTANCE_ROWS = 5_000;
+
+/** Permutation importance per input feature (a feature's one-hot or missing-indicator columns move together). */
+function importanceOf(pipeline: PreprocessingPipeline, trained: TrainedModel, xTest: Float64Array, labels: Uint8Array, seed: number): Importance[] {
+  const d = pipeline.width;
+  const n = Math.min(labels.length, IMPORTANCE_ROWS);
+  const columnsOf = new Map<string, number[]>();
+  for (const o of featureMapping(pipeline).outputs) columnsOf.set(o.input, [...(columnsOf.get(o.input) ?? []), o.index]);
+  const groups = [...columnsOf].map(([feature, columns]) => ({ feature, columns }));
+  return permutationImportance((x, rows) => trained.predict(x, rows), xTest.subarray(0, n * d), labels.subarray(0, n), n, d, groups, { repeats: 3, seed });
 }

@@ -5,6 +5,10 @@
  * history holds none of the run's values in clear text.
  */
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import proto, { type temporal } from '@temporalio/proto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -84,6 +88,25 @@ test('the promoted candidate is in the registry with its files, lineage, gate de
   t.true(best.metrics.rocAuc > 0.6, `a model on generated risk should beat chance clearly, got ${best.metrics.rocAuc}`);
   t.true(best.metrics.rocAuc <= generation.bayesAuc + 0.05, 'no model beats the Bayes-optimal AUC by more than noise');
   t.deepEqual(Object.keys(metadata.subgroupMetrics).sort(), ['age_band', 'race', 'sex']);
+  const importance = metadata.featureImportance ?? [];
+  t.true(importance.length > 10, `importance for ${importance.length} features`);
+  t.deepEqual(importance.map((i) => i.importance), [...importance.map((i) => i.importance)].sort((a, b) => b - a));
+  t.true(importance[0]!.importance > 0.005, `top feature ${importance[0]!.feature} moves AUC by ${importance[0]!.importance}`);
+  const report = new TextDecoder().decode(await store.get(lake.registryFile(MODEL, best.version, 'report.html')));
+  t.is(report.match(/<svg/g)?.length, 4, 'ROC, PR, calibration and importance plots');
+  // An independent implementation on the same predictions: scikit-learn, from the stored predictions.parquet.
+  const dir = mkdtempSync(join(tmpdir(), 'carepipe-preds-'));
+  writeFileSync(join(dir, 'p.parquet'), await store.get(lake.registryFile(MODEL, best.version, 'predictions.parquet')));
+  const sk = JSON.parse(execFileSync('python3', ['-c', [
+    'import json, sys, pyarrow.parquet as pq',
+    'from sklearn.metrics import roc_auc_score, average_precision_score, brier_score_loss',
+    't = pq.read_table(sys.argv[1]).to_pydict()',
+    'print(json.dumps({"auc": roc_auc_score(t["label"], t["score"]), "ap": average_precision_score(t["label"], t["score"]), "brier": brier_score_loss(t["label"], t["score"]), "n": len(t["score"])}))',
+  ].join('\n'), join(dir, 'p.parquet')]).toString()) as { auc: number; ap: number; brier: number; n: number };
+  t.is(sk.n, metadata.metrics.testRows);
+  t.true(Math.abs(sk.auc - metadata.metrics.rocAuc) < 1e-9, `sklearn AUC ${sk.auc} vs ${metadata.metrics.rocAuc}`);
+  t.true(Math.abs(sk.ap - metadata.metrics.prAuc) < 1e-9, `sklearn AP ${sk.ap} vs ${metadata.metrics.prAuc}`);
+  t.true(Math.abs(sk.brier - metadata.metrics.brier) < 1e-9, `sklearn Brier ${sk.brier} vs ${metadata.metrics.brier}`);
   const alias = await readAlias(store, MODEL);
   t.is(alias.doc?.version, best.version);
   const audit = await readAuditStream(store, `registry-${MODEL}`);

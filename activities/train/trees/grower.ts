@@ -180,8 +180,10 @@ export function growTree(
     const depth = node.depth + 1;
     const left: Node = { id: leftId, start: node.start, end: mid, depth, g: s.gl, h: s.hl, hist: null, split: emptySplit(), order: order++ };
     const right: Node = { id: rightId, start: mid, end: node.end, depth, g: gr, h: hr, hist: null, split: emptySplit(), order: order++ };
-    const leftCan = splittable(mid - node.start, s.hl, depth);
-    const rightCan = splittable(node.end - mid, hr, depth);
+    // Once the tree has all its leaves, no child will be split: no histograms for them.
+    const full = leafCount >= params.maxLeaves;
+    const leftCan = !full && splittable(mid - node.start, s.hl, depth);
+    const rightCan = !full && splittable(node.end - mid, hr, depth);
     if (subtraction && (leftCan || rightCan)) {
       // Build the smaller child's histograms; the larger's are the parent's minus them.
       const [small, large] = mid - node.start <= node.end - mid ? [left, right] : [right, left];
@@ -203,7 +205,7 @@ export function growTree(
       release(node.hist);
       node.hist = null;
       for (const child of [left, right]) {
-        if (splittable(child.end - child.start, child.h, depth)) {
+        if (child === left ? leftCan : rightCan) {
           child.hist = acquire();
           findSplit(child, false);
         }
