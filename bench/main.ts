@@ -3,7 +3,9 @@
  * beside a reference measured in the same run. `--only pipeline` (ingest and features) picks one; `--quick` uses small
  * scales (for a smoke run); `--scales a,b` sets the patient counts.
  */
+import type { ModelFamily } from '../schemas/workflows.js';
 import { benchPipeline } from './pipeline.js';
+import { benchQuality } from './quality.js';
 import { withBenchStack } from './harness.js';
 import { benchTrees, treesOptions } from './trees.js';
 
@@ -19,4 +21,8 @@ const only = flag('--only');
 await withBenchStack(async (addresses) => {
   if (!only || only === 'pipeline') await benchPipeline(addresses, scales);
   if (!only || only === 'trees') await benchTrees(treesOptions(args)); // --rows N --patients N --threads 1,2 --learners gbdt,rf,...
+  if (!only || only === 'quality') {
+    const families = (flag('--families') ?? 'logreg,gbdt,mlp').split(',') as ModelFamily[];
+    await benchQuality(addresses, Number(flag('--quality-patients') ?? (quick ? 3000 : 200000)), families);
+  }
 });

@@ -22,6 +22,8 @@ export interface ShardRows {
   columns: Map<string, FeatureValues>;
   labels: Uint8Array;
   patientKeys: (string | null)[];
+  /** The stays' (pseudonymous) encounter ids, for stored predictions and evaluation joins. */
+  encounterIds: (string | null)[];
 }
 
 export interface FeatureSet extends ShardRows {
@@ -53,7 +55,11 @@ export function labelledRows(table: Table): ShardRows & { censoredRows: number }
   if (!labelVector) throw new InvalidInputError('features: a feature table has no label column');
   const labelValues = intOrFloatToFloat64(labelVector, LABEL_COLUMN);
   const labels = Uint8Array.from(keep, (i) => (labelValues[i] === 1 ? 1 : 0));
-  return { rows, columns, labels, patientKeys: takeStrings(stringValues(table.getChild('patient_key'), table.numRows)), censoredRows: table.numRows - rows };
+  return {
+    rows, columns, labels, censoredRows: table.numRows - rows,
+    patientKeys: takeStrings(stringValues(table.getChild('patient_key'), table.numRows)),
+    encounterIds: takeStrings(stringValues(table.getChild('encounter_id'), table.numRows)),
+  };
 }
 
 export async function loadFeatureSet(store: ObjectStore, dataset: string, version: string): Promise<FeatureSet> {

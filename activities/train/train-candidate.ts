@@ -98,6 +98,7 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   await writeJson(store, prefix('feature_mapping.json'), featureMapping(pipeline));
   await store.put(prefix('report.html'), evaluation.reportHtml, { contentType: 'text/html' });
   await store.put(prefix('predictions.parquet'), writeParquet(new Table({
+    encounter_id: utf8Vector(Array.from(split.test, (r) => data.encounterIds[r] ?? null)),
     patient_key: utf8Vector(Array.from(split.test, (r) => data.patientKeys[r] ?? null)),
     score: float64Vector(scores),
     label: float64Vector(Float64Array.from(labels)),
