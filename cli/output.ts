@@ -2,7 +2,7 @@
  * How commands talk to people and scripts: human lines on stdout, or one JSON document with
  * --json; errors as one line on stderr with an exit code that means something.
  */
-import { ConfigError, InvalidInputError } from '../core/errors.js';
+import { ConfigError, InvalidInputError, NotFoundError } from '../core/errors.js';
 
 export const EXIT = {
   ok: 0,
@@ -44,7 +44,8 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void>)
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`carepipe: ${message}\n`);
-      process.exitCode = err instanceof ConfigError || err instanceof InvalidInputError ? EXIT.usage
+      // Something named on the command line that does not exist is a usage error too.
+      process.exitCode = err instanceof ConfigError || err instanceof InvalidInputError || err instanceof NotFoundError ? EXIT.usage
         : err instanceof UnreachableError ? EXIT.unreachable
           : EXIT.failed;
     }

@@ -3,7 +3,7 @@ import { loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { isIngestDate } from '../../data-lake/layout.js';
 import {
-  DEFAULT_BUCKET_COUNT, IMPLEMENTED_FAMILIES, MODEL_FAMILIES, type ModelFamily, type RetrainInput, type RetrainResult,
+  DEFAULT_BUCKET_COUNT, type Hyperparameters, IMPLEMENTED_FAMILIES, MODEL_FAMILIES, type ModelFamily, type RetrainInput, type RetrainResult,
 } from '../../schemas/workflows.js';
 import { codeVersion } from '../code-version.js';
 import { action, printJson, say } from '../output.js';
@@ -20,8 +20,23 @@ export interface RetrainOptions {
   from?: string;
   to?: string;
   buckets: string;
+  param: string[];
   json?: boolean;
   wait: boolean;
+}
+
+/** `--param mlp.epochs=20 --param gbdt.learningRate=0.05`: numbers, true/false, or text (e.g. hidden=64-32). */
+export function parseParams(params: readonly string[], families: readonly ModelFamily[]): Partial<Record<ModelFamily, Hyperparameters>> {
+  const out: Partial<Record<ModelFamily, Hyperparameters>> = {};
+  for (const p of params) {
+    const m = /^([a-z]+)\.([A-Za-z][A-Za-z0-9_]*)=(.+)$/.exec(p);
+    if (!m) throw new ConfigError(`--param must be family.name=value (e.g. mlp.epochs=20), got "${p}"`);
+    const [, family, name, raw] = m as unknown as [string, ModelFamily, string, string];
+    if (!families.includes(family)) throw new ConfigError(`--param ${p}: "${family}" is not among --families (${families.join(', ')})`);
+    const value = /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+    out[family] = { ...(out[family] ?? {}), [name]: value };
+  }
+  return out;
 }
 
 export function parseFamilies(list: string): ModelFamily[] {
@@ -34,7 +49,7 @@ export function parseFamilies(list: string): ModelFamily[] {
   return [...new Set(families)] as ModelFamily[];
 }
 
-export function retrainInput(opts: RetrainOptions, defaultLake: string): RetrainInput {
+export function retrainInput(opts: Omit<RetrainOptions, "param"> & { param?: string[] }, defaultLake: string): RetrainInput {
   const lake = parseLakeUri(opts.lake ?? defaultLake, '--lake').uri;
   for (const [flag, value] of [['--from', opts.from], ['--to', opts.to]] as const) {
     if (value !== undefined && !isIngestDate(value)) throw new ConfigError(`${flag} must be a date YYYY-MM-DD, got "${value}"`);
@@ -42,8 +57,10 @@ export function retrainInput(opts: RetrainOptions, defaultLake: string): Retrain
   if ((opts.from || opts.to) && !opts.ingest) throw new ConfigError('--from and --to select dates to ingest: add --ingest');
   const bucketCount = Number(opts.buckets);
   if (!Number.isInteger(bucketCount) || bucketCount < 1 || bucketCount > 4096) throw new ConfigError(`--buckets must be a whole number from 1 to 4096, got "${opts.buckets}"`);
+  const families = parseFamilies(opts.families);
   return {
-    lake, model: opts.model, dataset: opts.dataset, families: parseFamilies(opts.families), bucketCount, trigger: 'manual',
+    lake, model: opts.model, dataset: opts.dataset, families, bucketCount, trigger: 'manual',
+    hyperparameters: parseParams(opts.param ?? [], families),
     ...(opts.ingest ? { ingest: { ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) } } : {}),
     codeVersion: codeVersion(),
   };
@@ -69,6 +86,7 @@ export function registerRetrain(program: Command): void {
     .option('--model <name>', 'registry model name', 'readmission-30d')
     .option('--dataset <name>', 'feature dataset name', 'readmission')
     .option('--families <list>', `comma-separated model families (${MODEL_FAMILIES.join(', ')})`, 'logreg')
+    .option('--param <family.name=value>', 'a hyperparameter, recorded in the model metadata (repeatable), e.g. mlp.epochs=20', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--ingest', 'ingest the landing zone first')
     .option('--from <date>', 'first ingest date (with --ingest)')
     .option('--to <date>', 'last ingest date (with --ingest)')

@@ -335,7 +335,7 @@ export function registerSchedule(program: Command): void {
       const input: RetrainInput = {
         ...prevInput,
         ...(opts.lake || opts.model || opts.dataset || opts.families || opts.buckets
-          ? (({ ingest: _ingest, ...rest }) => rest)(retrainInput({
+          ? (({ ingest: _ingest, hyperparameters: _hyperparameters, ...rest }) => rest)(retrainInput({
             lake: opts.lake ?? prevInput.lake, model: opts.model ?? prevInput.model, dataset: opts.dataset ?? prevInput.dataset,
             families: opts.families ?? prevInput.families.join(','), buckets: opts.buckets ?? String(prevInput.bucketCount), wait: true,
           }, config.lake.uri))

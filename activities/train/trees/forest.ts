@@ -182,8 +182,10 @@ function largeTrees(f: Forest): boolean {
 }
 
 function blockRows(f: Forest): number {
-  // Large trees are better visited by many rows while their nodes are cached.
-  return largeTrees(f) ? 16_384 : 2048;
+  // A block's rows should stay in cache while the trees walk them: about 2 MiB of values for large
+  // trees (visited by many rows while their nodes are cached), 512 KiB for small ones.
+  const bytesPerRow = 8 * Math.max(1, f.nFeatures);
+  return largeTrees(f) ? Math.max(256, Math.min(16_384, Math.floor((2 << 20) / bytesPerRow))) : Math.max(64, Math.min(2048, Math.floor((512 << 10) / bytesPerRow)));
 }
 
 /** Sum of the trees' leaf values per row of a row-major n x d matrix (baseScore not included). */
