@@ -7,6 +7,7 @@
  * pass: serving needs no TensorFlow.js.
  */
 import { InvalidInputError } from '../../core/errors.js';
+import { mulberry32 } from '../../core/random.js';
 import type { Tf } from './tf-backend.js';
 
 export interface MlpOptions {
@@ -51,21 +52,10 @@ export interface MlpHooks {
   onEpochEnd?(checkpoint: MlpCheckpoint): Promise<void>;
 }
 
-/** mulberry32: a small seeded generator for the shuffles (tfjs's own shuffle is not seeded). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function permutation(n: number, seed: number): Uint32Array {
   const p = Uint32Array.from({ length: n }, (_, i) => i);
-  const r = rng(seed);
+  const r = mulberry32(seed); // tfjs's own shuffle is not seeded
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
     const t = p[i]!;

@@ -4,20 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../core/errors.js';
+import { mulberry32 } from '../../core/random.js';
 import { fitLogReg, loadLogReg, predictProba, serializeLogReg, type LogRegOptions } from '../../activities/train/logreg.js';
 import { choleskyInPlace, choleskySolve } from '../../activities/train/matrix.js';
 
-/** Deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const N = 20_000;
 const D = 5;

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../core/errors.js';
+import { mulberry32 } from '../../core/random.js';
 import {
   averagePrecision, binaryMetrics, brierScore, calibration, expectedCalibrationError, logLoss, prCurve,
   rocAuc, rocCurve, subgroupMetrics, thresholdTable,
@@ -12,17 +13,6 @@ import {
 const f64 = (xs: number[]): Float64Array => Float64Array.from(xs);
 const u8 = (xs: number[]): Uint8Array => Uint8Array.from(xs);
 
-/** Deterministic PRNG (mulberry32) so the reference data is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The 6-sample case worked by hand below.
 const S6 = f64([0.9, 0.8, 0.7, 0.7, 0.4, 0.2]);
