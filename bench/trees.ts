@@ -2,7 +2,7 @@
  * Tree learner benchmark (issue 6): carepipe's gradient boosting and random forest against
  * scikit-learn (HistGradientBoostingClassifier, RandomForestClassifier) and LightGBM, on the same
  * rows and split, in the same run. Each learner trains in a process of its own, so its peak
- * resident memory is its own; carepipe's run single-threaded and with the histogram pool (2
+ * resident memory (VmHWM, which unlike getrusage's maxrss does not inherit the parent's) is its own; carepipe's run single-threaded and with the histogram pool (2
  * threads), the references single-threaded. Test ROC AUC is computed here for every learner by
  * the same code (activities/evaluate). Timings are wall seconds on a shared machine; CPU seconds
  * are printed beside them.
@@ -37,7 +37,7 @@ import { createDeps } from '../cli/deps.js';
 import { type Keys, REPO_ROOT, parseConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { writeRawLake } from '../data-lake/generator/index.js';
-import { printTable } from './harness.js';
+import { peakRssMiB, printTable } from './harness.js';
 
 export interface TreesBenchOptions {
   /** Rows of the synthetic set (0: skip it). */
@@ -195,7 +195,7 @@ async function child(dir: string, learner: string, threads: number): Promise<voi
   writeFileSync(join(dir, `pred-${learner}-${threads}.f64`), scores);
   const run: Run = {
     trainSeconds, trainCpuSeconds: (used.user + used.system) / 1e6, predictSeconds: best,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024, trees: forest.treeStart.length - 1,
+    peakRssMiB: peakRssMiB(process.pid), trees: forest.treeStart.length - 1,
   };
   process.stdout.write(JSON.stringify(run) + '\n');
 }

@@ -10,7 +10,6 @@ timings to stdout. ROC AUC is computed by the caller, with the same code for eve
 """
 import json
 import os
-import resource
 import sys
 import time
 
@@ -19,6 +18,15 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
+
+
+def peak_rss_mib() -> float:
+    """VmHWM: this process's own peak (getrusage's maxrss would include the parent's, inherited at fork)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -50,7 +58,7 @@ def main() -> None:
     scores.astype("<f8").tofile(os.path.join(directory, f"pred-{learner}.f64"))
     print(json.dumps({
         "trainSeconds": train_seconds, "trainCpuSeconds": train_cpu, "predictSeconds": best,
-        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peakRssMiB": peak_rss_mib(),
         "trees": int(getattr(model, "n_iter_", 0) or getattr(model, "n_estimators", 0)),
     }))
 

@@ -22,7 +22,7 @@ import type { TrainedModel } from '../families.js';
 import { loadFeatureSet, splitByPatient } from '../feature-set.js';
 import { type Forest, mergeForests, nodeCount, treeCount } from './forest.js';
 import { packForest, unpackForest } from './format.js';
-import { defaultThreads, treeModel } from './model.js';
+import { treeModel } from './model.js';
 import { parseRfParams, recordOf } from './params.js';
 import { fitRandomForest, subForestRange } from './rf.js';
 
@@ -90,7 +90,7 @@ export async function trainSubForest(deps: ActivityDeps, input: TrainSubForestIn
   const { x, y, n, d } = await trainingMatrix(store, input);
   const started = performance.now();
   const forest = await fitRandomForest(x, y, n, d, params, { from, to }, {
-    threads: defaultThreads(),
+    threads: 1,
     onTree: (done, total) => heartbeat({ step: 'fit', part, tree: done, of: total }),
   });
   const trainSeconds = (performance.now() - started) / 1000;
