@@ -7,6 +7,7 @@ import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio
 import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 import { queuePrefixOf, taskQueue } from '../schemas/names.js';
+import { SHARD_HEARTBEAT_SECONDS, TRAINING_HEARTBEAT_SECONDS } from './timeouts.js';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1s',
@@ -27,13 +28,13 @@ export function bookkeeping() {
 
 /** Per-file and per-bucket work, with a readable deterministic id (`<stage>/<shard>`). These heartbeat. */
 export function shardActivity(activityId: string) {
-  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: '1m', retry, activityId });
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: `${SHARD_HEARTBEAT_SECONDS}s`, retry, activityId });
 }
 
 /**
  * Model training: long, heartbeating. Neural nets go to the GPU training queue (served by GPU
  * nodes, or by any worker started with `--queues train-gpu`), everything else to the CPU one.
  */
-export function trainingActivity(activityId: string, queue: 'trainCpu' | 'trainGpu' = 'trainCpu', heartbeatSeconds = 120) {
+export function trainingActivity(activityId: string, queue: 'trainCpu' | 'trainGpu' = 'trainCpu', heartbeatSeconds = TRAINING_HEARTBEAT_SECONDS) {
   return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), queue), startToCloseTimeout: '6h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
 }
