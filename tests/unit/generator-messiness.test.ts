@@ -8,24 +8,16 @@ import { CorruptFileError } from '../../core/errors.js';
 import { FileStore } from '../../activities/io/file-store.js';
 import { readParquet } from '../../activities/io/parquet.js';
 import {
-  type GeneratedFile, type GenerationStats, type GeneratorInput, type MessinessOptions, type RawFile,
-  LABS, NO_MESSINESS, generateRawFiles, writeRawLake,
+  type GeneratedFile, type GeneratorInput, type MessinessOptions, type RawFile,
+  LABS, NO_MESSINESS, writeRawLake,
 } from '../../data-lake/generator/index.js';
 import { MALFORMED_ICD10_CODES, UNKNOWN_LOINC_CODES } from '../../data-lake/generator/emitter.js';
 import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import { RAW_PRIMARY_KEYS, contractSchemas } from '../../schemas/raw.js';
+import { generate } from '../helpers/generated.js';
 
 type Row = Record<string, unknown>;
 
-async function generate(input: GeneratorInput): Promise<{ files: GeneratedFile[]; stats: GenerationStats }> {
-  const files: GeneratedFile[] = [];
-  const gen = generateRawFiles(input);
-  for (;;) {
-    const next = await gen.next();
-    if (next.done) return { files, stats: next.value };
-    files.push(next.value);
-  }
-}
 
 const BASE: GeneratorInput = { patients: 800, days: 30, seed: 21 };
 const only = (knobs: Partial<MessinessOptions>): GeneratorInput => ({ ...BASE, messiness: { ...NO_MESSINESS, ...knobs } });

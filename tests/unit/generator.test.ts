@@ -6,23 +6,15 @@ import type { Table } from 'apache-arrow';
 import { FileStore } from '../../activities/io/file-store.js';
 import { readParquet, writeParquet } from '../../activities/io/parquet.js';
 import {
-  type GeneratedFile, type GenerationStats, type GeneratorInput, type RawFile, generateRawFiles, writeRawLake,
+  type GeneratedFile, type GeneratorInput, type RawFile, writeRawLake,
 } from '../../data-lake/generator/index.js';
 import { RAW_TABLES } from '../../data-lake/layout.js';
 import { contractSchemas, isPhiField } from '../../schemas/raw.js';
+import { generate } from '../helpers/generated.js';
 
 type Row = Record<string, unknown>;
 const DAY = 86_400_000;
 
-async function generate(input: GeneratorInput): Promise<{ files: GeneratedFile[]; stats: GenerationStats }> {
-  const files: GeneratedFile[] = [];
-  const gen = generateRawFiles(input);
-  for (;;) {
-    const next = await gen.next();
-    if (next.done) return { files, stats: next.value };
-    files.push(next.value);
-  }
-}
 
 /** The raw files of a table a reader can take, in landing order (the corrupt mode's unreadable copies left out). */
 const rawFiles = (files: GeneratedFile[], table: string) =>

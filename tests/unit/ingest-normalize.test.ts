@@ -13,9 +13,10 @@ import {
   NULL_DAY, date32Vector, float64Vector, int32Vector, int64Vector, timestampMsVector, utf8Vector,
 } from '../../activities/io/arrow-columns.js';
 import { readParquet, writeParquet } from '../../activities/io/parquet.js';
-import { type GeneratedFile, type GenerationStats, LABS, NO_MESSINESS, encodeFile, generateRawFiles } from '../../data-lake/generator/index.js';
+import { LABS, NO_MESSINESS, encodeFile } from '../../data-lake/generator/index.js';
 import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import { RAW_PRIMARY_KEYS } from '../../schemas/raw.js';
+import { generate } from '../helpers/generated.js';
 
 const DAY = 86_400_000;
 const SECRET = Buffer.alloc(32, 7);
@@ -282,15 +283,6 @@ test('an int64 value column widens to float64, and a utf8 one quarantines the fi
   t.true(bad.reason.includes('raw/lab_results/ingest_date=2025-03-10/hand-built.parquet') && bad.reason.includes('"value"'), bad.reason);
 });
 
-async function generate(input: Parameters<typeof generateRawFiles>[0]): Promise<{ files: GeneratedFile[]; stats: GenerationStats }> {
-  const files: GeneratedFile[] = [];
-  const gen = generateRawFiles(input);
-  for (;;) {
-    const next = await gen.next();
-    if (next.done) return { files, stats: next.value };
-    files.push(next.value);
-  }
-}
 
 test('curating a messy generated lake rejects exactly the injected impossible and unknown-code rows and the in-file duplicates', async (t) => {
   const knobs = {
