@@ -6,6 +6,7 @@
 import test from 'ava';
 import { MISSING_BIN, binMatrix, binOf, edgesFromSketch, fitBinMapper, sketchOf, valueBins } from '../../activities/train/trees/binning.js';
 import { createHistogramPool, sharedTrainingArrays } from '../../activities/train/trees/hist-pool.js';
+import { WasmHistogramKernels, allocateTrainingMemory, trainingLayout } from '../../activities/train/trees/hist-wasm.js';
 import { BIN_STRIDE, FEATURE_STRIDE, histogramData, histogramLength, inlineBuilder, subtractHistograms } from '../../activities/train/trees/histogram.js';
 import { Rng } from '../../activities/train/trees/rng.js';
 import { type SplitConstraints, emptySplit, scanFeature } from '../../activities/train/trees/split.js';
@@ -266,4 +267,52 @@ test('histograms built on a thread pool are bit for bit the ones built on one th
   } finally {
     await pool.close();
   }
+});
+
+test('the WebAssembly kernels build bit for bit the histograms of the JavaScript kernels, on one thread and on a pool', async (t) => {
+  const n = 9_000;
+  const { x, d } = smallData(n, 31);
+  const mapper = fitBinMapper(x, n, d);
+  const bins = valueBins(mapper);
+  const memory = allocateTrainingMemory(n, d);
+  if (!memory) return t.fail('a 9,000-row training memory must fit');
+  binMatrix(mapper, x, n, d, null, memory.binned);
+  memory.gh.set(gradients(n, 32));
+  let k = 0;
+  for (let i = 0; i < n; i += 2) memory.rows[k++] = i + (i % 3 === 0 ? 1 : 0);
+  const plain = histogramData(memory.binned.slice(), n, d, memory.gh.slice(), memory.rows.slice(), bins);
+  const wasm = histogramData(memory.binned, n, d, memory.gh, memory.rows, bins, {
+    memory: memory.memory, layout: memory.layout, kernels: new WasmHistogramKernels(memory.memory, memory.layout),
+  });
+  const pool = createHistogramPool(wasm, { threads: 2, minTaskCells: 0 });
+  try {
+    // 1 to d features exercise the kernels of four, two and one features at a time.
+    for (let count = 1; count <= d; count++) {
+      const features = Int32Array.from({ length: count }, (_, i) => (i * 3 + count) % d);
+      for (const [start, end, identity] of [[0, n, true], [0, k, false], [17, 900, false], [5, 5, false]] as const) {
+        const expected = new Float64Array(histogramLength(d));
+        inlineBuilder(plain).build(expected, features, count, start, end, identity);
+        for (const [name, builder] of [['inline', inlineBuilder(wasm)], ['pool', pool]] as const) {
+          const got = new Float64Array(histogramLength(d)).fill(Number.NaN);
+          builder.build(got, features, count, start, end, identity);
+          for (const f of features) {
+            const o = f * FEATURE_STRIDE;
+            const used = [...Array.from({ length: bins[f]! * BIN_STRIDE }, (_, i) => o + i), ...Array.from({ length: BIN_STRIDE }, (_, i) => o + MISSING_BIN * BIN_STRIDE + i)];
+            t.deepEqual(used.map((i) => got[i]), used.map((i) => expected[i]), `${name}: ${count} features, feature ${f}, rows ${start}..${end}`);
+          }
+        }
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a training memory is laid out in 64 KiB pages up to wasm32\'s 4 GiB, and larger trainings are refused (they keep plain arrays)', (t) => {
+  const small = trainingLayout(100, 2);
+  t.truthy(small);
+  t.is(small!.pages, 1);
+  t.is(small!.layout.gh % 16, 0, 'gradient pairs are 16-byte aligned for the SIMD loads');
+  t.truthy(trainingLayout(10_000_000, 300), '3 GB of bins fit');
+  t.is(trainingLayout(20_000_000, 300), null, '6 GB of bins do not');
 });

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, TransientError } from '../../../core/errors.js';
-import { type HistogramBuilder, type HistogramData, FEATURE_STRIDE, buildFeatureRange, histogramLength } from './histogram.js';
+import { type HistogramBuilder, type HistogramData, buildFeatureRange, copyUsedSlots, histogramLength } from './histogram.js';
 import { CONTROL, type HistThreadData, shareOf } from './hist-thread.js';
 
 export const HIST_THREAD_ENTRY = new URL('./hist-thread.js', import.meta.url);
@@ -53,7 +53,8 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
   if (threads > 1 && !existsSync(entry)) throw new ConfigError(`trees: the thread entry ${entry} does not exist; build with \`npx tsc -p tsconfig.json\``);
   const minTaskCells = options.minTaskCells ?? DEFAULT_MIN_TASK_CELLS;
   const stallMs = (options.stallSeconds ?? 300) * 1000;
-  const out = new Float64Array(new SharedArrayBuffer(histogramLength(data.d) * 8));
+  // With the WebAssembly kernels, every thread writes its features' histograms into the memory's output area.
+  const out = data.wasm?.kernels.out ?? new Float64Array(new SharedArrayBuffer(histogramLength(data.d) * 8));
   const features = new Int32Array(new SharedArrayBuffer(Math.max(1, data.d) * 4));
   const control = new Int32Array(new SharedArrayBuffer(CONTROL.LENGTH * 4));
   const workers: Worker[] = [];
@@ -61,6 +62,7 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
     const thread: HistThreadData = {
       binned: data.binned, gh: data.gh, rows: data.rows, valueBins: data.valueBins, n: data.n, d: data.d,
       out, features, control, index: t, stride: threads,
+      ...(data.wasm ? { wasm: { memory: data.wasm.memory, layout: data.wasm.layout } } : {}),
     };
     const worker = new Worker(HIST_THREAD_ENTRY, { workerData: { kind: 'carepipe-hist', thread }, name: 'carepipe-hist' });
     worker.unref();
@@ -93,10 +95,7 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
       }
     }
     if (Atomics.load(control, CONTROL.FAILED) === 1) throw new TransientError('trees: a histogram thread failed');
-    for (let i = to; i < count; i++) {
-      const o = list[i]! * FEATURE_STRIDE;
-      hist.set(out.subarray(o, o + FEATURE_STRIDE), o);
-    }
+    copyUsedSlots(out, hist, list, to, count, data.valueBins);
   };
 
   const close = async () => {

@@ -7,6 +7,7 @@
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { buildFeatureRange, histogramData } from './histogram.js';
+import { type TrainingLayout, WasmHistogramKernels } from './hist-wasm.js';
 
 export interface HistThreadData {
   binned: Uint8Array;
@@ -21,6 +22,8 @@ export interface HistThreadData {
   /** This thread's share: a contiguous part of the task's feature list (see shareOf). */
   index: number;
   stride: number;
+  /** The training memory, when the arrays live in one: this thread runs the WebAssembly kernels on it, writing into its output area (`out`). */
+  wasm?: { memory: WebAssembly.Memory; layout: TrainingLayout };
 }
 
 /** Slots of the control word array. */
@@ -32,7 +35,8 @@ export function shareOf(count: number, index: number, threads: number): [number,
 }
 
 function serve(w: HistThreadData): void {
-  const data = histogramData(w.binned, w.n, w.d, w.gh, w.rows, w.valueBins);
+  const wasm = w.wasm ? { ...w.wasm, kernels: new WasmHistogramKernels(w.wasm.memory, w.wasm.layout) } : undefined;
+  const data = histogramData(w.binned, w.n, w.d, w.gh, w.rows, w.valueBins, wasm);
   const c = w.control;
   let seq = 0;
   for (;;) {

@@ -11,8 +11,14 @@
  * faster than one, four another 5%). The same kernels run on the main thread and in the pool's threads
  * (hist-pool.ts); a feature's sums are added in row order whichever thread or pairing computes
  * them, so the result does not depend on the number of threads.
+ *
+ * When the training arrays live in a WebAssembly memory (the learners put them there when they
+ * fit in 4 GiB), the builders run hist-wasm.ts's SIMD kernels instead, about 3x faster and bit for
+ * bit the same sums; the kernels here are the reference the tests hold those to, and the path for
+ * larger trainings.
  */
 import { BIN_SLOTS, MISSING_BIN } from './binning.js';
+import type { TrainingLayout, WasmHistogramKernels } from './hist-wasm.js';
 
 /** Doubles per bin: gradient sum, hessian sum, count. */
 export const BIN_STRIDE = 3;
@@ -39,11 +45,19 @@ export interface HistogramData {
   rows: Uint32Array;
   /** Value bins per feature: only slots 0..bins-1 and the missing slot are ever written. */
   valueBins: Uint16Array;
+  /** When the arrays live in a WebAssembly memory (hist-wasm.ts): its kernels, which the builders then use. */
+  wasm?: WasmTraining;
 }
 
-export function histogramData(binned: Uint8Array, n: number, d: number, gh: Float64Array, rows: Uint32Array, valueBins: Uint16Array): HistogramData {
+export interface WasmTraining {
+  memory: WebAssembly.Memory;
+  layout: TrainingLayout;
+  kernels: WasmHistogramKernels;
+}
+
+export function histogramData(binned: Uint8Array, n: number, d: number, gh: Float64Array, rows: Uint32Array, valueBins: Uint16Array, wasm?: WasmTraining): HistogramData {
   const columns = Array.from({ length: d }, (_, j) => binned.subarray(j * n, (j + 1) * n));
-  return { binned, columns, n, d, gh, rows, valueBins };
+  return { binned, columns, n, d, gh, rows, valueBins, ...(wasm ? { wasm } : {}) };
 }
 
 function kernelPair(b1: Uint8Array, b2: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, start: number, end: number): void {
@@ -163,6 +177,12 @@ function featureSlots(hist: Float64Array, feature: number, bins: number): Float6
  */
 export function buildFeatureRange(data: HistogramData, hist: Float64Array, features: Int32Array, from: number, to: number, start: number, end: number, identity: boolean): void {
   const { columns, gh, rows, valueBins } = data;
+  if (data.wasm) {
+    const { kernels } = data.wasm;
+    kernels.accumulate(features, from, to, start, end, identity, valueBins);
+    if (hist.buffer !== kernels.out.buffer || hist.byteOffset !== kernels.out.byteOffset) copyUsedSlots(kernels.out, hist, features, from, to, valueBins);
+    return;
+  }
   let i = from;
   for (; i + 3 < to; i += 4) {
     const f1 = features[i]!;
@@ -189,6 +209,18 @@ export function buildFeatureRange(data: HistogramData, hist: Float64Array, featu
     const h1 = featureSlots(hist, f, valueBins[f]!);
     if (identity) kernelOne(columns[f]!, gh, h1, start, end);
     else kernelOneRows(rows, columns[f]!, gh, h1, start, end);
+  }
+}
+
+/** Copies the slots the listed features use (their value bins and missing bin) from one histogram buffer to another. */
+export function copyUsedSlots(from: Float64Array, to: Float64Array, features: Int32Array, first: number, last: number, valueBins: Uint16Array): void {
+  // Plain loops: two subarray views per feature per node were a measurable share of the collector's work.
+  for (let i = first; i < last; i++) {
+    const f = features[i]!;
+    const o = f * FEATURE_STRIDE;
+    const used = o + valueBins[f]! * BIN_STRIDE;
+    for (let k = o; k < used; k++) to[k] = from[k]!;
+    for (let k = o + MISSING_SLOT; k < o + FEATURE_STRIDE; k++) to[k] = from[k]!;
   }
 }
 

@@ -8,7 +8,8 @@ import { InvalidInputError } from '../../../core/errors.js';
 import { type BinMapper, binMatrix, fitBinMapper, valueBins } from './binning.js';
 import { createGrowContext, type GrowContext } from './grower.js';
 import { createHistogramPool, sharedTrainingArrays } from './hist-pool.js';
-import { histogramData, inlineBuilder } from './histogram.js';
+import { type WasmTraining, histogramData, inlineBuilder } from './histogram.js';
+import { WasmHistogramKernels, allocateTrainingMemory } from './hist-wasm.js';
 
 export interface LearnerOptions {
   /** Threads building histograms, the calling one included (1: no pool). Results do not depend on it. */
@@ -49,11 +50,16 @@ export function checkMatrix(family: string, x: Float64Array, n: number, d: numbe
 export function prepareTraining(x: Float64Array, n: number, d: number, rows: Uint32Array | null, maxBins: number, seed: number, threads: number): BinnedTraining {
   const mapper = fitBinMapper(x, n, d, { maxBins, seed }, rows);
   const m = rows ? rows.length : n;
-  const arrays = threads > 1
+  // In a WebAssembly memory (shared with the pool's threads) for the SIMD kernels; past its 4 GiB, plain arrays and the JavaScript kernels.
+  const memory = allocateTrainingMemory(m, d);
+  const arrays = memory ?? (threads > 1
     ? sharedTrainingArrays(m, d)
-    : { binned: new Uint8Array(m * d), gh: new Float64Array(2 * m), rows: new Uint32Array(m) };
+    : { binned: new Uint8Array(m * d), gh: new Float64Array(2 * m), rows: new Uint32Array(m) });
+  const wasm: WasmTraining | undefined = memory
+    ? { memory: memory.memory, layout: memory.layout, kernels: new WasmHistogramKernels(memory.memory, memory.layout) }
+    : undefined;
   binMatrix(mapper, x, n, d, rows, arrays.binned);
-  const data = histogramData(arrays.binned, m, d, arrays.gh, arrays.rows, valueBins(mapper));
+  const data = histogramData(arrays.binned, m, d, arrays.gh, arrays.rows, valueBins(mapper), wasm);
   const histograms = threads > 1 ? createHistogramPool(data, { threads }) : inlineBuilder(data);
   const splittable = Int32Array.from(mapper.edges.flatMap((e, j) => (e.length > 0 ? [j] : [])));
   return { mapper, m, splittable, ctx: createGrowContext(data, mapper.edges, histograms), close: () => histograms.close() };
