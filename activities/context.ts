@@ -4,6 +4,7 @@
  * also run outside Temporal (benchmarks, the CLI's local mode).
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { asyncLocalStorage } from '@temporalio/activity';
 import type { Config, Keys } from '../core/config.js';
 import type { Logger } from '../core/log.js';
@@ -22,6 +23,32 @@ export interface ActivityDeps {
 
 export function heartbeat(details?: unknown): void {
   asyncLocalStorage.getStore()?.heartbeat(details);
+}
+
+/**
+ * A pause inside long computation: lets the worker's event loop run (this and the other running
+ * activities' heartbeats only leave the process when it does), heartbeats, and throws if the
+ * activity was cancelled or timed out meanwhile, so an abandoned attempt stops using the CPU its
+ * retry needs. Every CPU-bound loop in an activity calls it every few seconds of work at most.
+ */
+export async function pauseActivity(details?: unknown): Promise<void> {
+  await yieldToLoop();
+  const ctx = asyncLocalStorage.getStore();
+  if (!ctx) return;
+  ctx.heartbeat(details);
+  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+}
+
+/**
+ * Heartbeats `details()` every `ms` while an activity awaits I/O (loading shards, writing files),
+ * where no loop of its own would; returns the stop function.
+ */
+export function heartbeatWhileRunning(details: () => unknown, ms = 10_000): () => void {
+  const ctx = asyncLocalStorage.getStore();
+  if (!ctx) return () => {};
+  const timer = setInterval(() => ctx.heartbeat(details()), ms);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Ids of the running activity for log lines (empty outside an activity). */

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerBackfill } from './commands/backfill.js';
+import { registerCodecServer } from './commands/codec-server.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFeatures } from './commands/features.js';
 import { registerGenerate } from './commands/generate.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     });
   registerStack(program);
   registerWorker(program);
+  registerCodecServer(program);
   registerGenerate(program);
   registerIngest(program);
   registerFeatures(program);

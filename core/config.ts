@@ -21,6 +21,7 @@ export const ENV_VARS = [
   'CAREPIPE_KEY_FILE', 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID', 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID',
   'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
   'CAREPIPE_WORKER_CURATOR_THREADS', 'CAREPIPE_METRICS_PORT', 'CAREPIPE_METRICS_HOST',
+  'CAREPIPE_CODEC_SERVER_PORT', 'CAREPIPE_CODEC_SERVER_HOST', 'CAREPIPE_CODEC_SERVER_ORIGINS', 'CAREPIPE_CODEC_SERVER_TOKEN',
   'CAREPIPE_TEMPORAL_TLS', 'CAREPIPE_TEMPORAL_TLS_CERT', 'CAREPIPE_TEMPORAL_TLS_KEY', 'CAREPIPE_TEMPORAL_TLS_CA', 'CAREPIPE_TEMPORAL_TLS_SERVER_NAME',
   'CAREPIPE_STACK_TEMPORAL_PORT', 'CAREPIPE_STACK_UI_PORT', 'CAREPIPE_STACK_S3_PORT',
   'CAREPIPE_LOG_LEVEL', 'CAREPIPE_TF_BACKEND',
@@ -79,6 +80,16 @@ export interface MetricsSettings {
   host: string;
 }
 
+/** The codec server (core/codec-server.ts) that lets the Web UI and the Temporal CLI read encrypted history. */
+export interface CodecServerSettings {
+  port: number;
+  host: string;
+  /** Browser origins allowed to call it: the Web UI's. */
+  origins: string[];
+  /** A bearer token callers must present, when set. */
+  token?: string;
+}
+
 export interface Config {
   stateDir: string;
   toolsDir: string;
@@ -86,6 +97,7 @@ export interface Config {
   s3: S3Settings;
   temporal: { address: string; namespace: string; uiUrl: string; queuePrefix: string; tls?: TemporalTls };
   metrics: MetricsSettings;
+  codecServer: CodecServerSettings;
   stack: StackPorts;
   worker: {
     activityConcurrency: number;
@@ -244,6 +256,7 @@ export function parseConfig(raw: RawEnv): Config {
   const metricsHost = raw.CAREPIPE_METRICS_HOST ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(metricsHost)) throw new ConfigError(`CAREPIPE_METRICS_HOST must be a host name or IP address, got "${metricsHost}".`);
   const tls = temporalTls(raw);
+  const codecServer = codecServerSettings(raw, uiUrl);
 
   return {
     stateDir,
@@ -252,6 +265,7 @@ export function parseConfig(raw: RawEnv): Config {
     s3,
     temporal: { address, namespace: raw.CAREPIPE_TEMPORAL_NAMESPACE ?? 'default', uiUrl, queuePrefix, ...(tls ? { tls } : {}) },
     metrics: { port: int(raw, 'CAREPIPE_METRICS_PORT', 0, 0, 65535), host: metricsHost },
+    codecServer,
     stack,
     worker: {
       activityConcurrency: int(raw, 'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 8, 1, 1000),
@@ -270,6 +284,23 @@ export function parseConfig(raw: RawEnv): Config {
       pseudonymId: raw.CAREPIPE_PSEUDONYM_KEY_ID,
     },
   };
+}
+
+function codecServerSettings(raw: RawEnv, uiUrl: string): CodecServerSettings {
+  const host = raw.CAREPIPE_CODEC_SERVER_HOST ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) throw new ConfigError(`CAREPIPE_CODEC_SERVER_HOST must be a host name or IP address, got "${host}".`);
+  // The Web UI's origin is whatever host the browser typed: for a local UI, both loopback spellings.
+  const ui = new URL(uiUrl);
+  const defaults = ui.hostname === 'localhost' || ui.hostname === '127.0.0.1'
+    ? [`${ui.protocol}//localhost:${ui.port}`, `${ui.protocol}//127.0.0.1:${ui.port}`]
+    : [ui.origin];
+  const origins = raw.CAREPIPE_CODEC_SERVER_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ?? defaults;
+  for (const o of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`CAREPIPE_CODEC_SERVER_ORIGINS must list origins like http://host:port, got "${o}".`);
+  }
+  const token = raw.CAREPIPE_CODEC_SERVER_TOKEN;
+  if (token !== undefined && token.length < 16) throw new ConfigError('CAREPIPE_CODEC_SERVER_TOKEN must be at least 16 characters.');
+  return { port: int(raw, 'CAREPIPE_CODEC_SERVER_PORT', 8234, 1, 65535), host, origins, ...(token !== undefined ? { token } : {}) };
 }
 
 function pemFile(raw: RawEnv, name: EnvVar): Buffer | undefined {

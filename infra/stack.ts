@@ -1,12 +1,13 @@
 /**
- * The local stack: a Temporal dev server (SQLite history under the state folder, Web UI) and
- * versitygw (posix backend under the state folder). `stackUp` is idempotent: a healthy service
- * on the port is reused, whoever started it; `stackDown` stops only what carepipe started.
+ * The local stack: a Temporal dev server (SQLite history under the state folder, Web UI),
+ * versitygw (posix backend under the state folder) and, when asked, carepipe's codec server, to
+ * which the Web UI is pointed so it shows payloads decrypted. `stackUp` is idempotent: a healthy
+ * service on the port is reused, whoever started it; `stackDown` stops only what carepipe started.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { LOCAL_S3_CREDENTIALS, type StackPorts } from '../core/config.js';
+import { LOCAL_S3_CREDENTIALS, REPO_ROOT, type StackPorts } from '../core/config.js';
 import { SEARCH_ATTRIBUTE_KINDS } from '../schemas/names.js';
 import { isRunning, recordedPid, startDetached, stopProcess, waitUntil } from './processes.js';
 import { TOOLS, ensureTool } from './tools.js';
@@ -17,6 +18,8 @@ export interface StackOptions {
   ports: StackPorts;
   /** Keep Temporal history in a SQLite file so it survives a restart (the demo); tests use memory. */
   persistent: boolean;
+  /** Run carepipe's codec server here (with the keys the environment gives) and point the Web UI at it. */
+  codecServer?: { host: string; port: number };
   log?: (line: string) => void;
 }
 
@@ -30,7 +33,12 @@ export interface ServiceStatus {
 export interface StackStatus {
   temporal: ServiceStatus & { address: string; uiUrl: string };
   s3: ServiceStatus & { endpoint: string; dataDir: string };
+  codecServer?: ServiceStatus & { endpoint: string };
 }
+
+const CODEC_SERVER = 'codec-server';
+/** The codec server is carepipe itself under this Node binary; pid checks match its name. */
+const NODE_BINARY = basename(process.execPath);
 
 const START_TIMEOUT_MS = 90_000;
 
@@ -77,6 +85,7 @@ async function upTemporal(opts: StackOptions): Promise<StackStatus['temporal']> 
     '--port', String(opts.ports.temporal), '--ui-port', String(opts.ports.ui),
     ...Object.entries(SEARCH_ATTRIBUTE_KINDS).flatMap(([key, kind]) => ['--search-attribute', `${key}=${kind}`]),
     ...(opts.persistent ? ['--db-filename', join(opts.stateDir, 'temporal.db')] : []),
+    ...(opts.codecServer ? ['--ui-codec-endpoint', codecEndpoint(opts.codecServer)] : []),
   ];
   opts.log?.(`starting Temporal dev server on ${temporalAddress} (Web UI ${uiUrl})`);
   const proc = startDetached(opts.stateDir, 'temporal', binary, args);
@@ -111,15 +120,43 @@ async function upS3(opts: StackOptions): Promise<StackStatus['s3']> {
   return { ...base, healthy: true, pid: proc.pid, startedNow: true };
 }
 
+export function codecEndpoint(c: { host: string; port: number }): string {
+  return `http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
+}
+
+export async function codecServerHealthy(endpoint: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1_000) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function upCodecServer(opts: StackOptions, c: { host: string; port: number }): Promise<NonNullable<StackStatus['codecServer']>> {
+  const endpoint = codecEndpoint(c);
+  const pid = recordedPid(opts.stateDir, CODEC_SERVER, NODE_BINARY);
+  if (await codecServerHealthy(endpoint)) return { endpoint, healthy: true, pid, startedNow: false };
+  if (pid !== undefined) await stopProcess(opts.stateDir, CODEC_SERVER, NODE_BINARY);
+  opts.log?.(`starting the codec server on ${endpoint}`);
+  const args = [join(REPO_ROOT, 'bin', 'carepipe.js'), 'codec-server', '--host', c.host, '--port', String(c.port)];
+  const proc = startDetached(opts.stateDir, CODEC_SERVER, process.execPath, args);
+  await waitUntil(`codec server on ${endpoint} (log: ${join(opts.stateDir, `${CODEC_SERVER}.log`)})`,
+    () => codecServerHealthy(endpoint), START_TIMEOUT_MS, () => isRunning(proc.pid));
+  return { endpoint, healthy: true, pid: proc.pid, startedNow: true };
+}
+
 export async function stackUp(opts: StackOptions): Promise<StackStatus> {
   mkdirSync(opts.stateDir, { recursive: true });
-  const [temporal, s3] = await Promise.allSettled([upTemporal(opts), upS3(opts)]);
-  if (temporal.status === 'rejected' || s3.status === 'rejected') {
+  const codec = opts.codecServer;
+  const [temporal, s3, codecServer] = await Promise.allSettled([upTemporal(opts), upS3(opts), codec ? upCodecServer(opts, codec) : Promise.resolve(undefined)]);
+  if (temporal.status === 'rejected' || s3.status === 'rejected' || codecServer.status === 'rejected') {
     // Leave nothing half-up: stop whatever this call started, then report the first failure.
     await stackDown(opts);
-    throw (temporal.status === 'rejected' ? temporal.reason : (s3 as PromiseRejectedResult).reason) as Error;
+    throw ([temporal, s3, codecServer].find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error;
   }
-  return { temporal: temporal.value, s3: s3.value };
+  return { temporal: temporal.value, s3: s3.value, ...(codecServer.value ? { codecServer: codecServer.value } : {}) };
 }
 
 /** Stops what carepipe started under this state folder; returns the names stopped. */
@@ -129,14 +166,19 @@ export async function stackDown(opts: Pick<StackOptions, 'stateDir'>): Promise<s
     // Never builds a tool just to stop it: the recorded pid is checked against the binary's name.
     if (await stopProcess(opts.stateDir, tool.name, tool.name)) stopped.push(tool.name);
   }
+  if (await stopProcess(opts.stateDir, CODEC_SERVER, NODE_BINARY)) stopped.push(CODEC_SERVER);
   return stopped;
 }
 
-export async function stackStatus(opts: Pick<StackOptions, 'stateDir' | 'toolsDir' | 'ports'>): Promise<StackStatus> {
+export async function stackStatus(opts: Pick<StackOptions, 'stateDir' | 'toolsDir' | 'ports' | 'codecServer'>): Promise<StackStatus> {
   const { temporalAddress, uiUrl, s3Endpoint } = stackAddresses(opts.ports);
   const pidOf = (tool: { name: string }) => recordedPid(opts.stateDir, tool.name, tool.name);
+  const codec = opts.codecServer ? codecEndpoint(opts.codecServer) : undefined;
   return {
     temporal: { address: temporalAddress, uiUrl, healthy: await temporalHealthy(temporalAddress), pid: pidOf(TOOLS.temporal), startedNow: false },
     s3: { endpoint: s3Endpoint, dataDir: join(opts.stateDir, 's3-data'), healthy: await s3Healthy(s3Endpoint), pid: pidOf(TOOLS.versitygw), startedNow: false },
+    ...(codec ? {
+      codecServer: { endpoint: codec, healthy: await codecServerHealthy(codec), pid: recordedPid(opts.stateDir, CODEC_SERVER, NODE_BINARY), startedNow: false },
+    } : {}),
   };
 }

@@ -32,17 +32,18 @@ function shuffle(n: number, seed: number): Uint32Array {
   return p;
 }
 
-export function permutationImportance(
+export async function permutationImportance(
   predict: (x: Float64Array, n: number) => Float64Array, x: Float64Array, y: Uint8Array, n: number, d: number,
-  groups: readonly FeatureGroup[], options: { repeats?: number; seed?: number } = {},
-): Importance[] {
+  groups: readonly FeatureGroup[], options: { repeats?: number; seed?: number; afterGroup?: (done: number, total: number) => Promise<void> } = {},
+): Promise<Importance[]> {
   const repeats = options.repeats ?? 3;
   const seed = options.seed ?? 1;
   if (x.length !== n * d || y.length !== n) throw new InvalidInputError(`permutationImportance: expected ${n} x ${d} features and ${n} labels`);
   for (const g of groups) if (g.columns.some((c) => c < 0 || c >= d)) throw new InvalidInputError(`permutationImportance: feature "${g.feature}" names a column outside 0..${d - 1}`);
   const baseline = rocAuc(predict(x, n), y);
   const work = new Float64Array(x);
-  return groups.map((group, g) => {
+  const out: Importance[] = [];
+  for (const [g, group] of groups.entries()) {
     const drops: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const order = shuffle(n, seed * 7919 + g * 104_729 + r);
@@ -52,6 +53,9 @@ export function permutationImportance(
     }
     const mean = drops.reduce((a, b) => a + b, 0) / repeats;
     const std = Math.sqrt(drops.reduce((a, b) => a + (b - mean) ** 2, 0) / repeats);
-    return { feature: group.feature, importance: mean, std };
-  }).sort((a, b) => b.importance - a.importance);
+    out.push({ feature: group.feature, importance: mean, std });
+    // Features x repeats predictions of the test set: minutes for a large model, so the caller may pause.
+    await options.afterGroup?.(g + 1, groups.length);
+  }
+  return out.sort((a, b) => b.importance - a.importance);
 }

@@ -5,7 +5,7 @@
  */
 import { InvalidInputError } from '../../core/errors.js';
 import type { Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
-import { fitLogReg, predictProba, serializeLogReg } from './logreg.js';
+import { logRegFit, predictProba, serializeLogReg } from './logreg.js';
 import { DEFAULT_MLP, fitMlp, type MlpCheckpoint, type MlpOptions, predictMlp, serializeMlp } from './mlp.js';
 import { type TfBackendChoice, tfRuntime } from './tf-backend.js';
 import { trainGbdtModel, trainRfModel } from './trees/model.js';
@@ -27,6 +27,8 @@ export interface TrainContext {
   loadCheckpoint(): Promise<MlpCheckpoint | undefined>;
   saveCheckpoint(checkpoint: MlpCheckpoint): Promise<void>;
   progress(details: Record<string, number | string>): void;
+  /** Between units of CPU-bound work: let the worker breathe, heartbeat, stop if cancelled (activities/context.ts pauseActivity). */
+  pause?(details: Record<string, number | string>): Promise<void>;
 }
 
 function hiddenParam(h: Hyperparameters): number[] {
@@ -54,7 +56,10 @@ async function trainMlp(x: Float64Array, y: Uint8Array, n: number, d: number, h:
       lastBeat = now;
       ctx.progress({ step: 'fit', epoch: p.epoch, batch: p.batch, batches: p.batches });
     },
-    onEpochEnd: (c) => ctx.saveCheckpoint(c),
+    onEpochEnd: async (c) => {
+      await ctx.saveCheckpoint(c);
+      await ctx.pause?.({ step: 'fit', epoch: c.epoch });
+    },
   });
   return {
     backend: `tfjs-${runtime.backend}`,
@@ -74,7 +79,10 @@ export async function trainFamily(family: ModelFamily, x: Float64Array, y: Uint8
   switch (family) {
     case 'logreg': {
       const hyperparameters = { l2: numberParam(h, 'l2', 1.0), maxIter: numberParam(h, 'maxIter', 100) };
-      const model = fitLogReg(x, y, n, d, hyperparameters);
+      const fit = logRegFit(x, y, n, d, hyperparameters);
+      // One Newton iteration on a wide matrix is seconds of work: pause between them.
+      while (!fit.step()) await ctx?.pause?.({ step: 'fit', iteration: fit.iterations });
+      const model = fit.model();
       return {
         backend: 'typescript-cpu',
         hyperparameters,

@@ -35,6 +35,20 @@ export interface LogRegOptions {
 
 /** Fits the model; throws InvalidInputError on malformed input or a singular problem. */
 export function fitLogReg(x: Float64Array, labels: Uint8Array, n: number, d: number, options: LogRegOptions = {}): LogRegModel {
+  const fit = logRegFit(x, labels, n, d, options);
+  while (!fit.step());
+  return fit.model();
+}
+
+/** Newton iterations one at a time, so a caller can pause between them (an activity heartbeats there). */
+export interface LogRegFit {
+  /** Runs one iteration; true once the fit is done (converged, out of iterations, or no descent). */
+  step(): boolean;
+  readonly iterations: number;
+  model(): LogRegModel;
+}
+
+export function logRegFit(x: Float64Array, labels: Uint8Array, n: number, d: number, options: LogRegOptions = {}): LogRegFit {
   const { l2 = 1.0, maxIter = 100, tol = 1e-8 } = options;
   if (!(l2 >= 0) || !Number.isFinite(l2)) throw new InvalidInputError('logreg: l2 must be a finite number >= 0');
   if (!Number.isInteger(maxIter) || maxIter < 1) throw new InvalidInputError('logreg: maxIter must be a positive integer');
@@ -48,49 +62,57 @@ export function fitLogReg(x: Float64Array, labels: Uint8Array, n: number, d: num
   let objective = penalisedLoss(x, labels, weights, n, d, beta, l2);
   let iterations = 0;
   let converged = false;
+  let done = false;
   const gradient = new Float64Array(p);
   const hessian = new Float64Array(p * p);
   let candidate = new Float64Array(p);
-  while (iterations < maxIter) {
+  const step = (): boolean => {
+    if (done || iterations >= maxIter) return (done = true);
     iterations++;
     accumulateGradientHessian(x, labels, weights, n, d, beta, l2, gradient, hessian);
     if (!choleskyInPlace(hessian, p)) {
       throw new InvalidInputError('logreg: the Hessian is not positive definite (constant or collinear feature columns, or perfectly separated classes); use l2 > 0');
     }
-    const step = choleskySolve(hessian, p, gradient);
+    const newton = choleskySolve(hessian, p, gradient);
     let fullMove = 0;
-    for (let j = 0; j < p; j++) fullMove = Math.max(fullMove, Math.abs(step[j]!));
+    for (let j = 0; j < p; j++) fullMove = Math.max(fullMove, Math.abs(newton[j]!));
     // A Newton step this small is below what the data can resolve; the line search would only
     // see rounding noise in the objective, so take it and stop.
     if (fullMove <= tol) {
-      for (let j = 0; j < p; j++) beta[j] = beta[j]! - step[j]!;
+      for (let j = 0; j < p; j++) beta[j] = beta[j]! - newton[j]!;
       converged = true;
-      break;
+      return (done = true);
     }
     // Damped Newton: halve the step until the objective decreases enough (Armijo), which keeps
     // the first iterations from overshooting when the start is far from the optimum.
     let decrement = 0;
-    for (let j = 0; j < p; j++) decrement += gradient[j]! * step[j]!;
+    for (let j = 0; j < p; j++) decrement += gradient[j]! * newton[j]!;
     let scale = 1;
     let candidateObjective = Infinity;
     for (let halvings = 0; halvings < 40; halvings++) {
-      for (let j = 0; j < p; j++) candidate[j] = beta[j]! - scale * step[j]!;
+      for (let j = 0; j < p; j++) candidate[j] = beta[j]! - scale * newton[j]!;
       candidateObjective = penalisedLoss(x, labels, weights, n, d, candidate, l2);
       if (candidateObjective <= objective - 1e-4 * scale * decrement) break;
       scale /= 2;
     }
-    if (!(candidateObjective <= objective)) break; // no descent possible: report not converged
+    if (!(candidateObjective <= objective)) return (done = true); // no descent possible: report not converged
     [beta, candidate] = [candidate, beta];
     objective = candidateObjective;
-  }
-  const unweighted = new Float64Array(n).fill(1);
+    return (done = iterations >= maxIter);
+  };
   return {
-    kind: 'logreg',
-    intercept: beta[0]!,
-    coef: Array.from(beta.subarray(1)),
-    iterations,
-    converged,
-    trainLogLoss: penalisedLoss(x, labels, unweighted, n, d, beta, 0) / n,
+    step,
+    get iterations() {
+      return iterations;
+    },
+    model: () => ({
+      kind: 'logreg',
+      intercept: beta[0]!,
+      coef: Array.from(beta.subarray(1)),
+      iterations,
+      converged,
+      trainLogLoss: penalisedLoss(x, labels, new Float64Array(n).fill(1), n, d, beta, 0) / n,
+    }),
   };
 }
 

@@ -8,7 +8,8 @@ import { Table } from 'apache-arrow';
 import { InvalidInputError } from '../../core/errors.js';
 import { lake } from '../../data-lake/layout.js';
 import type { CandidateResult, Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
-import { type ActivityDeps, activityLogFields, heartbeat, readJson, sha256Hex, writeJson } from '../context.js';
+import { type ActivityDeps, activityLogFields, heartbeat, heartbeatWhileRunning, pauseActivity, readJson, sha256Hex, writeJson } from '../context.js';
+import type { ObjectStore } from '../io/object-store.js';
 import type { MlpCheckpoint } from './mlp.js';
 import { float64Vector, utf8Vector } from '../io/arrow-columns.js';
 import { writeParquet } from '../io/parquet.js';
@@ -53,7 +54,21 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   const done = await readMetadata(store, input.model, input.version);
   if (done) return resultOf(done);
 
-  heartbeat({ step: 'load' });
+  // Loading shards and writing files are awaits with no loop of ours to heartbeat from.
+  let stage: Record<string, string | number> = { step: 'load' };
+  const stopBeating = heartbeatWhileRunning(() => stage);
+  try {
+    return await trainAndRecord(deps, input, store, (s) => {
+      stage = s;
+      heartbeat(s);
+    });
+  } finally {
+    stopBeating();
+  }
+}
+
+async function trainAndRecord(deps: ActivityDeps, input: TrainCandidateInput, store: ObjectStore, beat: (s: Record<string, string | number>) => void): Promise<CandidateResult> {
+  beat({ step: 'load' });
   const data = await loadFeatureSet(store, input.dataset, input.featuresVersion);
   const split = splitByPatient(data.patientKeys, input.testFraction, input.seed);
   if (split.train.length === 0 || split.test.length === 0) {
@@ -65,23 +80,31 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
   const xTrain = transform(pipeline, data.columns, split.train);
   const yTrain = Uint8Array.from(split.train, (r) => data.labels[r]!);
   const started = performance.now();
-  heartbeat({ step: 'fit' });
+  beat({ step: 'fit' });
   const trained = input.subForests
     ? await mergeSubForests(store, input.subForests, input.hyperparameters)
     : await trainFamily(input.family, xTrain, yTrain, split.train.length, pipeline.width, input.hyperparameters, {
       tfBackend: deps.config.tfBackend,
       loadCheckpoint: () => readJson<MlpCheckpoint>(store, lake.checkpoint(input.model, input.version)),
       saveCheckpoint: (c) => writeJson(store, lake.checkpoint(input.model, input.version), c),
-      progress: (details) => heartbeat(details),
+      progress: (details) => beat(details),
+      pause: (details) => {
+        beat(details);
+        return pauseActivity(details);
+      },
     });
   const trainSeconds = trained.trainSeconds ?? (performance.now() - started) / 1000;
 
-  heartbeat({ step: 'evaluate' });
+  beat({ step: 'evaluate' });
   const xTest = transform(pipeline, data.columns, split.test);
   const scores = trained.predict(xTest, split.test.length);
   const labels = Uint8Array.from(split.test, (r) => data.labels[r]!);
-  heartbeat({ step: 'importance' });
-  const importance = importanceOf(pipeline, trained, xTest, labels, input.seed);
+  beat({ step: 'importance' });
+  const importance = await importanceOf(pipeline, trained, xTest, labels, input.seed, (done, total) => {
+    beat({ step: 'importance', feature: done, of: total });
+    return pauseActivity({ step: 'importance', feature: done, of: total });
+  });
+  beat({ step: 'write' });
   const evaluation = evaluatePredictions({
     title: `${input.model} ${input.version}`, scores, labels, rows: split.test, columns: data.columns, importance,
     facts: [
@@ -132,11 +155,13 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
 const IMPORTANCE_ROWS = 5_000;
 
 /** Permutation importance per input feature (a feature's one-hot or missing-indicator columns move together). */
-function importanceOf(pipeline: PreprocessingPipeline, trained: TrainedModel, xTest: Float64Array, labels: Uint8Array, seed: number): Importance[] {
+function importanceOf(
+  pipeline: PreprocessingPipeline, trained: TrainedModel, xTest: Float64Array, labels: Uint8Array, seed: number, afterGroup: (done: number, total: number) => Promise<void>,
+): Promise<Importance[]> {
   const d = pipeline.width;
   const n = Math.min(labels.length, IMPORTANCE_ROWS);
   const columnsOf = new Map<string, number[]>();
   for (const o of featureMapping(pipeline).outputs) columnsOf.set(o.input, [...(columnsOf.get(o.input) ?? []), o.index]);
   const groups = [...columnsOf].map(([feature, columns]) => ({ feature, columns }));
-  return permutationImportance((x, rows) => trained.predict(x, rows), xTest.subarray(0, n * d), labels.subarray(0, n), n, d, groups, { repeats: 3, seed });
+  return permutationImportance((x, rows) => trained.predict(x, rows), xTest.subarray(0, n * d), labels.subarray(0, n), n, d, groups, { repeats: 3, seed, afterGroup });
 }

@@ -7,18 +7,22 @@ import { action, printJson, say } from '../output.js';
 
 /** Brings the local stack up: services, the lake bucket, and dev keys if none are configured. */
 export async function bringUp(config: Config, log: (line: string) => void): Promise<StackStatus & { keysCreated: boolean }> {
-  const status = await stackUp({ stateDir: config.stateDir, toolsDir: config.toolsDir, ports: config.stack, persistent: true, log });
+  // Keys first: the codec server reads them when it starts.
   const keysCreated = config.keySources.fileExplicit || config.keySources.codecEnv ? false : ensureDevKeyFile(config.keySources.file);
   if (keysCreated) log(`created local dev keys in ${config.keySources.file}`);
+  const status = await stackUp({
+    stateDir: config.stateDir, toolsDir: config.toolsDir, ports: config.stack, persistent: true, log,
+    codecServer: { host: config.codecServer.host, port: config.codecServer.port },
+  });
   const lakes = [parseLakeUri(`s3://${DEFAULT_BUCKET}`), config.lake].filter((l) => l.kind === 's3');
   for (const l of lakes) await ensureBucket(l, config.s3);
   return { ...status, keysCreated };
 }
 
 export function registerStack(program: Command): void {
-  const stack = program.command('stack').description('the local stack: Temporal dev server and versitygw');
+  const stack = program.command('stack').description('the local stack: Temporal dev server, versitygw and the codec server');
   stack.command('up')
-    .description('start the Temporal dev server (Web UI) and versitygw, create the lake bucket and dev keys (idempotent)')
+    .description('start the Temporal dev server (Web UI), versitygw and the codec server, create the lake bucket and dev keys (idempotent)')
     .option('--json', 'print the stack status as JSON')
     .action(action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
@@ -26,6 +30,7 @@ export function registerStack(program: Command): void {
       if (opts.json) return printJson(status);
       say(`Temporal   ${status.temporal.address}  (${status.temporal.startedNow ? 'started' : 'already running'})`);
       say(`Web UI     ${status.temporal.uiUrl}`);
+      if (status.codecServer) say(`Codec      ${status.codecServer.endpoint}  (${status.codecServer.startedNow ? 'started' : 'already running'}): the Web UI shows payloads decrypted through it`);
       say(`S3         ${status.s3.endpoint}  (${status.s3.startedNow ? 'started' : 'already running'}), data in ${status.s3.dataDir}`);
       say(`lake       ${config.lake.uri}`);
     }));
@@ -43,10 +48,11 @@ export function registerStack(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
-      const status = await stackStatus({ stateDir: config.stateDir, toolsDir: config.toolsDir, ports: config.stack });
+      const status = await stackStatus({ stateDir: config.stateDir, toolsDir: config.toolsDir, ports: config.stack, codecServer: config.codecServer });
       if (opts.json) return printJson(status);
       say(`Temporal ${status.temporal.address}: ${status.temporal.healthy ? 'healthy' : 'down'}`);
       say(`S3       ${status.s3.endpoint}: ${status.s3.healthy ? 'healthy' : 'down'}`);
+      if (status.codecServer) say(`Codec    ${status.codecServer.endpoint}: ${status.codecServer.healthy ? 'healthy' : 'down'}`);
       if (!status.temporal.healthy || !status.s3.healthy) process.exitCode = 3;
     }));
 }

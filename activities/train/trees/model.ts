@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Table } from 'apache-arrow';
 import { CorruptFileError, InvalidInputError } from '../../../core/errors.js';
 import type { Hyperparameters } from '../../../schemas/workflows.js';
-import { heartbeat } from '../../context.js';
+import { pauseActivity } from '../../context.js';
 import { intOrFloatToFloat64 } from '../../io/parquet.js';
 import type { TrainedModel } from '../families.js';
 import { type Forest, nodeCount, predictProba, predictProbaColumns, treeCount } from './forest.js';
@@ -29,9 +29,9 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(availableParallelism(), 16));
 }
 
-/** Heartbeats the running activity (a no-op outside one) after each tree. */
-function heartbeatTree(done: number, total: number): void {
-  heartbeat({ step: 'fit', tree: done, of: total });
+/** Heartbeats the running activity after each tree and stops if it was cancelled (a no-op outside one). */
+function heartbeatTree(done: number, total: number): Promise<void> {
+  return pauseActivity({ step: 'fit', tree: done, of: total });
 }
 
 /** A fitted forest as a TrainedModel. */

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../../../core/errors.js';
 import { lake } from '../../../data-lake/layout.js';
 import type { Hyperparameters } from '../../../schemas/workflows.js';
-import { type ActivityDeps, activityLogFields, heartbeat } from '../../context.js';
+import { type ActivityDeps, activityLogFields, heartbeat, pauseActivity } from '../../context.js';
 import type { ObjectStore } from '../../io/object-store.js';
 import { fitPipeline } from '../../features/fit-stats.js';
 import { type PreprocessingPipeline, transform } from '../../features/pipeline.js';
@@ -91,7 +91,7 @@ export async function trainSubForest(deps: ActivityDeps, input: TrainSubForestIn
   const started = performance.now();
   const forest = await fitRandomForest(x, y, n, d, params, { from, to }, {
     threads: 1,
-    onTree: (done, total) => heartbeat({ step: 'fit', part, tree: done, of: total }),
+    onTree: (done, total) => pauseActivity({ step: 'fit', part, tree: done, of: total }),
   });
   const trainSeconds = (performance.now() - started) / 1000;
   await store.put(key, packForest(forest, { hyperparameters: recordOf(params), part, parts, from, to, trainRows: n, trainSeconds }));

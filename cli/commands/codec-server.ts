@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { once } from 'node:events';
+import { loadConfig, requireKeys } from '../../core/config.js';
+import { AesGcmPayloadCodec } from '../../core/codec.js';
+import { createCodecServer } from '../../core/codec-server.js';
+import { ConfigError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
+import { action } from '../output.js';
+
+export function registerCodecServer(program: Command): void {
+  program.command('codec-server')
+    .description('serve the codec endpoint through which the Web UI and `temporal workflow show --codec-endpoint` read encrypted history, until SIGINT/SIGTERM')
+    .option('--port <n>', 'port (CAREPIPE_CODEC_SERVER_PORT, default 8234)')
+    .option('--host <address>', 'address to bind (CAREPIPE_CODEC_SERVER_HOST, default 127.0.0.1)')
+    .action(action(async (opts: { port?: string; host?: string }) => {
+      const config = loadConfig();
+      const settings = config.codecServer;
+      if (opts.port !== undefined) {
+        if (!/^\d+$/.test(opts.port) || Number(opts.port) < 1 || Number(opts.port) > 65535) throw new ConfigError(`--port must be a port number from 1 to 65535, got "${opts.port}"`);
+        settings.port = Number(opts.port);
+      }
+      if (opts.host !== undefined) settings.host = opts.host;
+      const keys = requireKeys(config);
+      const logger = createLogger(config.logLevel, { process: 'codec-server' });
+      const server = createCodecServer({
+        codec: new AesGcmPayloadCodec(keys.codec), origins: settings.origins, logger, ...(settings.token !== undefined ? { token: settings.token } : {}),
+      });
+      server.listen(settings.port, settings.host);
+      await once(server, 'listening');
+      logger.info('codec server listening', {
+        url: `http://${settings.host}:${settings.port}`, origins: settings.origins.join(','), token: settings.token !== undefined, keys: keys.codec.source,
+      });
+      await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+      server.close();
+      server.closeAllConnections();
+      logger.info('codec server stopped', {});
+    }));
+}
