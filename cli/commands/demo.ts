@@ -69,7 +69,7 @@ export function registerDemo(program: Command): void {
         say(`test AUC   ${best.metrics.rocAuc.toFixed(4)} (${best.family}, ${best.metrics.testRows} held-out stays) vs Bayes-optimal ${generation.bayesAucComplete.toFixed(4)} (all followed-up stays: the ceiling)`);
         say(`lake       ${config.lake.uri}  (on disk: ${stack.s3.dataDir})`);
         say(`registry   ${config.lake.uri}/registry/${opts.model}/  (report: ${config.lake.uri}/${best.registryPrefix}report.html)`);
-        say(`Web UI     ${workflowUrl(config, handle.workflowId)}`);
+        say(`Web UI     ${workflowUrl(config, handle.workflowId)}${stack.codecServer ? `  (payloads decrypted by the codec server on ${stack.codecServer.endpoint})` : ''}`);
         say('stop the stack with `npm run stack:down`; run again to reuse everything');
       } finally {
         for (const w of workers) w.shutdown();

@@ -12,11 +12,11 @@ const keysEnv = {
 test('carepipe --help lists every command and exits 0', async (t) => {
   const r = await runCli(['--help'], cliEnv({}));
   t.is(r.code, 0);
-  for (const command of ['stack', 'worker', 'generate', 'retrain', 'demo']) t.regex(r.stdout, new RegExp(`^  ${command}\\b`, 'm'));
+  for (const command of ['stack', 'worker', 'codec-server', 'generate', 'retrain', 'schedule', 'backfill', 'demo']) t.regex(r.stdout, new RegExp(`^  ${command}\\b`, 'm'));
 });
 
 test('every command has its own --help', async (t) => {
-  for (const command of [['stack', 'up'], ['worker'], ['generate'], ['retrain'], ['demo']]) {
+  for (const command of [['stack', 'up'], ['worker'], ['codec-server'], ['generate'], ['retrain'], ['schedule', 'create'], ['backfill'], ['demo']]) {
     const r = await runCli([...command, '--help'], cliEnv({}));
     t.is(r.code, 0, command.join(' '));
     t.regex(r.stdout, /^Usage: carepipe /m);
