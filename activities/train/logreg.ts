@@ -40,15 +40,24 @@ export function fitLogReg(x: Float64Array, labels: Uint8Array, n: number, d: num
   return fit.model();
 }
 
-/** Newton iterations one at a time, so a caller can pause between them (an activity heartbeats there). */
+/**
+ * The fit in steps of bounded work, so a caller can pause between them (an activity heartbeats
+ * there and lets its worker's other tasks run). A Newton iteration on a wide matrix is seconds of
+ * work (rows x columns^2 / 2 multiply-adds for the Hessian), so its pass over the rows is split
+ * into chunks of about STEP_WORK multiply-adds; the sums still run in row order, so the result is
+ * the one-pass result bit for bit.
+ */
 export interface LogRegFit {
-  /** Runs one iteration; true once the fit is done (converged, out of iterations, or no descent). */
+  /** Runs one step; true once the fit is done (converged, out of iterations, or no descent). */
   step(): boolean;
   readonly iterations: number;
   model(): LogRegModel;
 }
 
-export function logRegFit(x: Float64Array, labels: Uint8Array, n: number, d: number, options: LogRegOptions = {}): LogRegFit {
+/** Multiply-adds per step: tens of milliseconds. */
+const STEP_WORK = 50_000_000;
+
+export function logRegFit(x: Float64Array, labels: Uint8Array, n: number, d: number, options: LogRegOptions = {}, stepWork = STEP_WORK): LogRegFit {
   const { l2 = 1.0, maxIter = 100, tol = 1e-8 } = options;
   if (!(l2 >= 0) || !Number.isFinite(l2)) throw new InvalidInputError('logreg: l2 must be a finite number >= 0');
   if (!Number.isInteger(maxIter) || maxIter < 1) throw new InvalidInputError('logreg: maxIter must be a positive integer');
@@ -66,10 +75,21 @@ export function logRegFit(x: Float64Array, labels: Uint8Array, n: number, d: num
   const gradient = new Float64Array(p);
   const hessian = new Float64Array(p * p);
   let candidate = new Float64Array(p);
+  const chunkRows = Math.max(1, Math.floor(stepWork / (p * p / 2 + p)));
+  let cursor = 0; // rows of the current iteration's pass already summed
   const step = (): boolean => {
-    if (done || iterations >= maxIter) return (done = true);
-    iterations++;
-    accumulateGradientHessian(x, labels, weights, n, d, beta, l2, gradient, hessian);
+    if (done) return true;
+    if (cursor === 0) {
+      if (iterations >= maxIter) return (done = true);
+      iterations++;
+      gradient.fill(0);
+      hessian.fill(0);
+    }
+    const to = Math.min(n, cursor + chunkRows);
+    accumulateRows(x, labels, weights, d, beta, gradient, hessian, cursor, to);
+    cursor = to === n ? 0 : to;
+    if (cursor !== 0) return false;
+    addPenalty(beta, l2, p, gradient, hessian);
     if (!choleskyInPlace(hessian, p)) {
       throw new InvalidInputError('logreg: the Hessian is not positive definite (constant or collinear feature columns, or perfectly separated classes); use l2 > 0');
     }
@@ -198,15 +218,13 @@ function penalisedLoss(x: Float64Array, labels: Uint8Array, weights: Float64Arra
   return loss + 0.5 * l2 * norm;
 }
 
-/** One pass over the rows: gradient and Hessian (lower triangle filled) of the objective. */
-function accumulateGradientHessian(
-  x: Float64Array, labels: Uint8Array, weights: Float64Array, n: number, d: number,
-  beta: Float64Array, l2: number, gradient: Float64Array, hessian: Float64Array,
+/** Adds rows [from, to) to the gradient and Hessian (lower triangle) of the unpenalised objective. */
+function accumulateRows(
+  x: Float64Array, labels: Uint8Array, weights: Float64Array, d: number,
+  beta: Float64Array, gradient: Float64Array, hessian: Float64Array, from: number, to: number,
 ): void {
   const p = d + 1;
-  gradient.fill(0);
-  hessian.fill(0);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const row = i * d;
     let z = beta[0]!;
     for (let j = 0; j < d; j++) z += beta[j + 1]! * x[row + j]!;
@@ -225,6 +243,10 @@ function accumulateGradientHessian(
       for (let k = 0; k <= j; k++) hessian[hRow + k + 1] = hessian[hRow + k + 1]! + cxj * x[row + k]!;
     }
   }
+}
+
+/** The L2 penalty's gradient and Hessian terms (the intercept is not penalised). */
+function addPenalty(beta: Float64Array, l2: number, p: number, gradient: Float64Array, hessian: Float64Array): void {
   for (let j = 1; j < p; j++) {
     gradient[j] = gradient[j]! + l2 * beta[j]!;
     hessian[j * p + j] = hessian[j * p + j]! + l2;

@@ -9,6 +9,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { heartbeatWhileRunning, pauseActivity } from '../../activities/context.js';
 import { type TrainContext, trainFamily } from '../../activities/train/families.js';
+import { logRegFit } from '../../activities/train/logreg.js';
 import { trainGbdtModel } from '../../activities/train/trees/model.js';
 import { Rng } from '../../activities/train/trees/rng.js';
 
@@ -83,4 +84,18 @@ test('heartbeatWhileRunning heartbeats the current details while the activity aw
   });
   t.true(beats.some((b) => (b as { step: string }).step === 'load'));
   t.true(beats.some((b) => (b as { step: string }).step === 'write'));
+});
+
+test('a logistic regression fit in chunks of a few rows is the one-pass fit bit for bit', (t) => {
+  const n = 700;
+  const d = 4;
+  const { x, y } = data(n, d, 5);
+  const whole = logRegFit(x, y, n, d);
+  let wholeSteps = 0;
+  while (!whole.step()) wholeSteps++;
+  const chunked = logRegFit(x, y, n, d, {}, 100); // 100 multiply-adds: a few rows a step
+  let chunkedSteps = 0;
+  while (!chunked.step()) chunkedSteps++;
+  t.deepEqual(chunked.model(), whole.model());
+  t.true(chunkedSteps > 50 * wholeSteps, `${chunkedSteps} steps vs ${wholeSteps}`);
 });
