@@ -54,6 +54,9 @@ export interface LogRegFit {
   model(): LogRegModel;
 }
 
+/** A Newton decrement below this fraction of the objective is rounding noise (see the stop rule). */
+const NOISE_FLOOR = 1e-13;
+
 /** Multiply-adds per step: tens of milliseconds. */
 const STEP_WORK = 50_000_000;
 
@@ -96,17 +99,21 @@ export function logRegFit(x: Float64Array, labels: Uint8Array, n: number, d: num
     const newton = choleskySolve(hessian, p, gradient);
     let fullMove = 0;
     for (let j = 0; j < p; j++) fullMove = Math.max(fullMove, Math.abs(newton[j]!));
-    // A Newton step this small is below what the data can resolve; the line search would only
-    // see rounding noise in the objective, so take it and stop.
-    if (fullMove <= tol) {
+    // The Newton decrement g'H^-1 g: twice what the step would take off the objective.
+    let decrement = 0;
+    for (let j = 0; j < p; j++) decrement += gradient[j]! * newton[j]!;
+    // Done when the step is below what the data can resolve, or when what it would gain is at the
+    // rounding level of the objective itself (a sum over every row). Past that point the line
+    // search sees only noise: on 110,000 rows x 244 columns the step stalled at 5e-8 with a
+    // decrement of 2e-11 against an objective of 4e4, and the fit ran to maxIter. Take the step
+    // and stop.
+    if (fullMove <= tol || decrement <= NOISE_FLOOR * Math.abs(objective)) {
       for (let j = 0; j < p; j++) beta[j] = beta[j]! - newton[j]!;
       converged = true;
       return (done = true);
     }
     // Damped Newton: halve the step until the objective decreases enough (Armijo), which keeps
     // the first iterations from overshooting when the start is far from the optimum.
-    let decrement = 0;
-    for (let j = 0; j < p; j++) decrement += gradient[j]! * newton[j]!;
     let scale = 1;
     let candidateObjective = Infinity;
     for (let halvings = 0; halvings < 40; halvings++) {
