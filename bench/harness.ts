@@ -29,7 +29,12 @@ export async function withBenchStack<T>(fn: (addresses: ReturnType<typeof stackA
 
 /** Peak resident set (VmHWM) of a live process, in MiB. */
 export function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return Number.NaN; // the process is gone
+  }
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
@@ -55,6 +60,7 @@ export async function startWorker(env: NodeJS.ProcessEnv, args: string[]): Promi
     peakRssMiB: () => (child.exitCode === null ? (peak = Math.max(peak, peakRssMiB(child.pid!))) : peak),
     stop: async () => {
       peak = Math.max(peak, peakRssMiB(child.pid!));
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));
     },
