@@ -284,6 +284,7 @@ test('the WebAssembly kernels build bit for bit the histograms of the JavaScript
   const wasm = histogramData(memory.binned, n, d, memory.gh, memory.rows, bins, {
     memory: memory.memory, layout: memory.layout, kernels: new WasmHistogramKernels(memory.memory, memory.layout),
   });
+  wasm.wasmMinRows = 0; // every node on the WebAssembly kernels, however small
   const pool = createHistogramPool(wasm, { threads: 2, minTaskCells: 0 });
   try {
     // 1 to d features exercise the kernels of four, two and one features at a time.

@@ -124,13 +124,16 @@ type K = (...args: number[]) => void;
 export class WasmHistogramKernels {
   readonly out: Float64Array;
   private readonly layout: TrainingLayout;
-  private readonly k: Record<string, K>;
+  private readonly identityKernels: [K, K, K];
+  private readonly rowKernels: [K, K, K];
 
   constructor(memory: WebAssembly.Memory, layout: TrainingLayout) {
     this.layout = layout;
     this.out = trainingViews(memory, layout).out;
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
-    this.k = instance.exports as unknown as Record<string, K>;
+    const k = instance.exports as unknown as Record<string, K>;
+    this.identityKernels = [k.k1i!, k.k2i!, k.k4i!];
+    this.rowKernels = [k.k1r!, k.k2r!, k.k4r!];
   }
 
   /** Writes the histograms of features[from..to) over the rows start..end into `out` (zeroing the slots each uses first). */
@@ -144,10 +147,7 @@ export class WasmHistogramKernels {
     }
     const col = (f: number) => binned + f * n;
     const dst = (f: number) => out + f * FEATURE_STRIDE * 8;
-    const suffix = identity ? 'i' : 'r';
-    const k4 = this.k[`k4${suffix}`]!;
-    const k2 = this.k[`k2${suffix}`]!;
-    const k1 = this.k[`k1${suffix}`]!;
+    const [k1, k2, k4] = identity ? this.identityKernels : this.rowKernels;
     let i = from;
     for (; i + 3 < to; i += 4) {
       const [a, b, c, d] = [features[i]!, features[i + 1]!, features[i + 2]!, features[i + 3]!];

@@ -20,6 +20,15 @@
 import { BIN_SLOTS, MISSING_BIN } from './binning.js';
 import type { TrainingLayout, WasmHistogramKernels } from './hist-wasm.js';
 
+/**
+ * Nodes with fewer rows build with the JavaScript kernels straight into the node's buffer: below
+ * this, zeroing the output area and copying each feature's slots back (768 doubles for a
+ * 255-bin feature) costs more than the SIMD kernel saves (measured: a random forest's full trees,
+ * mostly tiny nodes, were a third slower on the WebAssembly path alone). The sums are the same
+ * either way.
+ */
+export const WASM_MIN_ROWS = 256;
+
 /** Doubles per bin: gradient sum, hessian sum, count. */
 export const BIN_STRIDE = 3;
 /** Doubles per feature. */
@@ -47,6 +56,8 @@ export interface HistogramData {
   valueBins: Uint16Array;
   /** When the arrays live in a WebAssembly memory (hist-wasm.ts): its kernels, which the builders then use. */
   wasm?: WasmTraining;
+  /** Rows from which a node uses the WebAssembly kernels (default WASM_MIN_ROWS; tests set 0 to force them). */
+  wasmMinRows?: number;
 }
 
 export interface WasmTraining {
@@ -177,7 +188,7 @@ function featureSlots(hist: Float64Array, feature: number, bins: number): Float6
  */
 export function buildFeatureRange(data: HistogramData, hist: Float64Array, features: Int32Array, from: number, to: number, start: number, end: number, identity: boolean): void {
   const { columns, gh, rows, valueBins } = data;
-  if (data.wasm) {
+  if (data.wasm && end - start >= (data.wasmMinRows ?? WASM_MIN_ROWS)) {
     const { kernels } = data.wasm;
     kernels.accumulate(features, from, to, start, end, identity, valueBins);
     if (hist.buffer !== kernels.out.buffer || hist.byteOffset !== kernels.out.byteOffset) copyUsedSlots(kernels.out, hist, features, from, to, valueBins);
