@@ -16,13 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { chromium } from 'playwright-core';
 import { AesGcmPayloadCodec, dataConverter } from '../../core/codec.js';
 import { createCodecServer } from '../../core/codec-server.js';
 import { type KeyRing, REPO_ROOT } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { codecEndpoint, codecServerHealthy, stackDown, stackUp } from '../../infra/stack.js';
 import { TOOLS, ensureTool } from '../../infra/tools.js';
+import { withChromium } from '../helpers/chromium.js';
 
 const run = promisify(execFile);
 const KEY = randomBytes(32);
@@ -126,25 +126,14 @@ test.serial('temporal workflow show reads the input through --codec-endpoint, an
 });
 
 test.serial('the Web UI, started with --ui-codec-endpoint, shows the decoded input in headless Chromium', async (t) => {
-  const profile = mkdtempSync(join(tmpdir(), 'carepipe-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CAREPIPE_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = await browser.newPage();
+  await withChromium(async (page) => {
     const url = `http://localhost:${ports.ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
     // An open run's page keeps polling (never network-idle): wait for the text itself.
     await page.goto(url, { waitUntil: 'domcontentloaded' });
     const shown = await page.getByText(MARKER).first().waitFor({ state: 'visible', timeout: 30_000 }).then(() => true, () => false);
     if (!shown) await page.screenshot({ path: join(REPO_ROOT, '.test-artifacts', 'codec-web-ui-failed.png'), fullPage: true }).catch(() => undefined);
     t.true(shown, `the marker is on ${url}`);
-  } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 });
 
 test.serial('browsers get CORS for the Web UI\'s origin only; wrong routes, methods, bodies and keys are refused with a reason', async (t) => {

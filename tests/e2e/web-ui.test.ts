@@ -8,17 +8,16 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { startRetrain } from '../../cli/runs.js';
 import { REPO_ROOT } from '../../core/config.js';
 import { writeRawLake } from '../../data-lake/generator/index.js';
 import { TOOLS, ensureTool } from '../../infra/tools.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../../schemas/search-attributes.js';
 import type { RetrainResult } from '../../schemas/workflows.js';
+import { withChromium } from '../helpers/chromium.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
 
 const run = promisify(execFile);
@@ -95,16 +94,7 @@ test('temporal workflow list --query finds the run by model and stage, and its c
 });
 
 test('headless Chromium finds the run in the Web UI under a search-attribute filter and saves a screenshot', async (t) => {
-  const profile = mkdtempSync(join(tmpdir(), 'carepipe-chromium-'));
-  // A throwaway profile (--user-data-dir) per run.
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CAREPIPE_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = await browser.newPage();
+  await withChromium(async (page) => {
     const list = (query: string) => `${UI_URL}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
     const filtered = list(`CarepipeModel = "${MODEL}" AND CarepipeStage = "done"`);
     // The UI reads visibility too: reload until the closed run is listed.
@@ -123,8 +113,5 @@ test('headless Chromium finds the run in the Web UI under a search-attribute fil
     await page.goto(list(`CarepipeModel = "${MODEL}-other"`), { waitUntil: 'networkidle' });
     await page.waitForTimeout(500);
     t.is(await page.getByText(workflowId, { exact: true }).count(), 0, 'another model\'s filter does not list the run');
-  } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 });

@@ -239,6 +239,12 @@ test('a sibling histogram by subtraction equals the one built from its rows', (t
   }
 });
 
+/** The histogram slots feature f writes: its value bins' and the missing bin's. */
+function usedSlots(f: number, bins: Uint16Array): number[] {
+  const o = f * FEATURE_STRIDE;
+  return [...Array.from({ length: bins[f]! * BIN_STRIDE }, (_, i) => o + i), ...Array.from({ length: BIN_STRIDE }, (_, i) => o + MISSING_BIN * BIN_STRIDE + i)];
+}
+
 test('histograms built on a thread pool are bit for bit the ones built on one thread', async (t) => {
   const n = 20_000;
   const { x, d } = smallData(n, 21);
@@ -259,8 +265,7 @@ test('histograms built on a thread pool are bit for bit the ones built on one th
       inlineBuilder(data).build(one, features, d, start, end, identity);
       pool.build(many, features, d, start, end, identity);
       for (let f = 0; f < d; f++) {
-        const o = f * FEATURE_STRIDE;
-        const used = [...Array.from({ length: bins[f]! * BIN_STRIDE }, (_, i) => o + i), ...Array.from({ length: BIN_STRIDE }, (_, i) => o + MISSING_BIN * BIN_STRIDE + i)];
+        const used = usedSlots(f, bins);
         t.deepEqual(used.map((i) => many[i]), used.map((i) => one[i]), `feature ${f}, rows ${start}..${end}`);
       }
     }
@@ -297,8 +302,7 @@ test('the WebAssembly kernels build bit for bit the histograms of the JavaScript
           const got = new Float64Array(histogramLength(d)).fill(Number.NaN);
           builder.build(got, features, count, start, end, identity);
           for (const f of features) {
-            const o = f * FEATURE_STRIDE;
-            const used = [...Array.from({ length: bins[f]! * BIN_STRIDE }, (_, i) => o + i), ...Array.from({ length: BIN_STRIDE }, (_, i) => o + MISSING_BIN * BIN_STRIDE + i)];
+            const used = usedSlots(f, bins);
             t.deepEqual(used.map((i) => got[i]), used.map((i) => expected[i]), `${name}: ${count} features, feature ${f}, rows ${start}..${end}`);
           }
         }
