@@ -41,12 +41,23 @@ export async function pauseActivity(details?: unknown): Promise<void> {
 
 /**
  * Heartbeats `details()` every `ms` while an activity awaits I/O (loading shards, writing files),
- * where no loop of its own would; returns the stop function.
+ * where no loop of its own would; returns the stop function. A ticker must not keep a hung
+ * attempt alive: once `details()` has returned the same object for `staleMs` (no progress), it
+ * stops beating, and the heartbeat timeout hands the work to a retry.
  */
-export function heartbeatWhileRunning(details: () => unknown, ms = 10_000): () => void {
+export function heartbeatWhileRunning(details: () => unknown, ms = 10_000, staleMs = 10 * 60_000): () => void {
   const ctx = asyncLocalStorage.getStore();
   if (!ctx) return () => {};
-  const timer = setInterval(() => ctx.heartbeat(details()), ms);
+  let last: unknown;
+  let since = Date.now();
+  const timer = setInterval(() => {
+    const now = details();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+    if (Date.now() - since <= staleMs) ctx.heartbeat(now);
+  }, ms);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -99,3 +99,19 @@ test('a logistic regression fit in chunks of a few rows is the one-pass fit bit 
   t.deepEqual(chunked.model(), whole.model());
   t.true(chunkedSteps > 50 * wholeSteps, `${chunkedSteps} steps vs ${wholeSteps}`);
 });
+
+test('heartbeatWhileRunning stops beating once its details stop changing, so a hung attempt times out', async (t) => {
+  const env = new MockActivityEnvironment();
+  let beats = 0;
+  env.on('heartbeat', () => beats++);
+  await env.run(async () => {
+    const stage = { step: 'load' };
+    const stop = heartbeatWhileRunning(() => stage, 5, 150);
+    await new Promise((r) => setTimeout(r, 400));
+    const atStale = beats;
+    await new Promise((r) => setTimeout(r, 300));
+    stop();
+    t.true(atStale >= 1, `${atStale} beats while fresh`);
+    t.is(beats, atStale, 'no beat once stale');
+  });
+});
