@@ -403,17 +403,30 @@ export function requireKeys(config: Config): Keys {
       pseudonym: parseKeyList(s.pseudonymEnv, s.pseudonymId, 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID'),
     };
   }
+  const doc = readKeyFile(s);
+  return { codec: ringFromFile(doc.codec, s.file, 'codec'), pseudonym: ringFromFile(doc.pseudonym, s.file, 'pseudonym') };
+}
+
+/**
+ * The codec ring alone, for a process that decrypts payloads but must not hold the pseudonym key
+ * (the codec server): from CAREPIPE_CODEC_KEYS when set, else from the key file's `codec` ring.
+ */
+export function requireCodecKeys(config: Config): KeyRing {
+  const s = config.keySources;
+  if (s.codecEnv) return parseKeyList(s.codecEnv, s.codecId, 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID');
+  if (s.pseudonymEnv) throw new ConfigError('CAREPIPE_PSEUDONYM_KEYS is set but CAREPIPE_CODEC_KEYS is not: the codec server needs the codec keys.');
+  return ringFromFile(readKeyFile(s).codec, s.file, 'codec');
+}
+
+function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: unknown } {
   if (!existsSync(s.file)) {
     throw new ConfigError(s.fileExplicit
       ? `CAREPIPE_KEY_FILE names ${s.file}, which does not exist.`
       : `No keys: ${s.file} does not exist. Run \`npm run stack:up\` to create local dev keys, or set CAREPIPE_KEY_FILE or CAREPIPE_CODEC_KEYS and CAREPIPE_PSEUDONYM_KEYS.`);
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(s.file, 'utf8'));
+    return JSON.parse(readFileSync(s.file, 'utf8')) as { codec?: unknown; pseudonym?: unknown };
   } catch (cause) {
     throw new ConfigError(`${s.file} (CAREPIPE_KEY_FILE) is not valid JSON.`, { cause });
   }
-  const doc = parsed as { codec?: unknown; pseudonym?: unknown };
-  return { codec: ringFromFile(doc.codec, s.file, 'codec'), pseudonym: ringFromFile(doc.pseudonym, s.file, 'pseudonym') };
 }

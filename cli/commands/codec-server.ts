@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { once } from 'node:events';
-import { loadConfig, requireKeys } from '../../core/config.js';
+import { loadConfig, requireCodecKeys } from '../../core/config.js';
 import { AesGcmPayloadCodec } from '../../core/codec.js';
 import { createCodecServer } from '../../core/codec-server.js';
 import { ConfigError } from '../../core/errors.js';
@@ -20,15 +20,15 @@ export function registerCodecServer(program: Command): void {
         settings.port = Number(opts.port);
       }
       if (opts.host !== undefined) settings.host = opts.host;
-      const keys = requireKeys(config);
+      const ring = requireCodecKeys(config); // not the pseudonym key: this process only decrypts payloads
       const logger = createLogger(config.logLevel, { process: 'codec-server' });
       const server = createCodecServer({
-        codec: new AesGcmPayloadCodec(keys.codec), origins: settings.origins, logger, ...(settings.token !== undefined ? { token: settings.token } : {}),
+        codec: new AesGcmPayloadCodec(ring), origins: settings.origins, logger, ...(settings.token !== undefined ? { token: settings.token } : {}),
       });
       server.listen(settings.port, settings.host);
       await once(server, 'listening');
       logger.info('codec server listening', {
-        url: `http://${settings.host}:${settings.port}`, origins: settings.origins.join(','), token: settings.token !== undefined, keys: keys.codec.source,
+        url: `http://${settings.host}:${settings.port}`, origins: settings.origins.join(','), token: settings.token !== undefined, keys: ring.source,
       });
       await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
       server.close();

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_S3_CREDENTIALS, parseConfig, parseLakeUri, readEnv, requireKeys } from '../../core/config.js';
+import { LOCAL_S3_CREDENTIALS, parseConfig, parseLakeUri, readEnv, requireCodecKeys, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { newKeyFileContent } from '../../infra/keys.js';
 
@@ -86,4 +86,28 @@ test('keys come from a key file, and a missing file says how to make one', (t) =
   writeFileSync(file, '{"codec": {"active": "x", "keys": {}}, "pseudonym": {}}');
   const bad = t.throws(() => requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })), { instanceOf: ConfigError });
   t.is(bad?.message, `${file}: codec.active names a key that is not in codec.keys.`);
+});
+
+test('the codec server needs only the codec ring, from the environment or the key file', (t) => {
+  const k = key();
+  const ring = requireCodecKeys(parseConfig({ CAREPIPE_CODEC_KEYS: `c1:${k}` }));
+  t.is(ring.activeId, 'c1');
+  const pseudonymOnly = t.throws(() => requireCodecKeys(parseConfig({ CAREPIPE_PSEUDONYM_KEYS: `p:${k}` })), { instanceOf: ConfigError });
+  t.regex(pseudonymOnly?.message ?? '', /CAREPIPE_CODEC_KEYS is not/);
+  const dir = mkdtempSync(join(tmpdir(), 'carepipe-keys-'));
+  const file = join(dir, 'keys.json');
+  writeFileSync(file, newKeyFileContent('k1'));
+  t.deepEqual(requireCodecKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).keys, requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).codec.keys);
+});
+
+test('codec server settings: loopback, the Web UI\'s origins, an optional token of some length', (t) => {
+  const local = parseConfig({}).codecServer;
+  t.deepEqual(local, { port: 8234, host: '127.0.0.1', origins: ['http://localhost:8233', 'http://127.0.0.1:8233'] });
+  const remote = parseConfig({ CAREPIPE_TEMPORAL_UI_URL: 'https://temporal.example.org/', CAREPIPE_CODEC_SERVER_TOKEN: 'x'.repeat(20) }).codecServer;
+  t.deepEqual(remote.origins, ['https://temporal.example.org']);
+  t.is(remote.token, 'x'.repeat(20));
+  t.deepEqual(parseConfig({ CAREPIPE_CODEC_SERVER_ORIGINS: 'http://a:1, https://b' }).codecServer.origins, ['http://a:1', 'https://b']);
+  t.throws(() => parseConfig({ CAREPIPE_CODEC_SERVER_ORIGINS: 'http://a/path' }), { instanceOf: ConfigError, message: /CAREPIPE_CODEC_SERVER_ORIGINS/ });
+  t.throws(() => parseConfig({ CAREPIPE_CODEC_SERVER_TOKEN: 'short' }), { instanceOf: ConfigError, message: /at least 16 characters/ });
+  t.throws(() => parseConfig({ CAREPIPE_CODEC_SERVER_PORT: '70000' }), { instanceOf: ConfigError, message: /CAREPIPE_CODEC_SERVER_PORT/ });
 });

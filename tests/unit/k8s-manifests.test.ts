@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { ENV_VARS, REPO_ROOT } from '../../core/config.js';
+import { ENV_VARS, REPO_ROOT, parseConfig } from '../../core/config.js';
 import { SHARD_HEARTBEAT_SECONDS, TRAINING_HEARTBEAT_SECONDS } from '../../workflows/timeouts.js';
 
 const run = promisify(execFile);
@@ -60,7 +60,7 @@ test('every resource of the kustomization passes a strict Kubernetes schema chec
   t.is(r.code, 0, r.output);
   const passed = r.output.split('\n').filter((l) => / passed for resource /.test(l)).length;
   t.is(passed, docs.length, r.output);
-  t.deepEqual(docs.map((d) => d.kind).sort(), ['ConfigMap', 'Deployment', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'ServiceAccount']);
+  t.deepEqual(docs.map((d) => d.kind).sort(), ['ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
 });
 
 test('the schema check is real: a deployment with a wrong type fails it', async (t) => {
@@ -116,4 +116,21 @@ test('workers expose the metrics port the config names, and every variable the m
     for (const e of worker!.env ?? []) if (e.name.startsWith('CAREPIPE_')) t.true((ENV_VARS as readonly string[]).includes(e.name), e.name);
   }
   for (const key of Object.keys(config)) t.true((ENV_VARS as readonly string[]).includes(key), key);
+});
+
+test('the codec server gets the codec keys and not the pseudonym key, listens beyond loopback on the port its Service targets, and is probed on /health', (t) => {
+  const spec = deployment('carepipe-codec-server').spec.template.spec as unknown as {
+    containers: { args: string[]; env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]; envFrom: { secretRef?: unknown }[]; ports: { containerPort: number }[]; readinessProbe: { httpGet: { path: string } } }[];
+  };
+  const [c] = spec.containers;
+  t.deepEqual(c!.args, ['codec-server']);
+  t.false(c!.envFrom.some((e) => e.secretRef !== undefined), 'no whole-secret import');
+  const fromSecret = c!.env.filter((e) => e.valueFrom).map((e) => e.valueFrom!.secretKeyRef.key).sort();
+  t.deepEqual(fromSecret, ['CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID']);
+  t.is(c!.env.find((e) => e.name === 'CAREPIPE_CODEC_SERVER_HOST')?.value, '0.0.0.0');
+  for (const e of c!.env) t.true((ENV_VARS as readonly string[]).includes(e.name), e.name);
+  t.is(c!.ports[0]!.containerPort, parseConfig({}).codecServer.port);
+  t.is(c!.readinessProbe.httpGet.path, '/health');
+  const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'carepipe-codec-server') as unknown as { spec: { ports: { port: number; targetPort: string }[] } };
+  t.is(service.spec.ports[0]!.targetPort, 'codec');
 });
