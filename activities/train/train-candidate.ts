@@ -52,7 +52,10 @@ function resultOf(m: ModelMetadata): CandidateResult {
 export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateInput): Promise<CandidateResult> {
   const store = deps.lake(input.lake);
   const done = await readMetadata(store, input.model, input.version);
-  if (done) return resultOf(done);
+  if (done) {
+    await deleteSubForestParts(store, input); // a retry after the metadata landed finishes the cleanup
+    return resultOf(done);
+  }
 
   // Loading shards and writing files are awaits with no loop of ours to heartbeat from.
   let stage: Record<string, string | number> = { step: 'load' };
@@ -147,8 +150,17 @@ async function trainAndRecord(deps: ActivityDeps, input: TrainCandidateInput, st
   };
   await writeMetadata(store, metadata);
   await store.delete(lake.checkpoint(input.model, input.version)); // the version is complete: no resume needed
+  await deleteSubForestParts(store, input);
   deps.logger.info('candidate trained', { ...activityLogFields(), family: input.family, version: input.version, rocAuc: metadata.metrics.rocAuc });
   return resultOf(metadata);
+}
+
+/**
+ * A forest's sub-forest parts once the merged model and its metadata are written: the version
+ * would otherwise hold the forest twice. Until then they stay, so a retried merge can redo it.
+ */
+async function deleteSubForestParts(store: ObjectStore, input: TrainCandidateInput): Promise<void> {
+  for (const part of input.subForests ?? []) await store.delete(part.key);
 }
 
 /** Rows permuted for importance: enough for a stable ranking, bounded so large test sets stay cheap. */

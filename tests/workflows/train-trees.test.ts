@@ -55,7 +55,9 @@ test('both tree families become candidates with their model files in the registr
   t.is(metadata!.hyperparameters.nEstimators, 30);
   t.is(metadata!.hyperparameters.subForests, 3);
   t.is(metadata!.hyperparameters.minSamplesLeaf, 5);
-  for (const part of [0, 1, 2]) t.truthy(await store.head(`${rf.registryPrefix}parts/subforest-${part}.bin`), `sub-forest ${part}`);
+  // Merged into model.bin, the parts are gone: the version holds the forest once.
+  t.truthy(await store.head(`${rf.registryPrefix}model.bin`));
+  for (const part of [0, 1, 2]) t.is(await store.head(`${rf.registryPrefix}parts/subforest-${part}.bin`), undefined, `sub-forest ${part}`);
 });
 
 test('the forest is trained as one activity per sub-forest and merged by the family activity', async (t) => {

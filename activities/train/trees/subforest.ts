@@ -8,7 +8,7 @@
  * A part is written packed (format.ts) to registry/<model>/<version>/parts/subforest-<k>.bin;
  * a retried part finds its file and returns without training again. The merge is the family's
  * trainCandidate activity, given the parts: it loads them in order, evaluates and writes the
- * candidate as for any family.
+ * candidate as for any family, then deletes the parts (the version keeps the merged forest only).
  */
 import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../../../core/errors.js';
