@@ -6,7 +6,7 @@
 import test from 'ava';
 import { MISSING_BIN, binMatrix, binOf, edgesFromSketch, fitBinMapper, sketchOf, valueBins } from '../../activities/train/trees/binning.js';
 import { createHistogramPool, sharedTrainingArrays } from '../../activities/train/trees/hist-pool.js';
-import { WasmHistogramKernels, allocateTrainingMemory, trainingLayout } from '../../activities/train/trees/hist-wasm.js';
+import { allocateTrainingMemory, bindKernels, trainingLayout } from '../../activities/train/trees/hist-wasm.js';
 import { BIN_STRIDE, FEATURE_STRIDE, histogramData, histogramLength, inlineBuilder, subtractHistograms } from '../../activities/train/trees/histogram.js';
 import { Rng } from '../../activities/train/trees/rng.js';
 import { type SplitConstraints, emptySplit, scanFeature } from '../../activities/train/trees/split.js';
@@ -286,18 +286,22 @@ test('the WebAssembly kernels build bit for bit the histograms of the JavaScript
   let k = 0;
   for (let i = 0; i < n; i += 2) memory.rows[k++] = i + (i % 3 === 0 ? 1 : 0);
   const plain = histogramData(memory.binned.slice(), n, d, memory.gh.slice(), memory.rows.slice(), bins);
-  const wasm = histogramData(memory.binned, n, d, memory.gh, memory.rows, bins, {
-    memory: memory.memory, layout: memory.layout, kernels: new WasmHistogramKernels(memory.memory, memory.layout),
-  });
-  wasm.wasmMinRows = 0; // every node on the WebAssembly kernels, however small
+  const wasm = histogramData(memory.binned, n, d, memory.gh, memory.rows, bins, bindKernels(memory.memory, memory.layout));
+  const { kernels } = wasm.wasm!;
   const pool = createHistogramPool(wasm, { threads: 2, minTaskCells: 0 });
   try {
     // 1 to d features exercise the kernels of four, two and one features at a time.
     for (let count = 1; count <= d; count++) {
       const features = Int32Array.from({ length: count }, (_, i) => (i * 3 + count) % d);
-      for (const [start, end, identity] of [[0, n, true], [0, k, false], [17, 900, false], [5, 5, false]] as const) {
+      // Builders take the WebAssembly kernels from WASM_MIN_ROWS rows on; the kernels themselves are also run directly on the small ranges.
+      for (const [start, end, identity] of [[0, n, true], [0, k, false], [17, 900, false], [17, 40, false], [5, 5, false]] as const) {
         const expected = new Float64Array(histogramLength(d));
         inlineBuilder(plain).build(expected, features, count, start, end, identity);
+        kernels.accumulate(features, 0, count, start, end, identity, bins);
+        for (const f of features) {
+          const used = usedSlots(f, bins);
+          t.deepEqual(used.map((i) => kernels.out[i]), used.map((i) => expected[i]), `kernels: ${count} features, feature ${f}, rows ${start}..${end}`);
+        }
         for (const [name, builder] of [['inline', inlineBuilder(wasm)], ['pool', pool]] as const) {
           const got = new Float64Array(histogramLength(d)).fill(Number.NaN);
           builder.build(got, features, count, start, end, identity);

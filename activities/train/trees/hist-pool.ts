@@ -63,7 +63,6 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
       binned: data.binned, gh: data.gh, rows: data.rows, valueBins: data.valueBins, n: data.n, d: data.d,
       out, features, control, index: t, stride: threads,
       ...(data.wasm ? { wasm: { memory: data.wasm.memory, layout: data.wasm.layout } } : {}),
-      ...(data.wasmMinRows !== undefined ? { wasmMinRows: data.wasmMinRows } : {}),
     };
     const worker = new Worker(HIST_THREAD_ENTRY, { workerData: { kind: 'carepipe-hist', thread }, name: 'carepipe-hist' });
     worker.unref();

@@ -7,7 +7,7 @@
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { buildFeatureRange, histogramData } from './histogram.js';
-import { type TrainingLayout, WasmHistogramKernels } from './hist-wasm.js';
+import { type TrainingLayout, bindKernels } from './hist-wasm.js';
 
 export interface HistThreadData {
   binned: Uint8Array;
@@ -24,7 +24,6 @@ export interface HistThreadData {
   stride: number;
   /** The training memory, when the arrays live in one: this thread runs the WebAssembly kernels on it, writing into its output area (`out`). */
   wasm?: { memory: WebAssembly.Memory; layout: TrainingLayout };
-  wasmMinRows?: number;
 }
 
 /** Slots of the control word array. */
@@ -36,8 +35,7 @@ export function shareOf(count: number, index: number, threads: number): [number,
 }
 
 function serve(w: HistThreadData): void {
-  const wasm = w.wasm ? { ...w.wasm, kernels: new WasmHistogramKernels(w.wasm.memory, w.wasm.layout) } : undefined;
-  const data = { ...histogramData(w.binned, w.n, w.d, w.gh, w.rows, w.valueBins, wasm), ...(w.wasmMinRows !== undefined ? { wasmMinRows: w.wasmMinRows } : {}) };
+  const data = histogramData(w.binned, w.n, w.d, w.gh, w.rows, w.valueBins, w.wasm ? bindKernels(w.wasm.memory, w.wasm.layout) : undefined);
   const c = w.control;
   let seq = 0;
   for (;;) {

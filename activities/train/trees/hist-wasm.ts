@@ -13,14 +13,12 @@
  * Memories past wasm32's 4 GiB (rows x features beyond about four billion) are not allocated:
  * those trainings keep plain arrays and the JavaScript kernels.
  */
-import { BIN_STRIDE, FEATURE_STRIDE, histogramLength } from './histogram.js';
+import { BIN_STRIDE, FEATURE_STRIDE, histogramLength, zeroUsedSlots } from './histogram.js';
 import { type Bytes, I32, V128, encodeModule, op } from './wasm-asm.js';
-import { MISSING_BIN } from './binning.js';
 
 const PAGE = 65_536;
 /** wasm32's limit (4 GiB). */
 const MAX_PAGES = 65_536;
-const MISSING_SLOT = MISSING_BIN * BIN_STRIDE;
 
 /** Byte offsets of the training arrays in the memory. */
 export interface TrainingLayout {
@@ -120,6 +118,18 @@ function kernelModule(): WebAssembly.Module {
 }
 type K = (...args: number[]) => void;
 
+/** A training memory with its layout and the kernels bound to it: what a builder needs to use them. */
+export interface WasmTraining {
+  memory: WebAssembly.Memory;
+  layout: TrainingLayout;
+  kernels: WasmHistogramKernels;
+}
+
+/** Binds the kernels to a training memory (each thread binds its own instance to the shared memory). */
+export function bindKernels(memory: WebAssembly.Memory, layout: TrainingLayout): WasmTraining {
+  return { memory, layout, kernels: new WasmHistogramKernels(memory, layout) };
+}
+
 /** The kernels bound to one training memory. */
 export class WasmHistogramKernels {
   readonly out: Float64Array;
@@ -139,12 +149,7 @@ export class WasmHistogramKernels {
   /** Writes the histograms of features[from..to) over the rows start..end into `out` (zeroing the slots each uses first). */
   accumulate(features: Int32Array, from: number, to: number, start: number, end: number, identity: boolean, valueBins: Uint16Array): void {
     const { n, binned, gh, rows, out } = this.layout;
-    const outView = this.out;
-    for (let i = from; i < to; i++) {
-      const o = features[i]! * FEATURE_STRIDE;
-      outView.fill(0, o, o + valueBins[features[i]!]! * BIN_STRIDE);
-      outView.fill(0, o + MISSING_SLOT, o + FEATURE_STRIDE);
-    }
+    for (let i = from; i < to; i++) zeroUsedSlots(this.out, features[i]!, valueBins[features[i]!]!);
     const col = (f: number) => binned + f * n;
     const dst = (f: number) => out + f * FEATURE_STRIDE * 8;
     const [k1, k2, k4] = identity ? this.identityKernels : this.rowKernels;

@@ -18,7 +18,7 @@
  * larger trainings.
  */
 import { BIN_SLOTS, MISSING_BIN } from './binning.js';
-import type { TrainingLayout, WasmHistogramKernels } from './hist-wasm.js';
+import type { WasmTraining } from './hist-wasm.js';
 
 /**
  * Nodes with fewer rows build with the JavaScript kernels straight into the node's buffer: below
@@ -56,14 +56,6 @@ export interface HistogramData {
   valueBins: Uint16Array;
   /** When the arrays live in a WebAssembly memory (hist-wasm.ts): its kernels, which the builders then use. */
   wasm?: WasmTraining;
-  /** Rows from which a node uses the WebAssembly kernels (default WASM_MIN_ROWS; tests set 0 to force them). */
-  wasmMinRows?: number;
-}
-
-export interface WasmTraining {
-  memory: WebAssembly.Memory;
-  layout: TrainingLayout;
-  kernels: WasmHistogramKernels;
 }
 
 export function histogramData(binned: Uint8Array, n: number, d: number, gh: Float64Array, rows: Uint32Array, valueBins: Uint16Array, wasm?: WasmTraining): HistogramData {
@@ -176,10 +168,15 @@ function kernelOneRows(rows: Uint32Array, b: Uint8Array, gh: Float64Array, h1: F
 
 /** One feature's slots of a histogram buffer, the ones its bins use zeroed. */
 function featureSlots(hist: Float64Array, feature: number, bins: number): Float64Array {
-  const view = hist.subarray(feature * FEATURE_STRIDE, (feature + 1) * FEATURE_STRIDE);
-  view.fill(0, 0, bins * BIN_STRIDE);
-  view.fill(0, MISSING_SLOT);
-  return view;
+  zeroUsedSlots(hist, feature, bins);
+  return hist.subarray(feature * FEATURE_STRIDE, (feature + 1) * FEATURE_STRIDE);
+}
+
+/** Zeroes the slots a feature with `bins` value bins uses: its value bins' and the missing bin's. */
+export function zeroUsedSlots(hist: Float64Array, feature: number, bins: number): void {
+  const o = feature * FEATURE_STRIDE;
+  hist.fill(0, o, o + bins * BIN_STRIDE);
+  hist.fill(0, o + MISSING_SLOT, o + FEATURE_STRIDE);
 }
 
 /**
@@ -188,7 +185,7 @@ function featureSlots(hist: Float64Array, feature: number, bins: number): Float6
  */
 export function buildFeatureRange(data: HistogramData, hist: Float64Array, features: Int32Array, from: number, to: number, start: number, end: number, identity: boolean): void {
   const { columns, gh, rows, valueBins } = data;
-  if (data.wasm && end - start >= (data.wasmMinRows ?? WASM_MIN_ROWS)) {
+  if (data.wasm && end - start >= WASM_MIN_ROWS) {
     const { kernels } = data.wasm;
     kernels.accumulate(features, from, to, start, end, identity, valueBins);
     if (hist.buffer !== kernels.out.buffer || hist.byteOffset !== kernels.out.byteOffset) copyUsedSlots(kernels.out, hist, features, from, to, valueBins);

@@ -8,8 +8,8 @@ import { InvalidInputError } from '../../../core/errors.js';
 import { type BinMapper, binMatrix, fitBinMapper, valueBins } from './binning.js';
 import { createGrowContext, type GrowContext } from './grower.js';
 import { createHistogramPool, sharedTrainingArrays } from './hist-pool.js';
-import { type WasmTraining, histogramData, inlineBuilder } from './histogram.js';
-import { WasmHistogramKernels, allocateTrainingMemory } from './hist-wasm.js';
+import { histogramData, inlineBuilder } from './histogram.js';
+import { allocateTrainingMemory, bindKernels } from './hist-wasm.js';
 
 export interface LearnerOptions {
   /** Threads building histograms, the calling one included (1: no pool). Results do not depend on it. */
@@ -55,11 +55,8 @@ export function prepareTraining(x: Float64Array, n: number, d: number, rows: Uin
   const arrays = memory ?? (threads > 1
     ? sharedTrainingArrays(m, d)
     : { binned: new Uint8Array(m * d), gh: new Float64Array(2 * m), rows: new Uint32Array(m) });
-  const wasm: WasmTraining | undefined = memory
-    ? { memory: memory.memory, layout: memory.layout, kernels: new WasmHistogramKernels(memory.memory, memory.layout) }
-    : undefined;
   binMatrix(mapper, x, n, d, rows, arrays.binned);
-  const data = histogramData(arrays.binned, m, d, arrays.gh, arrays.rows, valueBins(mapper), wasm);
+  const data = histogramData(arrays.binned, m, d, arrays.gh, arrays.rows, valueBins(mapper), memory ? bindKernels(memory.memory, memory.layout) : undefined);
   const histograms = threads > 1 ? createHistogramPool(data, { threads }) : inlineBuilder(data);
   const splittable = Int32Array.from(mapper.edges.flatMap((e, j) => (e.length > 0 ? [j] : [])));
   return { mapper, m, splittable, ctx: createGrowContext(data, mapper.edges, histograms), close: () => histograms.close() };
