@@ -28,7 +28,7 @@ export interface TrainContext {
   saveCheckpoint(checkpoint: MlpCheckpoint): Promise<void>;
   progress(details: Record<string, number | string>): void;
   /** Between units of CPU-bound work: let the worker breathe, heartbeat, stop if cancelled (activities/context.ts pauseActivity). */
-  pause?(details: Record<string, number | string>): Promise<void>;
+  pause?: (details: Record<string, number | string>) => Promise<void>;
 }
 
 function hiddenParam(h: Hyperparameters): number[] {
@@ -69,6 +69,12 @@ async function trainMlp(x: Float64Array, y: Uint8Array, n: number, d: number, h:
   };
 }
 
+/** Per-tree pauses through the context, so its activity's heartbeats (and their details) all come one way. */
+function treeProgress(ctx: TrainContext | undefined): { onTree?: (done: number, total: number) => Promise<void> } {
+  const pause = ctx?.pause;
+  return pause ? { onTree: (done, total) => pause({ step: 'fit', tree: done, of: total }) } : {};
+}
+
 function numberParam(h: Hyperparameters, name: string, fallback: number): number {
   const v = h[name] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`hyperparameter ${name} must be a number`);
@@ -91,9 +97,9 @@ export async function trainFamily(family: ModelFamily, x: Float64Array, y: Uint8
       };
     }
     case 'gbdt':
-      return trainGbdtModel(x, y, n, d, h);
+      return trainGbdtModel(x, y, n, d, h, treeProgress(ctx));
     case 'rf':
-      return trainRfModel(x, y, n, d, h);
+      return trainRfModel(x, y, n, d, h, treeProgress(ctx));
     case 'mlp':
       if (!ctx) throw new InvalidInputError('mlp training needs a train context (backend, checkpoints)');
       return trainMlp(x, y, n, d, h, ctx);

@@ -57,20 +57,33 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
     return resultOf(done);
   }
 
-  // Loading shards and writing files are awaits with no loop of ours to heartbeat from.
-  let stage: Record<string, string | number> = { step: 'load' };
+  // Every heartbeat goes through `beat` or `pause`, which keep the latest details for the ticker
+  // that covers awaits (loading shards, writing files) where no loop of ours would beat.
+  let stage: Progress = { step: 'load' };
   const stopBeating = heartbeatWhileRunning(() => stage);
-  try {
-    return await trainAndRecord(deps, input, store, (s) => {
+  const progress = {
+    beat: (s: Progress) => {
       stage = s;
       heartbeat(s);
-    });
+    },
+    pause: (s: Progress) => {
+      stage = s;
+      return pauseActivity(s);
+    },
+  };
+  try {
+    return await trainAndRecord(deps, input, store, progress);
   } finally {
     stopBeating();
   }
 }
 
-async function trainAndRecord(deps: ActivityDeps, input: TrainCandidateInput, store: ObjectStore, beat: (s: Record<string, string | number>) => void): Promise<CandidateResult> {
+type Progress = Record<string, string | number>;
+
+async function trainAndRecord(
+  deps: ActivityDeps, input: TrainCandidateInput, store: ObjectStore,
+  { beat, pause }: { beat: (s: Progress) => void; pause: (s: Progress) => Promise<void> },
+): Promise<CandidateResult> {
   beat({ step: 'load' });
   const data = await loadFeatureSet(store, input.dataset, input.featuresVersion);
   const split = splitByPatient(data.patientKeys, input.testFraction, input.seed);
@@ -90,11 +103,8 @@ async function trainAndRecord(deps: ActivityDeps, input: TrainCandidateInput, st
       tfBackend: deps.config.tfBackend,
       loadCheckpoint: () => readJson<MlpCheckpoint>(store, lake.checkpoint(input.model, input.version)),
       saveCheckpoint: (c) => writeJson(store, lake.checkpoint(input.model, input.version), c),
-      progress: (details) => beat(details),
-      pause: (details) => {
-        beat(details);
-        return pauseActivity(details);
-      },
+      progress: beat,
+      pause,
     });
   const trainSeconds = trained.trainSeconds ?? (performance.now() - started) / 1000;
 
@@ -103,10 +113,7 @@ async function trainAndRecord(deps: ActivityDeps, input: TrainCandidateInput, st
   const scores = trained.predict(xTest, split.test.length);
   const labels = Uint8Array.from(split.test, (r) => data.labels[r]!);
   beat({ step: 'importance' });
-  const importance = await importanceOf(pipeline, trained, xTest, labels, input.seed, (done, total) => {
-    beat({ step: 'importance', feature: done, of: total });
-    return pauseActivity({ step: 'importance', feature: done, of: total });
-  });
+  const importance = await importanceOf(pipeline, trained, xTest, labels, input.seed, (done, total) => pause({ step: 'importance', feature: done, of: total }));
   beat({ step: 'write' });
   const evaluation = evaluatePredictions({
     title: `${input.model} ${input.version}`, scores, labels, rows: split.test, columns: data.columns, importance,

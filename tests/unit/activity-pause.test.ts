@@ -115,3 +115,20 @@ test('heartbeatWhileRunning stops beating once its details stop changing, so a h
     t.is(beats, atStale, 'no beat once stale');
   });
 });
+
+test('tree families pause through the training context after every tree, so its heartbeat details are the latest', async (t) => {
+  const n = 1500;
+  const d = 4;
+  const { x, y } = data(n, d, 6);
+  for (const family of ['gbdt', 'rf'] as const) {
+    const trees: (string | number | undefined)[] = [];
+    const ctx: TrainContext = {
+      tfBackend: 'cpu', loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, progress: () => {},
+      pause: async (details) => {
+        trees.push(details.tree);
+      },
+    };
+    await trainFamily(family, x, y, n, d, family === 'gbdt' ? { maxIter: 5 } : { nEstimators: 5 }, ctx);
+    t.deepEqual(trees, [1, 2, 3, 4, 5], family);
+  }
+});
