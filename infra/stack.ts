@@ -73,51 +73,72 @@ export async function s3Healthy(endpoint: string): Promise<boolean> {
   }
 }
 
+interface ServiceSpec {
+  /** Names the pid and log files under the state folder. */
+  name: string;
+  binary: string;
+  /** For messages: what and where, e.g. "versitygw on http://127.0.0.1:7070". */
+  what: string;
+  /** The line logged when it starts. */
+  starting: string;
+  healthy: () => Promise<boolean>;
+  /** Prepares what the process needs and returns its arguments (only when it is started). */
+  args: () => string[];
+}
+
+/**
+ * A healthy service on its port is reused, whoever started it; one carepipe started that is
+ * unhealthy is restarted; otherwise the process is started detached and waited on until healthy.
+ */
+async function ensureService(opts: StackOptions, s: ServiceSpec): Promise<ServiceStatus> {
+  const pid = recordedPid(opts.stateDir, s.name, s.binary);
+  if (await s.healthy()) return { healthy: true, pid, startedNow: false };
+  if (pid !== undefined) await stopProcess(opts.stateDir, s.name, s.binary); // ours but unhealthy: restart
+  opts.log?.(s.starting);
+  const proc = startDetached(opts.stateDir, s.name, s.binary, s.args());
+  await waitUntil(`${s.what} (log: ${join(opts.stateDir, `${s.name}.log`)})`, s.healthy, START_TIMEOUT_MS, () => isRunning(proc.pid));
+  return { healthy: true, pid: proc.pid, startedNow: true };
+}
+
 async function upTemporal(opts: StackOptions): Promise<StackStatus['temporal']> {
   const { temporalAddress, uiUrl } = stackAddresses(opts.ports);
-  const base = { address: temporalAddress, uiUrl };
-  const binary = ensureTool(TOOLS.temporal, opts.toolsDir, opts.log);
-  const pid = recordedPid(opts.stateDir, 'temporal', binary);
-  if (await temporalHealthy(temporalAddress)) return { ...base, healthy: true, pid, startedNow: false };
-  if (pid !== undefined) await stopProcess(opts.stateDir, 'temporal', binary); // ours but unhealthy: restart
-  const args = [
-    'server', 'start-dev', '--ip', '127.0.0.1',
-    '--port', String(opts.ports.temporal), '--ui-port', String(opts.ports.ui),
-    ...Object.entries(SEARCH_ATTRIBUTE_KINDS).flatMap(([key, kind]) => ['--search-attribute', `${key}=${kind}`]),
-    ...(opts.persistent ? ['--db-filename', join(opts.stateDir, 'temporal.db')] : []),
-    ...(opts.codecServer ? ['--ui-codec-endpoint', codecEndpoint(opts.codecServer)] : []),
-  ];
-  opts.log?.(`starting Temporal dev server on ${temporalAddress} (Web UI ${uiUrl})`);
-  const proc = startDetached(opts.stateDir, 'temporal', binary, args);
-  await waitUntil(`Temporal dev server on ${temporalAddress} (log: ${join(opts.stateDir, 'temporal.log')})`,
-    () => temporalHealthy(temporalAddress), START_TIMEOUT_MS, () => isRunning(proc.pid));
-  return { ...base, healthy: true, pid: proc.pid, startedNow: true };
+  const status = await ensureService(opts, {
+    name: 'temporal', binary: ensureTool(TOOLS.temporal, opts.toolsDir, opts.log),
+    what: `Temporal dev server on ${temporalAddress}`, starting: `starting Temporal dev server on ${temporalAddress} (Web UI ${uiUrl})`,
+    healthy: () => temporalHealthy(temporalAddress),
+    args: () => [
+      'server', 'start-dev', '--ip', '127.0.0.1',
+      '--port', String(opts.ports.temporal), '--ui-port', String(opts.ports.ui),
+      ...Object.entries(SEARCH_ATTRIBUTE_KINDS).flatMap(([key, kind]) => ['--search-attribute', `${key}=${kind}`]),
+      ...(opts.persistent ? ['--db-filename', join(opts.stateDir, 'temporal.db')] : []),
+      ...(opts.codecServer ? ['--ui-codec-endpoint', codecEndpoint(opts.codecServer)] : []),
+    ],
+  });
+  return { address: temporalAddress, uiUrl, ...status };
 }
 
 async function upS3(opts: StackOptions): Promise<StackStatus['s3']> {
   const { s3Endpoint } = stackAddresses(opts.ports);
   const dataDir = join(opts.stateDir, 's3-data');
-  const base = { endpoint: s3Endpoint, dataDir };
-  const binary = ensureTool(TOOLS.versitygw, opts.toolsDir, opts.log);
-  const pid = recordedPid(opts.stateDir, 'versitygw', binary);
-  if (await s3Healthy(s3Endpoint)) return { ...base, healthy: true, pid, startedNow: false };
-  if (pid !== undefined) await stopProcess(opts.stateDir, 'versitygw', binary);
-  // Metadata in a sidecar folder: works on filesystems without user xattrs (tmpfs, some overlays).
-  // Its path must not even string-prefix the data folder's, or versitygw 1.7.0 refuses to start.
-  const metaDir = join(opts.stateDir, 'meta-s3');
-  mkdirSync(dataDir, { recursive: true });
-  mkdirSync(metaDir, { recursive: true });
-  const args = [
-    '--access', LOCAL_S3_CREDENTIALS.accessKeyId, '--secret', LOCAL_S3_CREDENTIALS.secretAccessKey,
-    // Keep-alive is off by default in versitygw: every S3 request would pay a new TCP connection.
-    '--port', `127.0.0.1:${opts.ports.s3}`, '--quiet', '--keep-alive',
-    'posix', '--sidecar', metaDir, dataDir,
-  ];
-  opts.log?.(`starting versitygw on ${s3Endpoint} (data: ${dataDir})`);
-  const proc = startDetached(opts.stateDir, 'versitygw', binary, args);
-  await waitUntil(`versitygw on ${s3Endpoint} (log: ${join(opts.stateDir, 'versitygw.log')})`,
-    () => s3Healthy(s3Endpoint), START_TIMEOUT_MS, () => isRunning(proc.pid));
-  return { ...base, healthy: true, pid: proc.pid, startedNow: true };
+  const status = await ensureService(opts, {
+    name: 'versitygw', binary: ensureTool(TOOLS.versitygw, opts.toolsDir, opts.log),
+    what: `versitygw on ${s3Endpoint}`, starting: `starting versitygw on ${s3Endpoint} (data: ${dataDir})`,
+    healthy: () => s3Healthy(s3Endpoint),
+    args: () => {
+      // Metadata in a sidecar folder: works on filesystems without user xattrs (tmpfs, some overlays).
+      // Its path must not even string-prefix the data folder's, or versitygw 1.7.0 refuses to start.
+      const metaDir = join(opts.stateDir, 'meta-s3');
+      mkdirSync(dataDir, { recursive: true });
+      mkdirSync(metaDir, { recursive: true });
+      return [
+        '--access', LOCAL_S3_CREDENTIALS.accessKeyId, '--secret', LOCAL_S3_CREDENTIALS.secretAccessKey,
+        // Keep-alive is off by default in versitygw: every S3 request would pay a new TCP connection.
+        '--port', `127.0.0.1:${opts.ports.s3}`, '--quiet', '--keep-alive',
+        'posix', '--sidecar', metaDir, dataDir,
+      ];
+    },
+  });
+  return { endpoint: s3Endpoint, dataDir, ...status };
 }
 
 export function codecEndpoint(c: { host: string; port: number }): string {
@@ -136,15 +157,14 @@ export async function codecServerHealthy(endpoint: string): Promise<boolean> {
 
 async function upCodecServer(opts: StackOptions, c: { host: string; port: number }): Promise<NonNullable<StackStatus['codecServer']>> {
   const endpoint = codecEndpoint(c);
-  const pid = recordedPid(opts.stateDir, CODEC_SERVER, NODE_BINARY);
-  if (await codecServerHealthy(endpoint)) return { endpoint, healthy: true, pid, startedNow: false };
-  if (pid !== undefined) await stopProcess(opts.stateDir, CODEC_SERVER, NODE_BINARY);
-  opts.log?.(`starting the codec server on ${endpoint}`);
-  const args = [join(REPO_ROOT, 'bin', 'carepipe.js'), 'codec-server', '--host', c.host, '--port', String(c.port)];
-  const proc = startDetached(opts.stateDir, CODEC_SERVER, process.execPath, args);
-  await waitUntil(`codec server on ${endpoint} (log: ${join(opts.stateDir, `${CODEC_SERVER}.log`)})`,
-    () => codecServerHealthy(endpoint), START_TIMEOUT_MS, () => isRunning(proc.pid));
-  return { endpoint, healthy: true, pid: proc.pid, startedNow: true };
+  const status = await ensureService(opts, {
+    // startDetached runs the Node binary itself; the pid check matches its name.
+    name: CODEC_SERVER, binary: process.execPath,
+    what: `codec server on ${endpoint}`, starting: `starting the codec server on ${endpoint}`,
+    healthy: () => codecServerHealthy(endpoint),
+    args: () => [join(REPO_ROOT, 'bin', 'carepipe.js'), 'codec-server', '--host', c.host, '--port', String(c.port)],
+  });
+  return { endpoint, ...status };
 }
 
 export async function stackUp(opts: StackOptions): Promise<StackStatus> {
