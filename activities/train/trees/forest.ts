@@ -191,6 +191,17 @@ function blockRows(f: Forest): number {
 /** Sum of the trees' leaf values per row of a row-major n x d matrix (baseScore not included). */
 export function sumTreesRowMajor(f: Forest, x: Float64Array, n: number, d: number): Float64Array {
   checkShape(f, x.length, n, d);
+  return sumByBlocks(f, n, (nodes, start, r0, r1, out) => {
+    if (nodes) sumTreeRowMajor(nodes, 4 * start, x, d, r0, r1, out);
+    else sumTreeArraysRowMajor(f, start, x, d, r0, r1, out);
+  });
+}
+
+/**
+ * Rows in cache-sized blocks, every tree over each block: `walk` adds tree `start`'s values for
+ * rows r0..r1 to `out`, from the packed nodes for large trees (null otherwise: the flat arrays).
+ */
+function sumByBlocks(f: Forest, n: number, walk: (nodes: Float64Array | null, start: number, r0: number, r1: number, out: Float64Array) => void): Float64Array {
   const out = new Float64Array(n);
   const { treeStart } = f;
   const trees = treeStart.length - 1;
@@ -198,10 +209,7 @@ export function sumTreesRowMajor(f: Forest, x: Float64Array, n: number, d: numbe
   const nodes = largeTrees(f) ? packed(f) : null;
   for (let r0 = 0; r0 < n; r0 += block) {
     const r1 = Math.min(n, r0 + block);
-    for (let t = 0; t < trees; t++) {
-      if (nodes) sumTreeRowMajor(nodes, 4 * treeStart[t]!, x, d, r0, r1, out);
-      else sumTreeArraysRowMajor(f, treeStart[t]!, x, d, r0, r1, out);
-    }
+    for (let t = 0; t < trees; t++) walk(nodes, treeStart[t]!, r0, r1, out);
   }
   return out;
 }
@@ -240,19 +248,10 @@ export function sumTreesColumns(f: Forest, columns: readonly Float64Array[], n: 
   columns.forEach((c, j) => {
     if (c.length < n) throw new InvalidInputError(`trees: column ${j} has ${c.length} values, expected ${n}`);
   });
-  const out = new Float64Array(n);
-  const { treeStart } = f;
-  const trees = treeStart.length - 1;
-  const block = blockRows(f);
-  const nodes = largeTrees(f) ? packed(f) : null;
-  for (let r0 = 0; r0 < n; r0 += block) {
-    const r1 = Math.min(n, r0 + block);
-    for (let t = 0; t < trees; t++) {
-      if (nodes) sumTreeColumns(nodes, 4 * treeStart[t]!, columns, r0, r1, out);
-      else sumTreeArraysColumns(f, treeStart[t]!, columns, r0, r1, out);
-    }
-  }
-  return out;
+  return sumByBlocks(f, n, (nodes, start, r0, r1, out) => {
+    if (nodes) sumTreeColumns(nodes, 4 * start, columns, r0, r1, out);
+    else sumTreeArraysColumns(f, start, columns, r0, r1, out);
+  });
 }
 
 function sumTreeArraysColumns(f: Forest, start: number, columns: readonly Float64Array[], r0: number, r1: number, out: Float64Array): void {

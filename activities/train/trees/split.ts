@@ -84,13 +84,8 @@ export function scanFeature(
       if (s > bar) {
         bar = s;
         changed = true;
-        best.feature = feature;
-        best.bin = (b - o) / BIN_STRIDE;
         // With no missing value in the node, missing values follow the larger child.
-        best.missingLeft = cm === 0 && cl >= cr;
-        best.gl = gl;
-        best.hl = hl;
-        best.cl = cl;
+        record(best, feature, (b - o) / BIN_STRIDE, cm === 0 && cl >= cr, gl, hl, cl);
       }
     }
     if (cm > 0) {
@@ -106,12 +101,7 @@ export function scanFeature(
         if (s > bar) {
           bar = s;
           changed = true;
-          best.feature = feature;
-          best.bin = (b - o) / BIN_STRIDE;
-          best.missingLeft = true;
-          best.gl = gl2;
-          best.hl = hl2;
-          best.cl = cl2;
+          record(best, feature, (b - o) / BIN_STRIDE, true, gl2, hl2, cl2);
         }
       }
     }
@@ -124,17 +114,22 @@ export function scanFeature(
       const hl2 = h - hm;
       const s = (gl2 * gl2) / (hl2 + l2) + (gm * gm) / (hm + l2);
       if (s > bar) {
-        changed = true;
-        best.feature = feature;
-        best.bin = bins - 1;
-        best.missingLeft = false;
-        best.gl = gl2;
-        best.hl = hl2;
-        best.cl = cl2;
         bar = s;
+        changed = true;
+        record(best, feature, bins - 1, false, gl2, hl2, cl2);
       }
     }
   }
   if (changed) best.gain = bar - parent;
   return changed;
+}
+
+/** Writes a candidate split into `best` (its gain is set once the scan is done). */
+function record(best: SplitInfo, feature: number, bin: number, missingLeft: boolean, gl: number, hl: number, cl: number): void {
+  best.feature = feature;
+  best.bin = bin;
+  best.missingLeft = missingLeft;
+  best.gl = gl;
+  best.hl = hl;
+  best.cl = cl;
 }
