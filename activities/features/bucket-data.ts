@@ -63,8 +63,9 @@ export interface Encounters {
   payer: (string | null)[];
   primaryDx: (string | null)[];
   /**
-   * Epoch day of the ingest date on which the lake first held the encounter with its final
-   * discharge time (the earliest row of the encounter that carries it); -1 when unknown.
+   * Epoch day from which the lake held the encounter with its final discharge time and that
+   * discharge was past: the earliest row carrying it, at its ingest date plus its
+   * `discharge_lag_days` (a file may carry a discharge later than its own date); -1 when unknown.
    */
   closedArrivalDay: Int32Array;
   /** Charlson categories of the encounter's codes (its diagnoses and its primary diagnosis). */
@@ -79,6 +80,8 @@ export function decodeEncounters(t: BucketTable): Encounters {
   const dischargeCol = millis(t, 'discharge_time');
   const classCol = strings(t, 'encounter_class');
   const ingestDay = epochDays(strings(t, 'ingest_date'));
+  const lagCol = t.table?.getChild('discharge_lag_days');
+  const dischargeLag = lagCol ? intOrFloatToFloat64(lagCol) : new Float64Array(t.table?.numRows ?? 0);
   const keys = [...new Set(Array.from(t.rows, (r) => patientCol[r]).filter((k): k is string => !!k))].sort();
   const pidOf = new Map(keys.map((k, i) => [k, i]));
   const winners = Array.from(t.rows).filter((r) => pidOf.has(patientCol[r] ?? '') && !Number.isNaN(admitCol[r]!));
@@ -107,8 +110,9 @@ export function decodeEncounters(t: BucketTable): Encounters {
   for (let r = 0; r < dischargeCol.length; r++) {
     const pos = posOf.get(idCol[r] ?? '');
     if (pos === undefined || Number.isNaN(dischargeCol[r]!) || dischargeCol[r] !== enc.discharge[pos] || ingestDay[r]! < 0) continue;
+    const known = ingestDay[r]! + dischargeLag[r]!;
     const seen = enc.closedArrivalDay[pos]!;
-    if (seen < 0 || ingestDay[r]! < seen) enc.closedArrivalDay[pos] = ingestDay[r]!;
+    if (seen < 0 || known < seen) enc.closedArrivalDay[pos] = known;
   }
   return enc;
 }

@@ -12,7 +12,7 @@ import type { ObjectStore } from '../io/object-store.js';
 import type { FeatureManifest } from './manifest.js';
 
 /** Bump when the features computed from the same curated inputs change. */
-export const FEATURE_CODE_VERSION = 'readmission-features-2';
+export const FEATURE_CODE_VERSION = 'readmission-features-3';
 
 export interface PlanFeatureBuildInput {
   lake: string;

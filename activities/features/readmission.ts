@@ -18,12 +18,14 @@
  *   (the ICD-10-CM chapter of the primary diagnosis, icd10-chapters.ts).
  *
  * Follow-up (`censored`). A label of 0 is final only once the lake shows the 30 days after the
- * discharge. The lake's clock is its ingest dates: an ingest date holds what ended before it, so
- * the curated zone is complete up to `dataEndMs`, midnight starting its latest ingest date of
- * encounters. Stay times are on the patient's shifted clock (de-identification), which the feature
- * build cannot undo, so a stay counts as followed when either proof holds:
- *   1. by arrival: the lake first held the stay with its final discharge on ingest date A (so it
- *      ended before A), and A + 30 d <= dataEndMs;
+ * discharge. The lake's clock is its ingest dates: the curated zone is taken as complete up to
+ * `dataEndMs`, midnight starting its latest ingest date of encounters. Stay times are on the
+ * patient's shifted clock (de-identification), which the feature build cannot undo, so a stay
+ * counts as followed when either proof holds:
+ *   1. by arrival: the lake first held the stay with its final discharge on ingest date A, and that
+ *      discharge was past by day K = A + `discharge_lag_days` (ingest computes the lag on the
+ *      unshifted times: 0 when the discharge came before A, more when a file carries a stay with a
+ *      discharge on or after its own date); K + 30 d <= dataEndMs;
  *   2. by the shift bound: discharge + 30 d <= dataEndMs - MAX_SHIFT_DAYS, true whatever the
  *      patient's offset (|offset| <= MAX_SHIFT_DAYS).
  * Otherwise the stay is `censored` = 1: kept in the shard (it is what a deployed model scores) but

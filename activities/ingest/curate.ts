@@ -12,6 +12,7 @@ import { readParquet, writeParquet } from '../io/parquet.js';
 import { take, toTable } from './columns.js';
 import { checkSchema } from './contract.js';
 import { rejectDuplicateKeys } from './dedupe.js';
+import type { QuarantineReason, RejectReason } from './reasons.js';
 import { bucketOf, Pseudonymizer } from './pseudonymizer.js';
 import { CORRECTED, type NormalizeContext, type Normalized, REJECTED } from './tables/common.js';
 import { normalizeDiagnoses } from './tables/diagnoses.js';
@@ -42,11 +43,11 @@ export interface RowAccounting {
   accepted: number;
   corrected: number;
   rejected: number;
-  rejectReasons: Record<string, number>;
+  rejectReasons: Partial<Record<RejectReason, number>>;
 }
 
 export type CurateOutcome =
-  | { kind: 'quarantine'; reasonType: string; reason: string }
+  | { kind: 'quarantine'; reasonType: QuarantineReason; reason: string }
   | ({ kind: 'curated'; fragments: { bucket: number; bytes: Uint8Array }[]; rejects: Uint8Array | null } & RowAccounting);
 
 export function curateFile(req: CurateRequest): CurateOutcome {
@@ -59,7 +60,8 @@ export function curateFile(req: CurateRequest): CurateOutcome {
     checkSchema(req.table, table.schema.fields, req.source);
     normalized = NORMALIZERS[req.table](table, { source: req.source, ingestDate: req.ingestDate, fileName: req.fileName, pseudonymizer });
   } catch (err) {
-    if (err instanceof CorruptFileError || err instanceof SchemaMismatchError) return { kind: 'quarantine', reasonType: err.type, reason: err.message };
+    if (err instanceof CorruptFileError) return { kind: 'quarantine', reasonType: 'CorruptFileError', reason: err.message };
+    if (err instanceof SchemaMismatchError) return { kind: 'quarantine', reasonType: 'SchemaMismatchError', reason: err.message };
     throw err;
   }
   rejectDuplicateKeys(normalized);
@@ -68,7 +70,7 @@ export function curateFile(req: CurateRequest): CurateOutcome {
 
 function account(n: Normalized): RowAccounting {
   const { status, reasons } = n.verdicts;
-  const rejectReasons: Record<string, number> = {};
+  const rejectReasons: Partial<Record<RejectReason, number>> = {};
   let rejected = 0;
   let corrected = 0;
   for (let i = 0; i < status.length; i++) {

@@ -13,7 +13,7 @@ import { type CurateOutcome, type CurateRequest, curateFile } from './curate.js'
 import { type FileManifest, quarantineFile } from './outputs.js';
 
 /** Bump when curation output changes for the same input: every file is then re-curated. */
-export const CURATION_VERSION = 'curation-3';
+export const CURATION_VERSION = 'curation-4';
 
 /** Runs curateFile somewhere: inline by default, on a worker-thread pool in workers. */
 export type Curator = (req: CurateRequest) => Promise<CurateOutcome>;

@@ -191,10 +191,13 @@ def main(root):
             for o in others:
                 if o["discharge_time"] is not None and a - 365 * DAY_MS <= o["discharge_time"] <= a:
                     codes += codes_of[o["encounter_id"]]
-            arrivals = [r["ingest_date"] for r in enc_all if r["encounter_id"] == e["encounter_id"] and r["discharge_time"] == d]
+            # The discharge is known and past from the file's ingest date plus its lag (the file may
+            # carry a discharge later than its own date), on the earliest row that carries it.
+            arrivals = [epoch_day(r["ingest_date"]) + (r.get("discharge_lag_days") or 0)
+                        for r in enc_all if r["encounter_id"] == e["encounter_id"] and r["discharge_time"] == d]
             followed = False
             if data_end_ms is not None:
-                if arrivals and epoch_day(min(arrivals)) * DAY_MS + 30 * DAY_MS <= data_end_ms:
+                if arrivals and min(arrivals) * DAY_MS + 30 * DAY_MS <= data_end_ms:
                     followed = True
                 if d + 30 * DAY_MS <= data_end_ms - MAX_SHIFT_DAYS * DAY_MS:
                     followed = True

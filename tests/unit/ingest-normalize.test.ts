@@ -26,6 +26,7 @@ const START = Date.parse(`${INGEST_DATE}T00:00:00Z`);
 /** The first instant after the ingest date. */
 const END = START + DAY;
 const NOON_BEFORE = START - DAY / 2;
+const HOUR = 3_600_000;
 const YEAR_1900 = Date.UTC(1900, 0, 1);
 const ctx = (table: RawTable): NormalizeContext => ({
   source: `raw/${table}/ingest_date=${INGEST_DATE}/hand-built.parquet`, ingestDate: INGEST_DATE, fileName: 'hand-built.parquet', pseudonymizer,
@@ -91,7 +92,8 @@ const LAB_CASES: LabCase[] = [
   { label: 'a result without a value', loinc: '2345-7', value: Number.NaN, unit: 'mg/dL', expect: 'accepted', canonical: [null, null] },
   { label: 'a result without a value, in an odd unit', loinc: '2345-7', value: Number.NaN, unit: 'furlongs', expect: 'accepted', canonical: [null, null] },
   { label: 'observed at the last instant of the ingest date', loinc: '2345-7', value: 95, unit: 'mg/dL', at: END - 1, expect: 'accepted', canonical: [95, 'mg/dL'] },
-  { label: 'observed after the ingest date', loinc: '2345-7', value: 95, unit: 'mg/dL', at: END, expect: 'implausible_observed_at' },
+  { label: 'observed after the ingest date', loinc: '2345-7', value: 95, unit: 'mg/dL', at: END, expect: 'accepted', canonical: [95, 'mg/dL'] },
+  { label: 'observed a year after the ingest date', loinc: '2345-7', value: 95, unit: 'mg/dL', at: END + 365 * DAY, expect: 'accepted', canonical: [95, 'mg/dL'] },
   { label: 'observed on 1900-01-01', loinc: '2345-7', value: 95, unit: 'mg/dL', at: YEAR_1900, expect: 'accepted', canonical: [95, 'mg/dL'] },
   { label: 'observed before 1900', loinc: '2345-7', value: 95, unit: 'mg/dL', at: YEAR_1900 - 1, expect: 'implausible_observed_at' },
 ];
@@ -176,8 +178,11 @@ const ENCOUNTER_CASES: EncounterCase[] = [
   { label: 'admitted on 1900-01-01', admit: YEAR_1900, discharge: YEAR_1900 + DAY, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
   { label: 'admitted before 1900', admit: YEAR_1900 - 1, discharge: YEAR_1900 + DAY, dx: 'I50.9', expect: 'implausible_admit_time' },
   { label: 'admitted at the last instant of the ingest date', admit: END - 1, discharge: Number.NaN, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
-  { label: 'admitted after the ingest date', admit: END, discharge: Number.NaN, dx: 'I50.9', expect: 'implausible_admit_time' },
-  { label: 'discharged after the ingest date', admit: START - DAY, discharge: END, dx: 'I50.9', expect: 'implausible_discharge_time' },
+  // Times are not judged against the ingest date (docs/data-contract.md): a stay sent on its
+  // admission day with its discharge, an evening discharge that is the next day in UTC, a re-export.
+  { label: 'admitted after the ingest date', admit: END, discharge: Number.NaN, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
+  { label: 'sent on its admission day with an evening discharge that is the next day in UTC', admit: START + 10 * HOUR, discharge: END + 2 * HOUR, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
+  { label: 'discharged two years after the ingest date', admit: END + 700 * DAY, discharge: END + 730 * DAY, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
   { label: 'a garbled code', admit: START - 4 * DAY, discharge: NOON_BEFORE, dx: 'XX.Y', expect: 'invalid_primary_dx' },
   { label: 'an ICD-9 code', admit: START - 4 * DAY, discharge: NOON_BEFORE, dx: '250.00', expect: 'invalid_primary_dx' },
   { label: 'a dot in the wrong place', admit: START - 4 * DAY, discharge: NOON_BEFORE, dx: 'E1.19', expect: 'invalid_primary_dx' },
@@ -203,6 +208,12 @@ test('each encounter is accepted or rejected with the reason its rule gives, and
     t.is(verdict(n, i), c.expect, c.label);
     if (c.dxOut) t.is(dx[i], c.dxOut, c.label);
   });
+  // Days until the discharge is past, counted from the ingest date on the unshifted times.
+  const lag = values(n, 'discharge_lag_days') as Int32Array;
+  const lagOf = (label: string) => lag[cases.findIndex((c) => c.label === label)];
+  t.is(lagOf('a closed stay with a dotted code'), 0);
+  t.is(lagOf('sent on its admission day with an evening discharge that is the next day in UTC'), 2);
+  t.is(lagOf('discharged two years after the ingest date'), 732);
   // Length of stay survives the date shift exactly.
   const admit = floats(n, 'admit_time');
   const discharge = floats(n, 'discharge_time');

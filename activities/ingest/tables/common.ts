@@ -9,6 +9,7 @@ import { stringValues } from '../../io/arrow-columns.js';
 import { intOrFloatToFloat64, timestampColumnToMillis } from '../../io/parquet.js';
 import type { CuratedColumn } from '../columns.js';
 import type { Pseudonymizer } from '../pseudonymizer.js';
+import type { RejectReason } from '../reasons.js';
 
 export const ACCEPTED = 0;
 export const CORRECTED = 1;
@@ -41,12 +42,12 @@ export class RawColumns {
 
 export class Verdicts {
   readonly status: Uint8Array;
-  readonly reasons: (string | null)[];
+  readonly reasons: (RejectReason | null)[];
   constructor(readonly n: number) {
     this.status = new Uint8Array(n);
-    this.reasons = new Array<string | null>(n).fill(null);
+    this.reasons = new Array<RejectReason | null>(n).fill(null);
   }
-  reject(row: number, reason: string): void {
+  reject(row: number, reason: RejectReason): void {
     if (this.status[row] === REJECTED) return; // the first reason found is the one reported
     this.status[row] = REJECTED;
     this.reasons[row] = reason;
@@ -99,16 +100,16 @@ export function pseudonymIds(ids: (string | null)[], map: (id: string) => string
   return ids.map((id) => (id === null || id.trim() === '' ? null : map(id)));
 }
 
-export function requireStrings(values: (string | null)[], v: Verdicts, reason: string): void {
+export function requireStrings(values: (string | null)[], v: Verdicts, reason: RejectReason): void {
   for (let i = 0; i < values.length; i++) if (values[i] === null || values[i]!.trim() === '') v.reject(i, reason);
 }
 
-export function requireTimes(values: Float64Array, v: Verdicts, reason: string): void {
+export function requireTimes(values: Float64Array, v: Verdicts, reason: RejectReason): void {
   for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) v.reject(i, reason);
 }
 
 /** Rejects values outside `allowed` (nulls allowed when `nullable`); returns values lower-cased. */
-export function checkEnum(values: (string | null)[], allowed: ReadonlySet<string>, nullable: boolean, v: Verdicts, reason: string): (string | null)[] {
+export function checkEnum(values: (string | null)[], allowed: ReadonlySet<string>, nullable: boolean, v: Verdicts, reason: RejectReason): (string | null)[] {
   return values.map((value, i) => {
     if (value === null) {
       if (!nullable) v.reject(i, reason);
@@ -123,21 +124,14 @@ export function checkEnum(values: (string | null)[], allowed: ReadonlySet<string
 /** No clinical time in the lake is earlier than this (a 1900 date is a placeholder, not a visit). */
 export const EARLIEST_PLAUSIBLE_MS = Date.UTC(1900, 0, 1);
 
-/** The first instant after the ingest date: nothing in a file of that date can have happened later. */
-export function ingestDateEndMs(ingestDate: string): number {
-  return Date.parse(`${ingestDate}T00:00:00Z`) + DAY_MS;
-}
-
 /**
- * Rejects times (nulls pass) before 1900 or at or after the end of the ingest date. Run on the raw
- * times, before the per-patient shift: the ingest date is the producer's, not shifted.
+ * Rejects times (nulls pass) before 1900. Times are UTC instants and are not judged against the
+ * file's ingest date (docs/data-contract.md): a stay may arrive on its admission day with its
+ * discharge filled in, an evening discharge in New York is the next day in UTC, and a re-export
+ * lands years of history under one date.
  */
-export function checkTimeWindow(values: Float64Array, ctx: NormalizeContext, v: Verdicts, reason: string): void {
-  const end = ingestDateEndMs(ctx.ingestDate);
-  for (let i = 0; i < values.length; i++) {
-    const t = values[i]!;
-    if (t < EARLIEST_PLAUSIBLE_MS || t >= end) v.reject(i, reason);
-  }
+export function checkEarliestTime(values: Float64Array, v: Verdicts, reason: RejectReason): void {
+  for (let i = 0; i < values.length; i++) if (values[i]! < EARLIEST_PLAUSIBLE_MS) v.reject(i, reason);
 }
 
 export function shifted(times: Float64Array, shiftMs: Float64Array): Float64Array {

@@ -1,8 +1,8 @@
 import type { Table } from 'apache-arrow';
 import { DISCHARGE_DISPOSITIONS, ENCOUNTER_CLASSES, PAYERS } from '../../../schemas/raw.js';
 import {
-  DAY_MS, type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, checkTimeWindow, deidentifyPatients,
-  ingestDateEndMs, lineageColumns, normalizeIcd10, pseudonymIds, requireStrings, requireTimes, shifted,
+  DAY_MS, type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEarliestTime, checkEnum, deidentifyPatients,
+  lineageColumns, normalizeIcd10, pseudonymIds, requireStrings, requireTimes, shifted,
 } from './common.js';
 
 const CLASSES = new Set<string>(ENCOUNTER_CLASSES);
@@ -16,9 +16,9 @@ const MAX_LENGTH_OF_STAY_MS = 365 * DAY_MS;
 
 /**
  * encounters -> curated encounters: times shifted per patient, primary diagnosis normalised.
- * Rejected: an admission before 1900 or after the ingest date (`implausible_admit_time`), a discharge
- * before the admission, more than 365 days after it (`implausible_length_of_stay`) or after the
- * ingest date (`implausible_discharge_time`), a primary diagnosis that is not ICD-10-CM-shaped.
+ * Rejected: an admission before 1900 (`implausible_admit_time`), a discharge before the admission or
+ * more than 365 days after it (`implausible_length_of_stay`), a primary diagnosis that is not
+ * ICD-10-CM-shaped. Times are not judged against the ingest date (reasons.ts, the contract).
  */
 export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normalized {
   const raw = new RawColumns(table);
@@ -29,14 +29,18 @@ export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normal
   const admit = raw.millis('admit_time');
   const discharge = raw.millis('discharge_time');
   requireTimes(admit, v, 'missing_admit_time');
-  checkTimeWindow(admit, ctx, v, 'implausible_admit_time');
-  const end = ingestDateEndMs(ctx.ingestDate);
+  checkEarliestTime(admit, v, 'implausible_admit_time');
   for (let i = 0; i < raw.n; i++) {
     const d = discharge[i]!;
     if (Number.isNaN(d)) continue; // open stay
     if (d < admit[i]!) v.reject(i, 'discharge_before_admission');
     else if (d - admit[i]! > MAX_LENGTH_OF_STAY_MS) v.reject(i, 'implausible_length_of_stay');
-    else if (d >= end) v.reject(i, 'implausible_discharge_time');
+  }
+  const ingestDay = Math.floor(Date.parse(`${ctx.ingestDate}T00:00:00Z`) / DAY_MS);
+  const dischargeLag = new Int32Array(raw.n);
+  for (let i = 0; i < raw.n; i++) {
+    const d = discharge[i]!;
+    if (!Number.isNaN(d)) dischargeLag[i] = Math.max(0, Math.floor(d / DAY_MS) + 1 - ingestDay);
   }
   const encounterClass = checkEnum(raw.strings('encounter_class'), CLASSES, false, v, 'invalid_encounter_class');
   const disposition = checkEnum(raw.strings('discharge_disposition'), DISPOSITIONS, true, v, 'invalid_discharge_disposition');
@@ -63,6 +67,9 @@ export function normalizeEncounters(table: Table, ctx: NormalizeContext): Normal
       { name: 'discharge_disposition', kind: 'string', values: disposition },
       { name: 'facility_id', kind: 'string', values: facility },
       { name: 'payer', kind: 'string', values: payer },
+      // Days after the ingest date until the (unshifted) discharge is in the past: 0 unless the file
+      // carries a discharge on or after its own date. The feature build's follow-up clock needs it.
+      { name: 'discharge_lag_days', kind: 'int', values: dischargeLag },
       ...lineageColumns(raw.n, ctx),
     ],
   };

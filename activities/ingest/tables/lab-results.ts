@@ -3,7 +3,7 @@ import { ABNORMAL_FLAGS } from '../../../schemas/raw.js';
 import { convert, isPossible } from '../lab-catalog.js';
 import { unitResolver } from '../units.js';
 import {
-  type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, checkTimeWindow, deidentifyPatients, lineageColumns, pseudonymIds,
+  type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEarliestTime, checkEnum, deidentifyPatients, lineageColumns, pseudonymIds,
   requireStrings, requireTimes, shifted,
 } from './common.js';
 
@@ -15,7 +15,7 @@ const LOINC_RE = /^\d{1,7}-\d$/;
  * shifted per patient. Rejected: a code of the wrong shape (`invalid_loinc`) or not in the catalogue
  * (`unknown_loinc`), a unit the catalogue does not know for the code (`unknown_unit`), a value outside
  * what is physiologically possible once converted (`impossible_value`), an observation time before
- * 1900 or after the ingest date (`implausible_observed_at`). A result without a value is kept, with
+ * 1900 (`implausible_observed_at`). A result without a value is kept, with
  * no unit: nothing was measured.
  */
 export function normalizeLabResults(table: Table, ctx: NormalizeContext): Normalized {
@@ -26,7 +26,7 @@ export function normalizeLabResults(table: Table, ctx: NormalizeContext): Normal
   requireStrings(labIds, v, 'missing_lab_id');
   const observed = raw.millis('observed_at');
   requireTimes(observed, v, 'missing_observed_at');
-  checkTimeWindow(observed, ctx, v, 'implausible_observed_at');
+  checkEarliestTime(observed, v, 'implausible_observed_at');
   const loinc = raw.strings('loinc').map((code, i) => {
     const norm = code?.trim() ?? null;
     if (norm === null || !LOINC_RE.test(norm)) v.reject(i, 'invalid_loinc');
