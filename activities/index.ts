@@ -10,6 +10,8 @@ import { planFeatureBuild, type PlanFeatureBuildInput, readFeaturePlanPage, type
 import { writeIngestManifests, type WriteIngestManifestsInput } from './ingest/day-manifests.js';
 import { ingestFile, type IngestFileInput } from './ingest/ingest-file.js';
 import { listRawFiles, type ListRawFilesInput } from './ingest/list-raw.js';
+import { checkFeatureQuality, type CheckFeatureQualityInput } from './quality/feature-quality.js';
+import { checkIngestQuality, type CheckIngestQualityInput } from './quality/ingest-quality.js';
 import { promoteCandidate, type PromoteCandidateInput } from './registry/promote.js';
 import { trainCandidate, type TrainCandidateInput } from './train/train-candidate.js';
 import { trainSubForest, type TrainSubForestInput } from './train/trees/subforest.js';
@@ -29,6 +31,8 @@ export function createActivities(deps: ActivityDeps) {
     trainCandidate: (input: TrainCandidateInput) => trainCandidate(deps, input),
     trainSubForest: (input: TrainSubForestInput) => trainSubForest(deps, input),
     promoteCandidate: (input: PromoteCandidateInput) => promoteCandidate(deps, input),
+    checkIngestQuality: (input: CheckIngestQualityInput) => checkIngestQuality(deps, input),
+    checkFeatureQuality: (input: CheckFeatureQualityInput) => checkFeatureQuality(deps, input),
   };
 }
 

@@ -22,9 +22,14 @@ export class UnreachableError extends Error {
 }
 
 export class RunFailedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The workflow's failure type (e.g. DataQualityError) and details, when it failed with an application failure. */
+  readonly failureType: string | undefined;
+  readonly details: readonly unknown[];
+  constructor(message: string, options?: { cause?: unknown; failureType?: string; details?: readonly unknown[] }) {
     super(message, options);
     this.name = 'RunFailedError';
+    this.failureType = options?.failureType;
+    this.details = options?.details ?? [];
   }
 }
 

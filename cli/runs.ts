@@ -2,7 +2,7 @@
  * Starting and following workflow runs: readable ids, search attributes and memo set at start,
  * progress read by query while the run goes on, failures turned into one clear error.
  */
-import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { type QueryDefinition, TypedSearchAttributes, type Workflow, type WorkflowResultType } from '@temporalio/common';
 import type { Config } from '../core/config.js';
 import { taskQueue } from '../schemas/names.js';
@@ -96,7 +96,10 @@ export async function watch<W extends Workflow, P>(
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause instanceof Error ? err.cause.message : 'unknown cause';
-      throw new RunFailedError(`workflow ${handle.workflowId} failed: ${cause}`, { cause: err });
+      const app = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      throw new RunFailedError(`workflow ${handle.workflowId} failed: ${cause}`, {
+        cause: err, ...(app?.type ? { failureType: app.type } : {}), details: app?.details ?? [],
+      });
     }
     throw err;
   }

@@ -3,6 +3,7 @@
  * never rows, never PHI. Workflow-safe: types and constants only.
  */
 import type { RawTable } from '../data-lake/layout.js';
+import type { FeatureQualityReport, IngestQualityReport, QualityLimits, QualityOutcome } from './quality.js';
 
 export type Trigger = 'manual' | 'schedule' | 'backfill';
 export const MODEL_FAMILIES = ['logreg', 'mlp', 'rf', 'gbdt'] as const;
@@ -25,6 +26,8 @@ export interface IngestInput {
   pageSize?: number;
   /** History events after which the run continues as new between pages (default 4,000). */
   historyLimit?: number;
+  /** Data-quality limits to report against (defaults: DEFAULT_QUALITY_LIMITS); ingest reports, the retrain decides. */
+  quality?: Partial<QualityLimits>;
   /** Set by continue-as-new: where the previous run stopped, and what it had counted. */
   cursor?: { startAfter: string; totals: IngestTotals; quarantined: string[]; runs: number };
 }
@@ -59,6 +62,8 @@ export interface IngestSummary extends IngestTotals {
   /** Keys of quarantined raw files. */
   quarantined: string[];
   manifests: string[];
+  /** The ingested days against the data-quality limits: per table counts, top reject reasons, breaches. */
+  quality: IngestQualityReport;
 }
 
 export interface RawFilePage {
@@ -79,6 +84,8 @@ export interface FeaturesInput {
   pageSize?: number;
   /** History events after which the run continues as new between pages (default 4,000). */
   historyLimit?: number;
+  /** Data-quality limits to report against (defaults: DEFAULT_QUALITY_LIMITS). */
+  quality?: Partial<QualityLimits>;
   /** Set by continue-as-new: the plan being built, where the previous run stopped, its counts. */
   cursor?: { plan: FeaturePlanSummary; offset: number; totals: FeatureBuildTotals; rows: number; runs: number };
 }
@@ -141,6 +148,8 @@ export interface FeaturesResult {
   builtShards: number;
   reusedShards: number;
   runs: number;
+  /** The version against the data-quality limits and its previous version. */
+  quality: FeatureQualityReport;
 }
 
 /** A preprocessing pipeline fitted on the training patients of one split of a feature version. */
@@ -172,6 +181,8 @@ export interface TrainInput {
   codeVersion: string;
   /** Heartbeat timeout of training activities (default 120 s): how soon a lost worker's training is retried. */
   heartbeatSeconds?: number;
+  /** What the data-quality gate found, recorded in each candidate's metadata (breaches accepted on purpose included). */
+  dataQuality?: QualityOutcome;
 }
 
 export interface CandidateMetrics {
@@ -226,17 +237,22 @@ export interface RetrainInput {
   codeVersion?: string;
   /** Heartbeat timeout of training activities, seconds (default 120). */
   trainingHeartbeatSeconds?: number;
+  /** Data-quality limits (defaults: DEFAULT_QUALITY_LIMITS); a breach stops the run before training... */
+  quality?: Partial<QualityLimits>;
+  /** ...unless a person accepts it on purpose, with this reason (recorded in the run and the model metadata). */
+  acceptQualityBreach?: string;
 }
 
 export interface RetrainResult {
   ingest: IngestSummary | null;
   features: FeaturesResult;
+  quality: QualityOutcome;
   candidates: CandidateResult[];
   best: CandidateResult;
   promotion: PromotionResult;
 }
 
-export type RetrainStage = 'starting' | 'ingest' | 'features' | 'train' | 'promote' | 'done';
+export type RetrainStage = 'starting' | 'ingest' | 'features' | 'quality' | 'train' | 'promote' | 'done';
 
 export interface RetrainProgress {
   stage: RetrainStage;

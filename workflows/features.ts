@@ -1,4 +1,5 @@
 import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { resolveQualityLimits } from '../schemas/quality.js';
 import type { FeatureBuildTotals, FeatureFitResult, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
@@ -33,6 +34,8 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
   const pageSize = input.pageSize ?? PAGE_SIZE;
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 4096)) invalid(`pageSize must be a whole number from 1 to 4096, got ${pageSize}`);
   const maxInFlight = input.maxInFlight ?? 32;
+  const { limits, error } = resolveQualityLimits(input.quality);
+  if (error) invalid(error);
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   const { lake, dataset } = input;
   const cursor = input.cursor;
@@ -63,7 +66,9 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
       await continueAsNew<typeof featuresWorkflow>({ ...input, cursor: { plan, offset, totals, rows, runs } });
     }
   }
-  return bookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
+  const result = await bookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
+  const quality = await shardActivity(`features/${version}/quality`).checkFeatureQuality({ lake, dataset, version, limits });
+  return { ...result, quality };
 }
 
 export interface FitPreprocessingInput {

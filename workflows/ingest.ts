@@ -1,5 +1,6 @@
 import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import { rawFileTag } from '../data-lake/layout.js';
+import { resolveQualityLimits } from '../schemas/quality.js';
 import type { IngestFileResult, IngestInput, IngestSummary, IngestTotals } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
@@ -57,6 +58,8 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
   const pageSize = input.pageSize ?? PAGE_SIZE;
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 5_000)) invalid(`pageSize must be a whole number from 1 to 5000, got ${pageSize}`);
+  const { limits, error } = resolveQualityLimits(input.quality);
+  if (error) invalid(error);
   let filesListed = input.cursor?.totals.files ?? 0;
   let listingDone = false;
   setHandler(ingestProgressQuery, () => ({ filesDone: totals.files, filesListed, listingDone, rowsIn: totals.rowsIn, quarantinedFiles: totals.quarantinedFiles }));
@@ -80,5 +83,6 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
     }
   }
   const manifests = await bookkeeping().writeIngestManifests({ lake: input.lake, from: input.from, to: input.to, tables: input.tables });
-  return { ...totals, runs, quarantined, manifests };
+  const quality = await shardActivity('ingest/quality').checkIngestQuality({ lake: input.lake, manifests, limits });
+  return { ...totals, runs, quarantined, manifests, quality };
 }

@@ -37,6 +37,7 @@ export async function trainWorkflow(input: TrainInput): Promise<CandidateResult[
       seed: input.seed,
       codeVersion: input.codeVersion,
       pipelineKey,
+      ...(input.dataQuality ? { dataQuality: input.dataQuality } : {}),
     };
     // A lost worker is noticed after the heartbeat timeout; the retry resumes from the last epoch checkpoint.
     if (family === 'mlp') return trainingActivity('train/mlp', 'trainGpu', input.heartbeatSeconds).trainCandidate(candidate);

@@ -35,6 +35,8 @@ export interface FeatureManifest {
   labelledPositives: number;
   /** labelledPositives / labelledRows: the rate training sees. */
   labelRate: number;
+  /** The dataset's newest version when this one was first written: the data-quality gate's baseline. */
+  previousVersion?: string;
   features: { numeric: readonly string[]; categorical: readonly string[] };
   sources: { ingestManifests: SourceManifest[] };
   shards: { bucket: number; key: string; inputHash: string; rows: number; positives: number; censored: number; labelledPositives: number; reusedFrom?: string }[];
@@ -49,6 +51,9 @@ export async function assembleManifest(store: ObjectStore, dataset: string, vers
     return s;
   });
   const previous = await readJson<FeatureManifest>(store, lake.featureManifest(dataset, version));
+  const latest = await readJson<{ version: string }>(store, lake.featureLatest(dataset));
+  // Kept from the first write, so a rerun compares against the same baseline.
+  const previousVersion = previous ? previous.previousVersion : latest && latest.version !== version ? latest.version : undefined;
   const sum = (f: (s: ShardStats) => number) => stats.reduce((acc, s) => acc + f(s), 0);
   const rows = sum((s) => s.rows);
   const censored = sum((s) => s.censored);
@@ -57,6 +62,7 @@ export async function assembleManifest(store: ObjectStore, dataset: string, vers
     dataset, version, featureCodeVersion: FEATURE_CODE_VERSION, createdAt: previous?.createdAt ?? new Date().toISOString(),
     bucketCount: plan.bucketCount, dataEnd: plan.dataEnd, rows, positives: sum((s) => s.positives), censored,
     labelledRows: rows - censored, labelledPositives, labelRate: rows > censored ? labelledPositives / (rows - censored) : 0,
+    ...(previousVersion ? { previousVersion } : {}),
     features: { numeric: NUMERIC_FEATURES, categorical: CATEGORICAL_FEATURES },
     sources: { ingestManifests: plan.sources },
     shards: stats.map((s) => ({
@@ -67,7 +73,7 @@ export async function assembleManifest(store: ObjectStore, dataset: string, vers
 }
 
 /** The manifest, rewritten identically (but for createdAt, kept from the first write) on a rerun. */
-export async function writeFeatureManifest(deps: ActivityDeps, input: WriteFeatureManifestInput): Promise<FeaturesResult> {
+export async function writeFeatureManifest(deps: ActivityDeps, input: WriteFeatureManifestInput): Promise<Omit<FeaturesResult, 'quality'>> {
   const store = deps.lake(input.lake);
   const manifest = await assembleManifest(store, input.dataset, input.version);
   const key = lake.featureManifest(input.dataset, input.version);

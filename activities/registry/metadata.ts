@@ -37,6 +37,8 @@ export interface ModelMetadata {
   /** Permutation importance on the held-out stays: mean ROC AUC drop when the feature is shuffled. */
   featureImportance?: { feature: string; importance: number; std: number }[];
   gate?: GateDecision;
+  /** The data-quality gate on the data this version trained on: breaches, and the reason one was accepted. */
+  dataQuality?: { passed: boolean; breaches: string[]; acceptedBreach?: string; baselineVersion: string | null };
 }
 
 export async function readMetadata(store: ObjectStore, model: string, version: string): Promise<ModelMetadata | undefined> {

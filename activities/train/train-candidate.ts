@@ -16,6 +16,7 @@ import { writeParquet } from '../io/parquet.js';
 import { fitPipeline } from '../features/fit-stats.js';
 import { featureMapping, type PreprocessingPipeline, transform } from '../features/pipeline.js';
 import { readMetadata, writeMetadata, type ModelMetadata } from '../registry/metadata.js';
+import { type QualityOutcome, type QualityReport, describeBreach } from '../../schemas/quality.js';
 import { evaluatePredictions } from '../evaluate/evaluate.js';
 import { loadFeatureSet, splitByPatient } from './feature-set.js';
 import { type TrainedModel, trainFamily } from './families.js';
@@ -37,6 +38,15 @@ export interface TrainCandidateInput {
   pipelineKey?: string;
   /** rf: the sub-forests trained by trainSubForest activities, merged here instead of fitting. */
   subForests?: SubForestPart[];
+  dataQuality?: QualityOutcome;
+}
+
+function qualityRecord(q: QualityOutcome): NonNullable<ModelMetadata['dataQuality']> {
+  const reports = [q.ingest, q.features].filter((r): r is QualityReport => r !== null);
+  return {
+    passed: reports.every((r) => r.passed), breaches: reports.flatMap((r) => r.breaches.map(describeBreach)),
+    ...(q.acceptedBreach ? { acceptedBreach: q.acceptedBreach } : {}), baselineVersion: q.features?.baselineVersion ?? null,
+  };
 }
 
 function resultOf(m: ModelMetadata): CandidateResult {
@@ -154,6 +164,7 @@ async function trainAndRecord(
     },
     subgroupMetrics: evaluation.subgroups,
     featureImportance: importance,
+    ...(input.dataQuality ? { dataQuality: qualityRecord(input.dataQuality) } : {}),
   };
   await writeMetadata(store, metadata);
   await store.delete(lake.checkpoint(input.model, input.version)); // the version is complete: no resume needed

@@ -14,6 +14,7 @@ import { SA_DATASET, SA_STAGE, SA_TRIGGER } from '../../schemas/search-attribute
 import { DEFAULT_BUCKET_COUNT, type FeaturesInput } from '../../schemas/workflows.js';
 import { featuresProgressQuery, featuresWorkflow } from '../../workflows/index.js';
 import { action, printJson, say } from '../output.js';
+import { featureQualityLines } from '../quality.js';
 import { compactStamp, follow } from '../runs.js';
 import { connectClient, workflowUrl } from '../temporal.js';
 
@@ -73,6 +74,7 @@ export function registerFeatures(program: Command): void {
           `${result.skippedShards - result.reusedShards} already complete) in ${result.runs} run(s)`);
         say(`${result.rows} index stays, ${result.positives} readmitted; ${result.censored} without 30 days of follow-up before ${result.dataEnd}`);
         say(`labelled: ${result.labelledRows} stays, label rate ${(result.labelledRows ? result.labelledPositives / result.labelledRows : 0).toFixed(4)}`);
+        for (const line of featureQualityLines(result.quality)) say(line);
         say(`shards:   ${shards}`);
         say(`manifest: ${manifest}`);
       } finally {

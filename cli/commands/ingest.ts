@@ -4,6 +4,7 @@ import { ConfigError } from '../../core/errors.js';
 import { isIngestDate, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import { DEFAULT_BUCKET_COUNT, type IngestInput } from '../../schemas/workflows.js';
 import { action, printJson, say } from '../output.js';
+import { ingestQualityLines } from '../quality.js';
 import { createProgressView, progressMode } from '../progress.js';
 import { follow, ingestProgressQuery, ingestSnapshot, startIngest } from '../runs.js';
 import { connectClient, workflowUrl } from '../temporal.js';
@@ -52,6 +53,7 @@ export function registerIngest(program: Command): void {
         say(`${summary.files} files (${summary.skippedFiles} unchanged, ${summary.quarantinedFiles} quarantined) in ${summary.runs} run(s)`);
         say(`${summary.rowsIn} rows in = ${summary.accepted} accepted + ${summary.corrected} corrected + ${summary.rejected} rejected`);
         for (const key of summary.quarantined) say(`  quarantined ${key}`);
+        for (const line of ingestQualityLines(summary.quality)) say(line);
         say(`manifests: ${summary.manifests.length} under ${input.lake}/manifests/ingest/`);
       } finally {
         await client.connection.close();

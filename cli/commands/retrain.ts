@@ -6,7 +6,9 @@ import {
   DEFAULT_BUCKET_COUNT, type Hyperparameters, IMPLEMENTED_FAMILIES, MODEL_FAMILIES, type ModelFamily, type RetrainInput, type RetrainResult,
 } from '../../schemas/workflows.js';
 import { codeVersion } from '../code-version.js';
-import { action, printJson, say } from '../output.js';
+import { action, printJson, RunFailedError, say } from '../output.js';
+import { featureQualityLines, ingestQualityLines, parseQualityLimits } from '../quality.js';
+import type { FeatureQualityReport, IngestQualityReport } from '../../schemas/quality.js';
 import { createProgressView, progressMode } from '../progress.js';
 import { probeRetrain, startRetrain, watch } from '../runs.js';
 import { connectClient, workflowUrl } from '../temporal.js';
@@ -21,6 +23,8 @@ export interface RetrainOptions {
   to?: string;
   buckets: string;
   param: string[];
+  quality?: string[];
+  acceptQualityBreach?: string;
   json?: boolean;
   wait: boolean;
 }
@@ -62,12 +66,20 @@ export function retrainInput(opts: Omit<RetrainOptions, "param"> & { param?: str
     lake, model: opts.model, dataset: opts.dataset, families, bucketCount, trigger: 'manual',
     hyperparameters: parseParams(opts.param ?? [], families),
     ...(opts.ingest ? { ingest: { ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) } } : {}),
+    ...(opts.quality?.length ? { quality: parseQualityLimits(opts.quality) } : {}),
+    ...(opts.acceptQualityBreach !== undefined ? { acceptQualityBreach: acceptReason(opts.acceptQualityBreach) } : {}),
     codeVersion: codeVersion(),
   };
 }
 
+function acceptReason(reason: string): string {
+  if (reason.trim().length < 3) throw new ConfigError('--accept-quality-breach needs a reason a reviewer can read, e.g. "2025-03 re-export, checked by the data team"');
+  return reason.trim();
+}
+
 export function summarize(result: RetrainResult) {
   return {
+    quality: result.quality,
     promoted: result.promotion.promoted ? result.promotion.version : null,
     promotion: result.promotion,
     features: result.features,
@@ -91,6 +103,8 @@ export function registerRetrain(program: Command): void {
     .option('--from <date>', 'first ingest date (with --ingest)')
     .option('--to <date>', 'last ingest date (with --ingest)')
     .option('--buckets <n>', 'patient buckets of the curated zone', String(DEFAULT_BUCKET_COUNT))
+    .option('--quality <name=value>', 'a data-quality limit (repeatable), e.g. maxRejectRate=0.1', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--accept-quality-breach <reason>', 'train even if the data-quality gate finds a breach; the reason is recorded in the run and the model metadata')
     .option('--no-wait', 'start the run and return its id')
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: RetrainOptions) => {
@@ -103,8 +117,20 @@ export function registerRetrain(program: Command): void {
         if (!opts.wait) return opts.json ? printJson({ workflowId: handle.workflowId, url }) : say(`started ${handle.workflowId}\n${url}`);
         if (!opts.json) say(`started ${handle.workflowId}\n  ${url}`);
         const view = createProgressView(progressMode(opts.json));
-        const result = await watch(handle, () => probeRetrain(client, handle.workflowId), (p) => view.update(p)).finally(() => view.finish());
+        const result = await watch(handle, () => probeRetrain(client, handle.workflowId), (p) => view.update(p)).finally(() => view.finish())
+          .catch((err: unknown) => {
+            // A run stopped by the data-quality gate says why on stdout too: the report, in either form.
+            if (err instanceof RunFailedError && err.failureType === 'DataQualityError') {
+              const report = err.details[0] as IngestQualityReport | FeatureQualityReport | undefined;
+              if (opts.json) printJson({ workflowId: handle.workflowId, url, failed: true, error: { type: err.failureType, message: err.message }, quality: report ?? null });
+              else if (report) for (const line of report.stage === 'ingest' ? ingestQualityLines(report) : featureQualityLines(report)) say(line);
+            }
+            throw err;
+          });
         if (opts.json) return printJson({ workflowId: handle.workflowId, url, ...summarize(result) });
+        if (result.ingest) for (const line of ingestQualityLines(result.ingest.quality)) say(line);
+        for (const line of featureQualityLines(result.features.quality)) say(line);
+        if (result.quality.acceptedBreach) say(`data-quality breach accepted: "${result.quality.acceptedBreach}" (recorded in the model metadata)`);
         for (const c of result.candidates) say(`  ${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)}, trained in ${c.trainSeconds.toFixed(1)} s -> ${c.version}`);
         say(result.promotion.promoted ? `promoted ${result.promotion.version}: ${result.promotion.reason}` : `not promoted (${result.promotion.version}): ${result.promotion.reason}`);
       } finally {
