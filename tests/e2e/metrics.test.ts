@@ -33,7 +33,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, attempts = 200): Promise<void> {
+/** Polls `check`; generous, because a worker bundling its workflows on a busy 2-core machine takes its time. */
+async function until(what: string, check: () => boolean | Promise<boolean>, attempts = 1200): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
