@@ -21,9 +21,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransientError } from '../../core/errors.js';
-import { RESERVED_NAME_PREFIX } from './store-keys.js';
-
-export const LOCK_DIR = `${RESERVED_NAME_PREFIX}locks`;
+/**
+ * Beside the `.carepipe/` tree rather than in it: a worker of an earlier version, still running on
+ * the same lake during an upgrade, takes its locks here, and both must exclude each other.
+ */
+export const LOCK_DIR = '.carepipe-locks';
 
 export interface LockOptions {
   /** How long to wait for a live owner before failing with TransientError. */

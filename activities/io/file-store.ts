@@ -9,7 +9,9 @@
  *   puts and deletes take too, so none of them can slip between the compare and the rename;
  * - the etag is the hex MD5 of the content, as for a single-part S3 object (file-store-meta.ts);
  * - listings are in S3's order (UTF-8 byte order of the whole key), recursive for `list`.
- * Files and folders whose names start with `.carepipe-` are the store's own and never listed.
+ * Files and folders whose names start with `.carepipe` are the store's own and never listed: etag
+ * records in `<root>/.carepipe/` (file-store-meta.ts), locks, and a write's temp file, which is
+ * staged in the object's own folder so the rename stays on one filesystem.
  * A key cannot be both an object and a prefix of another (`a` and `a/b`), unlike S3.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -21,7 +23,7 @@ import {
   ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError,
 } from '../../core/errors.js';
 import { withKeyLock, type LockOptions } from './file-store-lock.js';
-import { describeFile, removeEtagRecord, writeEtagRecord } from './file-store-meta.js';
+import { describeFile, removeEtagRecord, removeLegacyRecord, writeEtagRecord, type FileRef } from './file-store-meta.js';
 import type { ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { checkFileKey, checkFilePrefix, checkRange, compareKeys, RESERVED_NAME_PREFIX } from './store-keys.js';
 
@@ -89,16 +91,16 @@ export class FileStore implements ObjectStore {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const path = this.path(key);
-    const found = await this.fs('head', key, () => describeFile(path));
+    const found = await this.fs('head', key, () => describeFile(this.ref(key)));
     return found && { key, size: Number(found.stats.size), etag: found.etag, lastModified: toDate(found.stats) };
   }
 
   async put(key: string, body: Uint8Array | string | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
-    const path = this.path(key);
+    const ref = this.ref(key);
+    const { path } = ref;
     const dir = dirname(path);
     await this.fs('put', key, () => mkdir(dir, { recursive: true }));
-    const temp = join(dir, `${RESERVED_NAME_PREFIX}tmp.${randomBytes(8).toString('hex')}`);
+    const temp = join(dir, `${RESERVED_NAME_PREFIX}-tmp.${randomBytes(8).toString('hex')}`);
     try {
       const { stats, etag } = await this.fs('put', key, () => stage(temp, body));
       if (options.ifNoneMatch !== undefined) {
@@ -110,11 +112,11 @@ export class FileStore implements ObjectStore {
         }
       } else {
         await withKeyLock(this.root, key, async () => {
-          if (options.ifMatch !== undefined) await this.checkEtag(key, path, options.ifMatch);
+          if (options.ifMatch !== undefined) await this.checkEtag(ref, options.ifMatch);
           await this.fs('put', key, () => rename(temp, path));
         }, this.lock);
       }
-      await writeEtagRecord(path, stats, etag);
+      await Promise.all([writeEtagRecord(ref, stats, etag), removeLegacyRecord(ref)]);
       await syncDir(dir);
       return { key, size: Number(stats.size), etag, lastModified: toDate(stats) };
     } finally {
@@ -148,14 +150,14 @@ export class FileStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    const path = this.path(key);
+    const ref = this.ref(key);
     await withKeyLock(this.root, key, async () => {
       try {
-        await unlink(path);
+        await unlink(ref.path);
       } catch (err) {
         if (!['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(err) ?? '')) throw this.mapError(err, 'delete', key);
       }
-      await removeEtagRecord(path);
+      await removeEtagRecord(ref);
     }, this.lock);
   }
 
@@ -163,8 +165,9 @@ export class FileStore implements ObjectStore {
     // Nothing to release: every call opens and closes its own files.
   }
 
-  private async checkEtag(key: string, path: string, expected: string): Promise<void> {
-    const current = await this.fs('put', key, () => describeFile(path));
+  private async checkEtag(ref: FileRef, expected: string): Promise<void> {
+    const { key } = ref;
+    const current = await this.fs('put', key, () => describeFile(ref));
     if (current?.etag !== expected.replace(/^"|"$/g, '')) {
       const why = current ? 'the object changed since it was read' : 'the object no longer exists';
       throw new PreconditionFailedError(`${this.objectUri(key)}: conditional put lost: ${why}.`);
@@ -210,6 +213,10 @@ export class FileStore implements ObjectStore {
   private path(key: string): string {
     checkFileKey(key, this.uri);
     return join(this.root, key);
+  }
+
+  private ref(key: string): FileRef {
+    return { root: this.root, key, path: this.path(key) };
   }
 
   private objectUri(key: string): string {

@@ -5,10 +5,14 @@
 import { InvalidInputError } from '../../core/errors.js';
 
 /**
- * Names starting with this are FileStore's own (temp files, etag records, locks): keys may not
- * use it and listings never show it.
+ * Names starting with this are FileStore's own (its `.carepipe/` tree, temp files, the lock
+ * folder, and the `.carepipe-etag.*` sidecars of earlier versions): no key segment may start so,
+ * and listings never show them.
  */
-export const RESERVED_NAME_PREFIX = '.carepipe-';
+export const RESERVED_NAME_PREFIX = '.carepipe';
+
+/** FileStore's metadata tree, at the lake root (file-store-meta.ts says why there). */
+export const STORE_DIR = '.carepipe';
 
 /**
  * Joins key parts with single slashes: `joinKey('features/', '/ds', 'v1/')` is `features/ds/v1/`.

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -296,11 +296,18 @@ function registerConditionalContract(n: string, store: () => ObjectStore, lake: 
 test('FileStore: keys that could leave the lake root or clash with its own files are rejected.', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'carepipe-keys-'));
   const store = openStore(parseLakeUri(`file://${root}/lake`), fileSettings);
-  for (const key of ['../escape', 'a/../../escape', '/etc/passwd', 'a//b', 'a/', '', './a', '.carepipe-locks/x']) {
+  const reserved = ['.carepipe-locks/x', '.carepipe/etag/x.json', 'a/.carepipe', 'a/.carepipe-etag.b.parquet'];
+  for (const key of ['../escape', 'a/../../escape', '/etc/passwd', 'a//b', 'a/', '', './a', ...reserved]) {
     await t.throwsAsync(store.put(key, 'x'), { instanceOf: InvalidInputError }, `put ${JSON.stringify(key)}`);
     await t.throwsAsync(store.get(key), { instanceOf: InvalidInputError }, `get ${JSON.stringify(key)}`);
+    await t.throwsAsync(store.head(key), { instanceOf: InvalidInputError }, `head ${JSON.stringify(key)}`);
+    await t.throwsAsync(store.delete(key), { instanceOf: InvalidInputError }, `delete ${JSON.stringify(key)}`);
   }
   await t.throwsAsync(collect(store.list('../')), { instanceOf: InvalidInputError });
+  await t.throwsAsync(collect(store.list('.carepipe/etag/')), { instanceOf: InvalidInputError });
+  await store.put('kept', 'x');
+  t.deepEqual((await collect(store.list(''))).map((o) => o.key), ['kept'], 'the store\'s own tree is never listed');
+  t.deepEqual((await store.listLevel('')).prefixes, []);
   t.false(existsSync(join(root, 'escape')));
   await rm(root, { recursive: true, force: true });
 });
@@ -314,6 +321,51 @@ test('FileStore: a file replaced behind the store\'s back gets the etag of its n
   t.not(head?.etag, put.etag);
   t.is(head?.etag, md5Hex('written by someone else'));
   t.deepEqual((await collect(store.list('data/'))).map((o) => o.etag), [md5Hex('written by someone else')]);
+  await rm(root, { recursive: true, force: true });
+});
+
+test('FileStore: reading and listing a file the store did not write leaves its folder as it was.', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'carepipe-foreign-'));
+  const store = openStore(parseLakeUri(`file://${root}`), fileSettings);
+  const folder = join(root, 'raw', 'labs', 'ingest_date=2025-01-01');
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'part-0.parquet'), 'written by the producer');
+  const head = await store.head('raw/labs/ingest_date=2025-01-01/part-0.parquet');
+  t.is(head?.etag, md5Hex('written by the producer'));
+  t.deepEqual((await collect(store.list('raw/'))).map((o) => o.etag), [head?.etag]);
+  t.deepEqual(await readdir(folder), ['part-0.parquet']);
+  t.deepEqual((await readdir(root)).sort(), ['.carepipe', 'raw'], 'the etag is kept in the store\'s own tree');
+  await rm(root, { recursive: true, force: true });
+});
+
+test('FileStore: an etag record lives in the .carepipe tree, is rewritten with its object, and goes with it.', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'carepipe-etag-'));
+  const store = openStore(parseLakeUri(`file://${root}`), fileSettings);
+  const record = join(root, '.carepipe', 'etag', 'curated', 'part-1.parquet.json');
+  const v1 = await store.put('curated/part-1.parquet', 'v1');
+  t.is((JSON.parse(await readFile(record, 'utf8')) as { etag: string }).etag, v1.etag);
+  t.deepEqual(await readdir(join(root, 'curated')), ['part-1.parquet'], 'nothing beside the object');
+  const v2 = await store.put('curated/part-1.parquet', 'v2', { ifMatch: v1.etag });
+  t.is((JSON.parse(await readFile(record, 'utf8')) as { etag: string }).etag, v2.etag);
+  await rm(record);
+  t.is((await store.head('curated/part-1.parquet'))?.etag, md5Hex('v2'), 'a lost record costs a re-read');
+  await store.delete('curated/part-1.parquet');
+  t.false(existsSync(record));
+  await rm(root, { recursive: true, force: true });
+});
+
+test('FileStore: an earlier version\'s sidecar record is never listed, and goes when its object is rewritten or deleted.', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'carepipe-legacy-'));
+  const store = openStore(parseLakeUri(`file://${root}`), fileSettings);
+  await mkdir(join(root, 'data'));
+  for (const name of ['a.parquet', 'b.parquet']) {
+    await writeFile(join(root, 'data', name), name);
+    await writeFile(join(root, 'data', `.carepipe-etag.${name}`), JSON.stringify({ etag: md5Hex('stale'), ino: '0', size: '0', mtimeNs: '0' }));
+  }
+  t.deepEqual((await collect(store.list('data/'))).map((o) => [o.key, o.etag]), [['data/a.parquet', md5Hex('a.parquet')], ['data/b.parquet', md5Hex('b.parquet')]]);
+  await store.put('data/a.parquet', 'rewritten');
+  await store.delete('data/b.parquet');
+  t.deepEqual(await readdir(join(root, 'data')), ['a.parquet']);
   await rm(root, { recursive: true, force: true });
 });
 
