@@ -7,6 +7,7 @@ import { QUEUE_ROLES } from '../../schemas/names.js';
 import { installRuntime } from '../../workers/runtime.js';
 import { createWorkers, runWorkers } from '../../workers/workers.js';
 import { createDeps } from '../deps.js';
+import { featureQualityLines, ingestQualityLines } from '../quality.js';
 import { action, say } from '../output.js';
 import { followRetrain, startRetrain } from '../runs.js';
 import { connectClient, workflowUrl } from '../temporal.js';
@@ -63,6 +64,7 @@ export function registerDemo(program: Command): void {
         }
         say(`  features: ${result.features.dataset}@${result.features.version}, ${result.features.rows} index stays in ${result.features.shards} shards ` +
           `(${result.features.skippedShards} unchanged)`);
+        for (const line of [...(ingest ? ingestQualityLines(ingest.quality).slice(0, 1) : []), ...featureQualityLines(result.features.quality).slice(0, 1)]) say(`  ${line}`);
         const best = result.best;
         say('');
         say(result.promotion.promoted ? `promoted   ${opts.model} ${result.promotion.version}` : `not promoted: ${result.promotion.reason}`);

@@ -116,7 +116,7 @@ test.serial('transient store errors are retried: the run succeeds and its histor
     { ...Object.fromEntries(expected), writeIngestManifests: 2 },
   );
   for (const [id, a] of retried) t.is(a.lastFailureType, 'TransientError', id);
-  t.is(byId.size, faultyRun.summary.files + 2, 'one activity per file, plus the listing and the day manifests');
+  t.is(byId.size, faultyRun.summary.files + 3, 'one activity per file, plus the listing, the day manifests and the quality check');
 });
 
 test.serial('a run with transient faults ends exactly as a fault-free run: same summary, same objects, same bytes', async (t) => {
