@@ -79,6 +79,8 @@ export interface FeaturesInput {
   pageSize?: number;
   /** History events after which the run continues as new between pages (default 4,000). */
   historyLimit?: number;
+  /** Heartbeat timeout of the plan and shard activities, seconds (default 60): how soon a lost worker's shard is retried. */
+  shardHeartbeatSeconds?: number;
   /** Set by continue-as-new: the plan being built, where the previous run stopped, its counts. */
   cursor?: { plan: FeaturePlanSummary; offset: number; totals: FeatureBuildTotals; rows: number; runs: number };
 }

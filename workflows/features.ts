@@ -2,6 +2,7 @@ import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporali
 import type { FeatureBuildTotals, FeatureFitResult, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
+import { SHARD_HEARTBEAT_SECONDS } from './timeouts.js';
 import { checkBucketCount, checkLake, checkName, invalid } from './validate.js';
 
 export interface FeaturesProgress extends FeatureBuildTotals {
@@ -34,6 +35,10 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 4096)) invalid(`pageSize must be a whole number from 1 to 4096, got ${pageSize}`);
   const maxInFlight = input.maxInFlight ?? 32;
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
+  const heartbeatSeconds = input.shardHeartbeatSeconds ?? SHARD_HEARTBEAT_SECONDS;
+  if (!(Number.isInteger(heartbeatSeconds) && heartbeatSeconds >= 1 && heartbeatSeconds <= 3600)) {
+    invalid(`shardHeartbeatSeconds must be a whole number from 1 to 3600, got ${heartbeatSeconds}`);
+  }
   const { lake, dataset } = input;
   const cursor = input.cursor;
   const runs = (cursor?.runs ?? 0) + 1;
@@ -45,13 +50,14 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
     version: plan?.version ?? '', bucketsTotal: plan?.buckets ?? 0, bucketsDone: offset, rows, runs, ...totals,
   }));
 
-  plan ??= await bookkeeping().planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
+  // Through the heartbeating proxy: planning reads every ingest manifest, thousands in a year.
+  plan ??= await shardActivity('features/plan', heartbeatSeconds).planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
   const { version, dataEnd } = plan;
   while (offset < plan.buckets) {
     const page = await bookkeeping().readFeaturePlanPage({ lake, dataset, version, offset, limit: pageSize });
     if (page.length === 0) break;
     await mapBounded(page, maxInFlight, async (b) => {
-      const shard = await shardActivity(`features/${version}/${b.bucket}`).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
+      const shard = await shardActivity(`features/${version}/${b.bucket}`, heartbeatSeconds).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
       if (shard.reusedFrom) totals.reused++;
       else if (shard.skipped) totals.present++;
       else totals.built++;
