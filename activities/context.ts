@@ -39,6 +39,51 @@ export async function pauseActivity(details?: unknown): Promise<void> {
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
 }
 
+/** Work between two pauses of a paced computation: "every few tens of milliseconds" above. */
+export const PAUSE_SLICE_MS = 50;
+
+/** Called at a computation's pause points; pauses (or not) as it sees fit. */
+export type Pace = () => Promise<void>;
+
+/**
+ * A pace for synchronous work split at pause points: each call is cheap (a clock read) and
+ * pauses the activity (`pauseActivity(details())`) only once `sliceMs` of work has run since the
+ * last pause. So a loop may offer a pause point every few thousand rows without paying a
+ * heartbeat and an event-loop turn for each, and several computations of one activity can share
+ * it. Timing decides only when to pause, never a result.
+ */
+export function activityPace(details: () => unknown, sliceMs = PAUSE_SLICE_MS): Pace {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < sliceMs) return;
+    await pauseActivity(details());
+    last = performance.now();
+  };
+}
+
+/**
+ * Computations that must run both inside activities (paced) and in plain synchronous code
+ * (tests, pure callers) are written once as generators whose bare `yield`s mark pause points.
+ */
+export type Paced<T> = Generator<void, T, void>;
+
+/** Runs a paced computation to its end without pausing. */
+export function runSync<T>(work: Paced<T>): T {
+  for (;;) {
+    const step = work.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Runs a paced computation, offering `pace` each pause point. */
+export async function runPaced<T>(work: Paced<T>, pace: Pace): Promise<T> {
+  for (;;) {
+    const step = work.next();
+    if (step.done) return step.value;
+    await pace();
+  }
+}
+
 /**
  * Heartbeats `details()` every `ms` while an activity awaits I/O (loading shards, writing files),
  * where no loop of its own would; returns the stop function. A ticker must not keep a hung

@@ -36,6 +36,9 @@ export const lake = {
   featureManifest: (dataset: string, version: string) => `features/${dataset}/${version}/manifest.json`,
   featureVersionPrefix: (dataset: string, version: string) => `features/${dataset}/${version}/`,
   featurePlan: (dataset: string, version: string) => `features/${dataset}/${version}/plan.json`,
+  /** One bucket's part of the plan: the curated fragments its shard reads, in the order it reads them. */
+  featurePlanBucket: (dataset: string, version: string, bucket: number) =>
+    `features/${dataset}/${version}/plan/bucket=${bucketLabel(bucket)}.json`,
   /** The dataset's most recently completed version: where the next build looks for shards to reuse. */
   featureLatest: (dataset: string) => `features/${dataset}/latest.json`,
   /** Partial statistics and the fitted pipeline of one train/test split of a version. */

@@ -86,6 +86,8 @@ export interface FeaturesInput {
   historyLimit?: number;
   /** Data-quality limits to report against (defaults: DEFAULT_QUALITY_LIMITS). */
   quality?: Partial<QualityLimits>;
+  /** Heartbeat timeout of the plan and shard activities, seconds (default 60): how soon a lost worker's shard is retried. */
+  shardHeartbeatSeconds?: number;
   /** Set by continue-as-new: the plan being built, where the previous run stopped, its counts. */
   cursor?: { plan: FeaturePlanSummary; offset: number; totals: FeatureBuildTotals; rows: number; runs: number };
 }

@@ -26,9 +26,12 @@ export function bookkeeping() {
   return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '5m', retry });
 }
 
-/** Per-file and per-bucket work, with a readable deterministic id (`<stage>/<shard>`). These heartbeat. */
-export function shardActivity(activityId: string) {
-  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: `${SHARD_HEARTBEAT_SECONDS}s`, retry, activityId });
+/**
+ * Per-file and per-bucket work (and the feature plan, which reads every ingest manifest), with a
+ * readable deterministic id (`<stage>/<shard>`). These heartbeat.
+ */
+export function shardActivity(activityId: string, heartbeatSeconds = SHARD_HEARTBEAT_SECONDS) {
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
 }
 
 /**

@@ -3,6 +3,7 @@ import { resolveQualityLimits } from '../schemas/quality.js';
 import type { FeatureBuildTotals, FeatureFitResult, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
+import { SHARD_HEARTBEAT_SECONDS } from './timeouts.js';
 import { checkBucketCount, checkLake, checkName, invalid } from './validate.js';
 
 export interface FeaturesProgress extends FeatureBuildTotals {
@@ -37,6 +38,10 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
   const { limits, error } = resolveQualityLimits(input.quality);
   if (error) invalid(error);
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
+  const heartbeatSeconds = input.shardHeartbeatSeconds ?? SHARD_HEARTBEAT_SECONDS;
+  if (!(Number.isInteger(heartbeatSeconds) && heartbeatSeconds >= 1 && heartbeatSeconds <= 3600)) {
+    invalid(`shardHeartbeatSeconds must be a whole number from 1 to 3600, got ${heartbeatSeconds}`);
+  }
   const { lake, dataset } = input;
   const cursor = input.cursor;
   const runs = (cursor?.runs ?? 0) + 1;
@@ -48,13 +53,14 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
     version: plan?.version ?? '', bucketsTotal: plan?.buckets ?? 0, bucketsDone: offset, rows, runs, ...totals,
   }));
 
-  plan ??= await bookkeeping().planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
+  // Through the heartbeating proxy: planning reads every ingest manifest, thousands in a year.
+  plan ??= await shardActivity('features/plan', heartbeatSeconds).planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
   const { version, dataEnd } = plan;
   while (offset < plan.buckets) {
     const page = await bookkeeping().readFeaturePlanPage({ lake, dataset, version, offset, limit: pageSize });
     if (page.length === 0) break;
     await mapBounded(page, maxInFlight, async (b) => {
-      const shard = await shardActivity(`features/${version}/${b.bucket}`).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
+      const shard = await shardActivity(`features/${version}/${b.bucket}`, heartbeatSeconds).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
       if (shard.reusedFrom) totals.reused++;
       else if (shard.skipped) totals.present++;
       else totals.built++;
@@ -67,7 +73,7 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
     }
   }
   const result = await bookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
-  const quality = await shardActivity(`features/${version}/quality`).checkFeatureQuality({ lake, dataset, version, limits });
+  const quality = await shardActivity(`features/${version}/quality`, heartbeatSeconds).checkFeatureQuality({ lake, dataset, version, limits });
   return { ...result, quality };
 }
 

@@ -9,7 +9,7 @@ import { writeJson } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { buildShard } from './build-shard.js';
 import { assembleManifest } from './manifest.js';
-import { mapConcurrent, planFeatures } from './plan.js';
+import { mapConcurrent, planFeatures, writePlan } from './plan.js';
 
 export interface LakeFeatureBuild {
   version: string;
@@ -25,8 +25,9 @@ export async function buildLakeFeatures(
   store: ObjectStore, options: { dataset: string; bucketCount: number; concurrency?: number },
 ): Promise<LakeFeatureBuild> {
   const started = performance.now();
-  const plan = await planFeatures(store, options);
-  await writeJson(store, lake.featurePlan(options.dataset, plan.version), plan);
+  const planned = await planFeatures(store, options);
+  await writePlan(store, planned);
+  const { plan } = planned;
   const results = await mapConcurrent(plan.buckets, options.concurrency ?? 2, (b) =>
     buildShard(store, { dataset: options.dataset, version: plan.version, dataEnd: plan.dataEnd, bucket: b.bucket, inputHash: b.inputHash, ...(b.reuse ? { reuse: b.reuse } : {}) }));
   const manifest = await assembleManifest(store, options.dataset, plan.version);

@@ -2,8 +2,11 @@
  * One bucket's deduplicated curated tables as typed arrays, grouped by patient: encounters sorted
  * by (patient, admission, id) with per-patient offsets, each encounter's comorbidity mask, and the
  * usable lab results sorted by (patient, time, id). Patients are numbered in key order, so the
- * build's output order does not depend on the order fragments were read in.
+ * build's output order does not depend on the order fragments were read in. The decoders are paced
+ * computations (context.ts): a bare `yield` every few thousand rows is where a feature build in an
+ * activity may pause.
  */
+import type { Paced } from '../context.js';
 import { stringValues } from '../io/arrow-columns.js';
 import { intOrFloatToFloat64, timestampColumnToMillis } from '../io/parquet.js';
 import { charlsonMask } from './charlson.js';
@@ -12,6 +15,9 @@ import { FEATURE_LABS } from './schema.js';
 import { compareRows, dictionaryCodes, utf8Column } from './utf8.js';
 
 export const DAY_MS = 86_400_000;
+/** Rows (or patients, for per-patient loops) between pause points. */
+export const ROWS_PER_STEP = 8192;
+const step = (i: number) => i % ROWS_PER_STEP === ROWS_PER_STEP - 1;
 export const CLASS_INPATIENT = 0;
 export const CLASS_EMERGENCY = 1;
 const CLASS_CODES: Readonly<Record<string, number>> = { inpatient: 0, emergency: 1, outpatient: 2, ambulatory: 3 };
@@ -73,7 +79,7 @@ export interface Encounters {
 }
 
 /** Encounter winners, regrouped by patient; superseded rows only date the final discharge's arrival. */
-export function decodeEncounters(t: BucketTable): Encounters {
+export function* decodeEncounters(t: BucketTable): Paced<Encounters> {
   const patientCol = strings(t, 'patient_key');
   const idCol = strings(t, 'encounter_id');
   const admitCol = millis(t, 'admit_time');
@@ -106,8 +112,10 @@ export function decodeEncounters(t: BucketTable): Encounters {
     closedArrivalDay: new Int32Array(n).fill(-1),
     comorbidity: new Int32Array(n),
   };
+  yield;
   const posOf = new Map(enc.id.map((id, i) => [id, i]));
   for (let r = 0; r < dischargeCol.length; r++) {
+    if (step(r)) yield;
     const pos = posOf.get(idCol[r] ?? '');
     if (pos === undefined || Number.isNaN(dischargeCol[r]!) || dischargeCol[r] !== enc.discharge[pos] || ingestDay[r]! < 0) continue;
     const known = ingestDay[r]! + dischargeLag[r]!;
@@ -122,7 +130,7 @@ function compareStrings(a: string, b: string): number {
 }
 
 /** ORs the Charlson mask of every diagnosis (and primary diagnosis) into its encounter's. */
-export function addComorbidity(enc: Encounters, dx: BucketTable): void {
+export function* addComorbidity(enc: Encounters, dx: BucketTable): Paced<void> {
   const masks = new Map<string, number>();
   const maskOf = (code: string) => {
     let m = masks.get(code);
@@ -136,7 +144,9 @@ export function addComorbidity(enc: Encounters, dx: BucketTable): void {
   const posOf = new Map(enc.id.map((id, i) => [id, i]));
   const dxEnc = strings(dx, 'encounter_id');
   const dxCode = strings(dx, 'icd10');
-  for (const r of dx.rows) {
+  for (let k = 0; k < dx.rows.length; k++) {
+    if (step(k)) yield;
+    const r = dx.rows[k]!;
     const pos = posOf.get(dxEnc[r] ?? '');
     const code = dxCode[r];
     if (pos !== undefined && code) enc.comorbidity[pos]! |= maskOf(code);
@@ -197,7 +207,7 @@ function patientOfCode(values: readonly string[], patientKeys: readonly string[]
  * A result without a value, or (never, after ingest) in another unit, is not a measurement.
  * Strings are compared as dictionary codes and bytes (utf8.ts): no string per row.
  */
-export function decodeLabs(t: BucketTable, patientKeys: readonly string[]): Labs {
+export function* decodeLabs(t: BucketTable, patientKeys: readonly string[]): Paced<Labs> {
   const empty = { start: new Int32Array(patientKeys.length + 1), time: new Float64Array(0), value: new Float64Array(0), lab: new Uint8Array(0), rowsRead: t.rows.length };
   if (!t.table) return empty;
   const table = t.table;
@@ -211,11 +221,14 @@ export function decodeLabs(t: BucketTable, patientKeys: readonly string[]): Labs
   const timeCol = millis(t, 'observed_at');
   const valueVec = table.getChild('value');
   const valueCol = valueVec ? intOrFloatToFloat64(valueVec, 'value') : new Float64Array(table.numRows).fill(Number.NaN);
+  yield;
   const keep = new Uint32Array(t.rows.length);
   let kept = 0;
   const pidRow = new Int32Array(table.numRows);
   const labRow = new Uint8Array(table.numRows);
-  for (const r of t.rows) {
+  for (let k = 0; k < t.rows.length; k++) {
+    if (step(k)) yield;
+    const r = t.rows[k]!;
     const pc = patient.codes[r]!;
     const lc = loinc.codes[r]!;
     const uc = unit.codes[r]!;
@@ -237,7 +250,10 @@ export function decodeLabs(t: BucketTable, patientKeys: readonly string[]): Labs
     const r = keep[k]!;
     order[fill[pidRow[r]!]!++] = r;
   }
+  yield;
   for (let p = 0; p < patientKeys.length; p++) {
+    // A patient's results are a few hundred at most: a pause point every few dozen patients.
+    if (p % 64 === 63) yield;
     order.subarray(start[p], start[p + 1]).sort((a, b) => timeCol[a]! - timeCol[b]! || compareRows(labId, a, b));
   }
   const time = new Float64Array(kept);

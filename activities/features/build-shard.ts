@@ -2,16 +2,20 @@
  * The features reduce step for one bucket: its curated fragments -> one feature shard. The shard
  * and its stats sidecar sit at keys under the content-derived dataset version, and the sidecar is
  * written last, so a rerun finds a complete shard and skips it. A bucket whose inputs an earlier
- * version already built from (same input hash) is copied from there, not recomputed.
+ * version already built from (same input hash) is copied from there, not recomputed. A build reads
+ * the fragments its bucket's plan names, and pauses every few tens of milliseconds of decoding and
+ * computing (activityPace): the worker's one JavaScript thread also runs the other shards'
+ * heartbeats and the workflow tasks.
  */
 import { lake } from '../../data-lake/layout.js';
 import type { FeatureShardResult, PlannedBucket } from '../../schemas/workflows.js';
-import { type ActivityDeps, activityLogFields, heartbeat, readJson, writeJson } from '../context.js';
+import { type ActivityDeps, activityLogFields, activityPace, heartbeat, type Pace, readJson, runPaced, writeJson } from '../context.js';
 import { toTable } from '../ingest/columns.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { writeParquet } from '../io/parquet.js';
 import { readBucketTable } from './read-bucket.js';
-import { buildReadmissionFeatures, type FeatureFrame } from './readmission.js';
+import { type BucketPlan, readBucketPlan } from './plan.js';
+import { type FeatureFrame, readmissionFeatures } from './readmission.js';
 
 export interface BuildFeatureShardInput extends PlannedBucket {
   lake: string;
@@ -39,16 +43,16 @@ export const shardStatsKey = (shardKey: string) => shardKey.replace(/\.parquet$/
 /** Midnight UTC starting a YYYY-MM-DD date, epoch ms; NaN for ''. */
 export const dateStartMs = (date: string) => (date ? Date.parse(`${date}T00:00:00Z`) : Number.NaN);
 
-/** Reads a bucket's curated tables and computes its feature frame. */
-export async function computeBucketFeatures(store: ObjectStore, bucket: number, dataEnd: string): Promise<FeatureFrame> {
+/** Reads the curated fragments a bucket's plan names and computes its feature frame. */
+export async function computeBucketFeatures(store: ObjectStore, planned: BucketPlan, dataEnd: string, pace: Pace): Promise<FeatureFrame> {
+  const { fragments } = planned;
   const [patients, encounters, diagnoses, labs] = await Promise.all([
-    readBucketTable(store, 'patients', bucket),
-    readBucketTable(store, 'encounters', bucket),
-    readBucketTable(store, 'diagnoses', bucket),
-    readBucketTable(store, 'lab_results', bucket),
+    readBucketTable(store, 'patients', fragments.patients, pace),
+    readBucketTable(store, 'encounters', fragments.encounters, pace),
+    readBucketTable(store, 'diagnoses', fragments.diagnoses, pace),
+    readBucketTable(store, 'lab_results', fragments.lab_results, pace),
   ]);
-  heartbeat({ step: 'compute', bucket });
-  return buildReadmissionFeatures({ patients, encounters, diagnoses, labs }, { dataEndMs: dateStartMs(dataEnd) });
+  return runPaced(readmissionFeatures({ patients, encounters, diagnoses, labs }, { dataEndMs: dateStartMs(dataEnd) }), pace);
 }
 
 const resultOf = (s: ShardStats, skipped: boolean, labRows: number): FeatureShardResult => ({
@@ -74,8 +78,10 @@ export async function buildShard(store: ObjectStore, input: Omit<BuildFeatureSha
     }
   }
 
-  heartbeat({ step: 'read', bucket: input.bucket });
-  const frame = await computeBucketFeatures(store, input.bucket, input.dataEnd);
+  const planned = await readBucketPlan(store, input.dataset, input.version, input.bucket, input.inputHash);
+  const step = { step: 'build', bucket: input.bucket };
+  heartbeat(step);
+  const frame = await computeBucketFeatures(store, planned, input.dataEnd, activityPace(() => step));
   await store.put(key, writeParquet(toTable(frame.columns)));
   const stats: ShardStats = {
     bucket: input.bucket, key, inputHash: input.inputHash, rows: frame.rows, positives: frame.positives, censored: frame.censored,

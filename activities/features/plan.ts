@@ -1,14 +1,21 @@
 /**
- * Plans a feature build: which buckets have curated inputs, their input hashes, the dataset
- * version those imply, the lake's data end, and which buckets an earlier version already built
- * from the same inputs (those are copied, not recomputed). The plan is written to the lake and
- * read back a page at a time, so the workflow's payloads stay small at any bucket count.
+ * Plans a feature build from the ingest manifests, not from a listing: which buckets have curated
+ * inputs and exactly which fragments (those the per-file manifests name, in the contract's order),
+ * their input hashes, the dataset version those imply, the lake's data end, and which buckets an
+ * earlier version already built from the same inputs (those are copied, not recomputed). The
+ * plan is written to the lake: `plan.json` (small, read back a page at a time by the workflow)
+ * and one `plan/bucket=BBB.json` per bucket with its fragment keys, which only that bucket's
+ * shard reads. Fragments no manifest names are never read; old ones are deleted here.
  */
-import { NotFoundError } from '../../core/errors.js';
-import { bucketLabel, lake, RAW_TABLES } from '../../data-lake/layout.js';
+import { NotFoundError, InvalidInputError } from '../../core/errors.js';
+import { bucketLabel, lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import type { FeaturePlanSummary, PlannedBucket } from '../../schemas/workflows.js';
-import { type ActivityDeps, readJson, sha256Hex, writeJson } from '../context.js';
+import { type ActivityDeps, activityLogFields, activityPace, type Pace, readJson, sha256Hex, writeJson } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
+import {
+  checkCuratedZone, contractOrder, type FragmentRef, listIngestManifests, namedFragments, ORPHAN_GRACE_MS, readFileManifests,
+  type SweepResult, sweepOrphanFragments,
+} from './curated-inputs.js';
 import type { FeatureManifest } from './manifest.js';
 
 /** Bump when the features computed from the same curated inputs change. */
@@ -36,8 +43,29 @@ export interface FeaturePlan {
   sources: SourceManifest[];
 }
 
-const FRAGMENT_RE = /^curated\/([a-z_]+)\/bucket=(\d+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/part-[0-9a-f]+\.parquet$/;
-const DAY_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\.json$/;
+/** One bucket's part of the plan (`plan/bucket=BBB.json`): what its shard reads. */
+export interface BucketPlan {
+  bucket: number;
+  inputHash: string;
+  /** Per table, the curated fragment keys in the contract's order: ingest date, then file name. */
+  fragments: Record<RawTable, string[]>;
+}
+
+export interface PlanOptions {
+  dataset: string;
+  bucketCount: number;
+  /** The pseudonym key id ingest would use now, named in the message refusing a mixed zone. */
+  currentKeyId?: string;
+  /** Unnamed fragments older than this are deleted (default ORPHAN_GRACE_MS). */
+  orphanGraceMs?: number;
+  pace?: Pace;
+}
+
+export interface PlannedBuild {
+  plan: FeaturePlan;
+  bucketPlans: BucketPlan[];
+  orphans: SweepResult;
+}
 
 /** Runs `fn` over `items`, `limit` at a time, keeping order. */
 export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -53,19 +81,6 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
   return out;
 }
 
-async function ingestSources(store: ObjectStore): Promise<{ sources: SourceManifest[]; encounterDates: string[] }> {
-  const keys: string[] = [];
-  const encounterDates: string[] = [];
-  for await (const obj of store.list('manifests/ingest/')) {
-    const m = DAY_MANIFEST_RE.exec(obj.key);
-    if (!m) continue;
-    keys.push(obj.key);
-    if (m[1] === 'encounters') encounterDates.push(m[2]!);
-  }
-  const sources = await mapConcurrent(keys, 16, async (key) => ({ key, sha256: sha256Hex(await store.get(key)) }));
-  return { sources, encounterDates };
-}
-
 /** Shards of the dataset's latest complete version, by input hash. */
 async function reusableShards(store: ObjectStore, dataset: string): Promise<Map<string, { version: string; key: string }>> {
   const found = new Map<string, { version: string; key: string }>();
@@ -76,39 +91,71 @@ async function reusableShards(store: ObjectStore, dataset: string): Promise<Map<
   return found;
 }
 
-export async function planFeatures(store: ObjectStore, input: Omit<PlanFeatureBuildInput, 'lake'>): Promise<FeaturePlan> {
-  const byBucket = new Map<number, string[]>();
+const noTables = (): Record<RawTable, string[]> => Object.fromEntries(RAW_TABLES.map((t) => [t, []])) as unknown as Record<RawTable, string[]>;
+
+export async function planFeatures(store: ObjectStore, options: PlanOptions): Promise<PlannedBuild> {
+  const pace = options.pace ?? activityPace(() => ({ step: 'plan' }));
+  const listed = await listIngestManifests(store, pace);
+  const manifests = await readFileManifests(store, listed.files, pace);
+  checkCuratedZone(manifests, options.bucketCount, store.uri, options.currentKeyId);
+  const fragments = namedFragments(manifests);
+  const orphans = await sweepOrphanFragments(store, new Set(fragments.map((f) => f.key)), Date.now() - (options.orphanGraceMs ?? ORPHAN_GRACE_MS), pace);
+
+  // The lake is complete before its latest ingest date of encounters, whatever its files held.
   let dataEnd = '';
-  for (const table of RAW_TABLES) {
-    for await (const obj of store.list(`curated/${table}/`)) {
-      const m = FRAGMENT_RE.exec(obj.key);
-      if (!m) continue;
-      const bucket = Number(m[2]);
-      if (bucket >= input.bucketCount) continue; // written under another bucket count: not this layout
-      let keys = byBucket.get(bucket);
-      if (!keys) byBucket.set(bucket, (keys = []));
-      keys.push(obj.key);
-      if (table === 'encounters' && m[3]! > dataEnd) dataEnd = m[3]!;
-    }
-  }
-  const { sources, encounterDates } = await ingestSources(store);
-  for (const date of encounterDates) if (date > dataEnd) dataEnd = date;
-  const previous = await reusableShards(store, input.dataset);
-  const buckets = [...byBucket.entries()].sort(([a], [b]) => a - b).map(([bucket, keys]) => {
-    const inputHash = sha256Hex(FEATURE_CODE_VERSION, String(input.bucketCount), dataEnd, bucketLabel(bucket), ...keys.sort());
-    const reuse = previous.get(inputHash);
-    return { bucket, inputHash, fragments: keys.length, ...(reuse ? { reuse } : {}) };
+  for (const m of manifests) if (m.table === 'encounters' && m.ingestDate > dataEnd) dataEnd = m.ingestDate;
+  for (const d of listed.days) if (d.table === 'encounters' && d.ingestDate > dataEnd) dataEnd = d.ingestDate;
+  const sources = await mapConcurrent(listed.days, 16, async ({ key }) => {
+    const sha256 = sha256Hex(await store.get(key));
+    await pace();
+    return { key, sha256 };
   });
-  const version = `v-${sha256Hex(FEATURE_CODE_VERSION, String(input.bucketCount), dataEnd, ...buckets.map((b) => b.inputHash)).slice(0, 16)}`;
+
+  const byBucket = new Map<number, FragmentRef[]>();
+  for (const f of fragments) {
+    let refs = byBucket.get(f.bucket);
+    if (!refs) byBucket.set(f.bucket, (refs = []));
+    refs.push(f);
+  }
+  const previous = await reusableShards(store, options.dataset);
+  const bucketPlans: BucketPlan[] = [];
+  const buckets = [...byBucket.entries()].sort(([a], [b]) => a - b).map(([bucket, refs]) => {
+    const ordered = refs.sort(contractOrder);
+    const planned = noTables();
+    for (const f of ordered) planned[f.table].push(f.key);
+    // Of the keys as a set (content hashes): the hash says which inputs, the plan says in what order.
+    const inputHash = sha256Hex(FEATURE_CODE_VERSION, String(options.bucketCount), dataEnd, bucketLabel(bucket), ...ordered.map((f) => f.key).sort());
+    bucketPlans.push({ bucket, inputHash, fragments: planned });
+    const reuse = previous.get(inputHash);
+    return { bucket, inputHash, fragments: ordered.length, ...(reuse ? { reuse } : {}) };
+  });
+  const version = `v-${sha256Hex(FEATURE_CODE_VERSION, String(options.bucketCount), dataEnd, ...buckets.map((b) => b.inputHash)).slice(0, 16)}`;
   // A plan never reuses the shards of its own version: those a rerun finds in place.
   for (const b of buckets) if (b.reuse?.version === version) delete b.reuse;
-  return { dataset: input.dataset, version, featureCodeVersion: FEATURE_CODE_VERSION, bucketCount: input.bucketCount, dataEnd, buckets, sources };
+  const plan: FeaturePlan = {
+    dataset: options.dataset, version, featureCodeVersion: FEATURE_CODE_VERSION, bucketCount: options.bucketCount, dataEnd, buckets, sources,
+  };
+  return { plan, bucketPlans, orphans };
+}
+
+/** Writes the buckets' plans, then `plan.json` last: its presence means the plan is complete. */
+export async function writePlan(store: ObjectStore, { plan, bucketPlans }: PlannedBuild, pace: Pace = activityPace(() => ({ step: 'write plan' }))): Promise<void> {
+  await mapConcurrent(bucketPlans, 16, async (b) => {
+    await writeJson(store, lake.featurePlanBucket(plan.dataset, plan.version, b.bucket), b);
+    await pace();
+  });
+  await writeJson(store, lake.featurePlan(plan.dataset, plan.version), plan);
 }
 
 export async function planFeatureBuild(deps: ActivityDeps, input: PlanFeatureBuildInput): Promise<FeaturePlanSummary> {
   const store = deps.lake(input.lake);
-  const plan = await planFeatures(store, input);
-  await writeJson(store, lake.featurePlan(input.dataset, plan.version), plan);
+  const planned = await planFeatures(store, { dataset: input.dataset, bucketCount: input.bucketCount, currentKeyId: deps.keys.pseudonym.activeId });
+  await writePlan(store, planned);
+  const { plan, orphans } = planned;
+  deps.logger.info('feature plan', {
+    ...activityLogFields(), version: plan.version, buckets: plan.buckets.length, fragments: plan.buckets.reduce((s, b) => s + b.fragments, 0),
+    orphansDeleted: orphans.deleted, orphansPending: orphans.pending,
+  });
   return { version: plan.version, dataEnd: plan.dataEnd, buckets: plan.buckets.length, reusable: plan.buckets.filter((b) => b.reuse).length };
 }
 
@@ -129,4 +176,13 @@ export async function readPlan(store: ObjectStore, dataset: string, version: str
   const plan = await readJson<FeaturePlan>(store, lake.featurePlan(dataset, version));
   if (!plan) throw new NotFoundError(`features: no plan at ${lake.featurePlan(dataset, version)}`);
   return plan;
+}
+
+/** A bucket's plan, checked against the input hash the workflow planned it with. */
+export async function readBucketPlan(store: ObjectStore, dataset: string, version: string, bucket: number, inputHash: string): Promise<BucketPlan> {
+  const key = lake.featurePlanBucket(dataset, version, bucket);
+  const planned = await readJson<BucketPlan>(store, key);
+  if (!planned) throw new NotFoundError(`features: no plan at ${key}`);
+  if (planned.inputHash !== inputHash) throw new InvalidInputError(`features: the plan at ${key} is for other inputs than the shard being built`);
+  return planned;
 }

@@ -1,11 +1,12 @@
 /**
- * Reads one bucket's curated fragments of a table into one Arrow table, resolving corrections:
- * per primary key, the row from the latest ingest date (then the latest file name) wins. Every
- * row is kept in the table (superseded rows tell when the lake first learnt something); `rows`
- * lists the winners.
+ * Reads the curated fragments of a table that a bucket's plan names into one Arrow table,
+ * resolving corrections: per primary key, the row from the latest ingest date (then the latest
+ * file name) wins. Every row is kept in the table (superseded rows tell when the lake first
+ * learnt something); `rows` lists the winners.
  */
 import type { Table } from 'apache-arrow';
-import { lake, type RawTable } from '../../data-lake/layout.js';
+import type { RawTable } from '../../data-lake/layout.js';
+import { type Pace, type Paced, runPaced, runSync } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { readParquet } from '../io/parquet.js';
 import { dictionaryCodes, hashRow, rowString, rowsEqual, utf8Column } from './utf8.js';
@@ -25,29 +26,34 @@ export interface BucketTable {
 
 export const EMPTY_BUCKET_TABLE: BucketTable = { table: null, rows: new Uint32Array(0) };
 
-/** The fragment keys of a table's bucket, in key order. */
-export async function listBucketFragments(store: ObjectStore, rawTable: RawTable, bucket: number): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const obj of store.list(lake.curatedBucketPrefix(rawTable, bucket))) if (obj.key.endsWith('.parquet')) keys.push(obj.key);
-  return keys;
-}
+/** Fragments fetched ahead of the one being decoded: each is a small object. */
+const FETCHES_AHEAD = 8;
 
-/** Fragments fetched at once per table: a bucket has one per ingest day, each a small object. */
-const FETCHES_IN_FLIGHT = 8;
-
-export async function readBucketTable(store: ObjectStore, rawTable: RawTable, bucket: number): Promise<BucketTable> {
-  const keys = await listBucketFragments(store, rawTable, bucket);
-  const bodies = new Array<Uint8Array>(keys.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < keys.length) {
-      const i = next++;
-      bodies[i] = await store.get(keys[i]!);
-    }
+/**
+ * Reads the given fragments of one table (the plan's, already in the contract's order: ingest
+ * date, then file name) and resolves corrections. Fetches run a few ahead while fragments are
+ * decoded one at a time, with `pace` offered after each: a year of daily files is over a thousand
+ * fragments a bucket, whose decoding in one synchronous run kept the worker's only JavaScript
+ * thread from heartbeats and workflow tasks for seconds.
+ */
+export async function readBucketTable(store: ObjectStore, rawTable: RawTable, keys: readonly string[], pace: Pace): Promise<BucketTable> {
+  const fetched = new Array<Promise<Uint8Array> | undefined>(keys.length);
+  const fetch = (i: number) => {
+    if (i >= keys.length) return;
+    const body = store.get(keys[i]!);
+    body.catch(() => undefined); // awaited below, in order; until then a failure must not count as unhandled
+    fetched[i] = body;
   };
-  await Promise.all(Array.from({ length: Math.min(FETCHES_IN_FLIGHT, keys.length) }, lane));
-  // Decoded in key order (ingest date, then file hash), so the table's row order is deterministic.
-  return dedupeTable(rawTable, keys.map((key, i) => readParquet(bodies[i]!, { source: key })));
+  for (let i = 0; i < FETCHES_AHEAD; i++) fetch(i);
+  const parts: Table[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const body = await fetched[i]!;
+    fetched[i] = undefined;
+    fetch(i + FETCHES_AHEAD);
+    parts.push(readParquet(body, { source: keys[i]! }));
+    await pace();
+  }
+  return runPaced(dedupeRows(rawTable, parts), pace);
 }
 
 /** Ranks of a column's distinct values in string order, per row (-1 for null). */
@@ -62,10 +68,22 @@ function ranks(table: Table, name: string): Int32Array {
 /**
  * Concatenates fragments of one table and picks the winning row per primary key. Keys are hashed
  * from their UTF-8 bytes (a collision is resolved by comparing bytes), so no string is made per row.
+ * The winner depends only on the rows' `ingest_date` and `source_file` (and, for copies within one
+ * file, on their order in it): never on fragment keys, which are content hashes.
  */
 export function dedupeTable(rawTable: RawTable, parts: readonly Table[]): BucketTable {
+  return runSync(dedupeRows(rawTable, parts));
+}
+
+/** Rows per pause point of the deduplication loop. */
+const DEDUPE_ROWS_PER_STEP = 8192;
+
+/** dedupeTable as a paced computation (context.ts). */
+export function* dedupeRows(rawTable: RawTable, parts: readonly Table[]): Paced<BucketTable> {
   if (parts.length === 0) return EMPTY_BUCKET_TABLE;
-  const table = parts.slice(1).reduce((acc, t) => acc.concat(t), parts[0]!);
+  // One concat of all parts: folding them pairwise rebuilt the batch list once per fragment.
+  const table = parts[0]!.concat(...parts.slice(1));
+  yield;
   const n = table.numRows;
   const keys = PRIMARY_KEYS[rawTable].map((name) => utf8Column(table, name));
   const ingest = ranks(table, 'ingest_date');
@@ -76,6 +94,7 @@ export function dedupeTable(rawTable: RawTable, parts: readonly Table[]): Bucket
   /** Keys whose hash another key already holds, by their text. */
   const collided = new Map<string, number>();
   for (let i = 0; i < n; i++) {
+    if (i % DEDUPE_ROWS_PER_STEP === DEDUPE_ROWS_PER_STEP - 1) yield;
     let h = 0;
     for (const c of keys) h = hashRow(c, i, h);
     const prev = winner.get(h);

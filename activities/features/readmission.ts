@@ -34,6 +34,7 @@
  * initial load, proof 1 decides exactly (the generator's `censored`); in a younger lake only proof
  * 2 certifies, and only stays older than about 210 days.
  */
+import { type Paced, runSync } from '../context.js';
 import { MAX_SHIFT_DAYS } from '../ingest/pseudonymizer.js';
 import type { CuratedColumn } from '../ingest/columns.js';
 import {
@@ -145,10 +146,16 @@ class LabAccumulator {
 }
 
 export function buildReadmissionFeatures(input: BucketInputs, followUp: FollowUp): FeatureFrame {
-  const enc = decodeEncounters(input.encounters);
-  addComorbidity(enc, input.diagnoses);
+  return runSync(readmissionFeatures(input, followUp));
+}
+
+/** buildReadmissionFeatures as a paced computation (context.ts): an activity runs it with pauses. */
+export function* readmissionFeatures(input: BucketInputs, followUp: FollowUp): Paced<FeatureFrame> {
+  const enc = yield* decodeEncounters(input.encounters);
+  yield* addComorbidity(enc, input.diagnoses);
   const patients = decodePatients(input.patients, enc.patientKeys);
-  const labs = decodeLabs(input.labs, enc.patientKeys);
+  yield;
+  const labs = yield* decodeLabs(input.labs, enc.patientKeys);
 
   let rows = 0;
   for (let i = 0; i < enc.n; i++) if (isIndexStay(enc, i)) rows++;
@@ -165,6 +172,8 @@ export function buildReadmissionFeatures(input: BucketInputs, followUp: FollowUp
   let censored = 0;
   let labelledPositives = 0;
   for (let p = 0; p < enc.patientKeys.length; p++) {
+    // A patient's stays scan only that patient's encounters and labs: a pause point every few dozen.
+    if (p % 64 === 63) yield;
     const lo = enc.start[p]!;
     const hi = enc.start[p + 1]!;
     for (let i = lo; i < hi; i++) {
@@ -209,6 +218,7 @@ export function buildReadmissionFeatures(input: BucketInputs, followUp: FollowUp
       s++;
     }
   }
+  yield;
   const byStay = <T>(col: T[]) => Array.from(stay, (i) => col[i]!);
   const byPatient = <T>(col: T[]) => Array.from(pidOfRow, (p) => col[p]!);
   const columns: CuratedColumn[] = [

@@ -7,24 +7,28 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ActivityDeps } from '../../activities/context.js';
+import { type ActivityDeps, sha256Hex } from '../../activities/context.js';
 import { writeIngestManifests } from '../../activities/ingest/day-manifests.js';
 import { ingestFile } from '../../activities/ingest/ingest-file.js';
 import { listRawFiles } from '../../activities/ingest/list-raw.js';
+import type { FileManifest } from '../../activities/ingest/outputs.js';
+import type { ObjectStore } from '../../activities/io/object-store.js';
+import { readParquet, writeParquet } from '../../activities/io/parquet.js';
 import { type Keys, type KeyRing, parseConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { createDeps } from '../../cli/deps.js';
+import { lake } from '../../data-lake/layout.js';
 
 function ring(id: string): KeyRing {
   return { activeId: id, keys: new Map([[id, createHash('sha256').update(`carepipe test key ${id}`).digest()]]), source: 'test keys' };
 }
 
-/** Deps over a fresh file:// lake (or the given URI) with fixed test keys. */
-export function localLake(name: string, uri?: string): { deps: ActivityDeps & { close(): void }; lakeUri: string; dir: string } {
+/** Deps over a fresh file:// lake (or the given URI) with fixed test keys (the pseudonym key's id may be chosen). */
+export function localLake(name: string, uri?: string, pseudonymKeyId = 'pseudo-1'): { deps: ActivityDeps & { close(): void }; lakeUri: string; dir: string } {
   const dir = uri ? '' : mkdtempSync(join(tmpdir(), `carepipe-${name}-`));
   const lakeUri = uri ?? `file://${dir}`;
   const config = parseConfig({ CAREPIPE_LAKE: lakeUri });
-  const keys: Keys = { codec: ring('codec-1'), pseudonym: ring('pseudo-1') };
+  const keys: Keys = { codec: ring('codec-1'), pseudonym: ring(pseudonymKeyId) };
   return { deps: createDeps(config, keys, createLogger('warn', { test: name })), lakeUri, dir };
 }
 
@@ -40,4 +44,51 @@ export async function ingestAll(deps: ActivityDeps, lakeUri: string, bucketCount
     startAfter = page.nextStartAfter;
   }
   await writeIngestManifests(deps, { lake: lakeUri });
+}
+
+/**
+ * Splits every ingested file of a curated zone into files of at most `rowsPerPiece` rows of each
+ * bucket, on the same ingest date, as a producer sending many small files would: each piece gets
+ * its own per-file manifest and its own per-bucket fragments (row ranges of the original
+ * fragments, written by the real Parquet writer), and the originals are deleted. The rows, and so
+ * the features, stay the same; only the number of fragments a bucket reads grows (a year of daily
+ * files is over a thousand a bucket). Rows keep their `source_file`: pieces of one file hold
+ * disjoint keys, so no tie between them needs it. Returns the fragments written.
+ */
+export async function splitCuratedFiles(store: ObjectStore, rowsPerPiece: number): Promise<number> {
+  const manifests: string[] = [];
+  for await (const obj of store.list('manifests/ingest/')) if (/\/files\/[^/]+\.json$/.test(obj.key)) manifests.push(obj.key);
+  let written = 0;
+  for (const key of manifests) {
+    const m = JSON.parse(new TextDecoder().decode(await store.get(key))) as FileManifest;
+    if (m.status !== 'ingested') continue;
+    const parts = await Promise.all(m.fragments.map(async (fragment) => ({
+      bucket: Number(/bucket=(\d+)/.exec(fragment)![1]), table: readParquet(await store.get(fragment), { source: fragment }),
+    })));
+    const pieces = Math.max(1, ...parts.map((p) => Math.ceil(p.table.numRows / rowsPerPiece)));
+    const stem = m.fileName.replace(/\.parquet$/, '');
+    for (let from = 0; from < pieces; from += 16) {
+      await Promise.all(Array.from({ length: Math.min(16, pieces - from) }, async (_, k) => {
+        const j = from + k;
+        const inputHash = sha256Hex(m.inputHash, String(j));
+        const fragments: string[] = [];
+        for (const { bucket, table } of parts) {
+          if (j * rowsPerPiece >= table.numRows) continue;
+          const fragment = lake.curatedFragment(m.table, bucket, m.ingestDate, inputHash.slice(0, 16));
+          await store.put(fragment, writeParquet(table.slice(j * rowsPerPiece, Math.min(table.numRows, (j + 1) * rowsPerPiece))));
+          fragments.push(fragment);
+        }
+        const fileName = `${stem}-${String(j).padStart(4, '0')}.parquet`;
+        const piece: FileManifest = {
+          ...m, fileName, source: `raw/${m.table}/ingest_date=${m.ingestDate}/${fileName}`, inputHash, fragments,
+          ...(j === 0 ? {} : { rowsIn: 0, accepted: 0, corrected: 0, rejected: 0, rejectReasons: {}, rejectsKey: null }),
+        };
+        await store.put(lake.ingestFileManifest(m.table, m.ingestDate, fileName), JSON.stringify(piece));
+        written += fragments.length;
+      }));
+    }
+    await store.delete(key);
+    for (const fragment of m.fragments) await store.delete(fragment);
+  }
+  return written;
 }
