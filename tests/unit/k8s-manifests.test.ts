@@ -96,6 +96,9 @@ test('the GPU pool serves only train-gpu, requests a GPU, and is scheduled onto 
   t.is(worker!.resources.limits['nvidia.com/gpu'], '1');
   t.deepEqual(spec.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
   t.deepEqual(spec.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+  // The CUDA backend by name, so a pod that cannot load it fails at start (workers/tf-backend-check.ts).
+  t.is(worker!.env?.find((e) => e.name === 'CAREPIPE_TF_BACKEND')?.value, 'tfjs-node-gpu');
+  t.is(parseConfig({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu' }).tfBackend, 'tfjs-node-gpu');
 });
 
 test('the CPU pool serves orchestration, data and CPU training with CPU and memory requests, and no GPU', (t) => {
