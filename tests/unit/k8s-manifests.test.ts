@@ -44,12 +44,12 @@ const config = docs.find((d) => d.kind === 'ConfigMap')!.data!;
 
 async function validate(files: string[]): Promise<{ code: number; output: string }> {
   try {
-    // The module of the python3 that .ci/run installed it into, whatever the PATH holds.
+    // The python3 the test runner's PATH names: the one with the test packages (infra/test-deps.sh).
     const { stdout, stderr } = await run('python3', ['-m', 'kubernetes_validate', '--strict', '-k', K8S_VERSION, ...files]);
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (/No module named kubernetes_validate/.test(e.stderr ?? '')) throw new Error('kubernetes-validate is not installed: `pip install kubernetes-validate` (.ci/run does)');
+    if (/No module named kubernetes_validate/.test(e.stderr ?? '')) throw new Error("kubernetes-validate is not installed: `pip install kubernetes-validate` (infra/test-deps.sh, npm test's pretest step, does)");
     return { code: typeof e.code === 'number' ? e.code : 1, output: (e.stdout ?? '') + (e.stderr ?? '') };
   }
 }
