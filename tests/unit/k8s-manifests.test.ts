@@ -21,6 +21,7 @@ const K8S_VERSION = '1.30.0';
 
 interface Container {
   name: string;
+  image: string;
   args: string[];
   env?: { name: string; value?: string }[];
   ports: { name: string; containerPort: number }[];
@@ -37,7 +38,7 @@ interface Deployment {
   } } };
 }
 
-const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
+const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[]; images: { name: string }[] };
 const docs = kustomization.resources.flatMap((file) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> }));
 const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name) as unknown as Deployment;
 const config = docs.find((d) => d.kind === 'ConfigMap')!.data!;
@@ -99,6 +100,10 @@ test('the GPU pool serves only train-gpu, requests a GPU, and is scheduled onto 
   // The CUDA backend by name, so a pod that cannot load it fails at start (workers/tf-backend-check.ts).
   t.is(worker!.env?.find((e) => e.name === 'CAREPIPE_TF_BACKEND')?.value, 'tfjs-node-gpu');
   t.is(parseConfig({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu' }).tfBackend, 'tfjs-node-gpu');
+  // The image with that backend (Dockerfile.gpu); the CPU pool's (Dockerfile) has none.
+  t.is(worker!.image, 'carepipe-gpu');
+  t.is(deployment('carepipe-worker-cpu').spec.template.spec.containers[0]!.image, 'carepipe');
+  t.deepEqual(kustomization.images.map((i) => i.name).sort(), ['carepipe', 'carepipe-gpu']);
 });
 
 test('the CPU pool serves orchestration, data and CPU training with CPU and memory requests, and no GPU', (t) => {
