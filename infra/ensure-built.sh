@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# Installs npm dependencies when missing or stale, then compiles (incrementally) to dist/.
+# Installs npm dependencies when missing or stale (infra/ensure-npm.sh), then compiles (incrementally) to dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+bash infra/ensure-npm.sh
 npx --no-install tsc -p tsconfig.json

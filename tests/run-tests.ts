@@ -5,8 +5,8 @@
  * with `N passed, N failed`. A skipped or todo test fails the run: nothing is silently skipped.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import { REPO_ROOT } from '../core/config.js';
 import { stackAddresses, stackDown, stackUp } from '../infra/stack.js';
 
@@ -17,7 +17,17 @@ const ports = {
 };
 // Per port set, so runs on other ports (parallel development) never share a state folder.
 const stateDir = join(REPO_ROOT, '.test-artifacts', `stack-${ports.temporal}`);
-const toolsDir = join(REPO_ROOT, process.env.CAREPIPE_TOOLS_DIR ?? '.tools');
+const toolsDir = resolve(REPO_ROOT, process.env.CAREPIPE_TOOLS_DIR ?? '.tools');
+
+/**
+ * PATH for the tests: the Python venv infra/test-deps.sh made when the system python3 lacked the
+ * test packages goes first (the tests call `python3`); the tools folder (hadolint, the Go
+ * binaries) goes last, so what the machine has on PATH wins, as test-deps.sh checked.
+ */
+function testPath(): string {
+  const venvBin = join(toolsDir, 'python', 'bin');
+  return [...(existsSync(venvBin) ? [venvBin] : []), process.env.PATH ?? '', join(toolsDir, 'bin')].filter(Boolean).join(delimiter);
+}
 
 interface Counts { passed: number; failed: number; skipped: number; todo: number }
 
@@ -61,6 +71,7 @@ async function main(): Promise<number> {
     const { temporalAddress, s3Endpoint } = stackAddresses(ports);
     const env = {
       ...process.env,
+      PATH: testPath(),
       CAREPIPE_TEST_TEMPORAL_ADDRESS: temporalAddress,
       CAREPIPE_TEST_S3_ENDPOINT: s3Endpoint,
       CAREPIPE_TEST_ARTIFACTS: join(REPO_ROOT, '.test-artifacts'),

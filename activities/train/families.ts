@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
 import { logRegFit, predictProba, serializeLogReg } from './logreg.js';
 import { DEFAULT_MLP, fitMlp, type MlpCheckpoint, type MlpOptions, predictMlp, serializeMlp } from './mlp.js';
-import { type TfBackendChoice, tfRuntime } from './tf-backend.js';
+import { type TfBackendChoice, tfBackendLabel, tfRuntime } from './tf-backend.js';
 import { trainGbdtModel, trainRfModel } from './trees/model.js';
 
 export interface TrainedModel {
@@ -62,7 +62,7 @@ async function trainMlp(x: Float64Array, y: Uint8Array, n: number, d: number, h:
     },
   });
   return {
-    backend: `tfjs-${runtime.backend}`,
+    backend: tfBackendLabel(runtime.backend),
     hyperparameters: { ...options, hidden: options.hidden.join('-'), resumedFromEpoch: resumeFrom?.epoch ?? 0 },
     predict: (xs, rows) => predictMlp(model, xs, rows),
     serialize: () => serializeMlp(model),

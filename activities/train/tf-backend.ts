@@ -19,6 +19,15 @@ export interface TfRuntime {
   skipped: { backend: string; reason: string }[];
 }
 
+/**
+ * The name a model's metadata records for the backend that trained it: the npm package for the
+ * native ones (`tfjs-node-gpu`, `tfjs-node`), `tfjs-` and the TensorFlow.js backend for the others
+ * (`tfjs-wasm`, `tfjs-cpu`); never a doubled prefix.
+ */
+export function tfBackendLabel(backend: TfRuntime['backend']): string {
+  return backend.startsWith('tfjs-') ? backend : `tfjs-${backend}`;
+}
+
 type Loader = () => Promise<Tf>;
 
 async function loadNative(pkg: string): Promise<Tf> {
@@ -62,7 +71,8 @@ export function tfRuntime(choice: TfBackendChoice = 'auto'): Promise<TfRuntime> 
         skipped.push({ backend, reason: code === 'ERR_MODULE_NOT_FOUND' ? 'not installed' : err instanceof Error ? err.message : String(err) });
       }
     }
-    throw new ConfigError(`no TensorFlow.js backend could be loaded (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`);
+    const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+    throw new ConfigError(choice === 'auto' ? `no TensorFlow.js backend could be loaded (${reasons})` : `TensorFlow.js backend ${reasons}`);
   })();
   return cached;
 }

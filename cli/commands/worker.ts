@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
+import { tfBackendLabel } from '../../activities/train/tf-backend.js';
 import { loadConfig, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { QUEUE_ALIASES, QUEUE_ROLES, type QueueRole, taskQueue } from '../../schemas/names.js';
 import { installRuntime, metricsUrl } from '../../workers/runtime.js';
+import { checkTfBackend } from '../../workers/tf-backend-check.js';
 import { createWorkers, runWorkers } from '../../workers/workers.js';
 import { createDeps } from '../deps.js';
 import { UnreachableError, action } from '../output.js';
@@ -45,6 +47,8 @@ export function registerWorker(program: Command): void {
         config.worker.curatorThreads = Number(opts.curatorThreads);
       }
       const queues = parseQueues(opts.queues);
+      // Before keys and Temporal: a GPU worker without its GPU backend is a configuration error.
+      const tf = await checkTfBackend(config.tfBackend, queues);
       const keys = requireKeys(config);
       const logger = createLogger(config.logLevel, { process: 'worker' });
       installRuntime(logger, { metrics: config.metrics });
@@ -61,6 +65,7 @@ export function registerWorker(program: Command): void {
         const workers = await createWorkers({ deps, connection, queues, queuePrefix: config.temporal.queuePrefix });
         logger.info('worker started', {
           queues: queues.map((q) => taskQueue(config.temporal.queuePrefix, q)).join(','), curatorThreads, pid: process.pid, metrics: metricsUrl(config.metrics) ?? 'off',
+          ...(tf ? { tfBackend: tfBackendLabel(tf.backend) } : {}),
         });
         await runWorkers(workers);
         logger.info('worker stopped', { pid: process.pid });

@@ -41,6 +41,21 @@ test('an unknown queue name for the worker is a usage error (exit 2)', async (t)
   t.regex(r.stderr, /^carepipe: --queues: unknown queue "gpu"; known: orchestration, data, train-cpu, train-gpu, all\n$/);
 });
 
+test('a GPU worker whose configured backend cannot load stops at start with exit 2, naming the variable, before keys or Temporal', async (t) => {
+  // No keys and an address nothing answers on: exit 2 (not 3) shows the check comes first.
+  // tfjs-node-gpu is not a dependency and is not installable here (its install downloads libtensorflow).
+  const r = await runCli(['worker', '--queues', 'train-gpu'], cliEnv({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu', CAREPIPE_TEMPORAL_ADDRESS: '127.0.0.1:1', CAREPIPE_KEY_FILE: '/nonexistent/keys.json' }));
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /^carepipe: CAREPIPE_TF_BACKEND=tfjs-node-gpu, but that TensorFlow\.js backend cannot load in this worker \(TensorFlow\.js backend tfjs-node-gpu: not installed\); it needs `npm install --no-save @tensorflow\/tfjs-node-gpu@4\.22\.0` on a node with CUDA 11\.8 and cuDNN 8 \(README, "GPU nodes"\); set CAREPIPE_TF_BACKEND=auto to train on the best backend found instead\.\n$/);
+});
+
+test('a worker that serves no training queue does not load TensorFlow.js, whatever backend is configured', async (t) => {
+  // The data queue with the GPU backend configured gets past the check and stops at the keys (exit 2, another sentence).
+  const r = await runCli(['worker', '--queues', 'data'], cliEnv({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu', CAREPIPE_TEMPORAL_ADDRESS: '127.0.0.1:1', CAREPIPE_KEY_FILE: '/nonexistent/keys.json' }));
+  t.is(r.code, 2, r.stderr);
+  t.notRegex(r.stderr, /CAREPIPE_TF_BACKEND/);
+});
+
 test('an unreachable Temporal server is exit 3 with a message that names the address', async (t) => {
   const r = await runCli(['retrain', '--lake', 'file:///tmp/none'], cliEnv({ ...keysEnv, CAREPIPE_TEMPORAL_ADDRESS: '127.0.0.1:1' }));
   t.is(r.code, 3);

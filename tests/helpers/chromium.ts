@@ -1,6 +1,6 @@
 /**
  * Headless Chromium for the Web UI tests: a throwaway profile per run, removed afterwards.
- * CAREPIPE_CHROMIUM names the binary (.ci/run installs /usr/bin/chromium).
+ * CAREPIPE_CHROMIUM names the binary (infra/test-deps.sh, npm test's pretest, installs /usr/bin/chromium).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -21,6 +21,7 @@ const K8S_VERSION = '1.30.0';
 
 interface Container {
   name: string;
+  image: string;
   args: string[];
   env?: { name: string; value?: string }[];
   ports: { name: string; containerPort: number }[];
@@ -37,19 +38,19 @@ interface Deployment {
   } } };
 }
 
-const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
+const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[]; images: { name: string }[] };
 const docs = kustomization.resources.flatMap((file) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> }));
 const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name) as unknown as Deployment;
 const config = docs.find((d) => d.kind === 'ConfigMap')!.data!;
 
 async function validate(files: string[]): Promise<{ code: number; output: string }> {
   try {
-    // The module of the python3 that .ci/run installed it into, whatever the PATH holds.
+    // The python3 the test runner's PATH names: the one with the test packages (infra/test-deps.sh).
     const { stdout, stderr } = await run('python3', ['-m', 'kubernetes_validate', '--strict', '-k', K8S_VERSION, ...files]);
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (/No module named kubernetes_validate/.test(e.stderr ?? '')) throw new Error('kubernetes-validate is not installed: `pip install kubernetes-validate` (.ci/run does)');
+    if (/No module named kubernetes_validate/.test(e.stderr ?? '')) throw new Error("kubernetes-validate is not installed: `pip install kubernetes-validate` (infra/test-deps.sh, npm test's pretest step, does)");
     return { code: typeof e.code === 'number' ? e.code : 1, output: (e.stdout ?? '') + (e.stderr ?? '') };
   }
 }
@@ -96,6 +97,13 @@ test('the GPU pool serves only train-gpu, requests a GPU, and is scheduled onto 
   t.is(worker!.resources.limits['nvidia.com/gpu'], '1');
   t.deepEqual(spec.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
   t.deepEqual(spec.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+  // The CUDA backend by name, so a pod that cannot load it fails at start (workers/tf-backend-check.ts).
+  t.is(worker!.env?.find((e) => e.name === 'CAREPIPE_TF_BACKEND')?.value, 'tfjs-node-gpu');
+  t.is(parseConfig({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu' }).tfBackend, 'tfjs-node-gpu');
+  // The image with that backend (Dockerfile.gpu); the CPU pool's (Dockerfile) has none.
+  t.is(worker!.image, 'carepipe-gpu');
+  t.is(deployment('carepipe-worker-cpu').spec.template.spec.containers[0]!.image, 'carepipe');
+  t.deepEqual(kustomization.images.map((i) => i.name).sort(), ['carepipe', 'carepipe-gpu']);
 });
 
 test('the CPU pool serves orchestration, data and CPU training with CPU and memory requests, and no GPU', (t) => {

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { rocAuc } from '../../activities/evaluate/metrics.js';
 import { fitMlp, loadMlp, type MlpCheckpoint, type MlpModel, type MlpOptions, predictMlp, serializeMlp } from '../../activities/train/mlp.js';
-import { tfRuntime } from '../../activities/train/tf-backend.js';
+import { tfBackendLabel, tfRuntime } from '../../activities/train/tf-backend.js';
+import { parseConfig, readEnv } from '../../core/config.js';
 
 /** Labels from a known nonlinear rule (an interaction a linear model cannot express), seeded. */
 function dataset(n: number, d: number, seed: number): { x: Float64Array; y: Uint8Array } {
@@ -22,15 +23,32 @@ const options: MlpOptions = { hidden: [16, 8], epochs: 4, batchSize: 128, learni
 const train = dataset(4000, 6, 1);
 const held = dataset(2000, 6, 2);
 
-test('the fastest installed backend is chosen and the ones missing here are reported, not hidden', async (t) => {
-  const runtime = await tfRuntime('auto');
-  t.is(runtime.backend, 'wasm');
-  t.deepEqual(runtime.skipped, [{ backend: 'tfjs-node-gpu', reason: 'not installed' }, { backend: 'tfjs-node', reason: 'not installed' }]);
-  t.is(runtime.tf.getBackend(), 'wasm');
+/** The backend the suite runs on: the one CAREPIPE_TF_BACKEND configures (README, "GPU nodes"), auto by default. */
+const CHOICE = parseConfig(readEnv()).tfBackend;
+const AUTO_ORDER = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+/** TensorFlow.js's own name for each backend: both native packages register 'tensorflow'. */
+const TF_NAME = { 'tfjs-node-gpu': 'tensorflow', 'tfjs-node': 'tensorflow', wasm: 'wasm', cpu: 'cpu' } as const;
+
+test('the configured backend loads: a named one exactly, auto the fastest installed with every faster one reported as skipped', async (t) => {
+  const runtime = await tfRuntime(CHOICE);
+  t.is(runtime.tf.getBackend(), TF_NAME[runtime.backend]);
+  if (CHOICE !== 'auto') {
+    t.is(runtime.backend, CHOICE);
+    t.deepEqual(runtime.skipped, []);
+    return;
+  }
+  // wasm is a dependency, so auto never ends below it on a machine set up by `npm ci`.
+  t.true(runtime.backend !== 'cpu', `auto fell to the cpu backend: ${JSON.stringify(runtime.skipped)}`);
+  t.deepEqual(runtime.skipped.map((s) => s.backend), AUTO_ORDER.slice(0, AUTO_ORDER.indexOf(runtime.backend)));
+  for (const s of runtime.skipped) t.true(s.reason.length > 0, `${s.backend} is skipped with a reason`);
+});
+
+test('a model records the backend that trained it by its package or backend name, never a doubled prefix', (t) => {
+  t.deepEqual(AUTO_ORDER.map(tfBackendLabel), ['tfjs-node-gpu', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu']);
 });
 
 test('the MLP learns an interaction a linear model cannot, on held-out rows', async (t) => {
-  const { tf } = await tfRuntime('auto');
+  const { tf } = await tfRuntime(CHOICE);
   const model = await fitMlp(tf, train.x, train.y, 4000, 6, options);
   const auc = rocAuc(predictMlp(model, held.x, 2000), held.y);
   t.true(auc > 0.8, `held-out AUC ${auc}`);
@@ -38,7 +56,7 @@ test('the MLP learns an interaction a linear model cannot, on held-out rows', as
 });
 
 test('training is reproducible: the same seed gives the same weights', async (t) => {
-  const { tf } = await tfRuntime('auto');
+  const { tf } = await tfRuntime(CHOICE);
   const a = await fitMlp(tf, train.x, train.y, 4000, 6, { ...options, epochs: 2 });
   const b = await fitMlp(tf, train.x, train.y, 4000, 6, { ...options, epochs: 2 });
   t.deepEqual(a.layers, b.layers);
@@ -54,7 +72,7 @@ function maxDifference(a: MlpModel, b: MlpModel): number {
 }
 
 test('a run resumed from an epoch checkpoint trains only the remaining epochs and ends where an uninterrupted run ends', async (t) => {
-  const { tf } = await tfRuntime('auto');
+  const { tf } = await tfRuntime(CHOICE);
   const straight = await fitMlp(tf, train.x, train.y, 4000, 6, options);
   const checkpoints: MlpCheckpoint[] = [];
   await fitMlp(tf, train.x, train.y, 4000, 6, { ...options, epochs: 2 }, {
@@ -76,7 +94,7 @@ test('a run resumed from an epoch checkpoint trains only the remaining epochs an
 });
 
 test('a saved model loads back to identical predictions, and a malformed one is refused', async (t) => {
-  const { tf } = await tfRuntime('auto');
+  const { tf } = await tfRuntime(CHOICE);
   const model = await fitMlp(tf, train.x, train.y, 4000, 6, { ...options, epochs: 1 });
   const loaded = loadMlp(serializeMlp(model));
   t.deepEqual(Array.from(predictMlp(loaded, held.x, 2000)), Array.from(predictMlp(model, held.x, 2000)));
