@@ -29,7 +29,7 @@ const ADMISSION_EXTRAS: ReadonlyArray<readonly [readonly LabName[], number]> = [
 ];
 const DAILY_EXTRAS: ReadonlyArray<readonly [readonly LabName[], number]> = [[['magnesium'], 0.3], [['phosphate'], 0.2], [['albumin'], 0.15]];
 
-/** `stayLanding`: the ingest date of a stay sent whole at admission, where all its results land too. */
+/** `stayLanding`: the ingest date of a stay sent whole at admission, where its results land too. */
 export function drawStayLabs(
   env: StayEnv, rng: Rng, pt: PatientState, cls: EncounterClass, idPrefix: string, encounterId: string,
   admitMs: number, limitMs: number, stay: StayState, stayLanding: number | undefined,
@@ -46,7 +46,8 @@ export function drawStayLabs(
     const day = Math.floor(observedMs / DAY_MS) - day0;
     // A few specimens are unusable (haemolysed, clotted): the result is sent without a value.
     const value = rng.bernoulli(MISSING_VALUE_RATE) ? NaN : drawLabValue(spec, pt.baseline, stay, day, rng);
-    const landing = stayLanding ?? env.timing.landing(observedMs, evening);
+    // An outside laboratory's result (not linked to the visit) is not part of the stay's extract.
+    const landing = (linkedId === null ? undefined : stayLanding) ?? env.timing.landing(observedMs, evening);
     env.emitter.lab(landing, `${idPrefix}${String(++seq).padStart(3, '0')}`, pt.id, linkedId, spec, value, observedMs, pt.sex);
     summary.firstLandingDay = Math.min(summary.firstLandingDay, landing);
     if (Number.isNaN(value)) return;
