@@ -38,6 +38,13 @@ function intOption(name: string, value: string | undefined): number | undefined 
   return Number(value);
 }
 
+function rateOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  // The range is resolveOptions' to check, with the generator's own sentence.
+  if (!/^\d*\.?\d+$/.test(value)) throw new ConfigError(`--${name} must be a number from 0 to 1, got "${value}"`);
+  return Number(value);
+}
+
 export function registerGenerate(program: Command): void {
   program.command('generate')
     .description('write a synthetic EHR extract into the landing zone (raw/), in the data contract\'s format, with ground truth beside it')
@@ -47,15 +54,21 @@ export function registerGenerate(program: Command): void {
     .option('--seed <n>', 'random seed: the same seed gives the same files', '1')
     .option('--start-date <date>', 'first ingest date (YYYY-MM-DD)')
     .option('--files-per-day <n>', 'files per table and ingest date')
+    .option('--sent-at-admission <rate>', 'share of closed stays sent whole on their admission day, discharge filled in (default 0)')
+    .option('--evening <rate>', 'share of admissions, discharges and lab rounds late in the local evening, sent in that local day\'s file (default 0)')
     .option('--clean', 'no messiness (alternate units, duplicates, corrections, empty files, mixed formats)')
     .option('--corrupt', 'also write a truncated file, a wrong column type, an extra column and a missing optional column')
     .option('--json', 'print the summary as JSON')
-    .action(action(async (opts: { lake?: string; patients: string; days: string; seed: string; startDate?: string; filesPerDay?: string; clean?: boolean; corrupt?: boolean; json?: boolean }) => {
+    .action(action(async (opts: {
+      lake?: string; patients: string; days: string; seed: string; startDate?: string; filesPerDay?: string; sentAtAdmission?: string;
+      evening?: string; clean?: boolean; corrupt?: boolean; json?: boolean;
+    }) => {
       const config = loadConfig();
       const lakeLocation = parseLakeUri(opts.lake ?? config.lake.uri, '--lake');
       const input: GeneratorInput = {
         patients: intOption('patients', opts.patients), days: intOption('days', opts.days), seed: intOption('seed', opts.seed),
         startDate: opts.startDate, filesPerDay: intOption('files-per-day', opts.filesPerDay),
+        sentAtAdmissionRate: rateOption('sent-at-admission', opts.sentAtAdmission), eveningRate: rateOption('evening', opts.evening),
         messiness: opts.clean ? 'none' : { corrupt: opts.corrupt ?? false },
       };
       resolveOptions(input); // fail on bad options before touching the store

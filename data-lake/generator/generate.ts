@@ -16,6 +16,7 @@ import { Rng } from './prng.js';
 import { ChunkRows, DiagnosisRows, EncounterRows, LabRows, PatientRows } from './raw-rows.js';
 import { type CorruptionKind, PLAIN_FORMAT, drawFormat, withColumnAsText, withExtraColumn, withoutColumn } from './odd-files.js';
 import { simulatePatient } from './timeline.js';
+import { ProducerTiming } from './timing.js';
 
 export interface RawFile {
   kind: 'raw';
@@ -65,7 +66,7 @@ export interface GenerationStats {
   /** Index stays with label 1. */
   readmissions: number;
   readmissionRate: number;
-  /** Index stays discharged less than 30 days before the cutoff. */
+  /** Index stays whose 30 days after discharge do not end before the cutoff. */
   censoredIndexStays: number;
   /** Mean of p (the risk function) over index stays. */
   meanRisk: number;
@@ -74,6 +75,7 @@ export interface GenerationStats {
   /** The same over index stays followed for 30 days (where p_observed = p). */
   bayesAucComplete: number;
   messiness: MessinessCounts;
+  /** Every raw file with no rows: the empty-file knob's, and the last ingest date's encounters file when nothing else landed there. */
   emptyFiles: string[];
   corruptFiles: CorruptFile[];
 }
@@ -97,6 +99,7 @@ export async function* generateRawFiles(input: GeneratorInput = {}): AsyncGenera
   const groundTruthKeys: string[] = [];
   const chunks = Math.ceil(options.patients / options.patientsPerChunk);
   const m = options.messiness;
+  let encountersOnLastDay = false;
 
   const raw = (table: RawTable, day: number, fileName: string, data: Table, writeOptions: WriteParquetOptions, corruption?: CorruptionKind): RawFile => {
     const ingestDate = calendar.ingestDate(day);
@@ -112,7 +115,10 @@ export async function* generateRawFiles(input: GeneratorInput = {}): AsyncGenera
 
   for (let chunk = 0; chunk < chunks; chunk++) {
     const rows = new ChunkRows(options.filesPerDay);
-    const env = { seed: options.seed, calendar, truth, emitter: new RowEmitter(rows, m, calendar, options.seed, counts) };
+    const env = {
+      seed: options.seed, calendar, truth, emitter: new RowEmitter(rows, m, calendar, options.seed, counts),
+      timing: new ProducerTiming(calendar, options, options.seed),
+    };
     const end = Math.min(options.patients, (chunk + 1) * options.patientsPerChunk);
     for (let index = chunk * options.patientsPerChunk; index < end; index++) simulatePatient(env, index);
 
@@ -124,11 +130,20 @@ export async function* generateRawFiles(input: GeneratorInput = {}): AsyncGenera
           const format = drawFormat(fileRng, m.mixedFileFormats);
           const builder = rows.take(table, day, f);
           if (!builder) continue;
+          if (table === 'encounters' && day === calendar.lastDay) encountersOnLastDay = true;
           const files = oddFiles(odd, table, day, f, rawFileName(chunk, f), builder.toTable());
           for (const [name, data, corruption] of files) yield raw(table, day, name, data, format, corruption);
         }
         if (fileRng.bernoulli(m.emptyFileRate)) {
           const file = raw(table, day, `part-c${pad(chunk, 5)}-empty.parquet`, new EMPTY_TABLES[table]().toTable(), drawFormat(fileRng, m.mixedFileFormats));
+          emptyFiles.push(file.key);
+          if (table === 'encounters' && day === calendar.lastDay) encountersOnLastDay = true;
+          yield file;
+        }
+        if (table === 'encounters' && day === calendar.lastDay && chunk === chunks - 1 && !encountersOnLastDay) {
+          // The lake's end is its latest ingest date of encounters, and the ground truth's `censored`
+          // is measured to the cutoff: so that date holds a file even on the rare day nothing lands.
+          const file = raw(table, day, `part-c${pad(chunk, 5)}-empty.parquet`, new EMPTY_TABLES[table]().toTable(), { ...PLAIN_FORMAT });
           emptyFiles.push(file.key);
           yield file;
         }

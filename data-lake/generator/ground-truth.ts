@@ -17,7 +17,7 @@ export const groundTruthSchema = new Schema([
   /** P(label = 1): p, times the chance a readmission would be admitted before the data end. */
   new Field('p_observed', new Float64(), false),
   new Field('label', new Int32(), false),
-  /** Fewer than 30 days between discharge and the end of the data. */
+  /** The lake cannot show the 30 days after discharge: discharge + 30 d is not before the cutoff (timeline.ts). */
   new Field('censored', new Bool(), false),
 ]);
 

@@ -55,6 +55,19 @@ export interface GeneratorOptions {
   historyDays: number;
   /** Patients simulated (and held in memory) at a time; each chunk writes its own files. */
   patientsPerChunk: number;
+  /**
+   * Share of closed encounters sent whole (the encounter, its diagnoses and labs) in the file of
+   * the admission's local date, discharge already filled in: so with times later than the file's
+   * ingest date, as the contract allows. 0 keeps every row landing the day after it happened.
+   */
+  sentAtAdmissionRate: number;
+  /**
+   * Share of admissions (inpatient and emergency, readmissions excepted), inpatient discharges and
+   * daily lab draws placed late in the producer's local evening (UTC-5: 00:30 to 04:30 UTC the
+   * next day); such a row lands in the file of its local date, the day before its UTC date.
+   * 0 keeps daytime discharges and morning draws.
+   */
+  eveningRate: number;
   messiness: MessinessOptions;
 }
 
@@ -93,7 +106,17 @@ export const DEFAULT_OPTIONS: Readonly<Omit<GeneratorOptions, 'messiness'>> = {
   filesPerDay: 1,
   historyDays: 365,
   patientsPerChunk: 5000,
+  sentAtAdmissionRate: 0,
+  eveningRate: 0,
 };
+
+/**
+ * A year of daily files as another producer writes them: a quarter of the stays sent on their
+ * admission day with their discharge, a quarter of the events late in the local evening, after an
+ * initial load of 90 days (so most of the simulated time is the year). For the tests and benches
+ * that must not share the default's assumptions (rows landing the day after, daytime discharges).
+ */
+export const YEAR_OF_DAILY_FILES: Readonly<GeneratorInput> = { days: 365, historyDays: 90, sentAtAdmissionRate: 0.25, eveningRate: 0.25 };
 
 /** Applies defaults and validates. Throws InvalidInputError naming the offending option. */
 export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
@@ -118,14 +141,16 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
   if (!isIngestDate(options.startDate)) {
     throw new InvalidInputError('generator: startDate must be a calendar date written YYYY-MM-DD');
   }
+  for (const name of ['sentAtAdmissionRate', 'eveningRate'] as const) rate(name, options[name]);
   const m = options.messiness;
   for (const name of ['alternateUnitRate', 'impossibleRate', 'unknownCodeRate', 'duplicateRate', 'correctionRate', 'emptyFileRate'] as const) {
-    const rate = m[name];
-    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
-      throw new InvalidInputError(`generator: messiness.${name} must be a number from 0 to 1`);
-    }
+    rate(`messiness.${name}`, m[name]);
   }
   return options;
+}
+
+function rate(name: string, value: number): void {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidInputError(`generator: ${name} must be a number from 0 to 1`);
 }
 
 function integer(name: string, value: number, min: number): void {

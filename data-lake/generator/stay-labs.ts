@@ -29,9 +29,10 @@ const ADMISSION_EXTRAS: ReadonlyArray<readonly [readonly LabName[], number]> = [
 ];
 const DAILY_EXTRAS: ReadonlyArray<readonly [readonly LabName[], number]> = [[['magnesium'], 0.3], [['phosphate'], 0.2], [['albumin'], 0.15]];
 
+/** `stayLanding`: the ingest date of a stay sent whole at admission, where its results land too. */
 export function drawStayLabs(
   env: StayEnv, rng: Rng, pt: PatientState, cls: EncounterClass, idPrefix: string, encounterId: string,
-  admitMs: number, limitMs: number, stay: StayState,
+  admitMs: number, limitMs: number, stay: StayState, stayLanding: number | undefined,
 ): StayLabSummary {
   const summary: StayLabSummary = { hemoglobinMin: NaN, creatinineMax: NaN, sodiumMin: NaN, albuminMin: NaN, firstLandingDay: env.calendar.lastDay };
   let seq = 0;
@@ -39,13 +40,14 @@ export function drawStayLabs(
 
   // Some clinic results come from an outside laboratory, not linked to the visit.
   const linkedId = cls === 'outpatient' && rng.bernoulli(0.3) ? null : encounterId;
-  const result = (name: LabName, observedMs: number, keep = 1) => {
+  const result = (name: LabName, observedMs: number, keep: number, evening: boolean) => {
     if (keep < 1 && !rng.bernoulli(keep)) return;
     const spec = LABS[name];
     const day = Math.floor(observedMs / DAY_MS) - day0;
     // A few specimens are unusable (haemolysed, clotted): the result is sent without a value.
     const value = rng.bernoulli(MISSING_VALUE_RATE) ? NaN : drawLabValue(spec, pt.baseline, stay, day, rng);
-    const landing = env.calendar.landingDay(observedMs);
+    // An outside laboratory's result (not linked to the visit) is not part of the stay's extract.
+    const landing = (linkedId === null ? undefined : stayLanding) ?? env.timing.landing(observedMs, evening);
     env.emitter.lab(landing, `${idPrefix}${String(++seq).padStart(3, '0')}`, pt.id, linkedId, spec, value, observedMs, pt.sex);
     summary.firstLandingDay = Math.min(summary.firstLandingDay, landing);
     if (Number.isNaN(value)) return;
@@ -54,8 +56,8 @@ export function drawStayLabs(
     else if (name === 'sodium') summary.sodiumMin = minOf(summary.sodiumMin, value);
     else if (name === 'albumin') summary.albuminMin = minOf(summary.albuminMin, value);
   };
-  const panel = (names: readonly LabName[], at: number, keep = 1) => {
-    for (const name of names) result(name, at, keep);
+  const panel = (names: readonly LabName[], at: number, keep = 1, evening = false) => {
+    for (const name of names) result(name, at, keep, evening);
   };
   const drawAt = (fromHours: number, toHours: number) => Math.round(admitMs + rng.uniform(fromHours, toHours) * HOUR_MS);
 
@@ -67,13 +69,16 @@ export function drawStayLabs(
       panel(BASIC_METABOLIC_PANEL, first);
       panel(BLOOD_COUNT, first);
       for (const [names, p] of ADMISSION_EXTRAS) if (rng.bernoulli(p)) panel(names, first);
-      if (diabetic && rng.bernoulli(0.3)) result('hba1c', first);
+      if (diabetic && rng.bernoulli(0.3)) panel(['hba1c'], first);
       for (let k = 1; ; k++) {
         const morning = Math.round((day0 + k) * DAY_MS + rng.uniform(4.5, 7) * HOUR_MS);
-        if (morning >= limitMs) break;
-        panel(BASIC_METABOLIC_PANEL, morning, 0.9);
-        panel(BLOOD_COUNT, morning, 0.9);
-        for (const [names, p] of DAILY_EXTRAS) if (rng.bernoulli(p)) panel(names, morning);
+        // The evening knob draws some rounds late the local evening before: the same UTC date.
+        const evening = env.timing.isEvening();
+        const at = evening ? env.timing.eveningOf((day0 + k - 1) * DAY_MS) : morning;
+        if (at >= limitMs) break;
+        panel(BASIC_METABOLIC_PANEL, at, 0.9, evening);
+        panel(BLOOD_COUNT, at, 0.9, evening);
+        for (const [names, p] of DAILY_EXTRAS) if (rng.bernoulli(p)) panel(names, at, 1, evening);
       }
       break;
     }
@@ -82,8 +87,8 @@ export function drawStayLabs(
       if (at >= limitMs || !rng.bernoulli(0.7)) break;
       panel(BASIC_METABOLIC_PANEL, at);
       panel(BLOOD_COUNT, at);
-      result('troponin', at, 0.4);
-      result('lactate', at, 0.2);
+      panel(['troponin'], at, 0.4);
+      panel(['lactate'], at, 0.2);
       break;
     }
     case 'outpatient': {

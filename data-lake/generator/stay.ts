@@ -13,10 +13,12 @@ import { drawStayLabs } from './stay-labs.js';
 import type { PatientState } from './patient.js';
 import type { Rng } from './prng.js';
 import { DAY_MS, type DischargeFacts, HOUR_MS } from './risk.js';
+import type { ProducerTiming } from './timing.js';
 
 export interface StayEnv {
   calendar: Calendar;
   emitter: RowEmitter;
+  timing: ProducerTiming;
 }
 
 export interface EncounterOutcome {
@@ -82,30 +84,37 @@ function primaryReason(rng: Rng, cls: EncounterClass, pt: PatientState): string 
 export function simulateEncounter(
   env: StayEnv, rng: Rng, pt: PatientState, cls: EncounterClass, admitMs: number, seq: number, priorInpatient365: number,
 ): EncounterOutcome {
-  const { calendar, emitter } = env;
+  const { calendar, emitter, timing } = env;
   const encounterId = `V${pt.digits}${pad(seq, 2)}`;
   const facility = rng.bernoulli(0.85) ? pt.facility : rng.pick(FACILITIES);
   const payer = rng.bernoulli(0.03) ? null : pt.payer;
   const age = ageOn(pt.birthDay, admitMs);
   const severity = rng.normal() + 0.08 * pt.burden;
-  const end = plannedEnd(rng, cls, admitMs, age, severity);
+  const inpatient = cls === 'inpatient';
+  const daytimeEnd = plannedEnd(rng, cls, admitMs, age, severity);
+  // The evening knob moves an inpatient discharge from the daytime to the evening of the same date.
+  const eveningDischarge = inpatient && timing.isEvening();
+  const end = eveningDischarge ? timing.eveningOf(daytimeEnd) : daytimeEnd;
   const open = end >= calendar.cutoffMs;
   const endMs = open ? NaN : end;
-  const inpatient = cls === 'inpatient';
+  // Only a closed stay can be sent with its discharge: the producer cannot know one after the cutoff.
+  const sentAtAdmission = !open && timing.sentAtAdmission();
+  const landing = open ? calendar.lastDay : sentAtAdmission ? calendar.localDay(admitMs) : timing.landing(end, eveningDischarge);
   const stay: StayState = {
     severity: inpatient ? severity : 0.5 * severity,
     aki: inpatient && rng.bernoulli(0.12 + (pt.conditions.has('renal') ? 0.15 : 0) + 0.1 * Math.max(0, severity)) ? rng.logNormal(0.6, 0.5) : 0,
     sodiumDrop: inpatient && rng.bernoulli(0.1 + (pt.conditions.has('congestive_heart_failure') ? 0.1 : 0)) ? rng.uniform(4, 14) : 0,
   };
   const reason = primaryReason(rng, cls, pt);
-  const labs = drawStayLabs(env, rng, pt, cls, `L${pt.digits}${pad(seq, 2)}`, encounterId, admitMs, Math.min(end, calendar.cutoffMs), stay);
+  const labs = drawStayLabs(
+    env, rng, pt, cls, `L${pt.digits}${pad(seq, 2)}`, encounterId, admitMs, Math.min(end, calendar.cutoffMs), stay, sentAtAdmission ? landing : undefined,
+  );
 
   const losDays = (end - admitMs) / DAY_MS;
   const deathRisk = 1 / (1 + Math.exp(-(-5.6 + 0.045 * (age - 65) + 0.15 * pt.burden + 0.7 * Math.max(0, severity))));
   const expired = inpatient && !open && rng.bernoulli(deathRisk);
   const disposition = open ? null : expired ? 'expired' : dischargeDisposition(rng, cls, pt, age, losDays);
 
-  const landing = open ? calendar.lastDay : calendar.landingDay(end);
   emitter.encounter(landing, encounterId, pt.id, cls, admitMs, endMs, asWrittenBy(facility, reason), disposition, facility, payer);
   let charlson = 0;
   if (!open) {

@@ -6,6 +6,7 @@
  * ground truth gets each such stay with its risk and the label the lake will imply.
  */
 import type { EncounterClass } from '../../schemas/raw.js';
+import type { Calendar } from './calendar.js';
 import type { GroundTruth } from './ground-truth.js';
 import { drawPatient } from './patient.js';
 import { Rng } from './prng.js';
@@ -39,10 +40,27 @@ function visitStart(rng: Rng, cls: EncounterClass, t: number): number {
   return start >= t ? start : start + DAY_MS;
 }
 
+/**
+ * Whether the lake shows the 30 days after a discharge, so its label is final. The window
+ * (discharge, discharge + 30 d] is closed and the lake holds what began before the cutoff, so the
+ * discharge must be more than 30 days before the cutoff. As the cutoff is a midnight, that is the
+ * features' follow-up clock exactly (activities/features/readmission.ts, in a lake of at least 31
+ * ingest dates): the discharge is past from the midnight after its UTC date, however the producer
+ * dated its file (the day after, the admission's date, the evening's local date: curated
+ * `discharge_lag_days` counts the difference), and 30 days later is no later than the lake's last
+ * ingest date (generate.ts makes sure that date holds an encounters file). Not `probabilitySeenBefore < 1`
+ * (discharge + 30 d > cutoff), which called a stay discharged at midnight exactly 30 days before the
+ * cutoff followed, although a readmission at the cutoff would count and could not be in the lake.
+ */
+export function isFollowedUp(dischargeMs: number, calendar: Calendar): boolean {
+  return dischargeMs + READMISSION_WINDOW_MS < calendar.cutoffMs;
+}
+
 export function simulatePatient(env: TimelineEnv, index: number): void {
-  const { calendar, emitter, truth } = env;
+  const { calendar, emitter, truth, timing } = env;
   const rng = Rng.derive(env.seed, index, CLINICAL_STREAM);
   emitter.beginPatient(index);
+  timing.beginPatient(index);
   const pt = drawPatient(rng, env.seed, index, calendar);
   const planned = Math.min(MAX_ENCOUNTERS, 1 + rng.poisson(1.1 + 0.3 * pt.conditions.size + 0.015 * Math.max(0, pt.startAge - 50)));
   const meanGap = (calendar.cutoffMs - calendar.clinicalStartMs) / planned;
@@ -66,6 +84,8 @@ export function simulatePatient(env: TimelineEnv, index: number): void {
       const age = ageOn(pt.birthDay, t);
       cls = visitClass(rng, age, pt.burden, t > noInpatientUntil);
       admitMs = visitStart(rng, cls, Math.round(t));
+      // The evening knob: an admission late in the local evening (a readmission keeps its drawn delay).
+      if ((cls === 'inpatient' || cls === 'emergency') && timing.isEvening()) admitMs = timing.eveningOf(admitMs);
     }
     if (admitMs >= calendar.cutoffMs) break;
     count++;
@@ -80,7 +100,7 @@ export function simulatePatient(env: TimelineEnv, index: number): void {
     if (outcome.facts) {
       const p = readmissionRisk(outcome.facts);
       const seen = probabilitySeenBefore(endMs, calendar.cutoffMs);
-      const censored = seen < 1;
+      const censored = !isFollowedUp(endMs, calendar);
       if (count >= MAX_ENCOUNTERS) {
         // The patient's last possible encounter: nothing may follow, so nothing is drawn.
         truth.add(outcome.encounterId, p, 0, 0, censored);

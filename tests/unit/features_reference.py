@@ -166,6 +166,16 @@ def main(root):
         if d["encounter_id"] in codes_of and d["icd10"]:
             codes_of[d["encounter_id"]].append(d["icd10"])
 
+    # Per encounter and discharge time, the day from which the lake held that discharge, known and
+    # past: the file's ingest date plus its lag, on the earliest row. One pass, not one per stay.
+    arrived = {}
+    for r in enc_all:
+        if r["discharge_time"] is None:
+            continue
+        k = (r["encounter_id"], r["discharge_time"])
+        day = epoch_day(r["ingest_date"]) + (r.get("discharge_lag_days") or 0)
+        arrived[k] = min(arrived.get(k, day), day)
+
     by_patient = {}
     for e in encounters:
         by_patient.setdefault(e["patient_key"], []).append(e)
@@ -193,11 +203,10 @@ def main(root):
                     codes += codes_of[o["encounter_id"]]
             # The discharge is known and past from the file's ingest date plus its lag (the file may
             # carry a discharge later than its own date), on the earliest row that carries it.
-            arrivals = [epoch_day(r["ingest_date"]) + (r.get("discharge_lag_days") or 0)
-                        for r in enc_all if r["encounter_id"] == e["encounter_id"] and r["discharge_time"] == d]
+            arrival = arrived.get((e["encounter_id"], d))
             followed = False
             if data_end_ms is not None:
-                if arrivals and min(arrivals) * DAY_MS + 30 * DAY_MS <= data_end_ms:
+                if arrival is not None and arrival * DAY_MS + 30 * DAY_MS <= data_end_ms:
                     followed = True
                 if d + 30 * DAY_MS <= data_end_ms - MAX_SHIFT_DAYS * DAY_MS:
                     followed = True

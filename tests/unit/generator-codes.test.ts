@@ -95,7 +95,11 @@ test('options are validated with a sentence naming the option', (t) => {
   t.throws(() => resolveOptions({ startDate: '2025-02-30' }), { instanceOf: InvalidInputError, message: /startDate/ });
   t.throws(() => resolveOptions({ messiness: { duplicateRate: 2 } }), { instanceOf: InvalidInputError, message: /messiness.duplicateRate/ });
   t.throws(() => resolveOptions({ seed: -1 }), { instanceOf: InvalidInputError, message: /seed/ });
+  t.throws(() => resolveOptions({ eveningRate: 1.5 }), { instanceOf: InvalidInputError, message: 'generator: eveningRate must be a number from 0 to 1' });
+  t.throws(() => resolveOptions({ sentAtAdmissionRate: Number.NaN }), { instanceOf: InvalidInputError, message: /sentAtAdmissionRate/ });
   const resolved = resolveOptions({ patients: 10, messiness: 'none' });
+  t.is(resolved.sentAtAdmissionRate, 0);
+  t.is(resolved.eveningRate, 0);
   t.is(resolved.messiness.alternateUnitRate, 0);
   t.is(resolved.days, 30);
   t.true(resolveOptions({}).messiness.alternateUnitRate > 0);

@@ -228,3 +228,55 @@ test('identifiers are fake and shaped like the real thing', async (t) => {
   check('zip', /^\d{5}$/);
   t.true(patients.every((p) => ['F', 'M', 'U'].includes(p.sex as string)));
 });
+
+test('with the timing knobs, a stay sent at admission lands whole on its admission\'s local date and an evening event on its own', async (t) => {
+  const { files, stats } = await generate({ patients: 400, days: 60, historyDays: 30, seed: 13, sentAtAdmissionRate: 0.3, eveningRate: 0.3, messiness: 'none' });
+  const dayOf = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY;
+  const [first, last] = [dayOf(stats.ingestDates.first), dayOf(stats.ingestDates.last)];
+  const clamp = (day: number) => Math.min(last, Math.max(first, day));
+  const utcDay = (ms: number) => Math.floor(ms / DAY);
+  // 00:30 to 04:30 UTC: 19:30 to 23:30 the evening before in New York (UTC-5).
+  const isEvening = (ms: number) => ms % DAY >= 0.5 * 3_600_000 && ms % DAY < 4.5 * 3_600_000;
+  const rows = (table: string) => rawFiles(files, table).flatMap((f) => rowsOf(f.data).map((row) => ({ day: dayOf(f.ingestDate), row })));
+
+  const counts = { dayAfter: 0, evening: 0, atAdmission: 0, open: 0 };
+  const stayDay = new Map<string, number>();
+  for (const { day, row } of rows('encounters')) {
+    const admit = row.admit_time as number;
+    const discharge = row.discharge_time as number | null;
+    stayDay.set(row.encounter_id as string, day);
+    if (discharge === null) {
+      t.is(day, last, 'an open stay is sent on the last ingest date');
+      counts.open++;
+    } else if (day === clamp(utcDay(discharge) + 1)) counts.dayAfter++;
+    else if (isEvening(discharge) && day === clamp(utcDay(discharge) - 1)) counts.evening++;
+    else if (day === clamp(utcDay(admit - 5 * 3_600_000))) counts.atAdmission++;
+    else t.fail(`${row.encounter_id as string} on day ${day}: admitted ${new Date(admit).toISOString()}, discharged ${new Date(discharge).toISOString()}`);
+  }
+  t.true(counts.evening > 20 && counts.atAdmission > 100 && counts.dayAfter > counts.atAdmission, JSON.stringify(counts));
+  t.true(rows('diagnoses').every(({ day, row }) => day === stayDay.get(row.encounter_id as string)), 'diagnoses come with their stay');
+
+  let eveningLabs = 0;
+  let afterTheirDate = 0;
+  for (const { day, row } of rows('lab_results')) {
+    const observed = row.observed_at as number;
+    if (day === clamp(utcDay(observed) + 1)) continue;
+    if (isEvening(observed) && day === clamp(utcDay(observed) - 1)) eveningLabs++;
+    else if (day === stayDay.get(row.encounter_id as string)) afterTheirDate += observed >= (day + 1) * DAY ? 1 : 0;
+    else t.fail(`${row.lab_id as string} on day ${day}, observed ${new Date(observed).toISOString()}`);
+  }
+  t.true(eveningLabs > 500 && afterTheirDate > 500, `${eveningLabs} evening results, ${afterTheirDate} sent with their stay, after their file's date`);
+
+  // The truth's follow-up: discharge + 30 days before the cutoff, the last ingest date's midnight.
+  const discharges = new Map(rows('encounters').map(({ row }) => [row.encounter_id as string, row.discharge_time as number]));
+  let censored = 0;
+  for (const f of files) {
+    if (f.kind !== 'ground-truth') continue;
+    for (const row of rowsOf(f.data)) {
+      const followed = discharges.get(row.encounter_id as string)! + 30 * DAY < last * DAY;
+      t.is(row.censored, !followed, row.encounter_id as string);
+      if (!followed) censored++;
+    }
+  }
+  t.true(censored > 5, `${censored} censored`);
+});
