@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { DataType, type Table } from 'apache-arrow';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
 import type { FeatureManifest } from '../../activities/features/manifest.js';
+import { readBucketPlan } from '../../activities/features/plan.js';
 import { EMPTY_BUCKET_TABLE, readBucketTable } from '../../activities/features/read-bucket.js';
 import { buildReadmissionFeatures } from '../../activities/features/readmission.js';
 import { CATEGORICAL_FEATURES, ID_COLUMNS, NUMERIC_FEATURES } from '../../activities/features/schema.js';
@@ -195,7 +196,10 @@ test('at every data end of the last 45 days, a stay is followed exactly when its
   let lagDecides = 0;
   for (let bucket = 0; bucket < BUCKETS; bucket++) {
     // Follow-up reads encounters only; the other tables left empty keep 46 builds per bucket cheap.
-    const encounters = await readBucketTable(store, 'encounters', bucket);
+    const shard = manifest.shards.find((x) => x.bucket === bucket);
+    if (!shard) continue;
+    const planned = await readBucketPlan(store, 'readmission', build.version, bucket, shard.inputHash);
+    const encounters = await readBucketTable(store, 'encounters', planned.fragments.encounters, async () => {});
     for (const end of ends) {
       const frame = buildReadmissionFeatures(
         { patients: EMPTY_BUCKET_TABLE, encounters, diagnoses: EMPTY_BUCKET_TABLE, labs: EMPTY_BUCKET_TABLE }, { dataEndMs: end },
