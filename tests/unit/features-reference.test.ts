@@ -10,20 +10,19 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, type Table } from 'apache-arrow';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
 import type { FeatureManifest } from '../../activities/features/manifest.js';
 import { CATEGORICAL_FEATURES, ID_COLUMNS, NUMERIC_FEATURES } from '../../activities/features/schema.js';
 import { Pseudonymizer } from '../../activities/ingest/pseudonymizer.js';
 import { stringValues } from '../../activities/io/arrow-columns.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
-import { intOrFloatToFloat64, readParquet, timestampColumnToMillis } from '../../activities/io/parquet.js';
+import { intOrFloatToFloat64, readParquet } from '../../activities/io/parquet.js';
 import { REPO_ROOT } from '../../core/config.js';
 import { type GenerationSummary, writeRawLake } from '../../data-lake/generator/index.js';
 import { lake } from '../../data-lake/layout.js';
 import { ingestAll, localLake } from '../helpers/features-lake.js';
+import { rowsOf, type Value } from '../helpers/feature-rows.js';
 
-type Value = string | number | null;
 interface Reference { data_end: string; rows: Record<string, Record<string, Value>> }
 
 let store: ObjectStore;
@@ -34,17 +33,6 @@ let manifest: FeatureManifest;
 let generation: GenerationSummary;
 let reference: Reference;
 const shardRows: Record<string, Value>[] = [];
-
-function rowsOf(table: Table): Record<string, Value>[] {
-  const columns = table.schema.fields.map((f) => {
-    const v = table.getChild(f.name)!;
-    const values: Value[] = f.name.endsWith('_time') ? Array.from(timestampColumnToMillis(v), (x) => (Number.isNaN(x) ? null : x))
-      : DataType.isUtf8(f.type) ? stringValues(v, table.numRows)
-        : Array.from(intOrFloatToFloat64(v), (x) => (Number.isNaN(x) ? null : x));
-    return [f.name, values] as const;
-  });
-  return Array.from({ length: table.numRows }, (_, i) => Object.fromEntries(columns.map(([name, values]) => [name, values[i] ?? null])));
-}
 
 test.before(async () => {
   const local = localLake('features-reference');

@@ -24,7 +24,6 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, type Table } from 'apache-arrow';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
 import type { FeatureManifest } from '../../activities/features/manifest.js';
 import { readBucketPlan } from '../../activities/features/plan.js';
@@ -40,8 +39,8 @@ import { REPO_ROOT } from '../../core/config.js';
 import { type GenerationSummary, YEAR_OF_DAILY_FILES, writeRawLake } from '../../data-lake/generator/index.js';
 import { RAW_TABLES, type RawTable, lake } from '../../data-lake/layout.js';
 import { ingestAll, localLake } from '../helpers/features-lake.js';
+import { rowsOf, type Value } from '../helpers/feature-rows.js';
 
-type Value = string | number | null;
 interface Reference { data_end: string; rows: Record<string, Record<string, Value>> }
 /** An inpatient stay with a discharge, as the raw files show it: its discharge and the first file date carrying it (epoch day). */
 interface RawStay { dischargeMs: number; fileDay: number }
@@ -62,17 +61,6 @@ const dayManifests: DayManifest[] = [];
 const truth = new Map<string, { label: number; censored: boolean }>();
 /** By curated (pseudonymous) encounter id. */
 const rawStays = new Map<string, RawStay>();
-
-function rowsOf(table: Table): Record<string, Value>[] {
-  const columns = table.schema.fields.map((f) => {
-    const v = table.getChild(f.name)!;
-    const values: Value[] = f.name.endsWith('_time') ? Array.from(timestampColumnToMillis(v), (x) => (Number.isNaN(x) ? null : x))
-      : DataType.isUtf8(f.type) ? stringValues(v, table.numRows)
-        : Array.from(intOrFloatToFloat64(v), (x) => (Number.isNaN(x) ? null : x));
-    return [f.name, values] as const;
-  });
-  return Array.from({ length: table.numRows }, (_, i) => Object.fromEntries(columns.map(([name, values]) => [name, values[i] ?? null])));
-}
 
 test.before(async () => {
   const local = localLake('features-year');
