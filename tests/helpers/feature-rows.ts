@@ -15,3 +15,26 @@ export function rowsOf(table: Table): Record<string, Value>[] {
   });
   return Array.from({ length: table.numRows }, (_, i) => Object.fromEntries(columns.map(([name, values]) => [name, values[i] ?? null])));
 }
+
+/**
+ * Every value of every row against the reference row of its encounter (floats within 1e-9,
+ * relative past 1): the values compared, the first mismatches, and rows whose columns differ.
+ */
+export function compareRows(rows: readonly Record<string, Value>[], reference: Record<string, Record<string, Value>>) {
+  let compared = 0;
+  const mismatches: string[] = [];
+  const columnMismatches: string[] = [];
+  for (const row of rows) {
+    const expected = reference[row.encounter_id as string]!;
+    if (Object.keys(row).sort().join() !== Object.keys(expected).sort().join()) columnMismatches.push(String(row.encounter_id));
+    for (const [column, value] of Object.entries(row)) {
+      const want = expected[column] ?? null;
+      const same = typeof value === 'number' && typeof want === 'number'
+        ? Math.abs(value - want) <= 1e-9 * Math.max(1, Math.abs(want))
+        : value === want;
+      if (!same) mismatches.push(`${String(row.encounter_id)}.${column}: ${String(value)} != ${String(want)}`);
+      compared++;
+    }
+  }
+  return { compared, mismatches: mismatches.slice(0, 20), columnMismatches: columnMismatches.slice(0, 20) };
+}
