@@ -53,6 +53,9 @@ export const lake = {
   groundTruth: (name: string) => `ground-truth/${name}`,
 };
 
+/** `manifests/ingest/<table>/ingest_date=D/files/<file>.json`: table and date in groups 1 and 2. */
+export const INGEST_FILE_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/files\/.+\.json$/;
+
 export type RegistryFile =
   | 'model.json'
   | 'preprocessing_pipeline.json'

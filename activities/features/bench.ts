@@ -9,7 +9,8 @@ import { writeJson } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { buildShard } from './build-shard.js';
 import { assembleManifest } from './manifest.js';
-import { mapConcurrent, planFeatures, writePlan } from './plan.js';
+import { mapBounded } from '../../core/map-bounded.js';
+import { planFeatures, writePlan } from './plan.js';
 
 export interface LakeFeatureBuild {
   version: string;
@@ -28,7 +29,7 @@ export async function buildLakeFeatures(
   const planned = await planFeatures(store, options);
   await writePlan(store, planned);
   const { plan } = planned;
-  const results = await mapConcurrent(plan.buckets, options.concurrency ?? 2, (b) =>
+  const results = await mapBounded(plan.buckets, options.concurrency ?? 2, (b) =>
     buildShard(store, { dataset: options.dataset, version: plan.version, dataEnd: plan.dataEnd, bucket: b.bucket, inputHash: b.inputHash, ...(b.reuse ? { reuse: b.reuse } : {}) }));
   const manifest = await assembleManifest(store, options.dataset, plan.version);
   await writeJson(store, lake.featureManifest(options.dataset, plan.version), manifest);

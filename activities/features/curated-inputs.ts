@@ -6,12 +6,12 @@
  * them once they are old enough that no ingest can still be writing them (sweepOrphanFragments).
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
+import { INGEST_FILE_MANIFEST_RE, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import type { Pace } from '../context.js';
 import type { FileManifest } from '../ingest/outputs.js';
 import type { ObjectStore } from '../io/object-store.js';
+import { mapBounded } from '../../core/map-bounded.js';
 
-const FILE_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/files\/.+\.json$/;
 const DAY_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\.json$/;
 const FRAGMENT_RE = /^curated\/([a-z_]+)\/bucket=(\d+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/part-[0-9a-f]+\.parquet$/;
 
@@ -45,7 +45,7 @@ export async function listIngestManifests(store: ObjectStore, pace: Pace): Promi
   const out: IngestManifestKeys = { files: [], days: [] };
   for await (const obj of store.list('manifests/ingest/')) {
     await pace();
-    if (FILE_MANIFEST_RE.test(obj.key)) out.files.push(obj.key);
+    if (INGEST_FILE_MANIFEST_RE.test(obj.key)) out.files.push(obj.key);
     const day = DAY_MANIFEST_RE.exec(obj.key);
     if (day) out.days.push({ key: obj.key, table: day[1] as RawTable, ingestDate: day[2]! });
   }
@@ -54,18 +54,12 @@ export async function listIngestManifests(store: ObjectStore, pace: Pace): Promi
 
 /** Reads manifests `limit` at a time, pacing between them (a year of daily files is thousands). */
 export async function readFileManifests(store: ObjectStore, keys: readonly string[], pace: Pace, limit = 16): Promise<FileManifest[]> {
-  const out = new Array<FileManifest>(keys.length);
   const decoder = new TextDecoder();
-  let next = 0;
-  const lane = async () => {
-    while (next < keys.length) {
-      const i = next++;
-      out[i] = JSON.parse(decoder.decode(await store.get(keys[i]!))) as FileManifest;
-      await pace();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, keys.length) }, lane));
-  return out;
+  return mapBounded(keys, limit, async (key) => {
+    const manifest = JSON.parse(decoder.decode(await store.get(key))) as FileManifest;
+    await pace();
+    return manifest;
+  });
 }
 
 const tally = <T>(items: readonly T[]) => {

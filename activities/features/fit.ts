@@ -15,7 +15,7 @@ import { isTestPatient, labelledRows } from '../train/feature-set.js';
 import { type ShardStats, shardStatsKey } from './build-shard.js';
 import { type FitPartial, finalizePipeline, mergePartials, partialOf } from './fit-stats.js';
 import type { FeatureManifest } from './manifest.js';
-import { mapConcurrent } from './plan.js';
+import { mapBounded } from '../../core/map-bounded.js';
 import { featureMapping } from './pipeline.js';
 
 /** Bump when partials or their finalisation change. */
@@ -91,7 +91,7 @@ export async function mergeFeatureFit(deps: ActivityDeps, input: FitSplit): Prom
   const store = deps.lake(input.lake);
   const manifest = await readManifest(store, input.dataset, input.version);
   const keys = fitKeys(input);
-  const partials = await mapConcurrent(manifest.shards, 16, async (s) => {
+  const partials = await mapBounded(manifest.shards, 16, async (s) => {
     const stored = await readJson<StoredPartial>(store, keys.partial(s.bucket));
     if (!stored || stored.fitCodeVersion !== FIT_CODE_VERSION || stored.shardInputHash !== s.inputHash) {
       throw new InvalidInputError(`fit: the partial of bucket ${s.bucket} is missing or stale; fit every shard before merging`);

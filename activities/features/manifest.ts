@@ -10,7 +10,8 @@ import type { FeatureBuildTotals, FeaturesResult } from '../../schemas/workflows
 import { type ActivityDeps, readJson, writeJson } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { type ShardStats, shardStatsKey } from './build-shard.js';
-import { FEATURE_CODE_VERSION, mapConcurrent, readPlan, type SourceManifest } from './plan.js';
+import { mapBounded } from '../../core/map-bounded.js';
+import { FEATURE_CODE_VERSION, readPlan, type SourceManifest } from './plan.js';
 import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from './schema.js';
 
 export interface WriteFeatureManifestInput {
@@ -44,7 +45,7 @@ export interface FeatureManifest {
 
 export async function assembleManifest(store: ObjectStore, dataset: string, version: string): Promise<FeatureManifest> {
   const plan = await readPlan(store, dataset, version);
-  const stats = await mapConcurrent(plan.buckets, 16, async (b) => {
+  const stats = await mapBounded(plan.buckets, 16, async (b) => {
     const key = lake.featureShard(dataset, version, b.bucket);
     const s = await readJson<ShardStats>(store, shardStatsKey(key));
     if (!s || s.inputHash !== b.inputHash) throw new InvalidInputError(`features: shard ${key} is missing or stale; build it before the manifest`);

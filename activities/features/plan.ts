@@ -11,6 +11,7 @@ import { NotFoundError, InvalidInputError } from '../../core/errors.js';
 import { bucketLabel, lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import type { FeaturePlanSummary, PlannedBucket } from '../../schemas/workflows.js';
 import { type ActivityDeps, activityLogFields, activityPace, type Pace, readJson, sha256Hex, writeJson } from '../context.js';
+import { mapBounded } from '../../core/map-bounded.js';
 import type { ObjectStore } from '../io/object-store.js';
 import {
   checkCuratedZone, contractOrder, type FragmentRef, listIngestManifests, namedFragments, ORPHAN_GRACE_MS, readFileManifests,
@@ -67,20 +68,6 @@ export interface PlannedBuild {
   orphans: SweepResult;
 }
 
-/** Runs `fn` over `items`, `limit` at a time, keeping order. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
-}
-
 /** Shards of the dataset's latest complete version, by input hash. */
 async function reusableShards(store: ObjectStore, dataset: string): Promise<Map<string, { version: string; key: string }>> {
   const found = new Map<string, { version: string; key: string }>();
@@ -105,7 +92,7 @@ export async function planFeatures(store: ObjectStore, options: PlanOptions): Pr
   let dataEnd = '';
   for (const m of manifests) if (m.table === 'encounters' && m.ingestDate > dataEnd) dataEnd = m.ingestDate;
   for (const d of listed.days) if (d.table === 'encounters' && d.ingestDate > dataEnd) dataEnd = d.ingestDate;
-  const sources = await mapConcurrent(listed.days, 16, async ({ key }) => {
+  const sources = await mapBounded(listed.days, 16, async ({ key }) => {
     const sha256 = sha256Hex(await store.get(key));
     await pace();
     return { key, sha256 };
@@ -140,7 +127,7 @@ export async function planFeatures(store: ObjectStore, options: PlanOptions): Pr
 
 /** Writes the buckets' plans, then `plan.json` last: its presence means the plan is complete. */
 export async function writePlan(store: ObjectStore, { plan, bucketPlans }: PlannedBuild, pace: Pace = activityPace(() => ({ step: 'write plan' }))): Promise<void> {
-  await mapConcurrent(bucketPlans, 16, async (b) => {
+  await mapBounded(bucketPlans, 16, async (b) => {
     await writeJson(store, lake.featurePlanBucket(plan.dataset, plan.version, b.bucket), b);
     await pace();
   });

@@ -3,7 +3,7 @@
  * and checks the row accounting (in = accepted + corrected + rejected) before it is written.
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
+import { INGEST_FILE_MANIFEST_RE, lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import { type ActivityDeps, readJson, writeJson } from '../context.js';
 import { inRange } from './list-raw.js';
 import type { FileManifest } from './outputs.js';
@@ -27,14 +27,13 @@ export interface DayManifest {
   quarantined: string[];
 }
 
-const FILE_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/files\/.+\.json$/;
 
 export async function writeIngestManifests(deps: ActivityDeps, input: WriteIngestManifestsInput): Promise<string[]> {
   const store = deps.lake(input.lake);
   const tables = new Set<string>(input.tables ?? RAW_TABLES);
   const groups = new Map<string, string[]>();
   for await (const obj of store.list('manifests/ingest/')) {
-    const m = FILE_MANIFEST_RE.exec(obj.key);
+    const m = INGEST_FILE_MANIFEST_RE.exec(obj.key);
     if (!m || !tables.has(m[1]!) || !inRange(m[2]!, input.from, input.to)) continue;
     const group = `${m[1]}|${m[2]}`;
     groups.set(group, [...(groups.get(group) ?? []), obj.key]);

@@ -7,7 +7,7 @@
  */
 import { lake } from '../../data-lake/layout.js';
 import type { FeatureQualityReport, IngestQualityReport, QualityBreach, QualityLimits } from '../../schemas/quality.js';
-import { mapBounded } from '../../workflows/fan-out.js';
+import { mapBounded } from '../../core/map-bounded.js';
 import type { DayManifest } from '../ingest/day-manifests.js';
 import { judgeIngest } from './ingest-quality.js';
 import { type ActivityDeps, pauseActivity, readJson, writeJson } from '../context.js';

@@ -4,7 +4,7 @@
  * cheap at any lake size; it reports, and the retrain workflow decides whether a breach stops it.
  */
 import type { DayManifest } from '../ingest/day-manifests.js';
-import { mapBounded } from '../../workflows/fan-out.js';
+import { mapBounded } from '../../core/map-bounded.js';
 import type { IngestQualityReport, QualityBreach, QualityLimits, TableQuality } from '../../schemas/quality.js';
 import { type ActivityDeps, pauseActivity, readJson } from '../context.js';
 
