@@ -42,6 +42,12 @@ export async function pauseActivity(details?: unknown): Promise<void> {
 /** Work between two pauses of a paced computation: "every few tens of milliseconds" above. */
 export const PAUSE_SLICE_MS = 50;
 
+/** Rows between two pause points of a paced loop: cheap to offer, since `activityPace` reads a clock. */
+export const ROWS_PER_PAUSE_POINT = 8192;
+
+/** True at every ROWS_PER_PAUSE_POINT-th row: where a paced loop offers a pause. */
+export const isPausePoint = (row: number) => row % ROWS_PER_PAUSE_POINT === ROWS_PER_PAUSE_POINT - 1;
+
 /** Called at a computation's pause points; pauses (or not) as it sees fit. */
 export type Pace = () => Promise<void>;
 

@@ -6,7 +6,7 @@
  * computations (context.ts): a bare `yield` every few thousand rows is where a feature build in an
  * activity may pause.
  */
-import type { Paced } from '../context.js';
+import { isPausePoint, type Paced } from '../context.js';
 import { stringValues } from '../io/arrow-columns.js';
 import { intOrFloatToFloat64, timestampColumnToMillis } from '../io/parquet.js';
 import { charlsonMask } from './charlson.js';
@@ -15,9 +15,6 @@ import { FEATURE_LABS } from './schema.js';
 import { compareRows, dictionaryCodes, utf8Column } from './utf8.js';
 
 export const DAY_MS = 86_400_000;
-/** Rows (or patients, for per-patient loops) between pause points. */
-export const ROWS_PER_STEP = 8192;
-const step = (i: number) => i % ROWS_PER_STEP === ROWS_PER_STEP - 1;
 export const CLASS_INPATIENT = 0;
 export const CLASS_EMERGENCY = 1;
 const CLASS_CODES: Readonly<Record<string, number>> = { inpatient: 0, emergency: 1, outpatient: 2, ambulatory: 3 };
@@ -115,7 +112,7 @@ export function* decodeEncounters(t: BucketTable): Paced<Encounters> {
   yield;
   const posOf = new Map(enc.id.map((id, i) => [id, i]));
   for (let r = 0; r < dischargeCol.length; r++) {
-    if (step(r)) yield;
+    if (isPausePoint(r)) yield;
     const pos = posOf.get(idCol[r] ?? '');
     if (pos === undefined || Number.isNaN(dischargeCol[r]!) || dischargeCol[r] !== enc.discharge[pos] || ingestDay[r]! < 0) continue;
     const known = ingestDay[r]! + dischargeLag[r]!;
@@ -145,7 +142,7 @@ export function* addComorbidity(enc: Encounters, dx: BucketTable): Paced<void> {
   const dxEnc = strings(dx, 'encounter_id');
   const dxCode = strings(dx, 'icd10');
   for (let k = 0; k < dx.rows.length; k++) {
-    if (step(k)) yield;
+    if (isPausePoint(k)) yield;
     const r = dx.rows[k]!;
     const pos = posOf.get(dxEnc[r] ?? '');
     const code = dxCode[r];
@@ -227,7 +224,7 @@ export function* decodeLabs(t: BucketTable, patientKeys: readonly string[]): Pac
   const pidRow = new Int32Array(table.numRows);
   const labRow = new Uint8Array(table.numRows);
   for (let k = 0; k < t.rows.length; k++) {
-    if (step(k)) yield;
+    if (isPausePoint(k)) yield;
     const r = t.rows[k]!;
     const pc = patient.codes[r]!;
     const lc = loinc.codes[r]!;

@@ -6,7 +6,7 @@
  */
 import type { Table } from 'apache-arrow';
 import type { RawTable } from '../../data-lake/layout.js';
-import { type Pace, type Paced, runPaced, runSync } from '../context.js';
+import { isPausePoint, type Pace, type Paced, runPaced, runSync } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { readParquet } from '../io/parquet.js';
 import { dictionaryCodes, hashRow, rowString, rowsEqual, utf8Column } from './utf8.js';
@@ -75,8 +75,6 @@ export function dedupeTable(rawTable: RawTable, parts: readonly Table[]): Bucket
   return runSync(dedupeRows(rawTable, parts));
 }
 
-/** Rows per pause point of the deduplication loop. */
-const DEDUPE_ROWS_PER_STEP = 8192;
 
 /** dedupeTable as a paced computation (context.ts). */
 export function* dedupeRows(rawTable: RawTable, parts: readonly Table[]): Paced<BucketTable> {
@@ -94,7 +92,7 @@ export function* dedupeRows(rawTable: RawTable, parts: readonly Table[]): Paced<
   /** Keys whose hash another key already holds, by their text. */
   const collided = new Map<string, number>();
   for (let i = 0; i < n; i++) {
-    if (i % DEDUPE_ROWS_PER_STEP === DEDUPE_ROWS_PER_STEP - 1) yield;
+    if (isPausePoint(i)) yield;
     let h = 0;
     for (const c of keys) h = hashRow(c, i, h);
     const prev = winner.get(h);
