@@ -1,5 +1,5 @@
 /**
- * The lake's layout conventions (DESIGN.md, "The lake"). Every key the pipeline reads or writes
+ * The lake's layout conventions (docs/architecture.md, "The lake"). Every key the pipeline reads or writes
  * is built here, relative to the lake root. Workflow-safe: pure string functions.
  */
 

@@ -1,5 +1,5 @@
 /**
- * De-identification keys (DESIGN.md): the patient id becomes an HMAC pseudonym, dates shift by a
+ * De-identification keys (docs/architecture.md, "De-identification"): the patient id becomes an HMAC pseudonym, dates shift by a
  * per-patient keyed offset (so intervals survive), and the patient bucket is a hash of the
  * pseudonym. Changing the key changes every output, so rotation means a full re-curation, which
  * the content hashes of curated files make explicit.
