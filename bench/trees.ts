@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildLakeFeatures } from '../activities/features/bench.js';
+import { buildLakeFeatures } from '../activities/features/local-build.js';
 import { fitPipeline } from '../activities/features/fit-stats.js';
 import { transform } from '../activities/features/pipeline.js';
 import { writeIngestManifests } from '../activities/ingest/day-manifests.js';

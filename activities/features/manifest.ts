@@ -73,13 +73,20 @@ export async function assembleManifest(store: ObjectStore, dataset: string, vers
   };
 }
 
-/** The manifest, rewritten identically (but for createdAt, kept from the first write) on a rerun. */
+/**
+ * Writes the version's manifest (rewritten identically, but for createdAt, kept from the first
+ * write, on a rerun), then points `latest.json` at the version.
+ */
+export async function storeFeatureManifest(store: ObjectStore, dataset: string, version: string): Promise<FeatureManifest> {
+  const manifest = await assembleManifest(store, dataset, version);
+  await writeJson(store, lake.featureManifest(dataset, version), manifest);
+  await writeJson(store, lake.featureLatest(dataset), { version, createdAt: manifest.createdAt });
+  return manifest;
+}
+
 export async function writeFeatureManifest(deps: ActivityDeps, input: WriteFeatureManifestInput): Promise<Omit<FeaturesResult, 'quality'>> {
-  const store = deps.lake(input.lake);
-  const manifest = await assembleManifest(store, input.dataset, input.version);
+  const manifest = await storeFeatureManifest(deps.lake(input.lake), input.dataset, input.version);
   const key = lake.featureManifest(input.dataset, input.version);
-  await writeJson(store, key, manifest);
-  await writeJson(store, lake.featureLatest(input.dataset), { version: input.version, createdAt: manifest.createdAt });
   const { built, reused, present } = input.totals;
   return {
     dataset: input.dataset, version: input.version, manifestKey: key, dataEnd: manifest.dataEnd, shards: manifest.shards.length,

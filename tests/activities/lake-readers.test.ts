@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
+import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/local-build.js';
 import { FileStore } from '../../activities/io/file-store.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { REPO_ROOT } from '../../core/config.js';

@@ -9,7 +9,7 @@ import { rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Table } from 'apache-arrow';
 import { sha256Hex } from '../../activities/context.js';
-import { buildLakeFeatures } from '../../activities/features/bench.js';
+import { buildLakeFeatures } from '../../activities/features/local-build.js';
 import type { FeatureManifest } from '../../activities/features/manifest.js';
 import { type BucketPlan, planFeatures } from '../../activities/features/plan.js';
 import { readBucketTable } from '../../activities/features/read-bucket.js';

@@ -24,7 +24,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/bench.js';
+import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/local-build.js';
 import type { FeatureManifest } from '../../activities/features/manifest.js';
 import { readBucketPlan } from '../../activities/features/plan.js';
 import { EMPTY_BUCKET_TABLE, readBucketTable } from '../../activities/features/read-bucket.js';

@@ -8,7 +8,7 @@ import test from 'ava';
 import { rmSync } from 'node:fs';
 import { Table } from 'apache-arrow';
 import { float64Vector } from '../../activities/io/arrow-columns.js';
-import { buildLakeFeatures } from '../../activities/features/bench.js';
+import { buildLakeFeatures } from '../../activities/features/local-build.js';
 import type { ActivityDeps } from '../../activities/context.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { readParquet } from '../../activities/io/parquet.js';

@@ -1,15 +1,13 @@
 /**
- * The feature build of a whole lake in-process, for `npm run bench` and tests: plan, every shard
+ * The feature build of a whole lake in-process (local, no Temporal), for `npm run bench` and tests: plan, every shard
  * (a few at a time), manifest; the same functions the activities run, without Temporal. Reports
  * lab result rows read a second, the stage's natural unit of work (labs are ~95% of its rows).
  */
 import { performance } from 'node:perf_hooks';
-import { lake } from '../../data-lake/layout.js';
-import { writeJson } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
-import { buildShard } from './build-shard.js';
-import { assembleManifest } from './manifest.js';
 import { mapBounded } from '../../core/map-bounded.js';
+import { buildShard } from './build-shard.js';
+import { storeFeatureManifest } from './manifest.js';
 import { planFeatures, writePlan } from './plan.js';
 
 export interface LakeFeatureBuild {
@@ -31,9 +29,7 @@ export async function buildLakeFeatures(
   const { plan } = planned;
   const results = await mapBounded(plan.buckets, options.concurrency ?? 2, (b) =>
     buildShard(store, { dataset: options.dataset, version: plan.version, dataEnd: plan.dataEnd, bucket: b.bucket, inputHash: b.inputHash, ...(b.reuse ? { reuse: b.reuse } : {}) }));
-  const manifest = await assembleManifest(store, options.dataset, plan.version);
-  await writeJson(store, lake.featureManifest(options.dataset, plan.version), manifest);
-  await writeJson(store, lake.featureLatest(options.dataset), { version: plan.version, createdAt: manifest.createdAt });
+  const manifest = await storeFeatureManifest(store, options.dataset, plan.version);
   const seconds = (performance.now() - started) / 1000;
   const labRows = results.reduce((s, r) => s + r.labRows, 0);
   return {
