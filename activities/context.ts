@@ -9,7 +9,7 @@ import { asyncLocalStorage } from '@temporalio/activity';
 import type { Config, Keys } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { ObjectStore } from './io/object-store.js';
-import type { Curator } from './ingest/ingest-file.js';
+import type { Curator } from './ingest/curate.js';
 
 export interface ActivityDeps {
   config: Config;

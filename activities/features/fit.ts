@@ -14,7 +14,7 @@ import { readParquet } from '../io/parquet.js';
 import { isTestPatient, labelledRows } from '../train/feature-set.js';
 import { type ShardStats, shardStatsKey } from './build-shard.js';
 import { type FitPartial, finalizePipeline, mergePartials, partialOf } from './fit-stats.js';
-import type { FeatureManifest } from './manifest.js';
+import type { FeatureManifest } from './manifest-format.js';
 import { mapBounded } from '../../core/map-bounded.js';
 import { featureMapping } from './pipeline.js';
 

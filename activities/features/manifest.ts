@@ -11,7 +11,8 @@ import { type ActivityDeps, readJson, writeJson } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { type ShardStats, shardStatsKey } from './build-shard.js';
 import { mapBounded } from '../../core/map-bounded.js';
-import { FEATURE_CODE_VERSION, readPlan, type SourceManifest } from './plan.js';
+import type { FeatureManifest } from './manifest-format.js';
+import { FEATURE_CODE_VERSION, readPlan } from './plan.js';
 import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from './schema.js';
 
 export interface WriteFeatureManifestInput {
@@ -20,27 +21,6 @@ export interface WriteFeatureManifestInput {
   version: string;
   totals: FeatureBuildTotals;
   runs: number;
-}
-
-export interface FeatureManifest {
-  dataset: string;
-  version: string;
-  featureCodeVersion: string;
-  createdAt: string;
-  bucketCount: number;
-  dataEnd: string;
-  rows: number;
-  positives: number;
-  censored: number;
-  labelledRows: number;
-  labelledPositives: number;
-  /** labelledPositives / labelledRows: the rate training sees. */
-  labelRate: number;
-  /** The dataset's newest version when this one was first written: the data-quality gate's baseline. */
-  previousVersion?: string;
-  features: { numeric: readonly string[]; categorical: readonly string[] };
-  sources: { ingestManifests: SourceManifest[] };
-  shards: { bucket: number; key: string; inputHash: string; rows: number; positives: number; censored: number; labelledPositives: number; reusedFrom?: string }[];
 }
 
 export async function assembleManifest(store: ObjectStore, dataset: string, version: string): Promise<FeatureManifest> {

@@ -17,7 +17,7 @@ import {
   checkCuratedZone, contractOrder, type FragmentRef, listIngestManifests, namedFragments, ORPHAN_GRACE_MS, readFileManifests,
   type SweepResult, sweepOrphanFragments,
 } from './curated-inputs.js';
-import type { FeatureManifest } from './manifest.js';
+import type { FeatureManifest, SourceManifest } from './manifest-format.js';
 
 /** Bump when the features computed from the same curated inputs change. */
 export const FEATURE_CODE_VERSION = 'readmission-features-3';
@@ -26,11 +26,6 @@ export interface PlanFeatureBuildInput {
   lake: string;
   dataset: string;
   bucketCount: number;
-}
-
-export interface SourceManifest {
-  key: string;
-  sha256: string;
 }
 
 export interface FeaturePlan {

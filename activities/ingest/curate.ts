@@ -46,6 +46,9 @@ export interface RowAccounting {
   rejectReasons: Partial<Record<RejectReason, number>>;
 }
 
+/** Runs curateFile somewhere: inline by default, on a worker-thread pool in workers. */
+export type Curator = (req: CurateRequest) => Promise<CurateOutcome>;
+
 export type CurateOutcome =
   | { kind: 'quarantine'; reasonType: QuarantineReason; reason: string }
   | ({ kind: 'curated'; fragments: { bucket: number; bytes: Uint8Array }[]; rejects: Uint8Array | null } & RowAccounting);

@@ -40,7 +40,7 @@ import type { Logger } from '../../core/log.js';
 import { heartbeat } from '../context.js';
 import type { CurateOutcome, CurateRequest } from './curate.js';
 import type { SerializedError, ThreadData, ThreadMessage, ThreadRequest, ThreadTestHook } from './curator-thread.js';
-import type { Curator } from './ingest-file.js';
+import type { Curator } from './curate.js';
 
 /** The compiled thread entry, beside this file: dist/activities/ingest/curator-thread.js. */
 export const CURATOR_THREAD_ENTRY = new URL('./curator-thread.js', import.meta.url);

@@ -9,14 +9,12 @@ import { InvalidInputError } from '../../core/errors.js';
 import { lake, parseRawKey } from '../../data-lake/layout.js';
 import type { IngestFileResult } from '../../schemas/workflows.js';
 import { type ActivityDeps, activityLogFields, heartbeat, readJson, sha256Hex, writeJson } from '../context.js';
-import { type CurateOutcome, type CurateRequest, curateFile } from './curate.js';
+import { type Curator, curateFile } from './curate.js';
 import { type FileManifest, quarantineFile } from './outputs.js';
 
 /** Bump when curation output changes for the same input: every file is then re-curated. */
 export const CURATION_VERSION = 'curation-4';
 
-/** Runs curateFile somewhere: inline by default, on a worker-thread pool in workers. */
-export type Curator = (req: CurateRequest) => Promise<CurateOutcome>;
 export const inlineCurator: Curator = async (req) => curateFile(req);
 
 export interface IngestFileInput {

@@ -11,7 +11,7 @@ import { mapBounded } from '../../core/map-bounded.js';
 import type { DayManifest } from '../ingest/day-manifests.js';
 import { judgeIngest } from './ingest-quality.js';
 import { type ActivityDeps, pauseActivity, readJson, writeJson } from '../context.js';
-import type { FeatureManifest } from '../features/manifest.js';
+import type { FeatureManifest } from '../features/manifest-format.js';
 import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../features/schema.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { readParquet } from '../io/parquet.js';

@@ -4,7 +4,7 @@
  * held-out patients; and no subgroup with enough patients dropping by more than its margin.
  */
 import type { GateSettings } from '../../schemas/workflows.js';
-import type { SubgroupComparison } from './rescore.js';
+import type { SubgroupComparison } from './metadata.js';
 
 export interface ChampionComparison {
   version: string;

@@ -2,7 +2,6 @@
 import { parse, stringify } from 'yaml';
 import { lake } from '../../data-lake/layout.js';
 import type { GateSettings, Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
-import type { SubgroupComparison } from './rescore.js';
 import type { ObjectStore } from '../io/object-store.js';
 
 export interface GateDecision {
@@ -18,6 +17,15 @@ export interface GateDecision {
   challengerRocAuc: number;
   challengerEce: number;
   settings: GateSettings;
+}
+
+export interface SubgroupComparison {
+  attribute: string;
+  group: string;
+  count: number;
+  positives: number;
+  challengerRocAuc: number | null;
+  championRocAuc: number | null;
 }
 
 export interface ModelMetadata {

@@ -8,16 +8,7 @@ import { rocAuc } from '../evaluate/metrics.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { loadFeatureSet, splitByPatient } from '../train/feature-set.js';
 import { loadRegisteredModel } from './load-model.js';
-import type { ModelMetadata } from './metadata.js';
-
-export interface SubgroupComparison {
-  attribute: string;
-  group: string;
-  count: number;
-  positives: number;
-  challengerRocAuc: number | null;
-  championRocAuc: number | null;
-}
+import type { ModelMetadata, SubgroupComparison } from './metadata.js';
 
 export interface Rescored {
   rows: number;

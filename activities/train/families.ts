@@ -5,21 +5,11 @@
  */
 import { InvalidInputError } from '../../core/errors.js';
 import type { Hyperparameters, ModelFamily } from '../../schemas/workflows.js';
+import type { TrainedModel } from './trained-model.js';
 import { logRegFit, predictProba, serializeLogReg } from './logreg.js';
 import { DEFAULT_MLP, fitMlp, type MlpCheckpoint, type MlpOptions, predictMlp, serializeMlp } from './mlp.js';
 import { type TfBackendChoice, tfBackendLabel, tfRuntime } from './tf-backend.js';
 import { trainGbdtModel, trainRfModel } from './trees/model.js';
-
-export interface TrainedModel {
-  backend: string;
-  hyperparameters: Hyperparameters;
-  predict(x: Float64Array, n: number): Float64Array;
-  serialize(): string;
-  /** Files written beside model.json, by name (a tree model's node arrays: model.bin). */
-  files?(): Record<string, Uint8Array>;
-  /** Seconds the fit took where it did not run in this call (a forest's sub-forests, in their own activities). */
-  trainSeconds?: number;
-}
 
 /** What a trainer may need from its activity: the TensorFlow.js backend, checkpoints, heartbeats. */
 export interface TrainContext {

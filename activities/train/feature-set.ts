@@ -11,7 +11,7 @@ import { readJson } from '../context.js';
 import { stringValues } from '../io/arrow-columns.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { intOrFloatToFloat64, readParquet } from '../io/parquet.js';
-import type { FeatureManifest } from '../features/manifest.js';
+import type { FeatureManifest } from '../features/manifest-format.js';
 import type { FeatureValues } from '../features/pipeline.js';
 import { CENSORED_COLUMN, LABEL_COLUMN, NON_FEATURE_COLUMNS } from '../features/schema.js';
 

@@ -19,7 +19,8 @@ import { readMetadata, writeMetadata, type ModelMetadata } from '../registry/met
 import { type QualityOutcome, type QualityReport, describeBreach } from '../../schemas/quality.js';
 import { evaluatePredictions } from '../evaluate/evaluate.js';
 import { loadFeatureSet, splitByPatient } from './feature-set.js';
-import { type TrainedModel, trainFamily } from './families.js';
+import { trainFamily } from './families.js';
+import type { TrainedModel } from './trained-model.js';
 import { type Importance, permutationImportance } from '../evaluate/importance.js';
 import { mergeSubForests, type SubForestPart } from './trees/subforest.js';
 

@@ -10,7 +10,7 @@ import { BASIC_METABOLIC_PANEL, BLOOD_COUNT, LABS, type LabName, type StayState,
 import type { PatientState } from './patient.js';
 import type { Rng } from './prng.js';
 import { DAY_MS, HOUR_MS } from './risk.js';
-import type { StayEnv } from './stay.js';
+import type { StayEnv } from './stay-env.js';
 
 const MISSING_VALUE_RATE = 0.003;
 

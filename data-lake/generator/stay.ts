@@ -4,22 +4,14 @@
  * discharge, read from exactly the values it wrote, for the readmission risk.
  */
 import type { DischargeDisposition, EncounterClass } from '../../schemas/raw.js';
-import type { Calendar } from './calendar.js';
 import { charlsonIndex } from './charlson.js';
 import { FACILITIES, FLARE_REASON, LAB_DIAGNOSES, asWrittenBy, drawReason } from './clinical-codes.js';
-import type { RowEmitter } from './emitter.js';
+import type { StayEnv } from './stay-env.js';
 import type { StayState } from './labs.js';
 import { drawStayLabs } from './stay-labs.js';
 import type { PatientState } from './patient.js';
 import type { Rng } from './prng.js';
 import { DAY_MS, type DischargeFacts, HOUR_MS } from './risk.js';
-import type { ProducerTiming } from './timing.js';
-
-export interface StayEnv {
-  calendar: Calendar;
-  emitter: RowEmitter;
-  timing: ProducerTiming;
-}
 
 export interface EncounterOutcome {
   encounterId: string;

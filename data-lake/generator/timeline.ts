@@ -13,7 +13,8 @@ import { Rng } from './prng.js';
 import {
   DAY_MS, DELAY_WEIGHTS, HOUR_MS, probabilitySeenBefore, quantizeRisk, readmissionAdmitMs, readmissionRisk,
 } from './risk.js';
-import { type StayEnv, ageOn, simulateEncounter } from './stay.js';
+import { ageOn, simulateEncounter } from './stay.js';
+import type { StayEnv } from './stay-env.js';
 
 export const CLINICAL_STREAM = 1;
 /** At most this many encounters per patient: the stay that reaches it cannot be followed by a readmission. */

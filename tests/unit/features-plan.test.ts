@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Table } from 'apache-arrow';
 import { sha256Hex } from '../../activities/context.js';
 import { buildLakeFeatures } from '../../activities/features/local-build.js';
-import type { FeatureManifest } from '../../activities/features/manifest.js';
+import type { FeatureManifest } from '../../activities/features/manifest-format.js';
 import { type BucketPlan, planFeatures } from '../../activities/features/plan.js';
 import { readBucketTable } from '../../activities/features/read-bucket.js';
 import { CURATION_VERSION, ingestFile } from '../../activities/ingest/ingest-file.js';

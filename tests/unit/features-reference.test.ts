@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/local-build.js';
-import type { FeatureManifest } from '../../activities/features/manifest.js';
+import type { FeatureManifest } from '../../activities/features/manifest-format.js';
 import { CATEGORICAL_FEATURES, ID_COLUMNS, NUMERIC_FEATURES } from '../../activities/features/schema.js';
 import { Pseudonymizer } from '../../activities/ingest/pseudonymizer.js';
 import { stringValues } from '../../activities/io/arrow-columns.js';

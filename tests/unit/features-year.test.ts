@@ -25,7 +25,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLakeFeatures, type LakeFeatureBuild } from '../../activities/features/local-build.js';
-import type { FeatureManifest } from '../../activities/features/manifest.js';
+import type { FeatureManifest } from '../../activities/features/manifest-format.js';
 import { readBucketPlan } from '../../activities/features/plan.js';
 import { EMPTY_BUCKET_TABLE, readBucketTable } from '../../activities/features/read-bucket.js';
 import { buildReadmissionFeatures } from '../../activities/features/readmission.js';

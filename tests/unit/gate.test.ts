@@ -1,6 +1,6 @@
 import test from 'ava';
 import { type ChampionComparison, decideGate } from '../../activities/registry/gate.js';
-import type { SubgroupComparison } from '../../activities/registry/rescore.js';
+import type { SubgroupComparison } from '../../activities/registry/metadata.js';
 import { DEFAULT_GATE } from '../../schemas/workflows.js';
 
 const group = (attribute: string, name: string, count: number, challenger: number, champion: number): SubgroupComparison =>

@@ -8,7 +8,7 @@
 import test from 'ava';
 import type { FileManifest } from '../../activities/ingest/outputs.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
-import type { FeatureManifest } from '../../activities/features/manifest.js';
+import type { FeatureManifest } from '../../activities/features/manifest-format.js';
 import { startBackfill } from '../../cli/runs.js';
 import { ConfigError } from '../../core/errors.js';
 import { type GenerationSummary, writeRawLake } from '../../data-lake/generator/index.js';

@@ -9,7 +9,7 @@
 import test from 'ava';
 import type { temporal } from '@temporalio/proto';
 import { buildLakeFeatures } from '../../activities/features/local-build.js';
-import type { FeatureManifest } from '../../activities/features/manifest.js';
+import type { FeatureManifest } from '../../activities/features/manifest-format.js';
 import type { FeaturePlan } from '../../activities/features/plan.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { writeRawLake } from '../../data-lake/generator/index.js';

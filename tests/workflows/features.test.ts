@@ -8,7 +8,7 @@ import test from 'ava';
 import { Table } from 'apache-arrow';
 import { sha256Hex } from '../../activities/context.js';
 import { fitPipeline } from '../../activities/features/fit-stats.js';
-import type { FeatureManifest } from '../../activities/features/manifest.js';
+import type { FeatureManifest } from '../../activities/features/manifest-format.js';
 import type { PreprocessingPipeline } from '../../activities/features/pipeline.js';
 import { bucketOf, Pseudonymizer } from '../../activities/ingest/pseudonymizer.js';
 import { timestampMsVector, utf8Vector } from '../../activities/io/arrow-columns.js';

@@ -13,7 +13,7 @@
  * Memories past wasm32's 4 GiB (rows x features beyond about four billion) are not allocated:
  * those trainings keep plain arrays and the JavaScript kernels.
  */
-import { BIN_STRIDE, FEATURE_STRIDE, histogramLength, zeroUsedSlots } from './histogram.js';
+import { BIN_STRIDE, FEATURE_STRIDE, histogramLength, zeroUsedSlots } from './hist-layout.js';
 import { type Bytes, I32, V128, encodeModule, op } from './wasm-asm.js';
 
 const PAGE = 65_536;

@@ -17,7 +17,7 @@
  * bit the same sums; the kernels here are the reference the tests hold those to, and the path for
  * larger trainings.
  */
-import { BIN_SLOTS, MISSING_BIN } from './binning.js';
+import { BIN_STRIDE, FEATURE_STRIDE, MISSING_SLOT, histogramLength, zeroUsedSlots } from './hist-layout.js';
 import type { WasmTraining } from './hist-wasm.js';
 
 /**
@@ -29,16 +29,7 @@ import type { WasmTraining } from './hist-wasm.js';
  */
 export const WASM_MIN_ROWS = 256;
 
-/** Doubles per bin: gradient sum, hessian sum, count. */
-export const BIN_STRIDE = 3;
-/** Doubles per feature. */
-export const FEATURE_STRIDE = BIN_SLOTS * BIN_STRIDE;
-/** Offset of the missing bin's slots within a feature's. */
-const MISSING_SLOT = MISSING_BIN * BIN_STRIDE;
-
-export function histogramLength(d: number): number {
-  return d * FEATURE_STRIDE;
-}
+export { BIN_STRIDE, FEATURE_STRIDE, histogramLength, zeroUsedSlots };
 
 /** What the kernels read: binned columns, per-row gradient and hessian, the row partition. */
 export interface HistogramData {
@@ -172,12 +163,6 @@ function featureSlots(hist: Float64Array, feature: number, bins: number): Float6
   return hist.subarray(feature * FEATURE_STRIDE, (feature + 1) * FEATURE_STRIDE);
 }
 
-/** Zeroes the slots a feature with `bins` value bins uses: its value bins' and the missing bin's. */
-export function zeroUsedSlots(hist: Float64Array, feature: number, bins: number): void {
-  const o = feature * FEATURE_STRIDE;
-  hist.fill(0, o, o + bins * BIN_STRIDE);
-  hist.fill(0, o + MISSING_SLOT, o + FEATURE_STRIDE);
-}
 
 /**
  * Fills the histograms of features[from..to) over rows[start..end) (or rows start..end

@@ -9,7 +9,7 @@ import { CorruptFileError, InvalidInputError } from '../../../core/errors.js';
 import type { Hyperparameters } from '../../../schemas/workflows.js';
 import { pauseActivity } from '../../context.js';
 import { intOrFloatToFloat64 } from '../../io/parquet.js';
-import type { TrainedModel } from '../families.js';
+import type { TrainedModel } from '../trained-model.js';
 import { type Forest, nodeCount, predictProba, predictProbaColumns, treeCount } from './forest.js';
 import { BLOB_FILE, decodeForest, encodeForest } from './format.js';
 import { fitGbdt } from './gbdt.js';

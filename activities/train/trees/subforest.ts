@@ -18,7 +18,7 @@ import { type ActivityDeps, activityLogFields, heartbeat, pauseActivity } from '
 import type { ObjectStore } from '../../io/object-store.js';
 import { fitPipeline } from '../../features/fit-stats.js';
 import { type PreprocessingPipeline, transform } from '../../features/pipeline.js';
-import type { TrainedModel } from '../families.js';
+import type { TrainedModel } from '../trained-model.js';
 import { loadFeatureSet, splitByPatient } from '../feature-set.js';
 import { type Forest, mergeForests, nodeCount, treeCount } from './forest.js';
 import { packForest, unpackForest } from './format.js';
