@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: every stage's benchmark on a private local stack, each printed as a table
- * beside a reference measured in the same run. `--only pipeline` (ingest and features) picks one; `--quick` uses small
+ * beside a reference measured in the same run. `--only pipeline` (ingest and features) picks one (also trees, quality, cli); `--quick` uses small
  * scales (for a smoke run); `--scales a,b` sets the patient counts.
  */
 import type { ModelFamily } from '../schemas/workflows.js';
+import { benchCliStartup } from './cli-startup.js';
 import { benchPipeline } from './pipeline.js';
 import { benchQuality } from './quality.js';
 import { withBenchStack } from './harness.js';
@@ -18,7 +19,10 @@ const quick = args.includes('--quick');
 const scales = (flag('--scales') ?? (quick ? '2000,6000' : '20000,200000')).split(',').map(Number);
 const only = flag('--only');
 
-await withBenchStack(async (addresses) => {
+// Needs no stack: measured first, on a quiet machine.
+if (!only || only === 'cli') benchCliStartup();
+
+if (only !== 'cli') await withBenchStack(async (addresses) => {
   if (!only || only === 'pipeline') await benchPipeline(addresses, scales);
   if (!only || only === 'trees') await benchTrees(treesOptions(args)); // --rows N --patients N --threads 1,2 --learners gbdt,rf,...
   if (!only || only === 'quality') {

@@ -3,20 +3,15 @@
  * Exit codes: 0 ok, 1 the run failed, 2 bad arguments or configuration, 3 a service is unreachable.
  */
 import { Command } from 'commander';
-import { registerBackfill } from './commands/backfill.js';
-import { registerCodecServer } from './commands/codec-server.js';
-import { registerDemo } from './commands/demo.js';
-import { registerFeatures } from './commands/features.js';
-import { registerGenerate } from './commands/generate.js';
-import { registerIngest } from './commands/ingest.js';
-import { registerModels } from './commands/models.js';
-import { registerRetrain } from './commands/retrain.js';
-import { registerSchedule } from './commands/schedule.js';
-import { registerStack } from './commands/stack.js';
-import { registerWorker } from './commands/worker.js';
+import { COMMANDS, isCommandName, LOADERS } from './command-list.js';
 import { EXIT } from './output.js';
 
-export function buildProgram(): Command {
+/**
+ * The program for `argv`: with a known command, that command's full definition (its module
+ * loaded); otherwise every command by name and description only, which is all `carepipe --help`
+ * and a usage error need, so they answer without loading Temporal, the AWS SDK or Arrow.
+ */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('carepipe')
     .description('Raw hospital extracts -> de-identified features -> evaluated, versioned clinical risk models, on Temporal.')
     .showHelpAfterError('(run with --help for usage)')
@@ -24,18 +19,11 @@ export function buildProgram(): Command {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') process.exit(EXIT.ok);
       process.exit(EXIT.usage);
     });
-  registerStack(program);
-  registerWorker(program);
-  registerCodecServer(program);
-  registerGenerate(program);
-  registerIngest(program);
-  registerFeatures(program);
-  registerRetrain(program);
-  registerSchedule(program);
-  registerBackfill(program);
-  registerModels(program);
-  registerDemo(program);
+  // `carepipe help retrain` shows retrain's own help, so it loads retrain too.
+  const name = argv[2] === 'help' ? argv[3] : argv[2];
+  if (isCommandName(name)) (await LOADERS[name]())(program);
+  else for (const [command, description] of Object.entries(COMMANDS)) program.command(command).description(description);
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+await (await buildProgram()).parseAsync(process.argv);

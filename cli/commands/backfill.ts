@@ -6,6 +6,7 @@
 import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { type Config, loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
 import { ConfigError, InvalidInputError } from '../../core/errors.js';
 import { isIngestDate } from '../../data-lake/layout.js';
@@ -94,7 +95,7 @@ function report(config: Config, workflowId: string, r: BackfillResult): void {
 
 export function registerBackfill(program: Command): void {
   program.command('backfill')
-    .description('run backfillWorkflow: re-ingest a range of ingest dates, rebuild only the feature buckets they touched, optionally retrain')
+    .description(COMMANDS.backfill)
     .option('--from <date>', 'first ingest date (YYYY-MM-DD)')
     .option('--to <date>', 'last ingest date (YYYY-MM-DD)')
     .option('--resume <workflowId>', 'resume a failed backfill: run again only the dates it failed on')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { once } from 'node:events';
 import { loadConfig, requireCodecKeys } from '../../core/config.js';
 import { AesGcmPayloadCodec } from '../../core/codec.js';
@@ -9,7 +10,7 @@ import { action } from '../output.js';
 
 export function registerCodecServer(program: Command): void {
   program.command('codec-server')
-    .description('serve the codec endpoint through which the Web UI and `temporal workflow show --codec-endpoint` read encrypted history, until SIGINT/SIGTERM')
+    .description(COMMANDS['codec-server'])
     .option('--port <n>', 'port (CAREPIPE_CODEC_SERVER_PORT, default 8234)')
     .option('--host <address>', 'address to bind (CAREPIPE_CODEC_SERVER_HOST, default 127.0.0.1)')
     .action(action(async (opts: { port?: string; host?: string }) => {

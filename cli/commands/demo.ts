@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, requireKeys } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
@@ -24,7 +25,7 @@ const DEMO_DATA: GeneratorInput = { patients: 3000, days: 31, seed: 7, startDate
 
 export function registerDemo(program: Command): void {
   program.command('demo')
-    .description('stack up, worker, synthetic data, one retrain end to end; prints where to look')
+    .description(COMMANDS.demo)
     .option('--model <name>', 'registry model name', 'readmission-30d')
     .action(action(async (opts: { model: string }) => {
       const config = loadConfig();

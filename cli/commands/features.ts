@@ -6,6 +6,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { type Config, loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { lake as lakeKeys } from '../../data-lake/layout.js';
@@ -44,7 +45,7 @@ export async function startFeatures(client: Client, config: Config, input: Featu
 
 export function registerFeatures(program: Command): void {
   program.command('features')
-    .description('run featuresWorkflow: one feature shard per patient bucket of the curated zone, reusing unchanged buckets')
+    .description(COMMANDS.features)
     .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
     .option('--dataset <name>', 'feature dataset name', 'readmission')
     .option('--buckets <n>', 'patient buckets of the curated zone', String(DEFAULT_BUCKET_COUNT))

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { ensureBucket, openStore } from '../../activities/io/open-store.js';
 import { type Config, loadConfig, parseLakeUri } from '../../core/config.js';
@@ -47,7 +48,7 @@ function rateOption(name: string, value: string | undefined): number | undefined
 
 export function registerGenerate(program: Command): void {
   program.command('generate')
-    .description('write a synthetic EHR extract into the landing zone (raw/), in the data contract\'s format, with ground truth beside it')
+    .description(COMMANDS.generate)
     .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
     .option('--patients <n>', 'patients', '2000')
     .option('--days <n>', 'ingest dates', '14')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { isIngestDate, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
@@ -30,7 +31,7 @@ export function ingestInput(opts: IngestOptions, defaultLake: string): IngestInp
 
 export function registerIngest(program: Command): void {
   program.command('ingest')
-    .description('run ingestWorkflow: validate, normalise, de-identify and bucket the raw files of a date range into curated/')
+    .description(COMMANDS.ingest)
     .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
     .option('--from <date>', 'first ingest date (YYYY-MM-DD); default: the first there is')
     .option('--to <date>', 'last ingest date (YYYY-MM-DD); default: the last there is')

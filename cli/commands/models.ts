@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { readAlias } from '../../activities/registry/aliases.js';
 import { readAuditStream, verifyAuditChain } from '../../activities/registry/audit.js';
 import { listModels, listVersions } from '../../activities/registry/catalog.js';
@@ -40,7 +41,7 @@ async function moveChampion(config: Config, lakeUri: string, model: string, vers
 }
 
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('the model registry: versions, metrics, the champion alias');
+  const models = program.command('models').description(COMMANDS.models);
   models.command('list')
     .description('models, or the versions of one model with their test ROC AUC and the champion marked')
     .argument('[model]', 'a model name')

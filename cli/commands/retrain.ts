@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { isIngestDate } from '../../data-lake/layout.js';
@@ -93,7 +94,7 @@ export function summarize(result: RetrainResult) {
 
 export function registerRetrain(program: Command): void {
   program.command('retrain')
-    .description('run retrainWorkflow: [ingest ->] features -> train -> evaluate -> gate -> promote')
+    .description(COMMANDS.retrain)
     .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
     .option('--model <name>', 'registry model name', 'readmission-30d')
     .option('--dataset <name>', 'feature dataset name', 'readmission')

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { type Config, loadConfig, requireKeys } from '../../core/config.js';
 import { ConfigError, InvalidInputError } from '../../core/errors.js';
 import { isIngestDate } from '../../data-lake/layout.js';
@@ -214,7 +215,7 @@ export function parseInstant(value: string, flag: string, endOfDay: boolean): Da
 }
 
 export function registerSchedule(program: Command): void {
-  const schedule = program.command('schedule').description('Temporal Schedules that start retrainWorkflow: create, list, describe, pause, unpause, trigger, update, backfill, delete');
+  const schedule = program.command('schedule').description(COMMANDS.schedule);
 
   addRetrainOptions(addWhenAndPolicyOptions(schedule.command('create <id>')
     .description('create a schedule that starts retrainWorkflow (runs carry CarepipeTrigger=schedule)'), true), true)

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { type Config, DEFAULT_BUCKET, loadConfig, parseLakeUri } from '../../core/config.js';
 import { ensureDevKeyFile } from '../../infra/keys.js';
 import { stackDown, stackStatus, stackUp, type StackStatus } from '../../infra/stack.js';
@@ -20,7 +21,7 @@ export async function bringUp(config: Config, log: (line: string) => void): Prom
 }
 
 export function registerStack(program: Command): void {
-  const stack = program.command('stack').description('the local stack: Temporal dev server, versitygw and the codec server');
+  const stack = program.command('stack').description(COMMANDS.stack);
   stack.command('up')
     .description('start the Temporal dev server (Web UI), versitygw and the codec server, create the lake bucket and dev keys (idempotent)')
     .option('--json', 'print the stack status as JSON')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { COMMANDS } from '../command-list.js';
 import { NativeConnection } from '@temporalio/worker';
 import { tfBackendLabel } from '../../activities/train/tf-backend.js';
 import { loadConfig, requireKeys } from '../../core/config.js';
@@ -24,7 +25,7 @@ export function parseQueues(list: string | undefined): QueueRole[] {
 
 export function registerWorker(program: Command): void {
   program.command('worker')
-    .description('serve task queues until SIGINT/SIGTERM; in-flight activities get the grace period, then are retried elsewhere')
+    .description(COMMANDS.worker)
     .option('--queues <list>', `comma-separated: ${Object.keys(QUEUE_ALIASES).join(', ')} (default: all)`)
     .option('--activity-concurrency <n>', 'activities in flight per queue (CAREPIPE_WORKER_ACTIVITY_CONCURRENCY)')
     .option('--curator-threads <n>', 'threads curating raw files, 0 for inline (CAREPIPE_WORKER_CURATOR_THREADS; default: the cores)')

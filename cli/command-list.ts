@@ -1,0 +1,40 @@
+/**
+ * The commands, what each is for, and the module that defines it. `carepipe --help` and a usage
+ * error list the commands from here alone, so they answer without loading Temporal, the AWS SDK,
+ * Arrow or Parquet; running (or asking for the help of) one command loads only that command's
+ * module. Each module's register function takes its description from here too.
+ */
+import type { Command } from 'commander';
+
+export const COMMANDS = {
+  stack: 'the local stack: Temporal dev server, versitygw and the codec server',
+  worker: 'serve task queues until SIGINT/SIGTERM; in-flight activities get the grace period, then are retried elsewhere',
+  'codec-server': 'serve the codec endpoint through which the Web UI and `temporal workflow show --codec-endpoint` read encrypted history, until SIGINT/SIGTERM',
+  generate: "write a synthetic EHR extract into the landing zone (raw/), in the data contract's format, with ground truth beside it",
+  ingest: 'run ingestWorkflow: validate, normalise, de-identify and bucket the raw files of a date range into curated/',
+  features: 'run featuresWorkflow: one feature shard per patient bucket of the curated zone, reusing unchanged buckets',
+  retrain: 'run retrainWorkflow: [ingest ->] features -> train -> evaluate -> gate -> promote',
+  schedule: 'Temporal Schedules that start retrainWorkflow: create, list, describe, pause, unpause, trigger, update, backfill, delete',
+  backfill: 'run backfillWorkflow: re-ingest a range of ingest dates, rebuild only the feature buckets they touched, optionally retrain',
+  models: 'the model registry: versions, metrics, the champion alias',
+  demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** Loads the module of one command and returns its register function. */
+export const LOADERS: Record<CommandName, () => Promise<(program: Command) => void>> = {
+  stack: async () => (await import('./commands/stack.js')).registerStack,
+  worker: async () => (await import('./commands/worker.js')).registerWorker,
+  'codec-server': async () => (await import('./commands/codec-server.js')).registerCodecServer,
+  generate: async () => (await import('./commands/generate.js')).registerGenerate,
+  ingest: async () => (await import('./commands/ingest.js')).registerIngest,
+  features: async () => (await import('./commands/features.js')).registerFeatures,
+  retrain: async () => (await import('./commands/retrain.js')).registerRetrain,
+  schedule: async () => (await import('./commands/schedule.js')).registerSchedule,
+  backfill: async () => (await import('./commands/backfill.js')).registerBackfill,
+  models: async () => (await import('./commands/models.js')).registerModels,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+};
+
+export const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMANDS, name);
