@@ -5,3 +5,4 @@ export { trainWorkflow } from './train.js';
 export { retrainWorkflow, retrainProgressQuery } from './retrain.js';
 export { promoteWorkflow } from './promote.js';
 export { backfillWorkflow, backfillProgressQuery, BACKFILL_INCOMPLETE } from './backfill.js';
+export { compactWorkflow } from './compact.js';

@@ -9,6 +9,7 @@ import { ingestQualityLines } from '../quality.js';
 import { createProgressView, progressMode } from '../progress.js';
 import { follow, ingestProgressQuery, ingestSnapshot, startIngest } from '../runs.js';
 import { connectClient, workflowUrl } from '../temporal.js';
+import { compactionLine } from '../compaction-line.js';
 
 interface IngestOptions { lake?: string; from?: string; to?: string; tables?: string; buckets: string; json?: boolean; wait: boolean }
 
@@ -56,6 +57,7 @@ export function registerIngest(program: Command): void {
         for (const key of summary.quarantined) say(`  quarantined ${key}`);
         for (const line of ingestQualityLines(summary.quality)) say(line);
         say(`manifests: ${summary.manifests.length} under ${input.lake}/manifests/ingest/`);
+        say(compactionLine(summary.compaction));
       } finally {
         await client.connection.close();
       }

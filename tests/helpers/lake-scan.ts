@@ -78,3 +78,22 @@ export function sum(values: Iterable<number>): number {
   for (const v of values) s += v;
   return s;
 }
+
+/**
+ * A file's curated rows in the compacted zone: per bucket its manifest names, the generation
+ * (read through the bucket's record) and the indices of the rows carrying the file's date and name.
+ */
+export async function curatedRowsOf(store: ObjectStore, m: FileManifest): Promise<{ bucket: number; table: Table; rows: number[] }[]> {
+  const out: { bucket: number; table: Table; rows: number[] }[] = [];
+  for (const bucket of [...new Set(m.fragments.map((f) => f.bucket))].sort((a, b) => a - b)) {
+    const record = await readJsonObject<{ key: string | null }>(store, `curated/${m.table}/bucket=${String(bucket).padStart(3, '0')}/current.json`);
+    if (!record.key) continue;
+    const table = await readTable(store, record.key);
+    const dates = strings(table, 'ingest_date');
+    const files = strings(table, 'source_file');
+    const rows: number[] = [];
+    for (let i = 0; i < table.numRows; i++) if (dates[i] === m.ingestDate && files[i] === m.fileName) rows.push(i);
+    out.push({ bucket, table, rows });
+  }
+  return out;
+}
