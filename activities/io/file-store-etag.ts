@@ -1,123 +1,62 @@
 /**
- * FileStore's etags: the hex MD5 of an object's content, computed while it is written and kept in
- * `<root>/.carepipe/etag/<key>.json` together with the identity of the file it describes (inode,
- * size, modification time in ns). A rename keeps all three, and every write makes a new file, so
- * a record whose identity matches the file is that file's etag; one that does not (the file was
- * replaced by something that did not write a record) is ignored and the file hashed once more.
- * Records are a cache: losing one costs a re-read, never a wrong answer, so they are written
- * without fsync, and a record that cannot be written (a name too long once `.json` is added, a
- * key folder named like another key's record) is simply not kept.
+ * FileStore's etags, read from what the file system keeps for every file: `<inode>-<size>-<mtime
+ * in ns>`, in hex. The store keeps no file of its own per object (issue 12: such records doubled
+ * the object count of a lake and sat where other engines glob), and reads no content to make a
+ * tag, so listing a zone costs one stat a file, however large the files are.
  *
- * Why one hidden tree at the root rather than a record beside each object, as earlier versions
- * kept (`.carepipe-etag.<name>`): raw/ belongs to the producer and carepipe writes nothing there,
- * not even when it only reads a file; and other engines glob the data folders (polars' and
- * DuckDB's `**\/*.parquet` match dot-files, and a sidecar named `<file>.parquet` is no Parquet
- * file), so no file of the store's own may sit among the objects, nor double their count.
- * Why keep records at all, for files carepipe only reads: listing raw/ heads every file, and
- * hashing instead reads the whole raw zone on every listing page. Measured on a 2-core machine,
- * a raw zone of 483 files (27 MiB, 20,000 patients over 30 days) listed in 0.35-0.7 s with
- * records and 0.8-2.8 s hashing; the hashing grows with the zone's bytes, real extracts are far
- * larger, and ingest lists raw/ once per page of files.
+ * An etag is an opaque version tag, as S3's is (S3's is no MD5 for a multipart upload either):
+ * equal tags mean the same version of an object, and nothing may read more into one. A caller
+ * that needs to know two objects hold the same bytes hashes them itself.
+ *
+ * Why the tag names one version. Every FileStore write stages a new file and renames (or links)
+ * it into place, so each version of a key is its own inode and a rename keeps all three fields.
+ * Two versions of a key can still meet in all three: ext4 hands a freed inode straight back (a
+ * key rewritten in a loop alternates between two inode numbers), and a kernel before 6.13 stamps
+ * mtime from a clock that moves once a tick (1-10 ms). So every commit, taken under the key's
+ * lock (file-store-lock.ts), makes the new version's mtime later than the version it replaces
+ * (`stampLaterThan`): along the versions of a key, one after another, mtimes strictly increase
+ * and no tag comes back. A rewrite with identical bytes therefore gets a new tag, where S3 keeps
+ * the ETag of identical content: an `ifMatch` on the old tag loses, which is the safe answer for
+ * a compare-and-swap (the alias documents, registry/aliases.ts). Not covered: a key deleted and
+ * written again may, within one clock tick and on a reused inode, come back with the tag of the
+ * deleted version (carepipe never deletes an object it compare-and-swaps); and a file replaced
+ * behind the store's back keeps whatever the file system gives it (in place, same size, same
+ * tick: the old tag).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { STORE_DIR } from './store-keys.js';
+import { stat, type FileHandle } from 'node:fs/promises';
 
-interface EtagRecord {
-  etag: string;
-  ino: string;
-  size: string;
-  mtimeNs: string;
+/** The etag of the file `stats` describe. */
+export function fileEtag(stats: BigIntStats): string {
+  return `${stats.ino.toString(16)}-${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}`;
 }
 
-/** Where the object at `key` and its record live. */
-export interface FileRef {
-  root: string;
-  key: string;
-  /** The object's file: `<root>/<key>`. */
-  path: string;
-}
-
-const identity = (s: BigIntStats) => ({ ino: String(s.ino), size: String(s.size), mtimeNs: String(s.mtimeNs) });
-const sameFile = (r: EtagRecord, s: BigIntStats) =>
-  r.ino === String(s.ino) && r.size === String(s.size) && r.mtimeNs === String(s.mtimeNs);
-
-export function etagRecordPath(root: string, key: string): string {
-  return join(root, STORE_DIR, 'etag', `${key}.json`);
-}
-
-/** Where versions before the `.carepipe/` tree kept a file's record: beside it. */
-function legacyRecordPath(path: string): string {
-  return join(dirname(path), `.carepipe-etag.${basename(path)}`);
-}
-
-/** Records `etag` for the file `stats` describe (best effort, see the header). */
-export async function writeEtagRecord(ref: FileRef, stats: BigIntStats, etag: string): Promise<void> {
-  const target = etagRecordPath(ref.root, ref.key);
-  // Ends in .tmp, so it can never be taken for a record, which ends in .json.
-  const temp = `${target}.${randomBytes(8).toString('hex')}.tmp`;
-  const body = JSON.stringify({ etag, ...identity(stats) } satisfies EtagRecord);
+/** The stats of the regular file at `path` (symbolic links followed); undefined when there is none. */
+export async function statFile(path: string): Promise<BigIntStats | undefined> {
   try {
-    try {
-      await writeFile(temp, body);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(temp, body);
-    }
-    await rename(temp, target);
-  } catch {
-    await unlink(temp).catch(() => undefined);
+    const stats = await stat(path, { bigint: true });
+    return stats.isFile() ? stats : undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
   }
-}
-
-/** Forgets the record of `ref`, and the sidecar an earlier version may have left beside it. */
-export async function removeEtagRecord(ref: FileRef): Promise<void> {
-  await Promise.all([
-    unlink(etagRecordPath(ref.root, ref.key)).catch(() => undefined),
-    removeLegacyRecord(ref),
-  ]);
-}
-
-export async function removeLegacyRecord(ref: FileRef): Promise<void> {
-  await unlink(legacyRecordPath(ref.path)).catch(() => undefined);
 }
 
 /**
- * Size, modification time and etag of one file, all of the same file (read through one handle);
- * undefined when there is no regular file at `ref.path`.
+ * Sets the mtime of the staged file `handle` later than `previousNs` when it is not already, and
+ * returns its stats. Node passes times as seconds in a double (a step of about 240 ns today), so
+ * the result is read back and pushed further until it is later.
  */
-export async function describeFile(ref: FileRef): Promise<{ stats: BigIntStats; etag: string } | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(ref.path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-    throw err;
+export async function stampLaterThan(handle: FileHandle, staged: BigIntStats, previousNs: bigint): Promise<BigIntStats> {
+  let stats = staged;
+  for (let stepNs = 1_000n; stats.mtimeNs <= previousNs; stepNs *= 2n) {
+    await handle.utimes(nsToSeconds(stats.atimeNs), nsToSeconds(previousNs + stepNs));
+    stats = await handle.stat({ bigint: true });
   }
-  try {
-    const stats = await handle.stat({ bigint: true });
-    if (!stats.isFile()) return undefined;
-    const recorded = await readEtagRecord(ref, stats);
-    if (recorded) return { stats, etag: recorded };
-    const hash = createHash('md5');
-    for await (const chunk of handle.createReadStream({ autoClose: false, start: 0 })) hash.update(chunk as Buffer);
-    const etag = hash.digest('hex');
-    await writeEtagRecord(ref, stats, etag);
-    return { stats, etag };
-  } finally {
-    await handle.close();
-  }
+  return stats;
 }
 
-async function readEtagRecord(ref: FileRef, stats: BigIntStats): Promise<string | undefined> {
-  try {
-    const record = JSON.parse(await readFile(etagRecordPath(ref.root, ref.key), 'utf8')) as EtagRecord;
-    return typeof record.etag === 'string' && sameFile(record, stats) ? record.etag : undefined;
-  } catch {
-    return undefined; // No record, or a torn one: the caller hashes the file instead.
-  }
+function nsToSeconds(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
 }
