@@ -54,9 +54,9 @@ export interface RunCommand<O extends RunFlags, I, W extends Workflow> {
 
 /** Where a command runs: the real config, client and stdout by default; tests pass their own. */
 export interface RunEnv {
-  config(): Config;
-  connect(config: Config): Promise<Client>;
-  write(text: string): void;
+  config: () => Config;
+  connect: (config: Config) => Promise<Client>;
+  write: (text: string) => void;
   /** Decides bars (a terminal) or plain lines (a pipe). */
   stdout: { isTTY?: boolean };
   pollMs: number;
