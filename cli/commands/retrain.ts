@@ -1,5 +1,5 @@
 /** `carepipe retrain`: runs retrainWorkflow ([ingest ->] features -> train -> evaluate -> gate -> promote). */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { COMMANDS } from '../command-list.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
@@ -126,7 +126,7 @@ export function registerRetrain(program: Command): void {
     .addOption(options.date('--from <date>', 'first ingest date (with --ingest)'))
     .addOption(options.date('--to <date>', 'last ingest date (with --ingest)'))
     .addOption(options.buckets())
-    .option('--quality <name=value>', 'a data-quality limit (repeatable), e.g. maxRejectRate=0.1', qualityLimit, {} as Partial<QualityLimits>)
+    .addOption(new Option('--quality <name=value>', 'a data-quality limit (repeatable), e.g. maxRejectRate=0.1').argParser(qualityLimit).default({}, 'the limits of docs/architecture.md'))
     .option('--accept-quality-breach <reason>', 'train even if the data-quality gate finds a breach; the reason is recorded in the run and the model metadata', acceptReason))
     .action(action((opts: RetrainOptions) => runWorkflowCommand(retrainRun, opts)));
 }
