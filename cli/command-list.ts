@@ -32,7 +32,7 @@ export const LOADERS: Record<CommandName, () => Promise<(program: Command) => vo
   ingest: async () => (await import('./commands/ingest.js')).registerIngest,
   features: async () => (await import('./commands/features.js')).registerFeatures,
   retrain: async () => (await import('./commands/retrain.js')).registerRetrain,
-  schedule: async () => (await import('./commands/schedule.js')).registerSchedule,
+  schedule: async () => (await import('./commands/schedule/index.js')).registerSchedule,
   backfill: async () => (await import('./commands/backfill.js')).registerBackfill,
   lake: async () => (await import('./commands/lake.js')).registerLake,
   models: async () => (await import('./commands/models.js')).registerModels,

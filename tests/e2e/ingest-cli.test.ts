@@ -81,6 +81,17 @@ test.serial('carepipe ingest --json runs ingestWorkflow on a worker process and 
     { ...second, workflowId: '', url: '', skippedFiles: 0, quarantined: [...second.quarantined].sort(), compaction: null },
     { ...out, workflowId: '', url: '', skippedFiles: 0, quarantined: [...out.quarantined].sort(), compaction: null },
   );
+
+  // The zone's objects grow with tables x buckets; a compaction of a compacted zone has nothing to do.
+  const stats = await runCli(['lake', 'stats', '--lake', lakeUri, '--json'], cliEnv(vars));
+  t.is(stats.code, 0, stats.stderr);
+  const zones = JSON.parse(stats.stdout) as Record<string, { objects: number; bytes: number }>;
+  t.is(zones['curated (generations)']?.objects, 4 * 8);
+  t.is(zones['curated (records)']?.objects, 4 * 8);
+  t.is(zones['curated (staged fragments)'], undefined, 'no staged fragment is left');
+  const compact = await runCli(['lake', 'compact', '--lake', lakeUri, '--buckets', '8', '--json'], cliEnv(vars));
+  t.is(compact.code, 0, compact.stderr);
+  t.like(JSON.parse(compact.stdout), { plan: '', dirtyDays: 0, generationsWritten: 0 });
 });
 
 test('carepipe ingest without --json says what it did in lines a person reads', async (t) => {
