@@ -11,7 +11,7 @@ import { fitFeatureShard, type FitFeatureShardInput, type FitSplit, listFeatureS
 import { writeFeatureManifest, type WriteFeatureManifestInput } from './features/manifest.js';
 import { planFeatureBuild, type PlanFeatureBuildInput, readFeaturePlanPage, type ReadFeaturePlanPageInput } from './features/plan.js';
 import { writeIngestManifests, type WriteIngestManifestsInput } from './ingest/day-manifests.js';
-import { ingestFile, type IngestFileInput } from './ingest/ingest-file.js';
+import { ingestFile, type IngestFileInput, ingestFiles, type IngestFilesInput } from './ingest/ingest-file.js';
 import { listRawFiles, type ListRawFilesInput } from './ingest/list-raw.js';
 import { checkFeatureQuality, type CheckFeatureQualityInput } from './quality/feature-quality.js';
 import { checkIngestQuality, type CheckIngestQualityInput } from './quality/ingest-quality.js';
@@ -23,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     listRawFiles: (input: ListRawFilesInput) => listRawFiles(deps, input),
     ingestFile: (input: IngestFileInput) => ingestFile(deps, input),
+    ingestFiles: (input: IngestFilesInput) => ingestFiles(deps, input),
     writeIngestManifests: (input: WriteIngestManifestsInput) => writeIngestManifests(deps, input),
     planCompaction: (input: PlanCompactionInput) => planCompaction(deps, input),
     compactBucket: (input: CompactBucketInput) => compactBucket(deps, input),

@@ -22,6 +22,8 @@ export interface IngestInput {
   bucketCount: number;
   /** Activities in flight at once. */
   maxInFlight?: number;
+  /** Raw files of one table curated by one activity (default 16): a raw zone of daily files is thousands of small files. */
+  filesPerTask?: number;
   /** Raw keys listed per page (default 250). */
   pageSize?: number;
   /** History events after which the run continues as new between pages (default 4,000). */

@@ -23,11 +23,12 @@ export const METRICS = {
 
 /**
  * Rows an activity processed, from its result: the shard activities' inputs, skipped work not
- * counted (ingestFile: raw rows of a file curated now; buildFeatureShard: index stays of a shard
+ * counted (ingestFile, and each file of ingestFiles: raw rows of a file curated now; buildFeatureShard: index stays of a shard
  * computed or copied now; fitFeatureShard: training rows seen). Bookkeeping activities that only
  * sum these (manifests, merges) count nothing, so a sum over activity types counts each row once.
  */
 export function rowsOf(activityType: string, result: unknown): number {
+  if (activityType === 'ingestFiles') return Array.isArray(result) ? result.reduce((sum: number, r: unknown) => sum + rowsOf('ingestFile', r), 0) : 0;
   if (typeof result !== 'object' || result === null) return 0;
   const r = result as { rowsIn?: unknown; rows?: unknown; status?: unknown; skipped?: unknown; reusedFrom?: unknown };
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

@@ -20,6 +20,21 @@ export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
 
 /** Raw keys listed per page: bounds both the activity result size and the history per page. */
 const PAGE_SIZE = 250;
+/** Raw files a task curates: enough that a day's small files make one task, few enough that a retry redoes little. */
+const FILES_PER_TASK = 16;
+
+/** Consecutive keys of one table, at most `size` a batch (a page is in key order: raw/<table>/...). */
+function batches(keys: readonly string[], size: number): string[][] {
+  const out: string[][] = [];
+  for (const key of keys) {
+    const last = out[out.length - 1];
+    const table = (k: string) => k.split('/')[1];
+    if (last && last.length < size && table(last[0]!) === table(key)) last.push(key);
+    else out.push([key]);
+  }
+  return out;
+}
+
 /** Quarantined keys carried in the summary; all of them are in the lake's quarantine zone. */
 const MAX_LISTED_QUARANTINE = 200;
 
@@ -43,8 +58,8 @@ function add(totals: IngestTotals, r: IngestFileResult): IngestTotals {
 }
 
 /**
- * Ingests every raw file in the date range: one activity per file (the unit of retry), a bounded
- * window in flight, pages of keys listed as it goes. Continues as new between pages once the
+ * Ingests every raw file in the date range: one activity per batch of files of one table (the
+ * unit of retry; `filesPerTask`), a bounded window in flight, pages of keys listed as it goes. Continues as new between pages once the
  * history grows long, carrying the cursor and the running totals.
  */
 export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary> {
@@ -57,6 +72,8 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
   let startAfter = input.cursor?.startAfter ?? '';
   const runs = (input.cursor?.runs ?? 0) + 1;
   const pageSize = input.pageSize ?? PAGE_SIZE;
+  const filesPerTask = input.filesPerTask ?? FILES_PER_TASK;
+  if (!(Number.isInteger(filesPerTask) && filesPerTask >= 1 && filesPerTask <= 256)) invalid(`filesPerTask must be a whole number from 1 to 256, got ${filesPerTask}`);
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 5_000)) invalid(`pageSize must be a whole number from 1 to 5000, got ${pageSize}`);
   const { limits, error } = resolveQualityLimits(input.quality);
@@ -71,10 +88,12 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
     });
     filesListed += page.keys.length;
     listingDone = page.nextStartAfter === undefined;
-    await mapBounded(page.keys, maxInFlight, async (key) => {
-      const result = await shardActivity(`ingest/${rawFileTag(key)}`).ingestFile({ lake: input.lake, key, bucketCount: input.bucketCount });
-      totals = add(totals, result);
-      if (isQuarantined(result) && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(key);
+    await mapBounded(batches(page.keys, filesPerTask), maxInFlight, async (keys) => {
+      const results = await shardActivity(`ingest/${rawFileTag(keys[0]!)}/${keys.length}`).ingestFiles({ lake: input.lake, keys, bucketCount: input.bucketCount });
+      for (const result of results) {
+        totals = add(totals, result);
+        if (isQuarantined(result) && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(result.key);
+      }
     });
     if (page.nextStartAfter === undefined) break;
     startAfter = page.nextStartAfter;

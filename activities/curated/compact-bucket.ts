@@ -50,22 +50,19 @@ export interface CompactBucketResult {
   generationsDeleted: number;
 }
 
-/** Decodes the given fragments a few fetches ahead, pacing between them. */
-async function readFragments(store: ObjectStore, files: readonly PlannedFile[], pace: Pace): Promise<Table[]> {
-  const bodies: (Promise<Uint8Array> | undefined)[] = files.map(() => undefined);
+/** Decodes each fragment the files name once, a few fetches ahead, pacing between them; in the order of `keys`. */
+async function readFragments(store: ObjectStore, keys: readonly string[], pace: Pace): Promise<Table[]> {
+  const bodies: (Promise<Uint8Array> | undefined)[] = keys.map(() => undefined);
   const start = (i: number) => {
-    if (i >= files.length) return;
-    bodies[i] = store.get(files[i]!.key);
+    if (i >= keys.length) return;
+    bodies[i] = store.get(keys[i]!);
     void bodies[i].catch(() => undefined);
   };
   for (let i = 0; i < FETCHES_AHEAD; i++) start(i);
   const out: Table[] = [];
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i]!;
-    const table = readParquet(await bodies[i]!, { source: f.key });
+  for (let i = 0; i < keys.length; i++) {
+    out.push(readParquet(await bodies[i]!, { source: keys[i]! }));
     start(i + FETCHES_AHEAD);
-    if (table.numRows !== f.rows) throw new InvalidInputError(`compaction: fragment ${f.key} holds ${table.numRows} rows, its manifest says ${f.rows}`);
-    out.push(table);
     await pace();
   }
   return out;
@@ -95,24 +92,29 @@ async function compactTable(store: ObjectStore, plan: BucketCompactionPlan, tabl
       for (const f of record.files) oldRuns.set(fileIdentity(f), { start: at, end: (at += f.rows) });
     }
     const fromFragments = desired.filter((f): f is PlannedFile => !oldRuns.has(fileIdentity(f)));
+    const fragmentKeys = [...new Set(fromFragments.map((f) => f.key))];
     let sources: Table[];
     try {
       const current = sameSettings && record.key && fromFragments.length < desired.length ? { key: record.key, rows: record.rows } : null;
       const old = current ? readParquet(await store.get(current.key), { source: current.key }) : null;
       if (current && old && old.numRows !== current.rows) throw new InvalidInputError(`compaction: ${current.key} holds ${old.numRows} rows, its record says ${current.rows}`);
-      sources = [...(old ? [old] : []), ...(await readFragments(store, fromFragments, pace))];
+      sources = [...(old ? [old] : []), ...(await readFragments(store, fragmentKeys, pace))];
     } catch (err) {
       // Another compaction folded (and deleted) a fragment: its record moved, so start over from it.
       if (err instanceof NotFoundError && (await store.head(lake.curatedRecord(table, bucket)))?.etag !== (state.etag ?? undefined)) continue;
       throw err;
     }
-    const offset = sources.length - fromFragments.length;
-    const fragmentIndex = new Map(fromFragments.map((f, i) => [fileIdentity(f), offset + i]));
+    const first = sources.length - fragmentKeys.length;
+    const sourceOf = new Map(fragmentKeys.map((k, i) => [k, first + i]));
     const runs: RowRun[] = desired.map((f) => {
       const old = oldRuns.get(fileIdentity(f));
       if (old) return { source: 0, ...old };
-      const source = fragmentIndex.get(fileIdentity(f))!;
-      return { source, start: 0, end: sources[source]!.numRows };
+      const p = f as PlannedFile;
+      const source = sourceOf.get(p.key)!;
+      if (p.offset + p.rows > sources[source]!.numRows) {
+        throw new InvalidInputError(`compaction: fragment ${p.key} holds ${sources[source]!.numRows} rows, the manifest of ${p.fileName} puts its ${p.rows} rows from ${p.offset}`);
+      }
+      return { source, start: p.offset, end: p.offset + p.rows };
     });
     let key: string | null = null;
     let rows = 0;
@@ -156,9 +158,12 @@ export async function compactBucketTables(store: ObjectStore, plan: BucketCompac
   for (const table of RAW_TABLES) {
     const { result, expired } = await compactTable(store, plan, table, pace);
     tables.push(result);
-    // The record names the new generation now: the fragments are in it, and no plan reads them.
-    await mapBounded(plan.files[table], 16, async (f) => {
-      await store.delete(f.key);
+    // The record names the new generation now: the fragments are in it. One shared with files
+    // another plan folds (their days' manifests came later) stays for that plan to delete.
+    const planned = new Map<string, { count: number; members: number }>();
+    for (const f of plan.files[table]) planned.set(f.key, { count: (planned.get(f.key)?.count ?? 0) + 1, members: f.members });
+    await mapBounded([...planned].filter(([, p]) => p.count >= p.members), 16, async ([key]) => {
+      await store.delete(key);
       fragmentsDeleted++;
       await pace();
     });

@@ -1,8 +1,9 @@
 /**
  * The end of a compaction: the plan's days go into the compaction state (from then on the
  * generations are known to reflect them), the plan's files are deleted, and objects in curated/
- * that nothing will ever read are swept: staged fragments no file manifest names (an ingest
- * attempt that died before its manifest) and generations no record names (a compaction attempt
+ * that nothing will ever read are swept: staged fragments whose rows are all in generations or
+ * named by no file manifest (an ingest attempt that died before its manifest, a batch one of whose
+ * files was curated again alone) and generations no record names (a compaction attempt
  * that died before its record), once older than the grace period, so no attempt still running can
  * be about to name them.
  */
@@ -13,7 +14,9 @@ import type { ObjectStore } from '../io/object-store.js';
 import { GENERATION_GRACE_MS } from './compact-bucket.js';
 import type { CompactionPlan } from './compaction-plan.js';
 import { recordCompacted } from './compaction-state.js';
-import type { GenerationRecord } from './records.js';
+import { stringValues } from '../io/arrow-columns.js';
+import { readParquet } from '../io/parquet.js';
+import { fileIdentity, type GenerationRecord } from './records.js';
 import { getJson } from './store-json.js';
 
 const GENERATION_RE = /^curated\/([a-z_]+)\/bucket=(\d+)\/gen-[0-9a-f]+\.parquet$/;
@@ -26,18 +29,32 @@ export interface FinishCompactionInput {
 export interface SweepResult {
   fragmentsDeleted: number;
   generationsDeleted: number;
-  /** Unnamed objects younger than the grace period, left for a later compaction. */
+  /** Objects left for a later compaction: younger than the grace period, or staged rows not folded yet. */
   pending: number;
 }
 
-/** The fragment keys the file manifests of one table and day name. */
-async function namedOnDay(store: ObjectStore, table: string, date: string): Promise<Set<string>> {
-  const named = new Set<string>();
-  for await (const obj of store.list(`manifests/ingest/${table}/ingest_date=${date}/files/`)) {
-    const m = await getJson<FileManifest>(store, obj.key);
-    for (const f of (m?.fragments ?? []) as (FileManifest['fragments'][number] | string)[]) named.add(typeof f === 'string' ? f : f.key);
+/**
+ * Whether a staged fragment still holds rows no generation has: its rows name their files
+ * (ingest date, source file), and a file whose current manifest points at this fragment for this
+ * bucket, with rows its bucket's record does not list, is waiting to be folded. A fragment of a
+ * batch may be named by files of several days, so the rows, not the key, say which manifests to read.
+ */
+async function holdsUnfoldedRows(store: ObjectStore, key: string, table: RawTable, bucket: number): Promise<boolean> {
+  const rows = readParquet(await store.get(key), { source: key });
+  const dates = stringValues(rows.getChild('ingest_date'), rows.numRows);
+  const files = stringValues(rows.getChild('source_file'), rows.numRows);
+  const members = new Set(dates.map((d, i) => `${d}\u0000${files[i]}`));
+  const record = await getJson<GenerationRecord>(store, lake.curatedRecord(table, bucket));
+  const folded = new Set((record?.files ?? []).map(fileIdentity));
+  for (const member of members) {
+    const [date, file] = member.split('\u0000') as [string, string];
+    const m = await getJson<FileManifest>(store, lake.ingestFileManifest(table, date, file));
+    const entry = ((m?.fragments ?? []) as (FileManifest['fragments'][number] | string)[])
+      .find((f) => (typeof f === 'string' ? f === key : f.key === key && f.bucket === bucket));
+    if (entry === undefined) continue;
+    if (typeof entry === 'string' || !folded.has(fileIdentity({ ingestDate: date, fileName: file, sha256: entry.sha256 }))) return true;
   }
-  return named;
+  return false;
 }
 
 export async function sweepCurated(store: ObjectStore, cutoffMs: number, pace: Pace): Promise<SweepResult> {
@@ -53,16 +70,21 @@ export async function sweepCurated(store: ObjectStore, cutoffMs: number, pace: P
       result.pending += 1;
       continue;
     }
-    const [map, group] = fragment ? [fragments, `${fragment[1]}|${fragment[3]}`] : [generations, `${generation![1]}|${generation![2]}`];
+    const [map, group] = fragment ? [fragments, `${fragment[1]}|${fragment[2]}`] : [generations, `${generation![1]}|${generation![2]}`];
     map.set(group, [...(map.get(group) ?? []), obj.key]);
   }
   for (const [group, keys] of fragments) {
-    const [table, date] = group.split('|') as [string, string];
-    const named = await namedOnDay(store, table, date);
-    for (const key of keys.filter((k) => !named.has(k))) {
+    const [table, bucket] = group.split('|') as [RawTable, string];
+    if (!RAW_TABLES.includes(table)) continue;
+    for (const key of keys) {
+      const unfolded = await holdsUnfoldedRows(store, key, table, Number(bucket));
+      await pace();
+      if (unfolded) {
+        result.pending++;
+        continue;
+      }
       await store.delete(key);
       result.fragmentsDeleted++;
-      await pace();
     }
   }
   for (const [group, keys] of generations) {

@@ -22,8 +22,11 @@ import type { CuratedFileEntry } from './records.js';
 import { getJson } from './store-json.js';
 
 export interface PlannedFile extends CuratedFileEntry {
-  /** The staged fragment holding the rows. */
+  /** The staged fragment holding the rows, from `offset`. */
   key: string;
+  offset: number;
+  /** Files whose rows the fragment holds. */
+  members: number;
 }
 
 /** One bucket's part of a compaction plan. */
@@ -149,7 +152,9 @@ export async function planCompactionWork(store: ObjectStore, bucketCount: number
   for (const m of files) {
     for (const f of m.fragments) {
       if (!(f.bucket >= 0 && f.bucket < bucketCount)) throw new InvalidInputError(`compaction: ${m.source}'s manifest names bucket ${f.bucket} of ${bucketCount}`);
-      buckets[f.bucket]!.files[m.table].push({ ingestDate: m.ingestDate, fileName: m.fileName, sha256: f.sha256, rows: f.rows, key: f.key });
+      buckets[f.bucket]!.files[m.table].push({
+        ingestDate: m.ingestDate, fileName: m.fileName, sha256: f.sha256, rows: f.rows, key: f.key, offset: f.offset ?? 0, members: f.members ?? 1,
+      });
       fragments++;
     }
   }

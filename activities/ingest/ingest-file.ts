@@ -1,21 +1,29 @@
 /**
- * The ingest map step for one raw file: read it, curate it (curate.ts, on the curator pool when
- * the worker has one), and write the per-bucket curated fragments, the rejects and the file's
- * manifest. Outputs sit at keys derived from a hash of the input bytes and the curation settings,
- * and the manifest is written last, so a retry or rerun of an ingested file skips or overwrites
- * identical bytes and never duplicates rows.
+ * The ingest map step for a batch of raw files of one table: read each, curate it (curate.ts, on
+ * the curator pool when the worker has one, all of the batch's files at once), and write the
+ * rejects and quarantine per file, the staged fragments per bucket for the whole batch, and each
+ * file's manifest last. A raw zone of daily files is thousands of small files: one activity and
+ * one fragment per bucket for each of them was most of ingest's time and of the objects a year
+ * left behind, so files travel in batches (`ingestWorkflow`'s `filesPerTask`). A batch's
+ * fragment for a bucket holds its files' rows one after another in the contract's order; each
+ * file's manifest says where its rows are (offset, rows) and their SHA-256 (of the file's own
+ * fragment bytes, so a bucket whose rows did not change keeps its generation).
+ *
+ * Outputs sit at keys derived from hashes of the input bytes, names and curation settings, and
+ * manifests are written last, so a retry or rerun skips or overwrites identical bytes and never
+ * duplicates rows. A file whose manifest holds the same input hash is skipped without curating.
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { lake, parseRawKey } from '../../data-lake/layout.js';
+import { lake, parseRawKey, type RawTable } from '../../data-lake/layout.js';
 import type { IngestFileResult } from '../../schemas/workflows.js';
-import { type ActivityDeps, activityLogFields, heartbeat, readJson, sha256Hex, writeJson } from '../context.js';
-import { type Curator, curateFile } from './curate.js';
+import { mapBounded } from '../../core/map-bounded.js';
+import { type ActivityDeps, activityLogFields, heartbeat, pauseActivity, readJson, sha256Hex, writeJson } from '../context.js';
+import { CURATED_PARQUET } from '../curated/parquet-format.js';
+import { gatherRuns } from '../io/arrow-gather.js';
+import type { ObjectStore } from '../io/object-store.js';
+import { readParquet, writeParquet } from '../io/parquet.js';
+import { type CurateOutcome, type Curator, curateFile } from './curate.js';
 import { type CuratedFragment, type FileManifest, quarantineFile } from './outputs.js';
-
-/** The fragment keys of a manifest, whatever version wrote it (curation-4 and before listed bare keys). */
-function staleFragmentKeys(m: FileManifest | undefined): string[] {
-  return ((m?.fragments ?? []) as (CuratedFragment | string)[]).map((f) => (typeof f === 'string' ? f : f.key));
-}
 
 /** Bump when curation output changes for the same input: every file is then re-curated. */
 export const CURATION_VERSION = 'curation-5';
@@ -28,6 +36,13 @@ export interface IngestFileInput {
   bucketCount: number;
 }
 
+export interface IngestFilesInput {
+  lake: string;
+  /** Raw keys of one table. */
+  keys: string[];
+  bucketCount: number;
+}
+
 function resultOf(m: FileManifest, status: IngestFileResult['status']): IngestFileResult {
   return {
     key: m.source, status, rowsIn: m.rowsIn, accepted: m.accepted, corrected: m.corrected, rejected: m.rejected,
@@ -35,57 +50,124 @@ function resultOf(m: FileManifest, status: IngestFileResult['status']): IngestFi
   };
 }
 
-export async function ingestFile(deps: ActivityDeps, input: IngestFileInput): Promise<IngestFileResult> {
-  const parts = parseRawKey(input.key);
-  if (!parts) throw new InvalidInputError(`ingest: "${input.key}" is not a raw key (raw/<table>/ingest_date=YYYY-MM-DD/<file>)`);
-  const store = deps.lake(input.lake);
+/** The fragment keys of a manifest, whatever version wrote it (curation-4 and before listed bare keys), with how many files share each. */
+function stagedFragments(m: FileManifest | undefined): { key: string; shared: boolean }[] {
+  return ((m?.fragments ?? []) as (CuratedFragment | string)[]).map((f) => (typeof f === 'string' ? { key: f, shared: false } : { key: f.key, shared: (f.members ?? 1) > 1 }));
+}
+
+type Base = Omit<FileManifest, 'status' | 'rowsIn' | 'accepted' | 'corrected' | 'rejected' | 'rejectReasons' | 'fragments' | 'rejectsKey' | 'quarantine'>;
+
+interface Pending {
+  key: string;
+  base: Base;
+  bytes: Uint8Array;
+  manifestKey: string;
+  previous: FileManifest | undefined;
+  outcome?: CurateOutcome;
+}
+
+/** Reads a raw file and its manifest: null when the manifest already holds the same input hash (the result then says skipped). */
+async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, bucketCount: number, table: RawTable): Promise<Pending | IngestFileResult> {
+  const parts = parseRawKey(key);
+  if (!parts) throw new InvalidInputError(`ingest: "${key}" is not a raw key (raw/<table>/ingest_date=YYYY-MM-DD/<file>)`);
+  if (parts.table !== table) throw new InvalidInputError(`ingest: a batch holds files of one table; "${key}" is not of ${table}`);
   const ring = deps.keys.pseudonym;
-  const bytes = await store.get(input.key);
-  const inputHash = sha256Hex(bytes, CURATION_VERSION, ring.activeId, String(input.bucketCount));
+  const bytes = await store.get(key);
+  const inputHash = sha256Hex(bytes, CURATION_VERSION, ring.activeId, String(bucketCount));
   const manifestKey = lake.ingestFileManifest(parts.table, parts.date, parts.fileName);
   const previous = await readJson<FileManifest>(store, manifestKey);
   if (previous?.inputHash === inputHash) return resultOf(previous, 'skipped');
-
-  const base = {
-    source: input.key, table: parts.table, ingestDate: parts.date, fileName: parts.fileName, inputHash,
-    curationVersion: CURATION_VERSION, pseudonymKeyId: ring.activeId, bucketCount: input.bucketCount,
+  const base: Base = {
+    source: key, table: parts.table, ingestDate: parts.date, fileName: parts.fileName, inputHash,
+    curationVersion: CURATION_VERSION, pseudonymKeyId: ring.activeId, bucketCount,
   };
-  const log = deps.logger.child({ ...activityLogFields(), source: input.key });
-  heartbeat({ step: 'curate' });
-  const outcome = await (deps.curator ?? inlineCurator)({
-    bytes, source: input.key, table: parts.table, ingestDate: parts.date, fileName: parts.fileName, bucketCount: input.bucketCount,
-    pseudonymKey: { id: ring.activeId, secret: ring.keys.get(ring.activeId)! },
-  });
-  if (outcome.kind === 'quarantine') {
-    const manifest = await quarantineFile(store, base, bytes, outcome);
-    await writeJson(store, manifestKey, manifest);
-    log.warn('file quarantined', { reasonType: outcome.reasonType });
-    return resultOf(manifest, 'quarantined');
-  }
+  return { key, base, bytes, manifestKey, previous };
+}
 
-  heartbeat({ step: 'write', fragments: outcome.fragments.length });
-  // The name is in the hash: rows carry their file's name, so two files of identical bytes on one day differ.
-  const hash = sha256Hex(inputHash, parts.fileName).slice(0, 16);
-  const fragments: CuratedFragment[] = [];
-  for (const f of outcome.fragments) {
-    const key = lake.curatedFragment(parts.table, f.bucket, parts.date, hash);
-    await store.put(key, f.bytes);
-    fragments.push({ bucket: f.bucket, key, rows: f.rows, sha256: sha256Hex(f.bytes) });
+/**
+ * Writes one staged fragment per bucket holding the curated files' rows in the contract's order,
+ * and returns each file's entries. A bucket one file alone has rows in is written as that file's
+ * own fragment bytes.
+ */
+async function stageFragments(store: ObjectStore, files: readonly (Pending & { outcome: Extract<CurateOutcome, { kind: 'curated' }> })[]): Promise<CuratedFragment[][]> {
+  const entries: CuratedFragment[][] = files.map(() => []);
+  const buckets = new Map<number, { file: number; rows: number; bytes: Uint8Array }[]>();
+  files.forEach((f, file) => {
+    for (const fragment of f.outcome.fragments) {
+      const list = buckets.get(fragment.bucket) ?? [];
+      list.push({ file, rows: fragment.rows, bytes: fragment.bytes });
+      buckets.set(fragment.bucket, list);
+    }
+  });
+  // The batch's name: every file's input hash and name, so two batches of other files never share a key.
+  const batchHash = sha256Hex(...files.flatMap((f) => [f.base.inputHash, f.base.fileName])).slice(0, 16);
+  const first = files[0]!.base;
+  for (const [bucket, members] of [...buckets].sort(([a], [b]) => a - b)) {
+    const key = lake.curatedFragment(first.table, bucket, first.ingestDate, batchHash);
+    const body = members.length === 1
+      ? members[0]!.bytes
+      : writeParquet(gatherRuns(members.map((m) => readParquet(m.bytes, { source: files[m.file]!.key })), members.map((m, source) => ({ source, start: 0, end: m.rows }))), CURATED_PARQUET);
+    await store.put(key, body);
+    let offset = 0;
+    for (const m of members) {
+      entries[m.file]!.push({ bucket, key, rows: m.rows, sha256: sha256Hex(m.bytes), offset, members: members.length });
+      offset += m.rows;
+    }
+    await pauseActivity({ step: 'stage', bucket });
   }
-  let rejectsKey: string | null = null;
-  if (outcome.rejects) {
-    rejectsKey = lake.rejects(parts.table, parts.date, hash);
-    await store.put(rejectsKey, outcome.rejects);
+  return entries;
+}
+
+export async function ingestFiles(deps: ActivityDeps, input: IngestFilesInput): Promise<IngestFileResult[]> {
+  if (input.keys.length === 0) return [];
+  const store = deps.lake(input.lake);
+  const table = parseRawKey(input.keys[0]!)?.table;
+  if (!table) throw new InvalidInputError(`ingest: "${input.keys[0]}" is not a raw key (raw/<table>/ingest_date=YYYY-MM-DD/<file>)`);
+  const log = deps.logger.child(activityLogFields());
+  const prepared = await mapBounded(input.keys, 4, (key) => prepare(deps, store, key, input.bucketCount, table));
+  const pending = prepared.filter((p): p is Pending => 'base' in p);
+  heartbeat({ step: 'curate', files: pending.length });
+  const ring = deps.keys.pseudonym;
+  await Promise.all(pending.map(async (p) => {
+    p.outcome = await (deps.curator ?? inlineCurator)({
+      bytes: p.bytes, source: p.key, table, ingestDate: p.base.ingestDate, fileName: p.base.fileName, bucketCount: input.bucketCount,
+      pseudonymKey: { id: ring.activeId, secret: ring.keys.get(ring.activeId)! },
+    });
+  }));
+
+  const results = new Map<string, IngestFileResult>(prepared.filter((p): p is IngestFileResult => !('base' in p)).map((r) => [r.key, r]));
+  for (const p of pending.filter((x) => x.outcome!.kind === 'quarantine')) {
+    const outcome = p.outcome as Extract<CurateOutcome, { kind: 'quarantine' }>;
+    const manifest = await quarantineFile(store, p.base, p.bytes, outcome);
+    await writeJson(store, p.manifestKey, manifest);
+    log.warn('file quarantined', { source: p.key, reasonType: outcome.reasonType });
+    results.set(p.key, resultOf(manifest, 'quarantined'));
   }
-  const { rowsIn, accepted, corrected, rejected, rejectReasons } = outcome;
-  const manifest: FileManifest = { ...base, status: 'ingested', rowsIn, accepted, corrected, rejected, rejectReasons, fragments, rejectsKey };
-  await writeJson(store, manifestKey, manifest);
-  // A previous curation of this file under other settings left outputs the new ones replace.
-  // Staged fragments compaction has not folded yet; folded ones are gone already (deleting is idempotent).
-  const written = new Set(fragments.map((f) => f.key));
-  for (const stale of [...staleFragmentKeys(previous), previous?.rejectsKey ?? null]) {
-    if (stale && !written.has(stale) && stale !== rejectsKey) await store.delete(stale);
+  // The contract's order, so a batch fragment holds its files' rows as a generation will.
+  const curated = pending.filter((x): x is Pending & { outcome: Extract<CurateOutcome, { kind: 'curated' }> } => x.outcome!.kind === 'curated')
+    .sort((a, b) => (a.base.ingestDate !== b.base.ingestDate ? (a.base.ingestDate < b.base.ingestDate ? -1 : 1) : a.base.fileName < b.base.fileName ? -1 : 1));
+  const entries = curated.length > 0 ? await stageFragments(store, curated) : [];
+  for (const [i, p] of curated.entries()) {
+    const { rowsIn, accepted, corrected, rejected, rejectReasons, rejects } = p.outcome;
+    const hash = sha256Hex(p.base.inputHash, p.base.fileName).slice(0, 16);
+    const rejectsKey = rejects ? lake.rejects(table, p.base.ingestDate, hash) : null;
+    if (rejects && rejectsKey) await store.put(rejectsKey, rejects);
+    const fragments = entries[i]!;
+    const manifest: FileManifest = { ...p.base, status: 'ingested', rowsIn, accepted, corrected, rejected, rejectReasons, fragments, rejectsKey };
+    await writeJson(store, p.manifestKey, manifest);
+    // Outputs of an earlier curation of this file: its own fragments (not yet folded) and rejects. A
+    // fragment it shared with other files stays until compaction has folded them all.
+    const written = new Set(fragments.map((f) => f.key));
+    for (const stale of stagedFragments(p.previous)) if (!stale.shared && !written.has(stale.key)) await store.delete(stale.key);
+    if (p.previous?.rejectsKey && p.previous.rejectsKey !== rejectsKey) await store.delete(p.previous.rejectsKey);
+    results.set(p.key, resultOf(manifest, 'ingested'));
   }
-  log.info('file ingested', { rowsIn, rejected, corrected, fragments: fragments.length });
-  return resultOf(manifest, 'ingested');
+  log.info('files ingested', { files: input.keys.length, curated: curated.length, skipped: input.keys.length - pending.length });
+  return input.keys.map((k) => results.get(k)!);
+}
+
+/** One file: a batch of one. */
+export async function ingestFile(deps: ActivityDeps, input: IngestFileInput): Promise<IngestFileResult> {
+  const [result] = await ingestFiles(deps, { lake: input.lake, keys: [input.key], bucketCount: input.bucketCount });
+  return result!;
 }

@@ -9,9 +9,15 @@ import { writeJson } from '../context.js';
 /** A file's curated rows of one bucket, staged until compaction folds them into the bucket's generation. */
 export interface CuratedFragment {
   bucket: number;
+  /** The staged fragment: one per batch of files and bucket. */
   key: string;
+  /** The file's rows in it: [offset, offset + rows). */
   rows: number;
+  offset?: number;
+  /** SHA-256 of the file's own rows of the bucket, encoded alone: what identifies them to compaction. */
   sha256: string;
+  /** Files whose rows the fragment holds (1 when absent). */
+  members?: number;
 }
 
 export interface FileManifest {

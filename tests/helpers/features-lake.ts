@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { type ActivityDeps, sha256Hex } from '../../activities/context.js';
 import { compactLake } from '../../activities/curated/local-compact.js';
 import { writeIngestManifests } from '../../activities/ingest/day-manifests.js';
-import { ingestFile } from '../../activities/ingest/ingest-file.js';
+import { ingestFiles } from '../../activities/ingest/ingest-file.js';
+import { mapBounded } from '../../core/map-bounded.js';
 import { listRawFiles } from '../../activities/ingest/list-raw.js';
 import type { CuratedFragment, FileManifest } from '../../activities/ingest/outputs.js';
 import { CURATED_PARQUET } from '../../activities/curated/parquet-format.js';
@@ -42,9 +43,14 @@ export async function ingestAll(deps: ActivityDeps, lakeUri: string, bucketCount
   let startAfter = '';
   for (;;) {
     const page = await listRawFiles(deps, { lake: lakeUri, startAfter, limit: 500 });
-    for (let i = 0; i < page.keys.length; i += 4) {
-      await Promise.all(page.keys.slice(i, i + 4).map((key) => ingestFile(deps, { lake: lakeUri, key, bucketCount })));
+    // As ingestWorkflow batches them: up to 16 consecutive files of one table a task, a few tasks at once.
+    const batches: string[][] = [];
+    for (const key of page.keys) {
+      const last = batches[batches.length - 1];
+      if (last && last.length < 16 && last[0]!.split('/')[1] === key.split('/')[1]) last.push(key);
+      else batches.push([key]);
     }
+    await mapBounded(batches, 2, (keys) => ingestFiles(deps, { lake: lakeUri, keys, bucketCount }));
     if (page.nextStartAfter === undefined) break;
     startAfter = page.nextStartAfter;
   }
@@ -65,11 +71,14 @@ export async function splitCuratedFiles(store: ObjectStore, rowsPerPiece: number
   const manifests: string[] = [];
   for await (const obj of store.list('manifests/ingest/')) if (/\/files\/[^/]+\.json$/.test(obj.key)) manifests.push(obj.key);
   let written = 0;
+  const replaced = new Set<string>();
   for (const key of manifests) {
     const m = JSON.parse(new TextDecoder().decode(await store.get(key))) as FileManifest;
     if (m.status !== 'ingested') continue;
+    // A batch's fragment holds several files' rows: this file's are [offset, offset + rows).
     const parts = await Promise.all(m.fragments.map(async (fragment) => ({
-      bucket: fragment.bucket, table: readParquet(await store.get(fragment.key), { source: fragment.key }),
+      bucket: fragment.bucket,
+      table: readParquet(await store.get(fragment.key), { source: fragment.key }).slice(fragment.offset ?? 0, (fragment.offset ?? 0) + fragment.rows),
     })));
     const pieces = Math.max(1, ...parts.map((p) => Math.ceil(p.table.numRows / rowsPerPiece)));
     const stem = m.fileName.replace(/\.parquet$/, '');
@@ -97,7 +106,9 @@ export async function splitCuratedFiles(store: ObjectStore, rowsPerPiece: number
       }));
     }
     await store.delete(key);
-    for (const fragment of m.fragments) await store.delete(fragment.key);
+    for (const fragment of m.fragments) replaced.add(fragment.key);
   }
+  // After every file is split: a batch's fragment is shared by files split later.
+  for (const key of replaced) await store.delete(key);
   return written;
 }

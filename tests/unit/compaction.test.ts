@@ -238,7 +238,9 @@ test('two files of one ingest date resolve by file name, not by their fragments\
   const [early, late] = [encounters(earlyPayer), encounters(latePayer)];
   await store.put(`raw/encounters/ingest_date=${date}/a-first.parquet`, early);
   await store.put(`raw/encounters/ingest_date=${date}/b-second.parquet`, late);
-  await ingestAll(local.deps, local.lakeUri, 1, { compact: false });
+  // Each in a task of its own, so each has its own fragment, whose keys sort against the names.
+  for (const name of ['a-first.parquet', 'b-second.parquet']) await ingestFile(local.deps, { lake: local.lakeUri, key: `raw/encounters/ingest_date=${date}/${name}`, bucketCount: 1 });
+  await writeIngestManifests(local.deps, { lake: local.lakeUri });
   const staged = [...(await fileManifests(store))].filter((m) => m.table === 'encounters').map((m) => m.fragments[0]!.key);
   t.true(staged[0]! > staged[1]!, 'the staged keys\' order is not the files\' order');
   await compactLake(store, { bucketCount: 1, pseudonymKeyId: 'pseudo-1' });
@@ -255,4 +257,47 @@ test('two files of one ingest date resolve by file name, not by their fragments\
   const manifest = await json<FeatureManifest>(store, lake.featureManifest('d', build.version));
   const shard = readParquet(await store.get(manifest.shards[0]!.key));
   t.deepEqual(stringValues(shard.getChild('payer'), shard.numRows), [latePayer]);
+});
+
+test('a batch\'s fragment holds its files\' rows one after another; a file curated again alone leaves it until the others are folded, then the sweep deletes it', async (t) => {
+  const l = newLake('compact-batch');
+  // Files on many days: several to a batch.
+  await writeRawLake(l.store, { patients: 150, days: 40, seed: 7, messiness: 'none' });
+  await ingestAll(l.deps, l.lakeUri, 2, { compact: false });
+  const manifests = await fileManifests(l.store);
+  const byKey = new Map<string, { m: FileManifest; offset: number; rows: number; members: number }[]>();
+  for (const m of manifests) for (const f of m.fragments) byKey.set(f.key, [...(byKey.get(f.key) ?? []), { m, offset: f.offset ?? 0, rows: f.rows, members: f.members ?? 1 }]);
+  const shared = [...byKey].filter(([, named]) => named.length > 1);
+  t.true(shared.length > 0, 'files of a table share their batch\'s fragments');
+  for (const [key, named] of shared) {
+    const sorted = [...named].sort((a, b) => a.offset - b.offset);
+    let at = 0;
+    for (const n of sorted) {
+      t.is(n.offset, at, `${key}: ${n.m.fileName} starts where the previous file ended`);
+      t.is(n.members, named.length);
+      at += n.rows;
+    }
+    t.is(readParquet(await l.store.get(key)).numRows, at, `${key}: its files' rows and no others`);
+  }
+
+  // One file of a shared fragment corrected and curated again alone, before any compaction.
+  const [sharedKey, named] = shared.find(([, n]) => n.some((x) => x.m.table === 'encounters')) ?? shared[0]!;
+  const target = named[0]!.m;
+  const original = readParquet(await l.store.get(target.source));
+  await l.store.put(target.source, writeParquet(original.slice(0, original.numRows - 1)));
+  await ingestFile(l.deps, { lake: l.lakeUri, key: target.source, bucketCount: 2 });
+  await writeIngestManifests(l.deps, { lake: l.lakeUri });
+  await compactLake(l.store, { bucketCount: 2, pseudonymKeyId: 'pseudo-1', graceMs: 2 * 3600_000 });
+  t.truthy(await l.store.head(sharedKey), 'kept by compaction: not every file it was written for points at it any more');
+
+  const fresh = newLake('compact-batch-fresh');
+  await copyRaw(l.store, fresh.store, () => true);
+  await ingestAll(fresh.deps, fresh.lakeUri, 2);
+  const [a, b] = [await generations(l.store, 2), await generations(fresh.store, 2)];
+  for (const [k, g] of a) t.deepEqual(g.bytes, b.get(k)!.bytes, `${k}: as a fresh ingest of the corrected lake`);
+
+  const swept = await sweepCurated(l.store, Date.now() + 3600_000, async () => {});
+  t.is(await l.store.head(sharedKey), undefined, 'the sweep deletes it once every row in it is folded');
+  t.true(swept.fragmentsDeleted >= 1);
+  t.deepEqual((await keysUnder(l.store, 'curated/')).filter((k) => /\/part-[0-9a-f]+\.parquet$/.test(k)), [], 'no staged fragment is left');
 });

@@ -33,7 +33,7 @@ let cleanRun: { workflowId: string; summary: IngestSummary };
 let n = 0;
 
 async function ingest(lakeUri: string): Promise<{ workflowId: string; summary: IngestSummary }> {
-  const handle = await startIngest(env.client, env.config, { lake: lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/faults-${Date.now()}-${++n}`);
+  const handle = await startIngest(env.client, env.config, { lake: lakeUri, bucketCount: BUCKETS, filesPerTask: 1 }, 'manual', `ingest/faults-${Date.now()}-${++n}`);
   return { workflowId: handle.workflowId, summary: await handle.result() };
 }
 
@@ -105,14 +105,14 @@ test.serial('transient store errors are retried: the run succeeds and its histor
   const diagnosesKey = faulty.injected.find((f) => f.rule === 'put a diagnoses fragment')!.key;
   const diagnosesFile = [...(await fileManifests(faulty)).values()].find((m) => m.fragments.some((f) => f.key === diagnosesKey))!.source;
   const expected = new Map<string, number>([
-    [`ingest/${rawFileTag(keys.encounters)}`, 3],
-    [`ingest/${rawFileTag(keys.labs)}`, 2],
-    [`ingest/${rawFileTag(diagnosesFile)}`, 2],
-    [`ingest/${rawFileTag(keys.patients)}`, 3],
+    [`ingest/${rawFileTag(keys.encounters)}/1`, 3],
+    [`ingest/${rawFileTag(keys.labs)}/1`, 2],
+    [`ingest/${rawFileTag(diagnosesFile)}/1`, 2],
+    [`ingest/${rawFileTag(keys.patients)}/1`, 3],
   ]);
   const retried = [...byId].filter(([, a]) => a.attempt > 1);
   t.deepEqual(
-    Object.fromEntries(retried.map(([id, a]) => [a.type === 'ingestFile' ? id : a.type, a.attempt])),
+    Object.fromEntries(retried.map(([id, a]) => [a.type === 'ingestFiles' ? id : a.type, a.attempt])),
     { ...Object.fromEntries(expected), writeIngestManifests: 2 },
   );
   for (const [id, a] of retried) t.is(a.lastFailureType, 'TransientError', id);
