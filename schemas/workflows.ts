@@ -49,6 +49,7 @@ export interface CompactionSummary {
   plan: string;
   dirtyDays: number;
   files: number;
+  /** A file's rows of a bucket read from a staged fragment, counted per file and bucket. */
   fragmentsFolded: number;
   /** Table x bucket generations rewritten, and left as they were. */
   generationsWritten: number;

@@ -88,7 +88,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     try {
       const s = await executeChild(ingestWorkflow, {
         ...child, workflowId: id, typedSearchAttributes: attributes('ingest'),
-        args: [{ lake: input.lake, from: date, to: date, bucketCount: input.bucketCount }],
+        // Compacted once, by the features stage, rather than by every date's child.
+        args: [{ lake: input.lake, from: date, to: date, bucketCount: input.bucketCount, compact: false }],
       });
       progress.datesDone++;
       progress.files += s.files;

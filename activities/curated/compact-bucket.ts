@@ -71,7 +71,14 @@ async function readFragments(store: ObjectStore, keys: readonly string[], pace: 
 async function compactTable(store: ObjectStore, plan: BucketCompactionPlan, table: RawTable, pace: Pace): Promise<{ result: TableCompaction; expired: string[] }> {
   const { bucket, bucketCount, pseudonymKeyId, curationVersion } = plan;
   for (let race = 0; race < MAX_RACES; race++) {
-    const state = await readRecord(store, table, bucket);
+    let state: Awaited<ReturnType<typeof readRecord>>;
+    try {
+      state = await readRecord(store, table, bucket);
+    } catch (err) {
+      // Replaced by another compaction while it was read: read it again.
+      if (err instanceof PreconditionFailedError) continue;
+      throw err;
+    }
     const record = state.record;
     // A record of other settings holds only days this plan replaces (the planner refuses a mix), so none of it is kept.
     const sameSettings = record && record.bucketCount === bucketCount && record.pseudonymKeyId === pseudonymKeyId && record.curationVersion === curationVersion;
