@@ -8,7 +8,8 @@
  *   compare and rename happen under the key's lock file (file-store-lock.ts), which unconditional
  *   puts and deletes take too, so none of them can slip between the compare and the rename;
  * - the etag is the hex MD5 of the content, as for a single-part S3 object (file-store-meta.ts);
- * - listings are in S3's order (UTF-8 byte order of the whole key), recursive for `list`.
+ * - listings are in S3's order (UTF-8 byte order of the whole key), recursive for `list`, and a
+ *   listing that starts after a key skips the folders before it without reading them.
  * Files and folders whose names start with `.carepipe` are the store's own and never listed: etag
  * records in `<root>/.carepipe/` (file-store-meta.ts), locks, and a write's temp file, which is
  * staged in the object's own folder so the rename stays on one filesystem.
@@ -24,7 +25,7 @@ import {
 } from '../../core/errors.js';
 import { withKeyLock, type LockOptions } from './file-store-lock.js';
 import { describeFile, removeEtagRecord, removeLegacyRecord, writeEtagRecord, type FileRef } from './file-store-meta.js';
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
+import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { checkFileKey, checkFilePrefix, checkRange, compareKeys, RESERVED_NAME_PREFIX } from './store-keys.js';
 
 export interface FileStoreOptions {
@@ -124,10 +125,10 @@ export class FileStore implements ObjectStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     checkFilePrefix(prefix, this.uri);
     const cut = prefix.lastIndexOf('/') + 1;
-    for await (const key of this.walk(prefix.slice(0, cut), prefix.slice(cut))) {
+    for await (const key of this.walk(prefix.slice(0, cut), prefix.slice(cut), options.startAfter)) {
       const info = await this.head(key);
       if (info) yield info; // else deleted since the folder was read
     }
@@ -174,11 +175,25 @@ export class FileStore implements ObjectStore {
     }
   }
 
-  /** Keys of every object under `dirKey` whose first name starts with `namePrefix`, in key order. */
-  private async *walk(dirKey: string, namePrefix: string): AsyncGenerator<string> {
+  /**
+   * Keys of every object under `dirKey` whose first name starts with `namePrefix`, in key order,
+   * after `startAfter` when given. A folder whose every key sorts at or before `startAfter` is
+   * skipped unread, so resuming a listing costs the folders on the way down to `startAfter`
+   * (one readdir a level), not the objects before it.
+   */
+  private async *walk(dirKey: string, namePrefix: string, startAfter?: string): AsyncGenerator<string> {
     for (const { name, kind } of await this.entries(dirKey, namePrefix)) {
-      if (kind === 'file') yield dirKey + name;
-      else yield* this.walk(`${dirKey}${name}/`, '');
+      const key = kind === 'file' ? dirKey + name : `${dirKey}${name}/`;
+      // Past startAfter once an entry sorts after it: everything later does too.
+      const after = startAfter === undefined || compareKeys(key, startAfter) > 0;
+      if (kind === 'file') {
+        if (after) yield key;
+      } else if (after) {
+        yield* this.walk(key, '');
+      } else if (startAfter!.startsWith(key)) {
+        yield* this.walk(key, '', startAfter); // startAfter lies inside this folder
+      } // else the folder sorts wholly before startAfter
+      if (after) startAfter = undefined;
     }
   }
 
