@@ -2,7 +2,8 @@
  * The tree families through retrainWorkflow on the real test stack: gradient boosting trains in
  * one activity; the random forest as sub-forest activities (`train/rf/<k>`, in parallel on the
  * training queue) whose parts are merged and evaluated by `train/rf`. Both candidates land in the
- * registry with model.json and model.bin.
+ * registry with model.json and model.bin. The preprocessing fit runs as the train run's child
+ * workflow, and run again one shard a run (continue-as-new) it fits the same pipeline.
  */
 import test from 'ava';
 import { WorkflowFailedError } from '@temporalio/client';
