@@ -76,9 +76,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   const runs = (input.cursor?.runs ?? 0) + 1;
 
   const { workflowId } = workflowInfo();
-  const progress: BackfillProgress = {
-    stage: 'starting', datesTotal: dates.length, datesDone: 0, datesFailed: 0, files: 0, rowsIn: 0, running: [],
-  };
+  const progress: BackfillProgress = { stage: 'starting', datesTotal: dates.length, datesDone: 0, datesFailed: 0, files: 0, rowsIn: 0, running: [] };
   const count = (r: BackfillDateResult) => {
     if (r.status === 'done') progress.datesDone++;
     else progress.datesFailed++;
