@@ -3,6 +3,9 @@
  * only (`import type { Activities }`), the worker registers the functions.
  */
 import type { ActivityDeps } from './context.js';
+import { compactBucket, type CompactBucketInput } from './curated/compact-bucket.js';
+import { finishCompaction, type FinishCompactionInput } from './curated/compaction-finish.js';
+import { planCompaction, type PlanCompactionInput } from './curated/compaction-plan.js';
 import { buildFeatureShard, type BuildFeatureShardInput } from './features/build-shard.js';
 import { fitFeatureShard, type FitFeatureShardInput, type FitSplit, listFeatureShards, mergeFeatureFit } from './features/fit.js';
 import { writeFeatureManifest, type WriteFeatureManifestInput } from './features/manifest.js';
@@ -21,6 +24,9 @@ export function createActivities(deps: ActivityDeps) {
     listRawFiles: (input: ListRawFilesInput) => listRawFiles(deps, input),
     ingestFile: (input: IngestFileInput) => ingestFile(deps, input),
     writeIngestManifests: (input: WriteIngestManifestsInput) => writeIngestManifests(deps, input),
+    planCompaction: (input: PlanCompactionInput) => planCompaction(deps, input),
+    compactBucket: (input: CompactBucketInput) => compactBucket(deps, input),
+    finishCompaction: (input: FinishCompactionInput) => finishCompaction(deps, input),
     planFeatureBuild: (input: PlanFeatureBuildInput) => planFeatureBuild(deps, input),
     buildFeatureShard: (input: BuildFeatureShardInput) => buildFeatureShard(deps, input),
     readFeaturePlanPage: (input: ReadFeaturePlanPageInput) => readFeaturePlanPage(deps, input),

@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every stage's benchmark on a private local stack, each printed as a table
- * beside a reference measured in the same run. `--only pipeline` (ingest and features) picks one (also trees, quality, cli); `--quick` uses small
+ * beside a reference measured in the same run. `--only pipeline` (ingest and features) picks one (also trees, quality, cli, store); `--quick` uses small
  * scales (for a smoke run); `--scales a,b` sets the patient counts.
  */
 import type { ModelFamily } from '../schemas/workflows.js';
 import { benchCliStartup } from './cli-startup.js';
+import { benchFileStoreListing } from './file-store-list.js';
 import { benchPipeline } from './pipeline.js';
 import { benchQuality } from './quality.js';
 import { withBenchStack } from './harness.js';
@@ -21,8 +22,9 @@ const only = flag('--only');
 
 // Needs no stack: measured first, on a quiet machine.
 if (!only || only === 'cli') benchCliStartup();
+if (!only || only === 'store') await benchFileStoreListing(Number(flag('--store-files') ?? 1000));
 
-if (only !== 'cli') await withBenchStack(async (addresses) => {
+if (only !== 'cli' && only !== 'store') await withBenchStack(async (addresses) => {
   if (!only || only === 'pipeline') await benchPipeline(addresses, scales);
   if (!only || only === 'trees') await benchTrees(treesOptions(args)); // --rows N --patients N --threads 1,2 --learners gbdt,rf,...
   if (!only || only === 'quality') {

@@ -16,6 +16,7 @@ export const COMMANDS = {
   retrain: 'run retrainWorkflow: [ingest ->] features -> train -> evaluate -> gate -> promote',
   schedule: 'Temporal Schedules that start retrainWorkflow: create, list, describe, pause, unpause, trigger, update, backfill, delete',
   backfill: 'run backfillWorkflow: re-ingest a range of ingest dates, rebuild only the feature buckets they touched, optionally retrain',
+  lake: 'the lake itself: compact the curated zone (compactWorkflow), count objects and bytes per zone',
   models: 'the model registry: versions, metrics, the champion alias',
   demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',
 } as const;
@@ -31,8 +32,9 @@ export const LOADERS: Record<CommandName, () => Promise<(program: Command) => vo
   ingest: async () => (await import('./commands/ingest.js')).registerIngest,
   features: async () => (await import('./commands/features.js')).registerFeatures,
   retrain: async () => (await import('./commands/retrain.js')).registerRetrain,
-  schedule: async () => (await import('./commands/schedule.js')).registerSchedule,
+  schedule: async () => (await import('./commands/schedule/index.js')).registerSchedule,
   backfill: async () => (await import('./commands/backfill.js')).registerBackfill,
+  lake: async () => (await import('./commands/lake.js')).registerLake,
   models: async () => (await import('./commands/models.js')).registerModels,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
 };

@@ -2,9 +2,10 @@
  * `carepipe`: the command line. Every command has --help; commands that report take --json.
  * Exit codes: 0 ok, 1 the run failed, 2 bad arguments or configuration, 3 a service is unreachable.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { COMMANDS, isCommandName, LOADERS } from './command-list.js';
 import { EXIT } from './output.js';
+import { CarepipeCommand } from './program.js';
 
 /**
  * The program for `argv`: with a known command, that command's full definition (its module
@@ -12,7 +13,7 @@ import { EXIT } from './output.js';
  * and a usage error need, so they answer without loading Temporal, the AWS SDK or Arrow.
  */
 export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
-  const program = new Command('carepipe')
+  const program = new CarepipeCommand('carepipe')
     .description('Raw hospital extracts -> de-identified features -> evaluated, versioned clinical risk models, on Temporal.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride((err) => {

@@ -8,12 +8,13 @@ import type { Config } from '../core/config.js';
 import { taskQueue } from '../schemas/names.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
 import type {
-  BackfillInput, BackfillProgress, BackfillResult, IngestInput, RetrainInput, RetrainProgress, RetrainResult, Trigger,
+  BackfillInput, BackfillProgress, FeaturesInput, IngestInput, RetrainInput, RetrainProgress, RetrainResult, Trigger,
 } from '../schemas/workflows.js';
 import type { IngestProgress } from '../workflows/ingest.js';
 import type { FeaturesProgress } from '../workflows/features.js';
 import {
-  backfillProgressQuery, backfillWorkflow, featuresProgressQuery, ingestProgressQuery, ingestWorkflow, retrainProgressQuery, retrainWorkflow,
+  backfillProgressQuery, backfillWorkflow, featuresProgressQuery, featuresWorkflow, ingestProgressQuery, ingestWorkflow, retrainProgressQuery,
+  retrainWorkflow,
 } from '../workflows/index.js';
 import { RunFailedError } from './output.js';
 import type { ProgressSnapshot } from './progress.js';
@@ -49,6 +50,16 @@ export async function startIngest(client: Client, config: Config, input: IngestI
     args: [input],
     typedSearchAttributes: attributes({ stage: 'ingest', trigger }),
     memo: { from: input.from ?? 'all', to: input.to ?? 'all', trigger },
+  });
+}
+
+export async function startFeatures(client: Client, config: Config, input: FeaturesInput, workflowId?: string): Promise<WorkflowHandle<typeof featuresWorkflow>> {
+  return client.workflow.start(featuresWorkflow, {
+    workflowId: workflowId ?? `features/${input.dataset}/${compactStamp()}`,
+    taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
+    args: [input],
+    typedSearchAttributes: attributes({ dataset: input.dataset, stage: 'features', trigger: 'manual' }),
+    memo: { dataset: input.dataset, trigger: 'manual' },
   });
 }
 
@@ -119,6 +130,14 @@ export function featuresSnapshot(p: FeaturesProgress, label = 'features'): Progr
   return { label, unit: 'shards', done: p.bucketsDone, ...(p.bucketsTotal > 0 ? { total: p.bucketsTotal } : {}), rows: p.rows };
 }
 
+export async function probeIngest(client: Client, workflowId: string): Promise<ProgressSnapshot> {
+  return ingestSnapshot(await client.workflow.getHandle(workflowId).query(ingestProgressQuery));
+}
+
+export async function probeFeatures(client: Client, workflowId: string): Promise<ProgressSnapshot> {
+  return featuresSnapshot(await client.workflow.getHandle(workflowId).query(featuresProgressQuery));
+}
+
 /** The progress of a retrain run, with the shard counts of the child running its current stage. */
 export async function probeRetrain(client: Client, workflowId: string): Promise<ProgressSnapshot> {
   const p = await client.workflow.getHandle(workflowId).query(retrainProgressQuery);
@@ -144,10 +163,6 @@ export async function probeBackfill(client: Client, workflowId: string): Promise
     rows += c?.rowsIn ?? 0;
   }
   return { label: p.stage === 'ingest' ? 'ingest' : p.stage, unit: 'dates', done: p.datesDone + p.datesFailed, total: p.datesTotal, rows };
-}
-
-export function followBackfill(handle: WorkflowHandle<typeof backfillWorkflow>, onProgress: (p: BackfillProgress) => void, pollMs = 1_000): Promise<BackfillResult> {
-  return follow(handle, backfillProgressQuery, onProgress, pollMs);
 }
 
 export { ingestProgressQuery };

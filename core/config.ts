@@ -126,21 +126,34 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
   return raw;
 }
 
-function int(raw: RawEnv, name: EnvVar, fallback: number, min: number, max: number): number {
+/**
+ * A value given on the command line in place of a variable (e.g. `carepipe worker --metrics-port`):
+ * read by the variable's own rules, and named by its flag in the message when refused.
+ */
+export interface ConfigOverride { value: string; flag: string }
+export type ConfigOverrides = Partial<Record<EnvVar, ConfigOverride>>;
+
+/** The raw values with, for those the command line gave, the flag that gave them. */
+type RawInput = RawEnv & { readonly flags?: Partial<Record<EnvVar, string>> };
+
+/** What a message calls a value: its flag when the command line gave it, else its variable. */
+const label = (raw: RawInput, name: EnvVar): string => raw.flags?.[name] ?? name;
+
+function int(raw: RawInput, name: EnvVar, fallback: number, min: number, max: number): number {
   const value = raw[name];
   if (value === undefined) return fallback;
-  if (!/^-?\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number, got "${value}".`);
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(`${label(raw, name)} must be a whole number, got "${value}".`);
   const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
+  if (n < min || n > max) throw new ConfigError(`${label(raw, name)} must be between ${min} and ${max}, got ${n}.`);
   return n;
 }
 
-function bool(raw: RawEnv, name: EnvVar, fallback: boolean): boolean {
+function bool(raw: RawInput, name: EnvVar, fallback: boolean): boolean {
   const value = raw[name];
   if (value === undefined) return fallback;
   if (/^(1|true|yes)$/i.test(value)) return true;
   if (/^(0|false|no)$/i.test(value)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${value}".`);
+  throw new ConfigError(`${label(raw, name)} must be true or false, got "${value}".`);
 }
 
 export function parseLakeUri(uri: string, name = 'CAREPIPE_LAKE'): LakeLocation {
@@ -187,7 +200,13 @@ function conditionalWrites(raw: RawEnv, endpoint: string | undefined): S3Setting
   return value as S3Settings['conditionalWrites'];
 }
 
-export function parseConfig(raw: RawEnv): Config {
+/** The config from the environment's raw values and the command line's overrides of some of them. */
+export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Config {
+  const raw: RawInput = { ...env, flags: {} };
+  for (const [name, o] of Object.entries(overrides) as [EnvVar, ConfigOverride][]) {
+    raw[name] = o.value;
+    raw.flags![name] = o.flag;
+  }
   const stateDir = resolve(REPO_ROOT, raw.CAREPIPE_STATE_DIR ?? '.state');
   const toolsDir = resolve(REPO_ROOT, raw.CAREPIPE_TOOLS_DIR ?? '.tools');
   const stack: StackPorts = {
@@ -254,7 +273,7 @@ export function parseConfig(raw: RawEnv): Config {
   }
 
   const metricsHost = raw.CAREPIPE_METRICS_HOST ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(metricsHost)) throw new ConfigError(`CAREPIPE_METRICS_HOST must be a host name or IP address, got "${metricsHost}".`);
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(metricsHost)) throw new ConfigError(`${label(raw, 'CAREPIPE_METRICS_HOST')} must be a host name or IP address, got "${metricsHost}".`);
   const tls = temporalTls(raw);
   const codecServer = codecServerSettings(raw, uiUrl);
 
@@ -286,9 +305,9 @@ export function parseConfig(raw: RawEnv): Config {
   };
 }
 
-function codecServerSettings(raw: RawEnv, uiUrl: string): CodecServerSettings {
+function codecServerSettings(raw: RawInput, uiUrl: string): CodecServerSettings {
   const host = raw.CAREPIPE_CODEC_SERVER_HOST ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) throw new ConfigError(`CAREPIPE_CODEC_SERVER_HOST must be a host name or IP address, got "${host}".`);
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) throw new ConfigError(`${label(raw, 'CAREPIPE_CODEC_SERVER_HOST')} must be a host name or IP address, got "${host}".`);
   // The Web UI's origin is whatever host the browser typed: for a local UI, both loopback spellings.
   const ui = new URL(uiUrl);
   const defaults = ui.hostname === 'localhost' || ui.hostname === '127.0.0.1'
@@ -303,7 +322,7 @@ function codecServerSettings(raw: RawEnv, uiUrl: string): CodecServerSettings {
   return { port: int(raw, 'CAREPIPE_CODEC_SERVER_PORT', 8234, 1, 65535), host, origins, ...(token !== undefined ? { token } : {}) };
 }
 
-function pemFile(raw: RawEnv, name: EnvVar): Buffer | undefined {
+function pemFile(raw: RawInput, name: EnvVar): Buffer | undefined {
   const path = raw[name];
   if (path === undefined) return undefined;
   let bytes: Buffer;
@@ -317,7 +336,7 @@ function pemFile(raw: RawEnv, name: EnvVar): Buffer | undefined {
 }
 
 /** TLS settings from CAREPIPE_TEMPORAL_TLS_*; undefined: plain TCP (the local dev server). */
-function temporalTls(raw: RawEnv): TemporalTls | undefined {
+function temporalTls(raw: RawInput): TemporalTls | undefined {
   const crt = pemFile(raw, 'CAREPIPE_TEMPORAL_TLS_CERT');
   const key = pemFile(raw, 'CAREPIPE_TEMPORAL_TLS_KEY');
   if ((crt === undefined) !== (key === undefined)) {
@@ -339,9 +358,12 @@ function temporalTls(raw: RawEnv): TemporalTls | undefined {
 }
 
 let cached: Config | undefined;
-/** Reads and validates the environment once per process. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  if (env !== process.env) return parseConfig(readEnv(env));
+/**
+ * Reads and validates the environment once per process; with command-line overrides (which only
+ * a command's own start gives), the environment and those together, not cached.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides?: ConfigOverrides): Config {
+  if (env !== process.env || overrides) return parseConfig(readEnv(env), overrides);
   cached ??= parseConfig(readEnv(env));
   return cached;
 }

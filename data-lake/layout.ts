@@ -24,6 +24,16 @@ export const lake = {
   curatedFragment: (table: RawTable, bucket: number, date: string, hash: string) =>
     `curated/${table}/bucket=${bucketLabel(bucket)}/ingest_date=${date}/part-${hash}.parquet`,
   curatedBucketPrefix: (table: RawTable, bucket: number) => `curated/${table}/bucket=${bucketLabel(bucket)}/`,
+  /** A compacted generation of a table's bucket: every row of the files its record lists (content-addressed). */
+  curatedGeneration: (table: RawTable, bucket: number, generation: string) =>
+    `curated/${table}/bucket=${bucketLabel(bucket)}/gen-${generation}.parquet`,
+  /** The bucket's generation record: which generation is current, and which files it holds. Replaced by conditional writes. */
+  curatedRecord: (table: RawTable, bucket: number) => `curated/${table}/bucket=${bucketLabel(bucket)}/current.json`,
+  /** Which day manifests the curated generations reflect (their etags and hashes). */
+  compactionState: () => 'manifests/compaction/state.json',
+  compactionPlanPrefix: (plan: string) => `manifests/compaction/plans/${plan}/`,
+  compactionPlan: (plan: string) => `manifests/compaction/plans/${plan}/plan.json`,
+  compactionPlanBucket: (plan: string, bucket: number) => `manifests/compaction/plans/${plan}/bucket=${bucketLabel(bucket)}.json`,
   rejects: (table: RawTable, date: string, hash: string) => `rejects/${table}/ingest_date=${date}/part-${hash}.parquet`,
   quarantine: (table: RawTable, date: string, fileName: string) => `quarantine/${table}/ingest_date=${date}/${fileName}`,
   quarantineReason: (table: RawTable, date: string, fileName: string) =>
@@ -54,6 +64,12 @@ export const lake = {
 };
 
 /** `manifests/ingest/<table>/ingest_date=D/files/<file>.json`: table and date in groups 1 and 2. */
+/** `manifests/ingest/<table>/ingest_date=D.json`: table and date in groups 1 and 2. */
+export const INGEST_DAY_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\.json$/;
+
+/** `curated/<table>/bucket=BBB/ingest_date=D/part-<h>.parquet`, a staging fragment: table, bucket, date. */
+export const CURATED_FRAGMENT_RE = /^curated\/([a-z_]+)\/bucket=(\d+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/part-[0-9a-f]+\.parquet$/;
+
 export const INGEST_FILE_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/files\/.+\.json$/;
 
 export type RegistryFile =

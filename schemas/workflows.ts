@@ -30,6 +30,33 @@ export interface IngestInput {
   quality?: Partial<QualityLimits>;
   /** Set by continue-as-new: where the previous run stopped, and what it had counted. */
   cursor?: { startAfter: string; totals: IngestTotals; quarantined: string[]; runs: number };
+  /** Fold the staged fragments into the curated generations at the end (default true; a backfill compacts once, after all its dates). */
+  compact?: boolean;
+}
+
+export interface CompactInput {
+  lake: string;
+  bucketCount: number;
+  /** Buckets compacted at once (default 32). */
+  maxInFlight?: number;
+}
+
+/** What a compaction did: days and files folded, generations written, objects deleted. */
+export interface CompactionSummary {
+  /** The plan's id; '' when the generations already reflected every ingest day. */
+  plan: string;
+  dirtyDays: number;
+  files: number;
+  fragmentsFolded: number;
+  /** Table x bucket generations rewritten, and left as they were. */
+  generationsWritten: number;
+  generationsUnchanged: number;
+  /** Files whose rows were carried over from the previous generation rather than read from a fragment. */
+  filesReused: number;
+  rows: number;
+  bytes: number;
+  fragmentsDeleted: number;
+  generationsDeleted: number;
 }
 
 export interface IngestTotals {
@@ -62,6 +89,8 @@ export interface IngestSummary extends IngestTotals {
   /** Keys of quarantined raw files. */
   quarantined: string[];
   manifests: string[];
+  /** The compaction that ended the run; null when the run was asked not to compact. */
+  compaction: CompactionSummary | null;
   /** The ingested days against the data-quality limits: per table counts, top reject reasons, breaches. */
   quality: IngestQualityReport;
 }
@@ -89,7 +118,7 @@ export interface FeaturesInput {
   /** Heartbeat timeout of the plan and shard activities, seconds (default 60): how soon a lost worker's shard is retried. */
   shardHeartbeatSeconds?: number;
   /** Set by continue-as-new: the plan being built, where the previous run stopped, its counts. */
-  cursor?: { plan: FeaturePlanSummary; offset: number; totals: FeatureBuildTotals; rows: number; runs: number };
+  cursor?: { plan: FeaturePlanSummary; offset: number; totals: FeatureBuildTotals; rows: number; runs: number; compaction: CompactionSummary };
 }
 
 export interface FeatureBuildTotals {
@@ -150,6 +179,8 @@ export interface FeaturesResult {
   builtShards: number;
   reusedShards: number;
   runs: number;
+  /** The compaction run before planning (nothing to do when ingest compacted already). */
+  compaction: CompactionSummary;
   /** The version against the data-quality limits and its previous version. */
   quality: FeatureQualityReport;
 }

@@ -2,6 +2,7 @@ import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporali
 import { resolveQualityLimits } from '../schemas/quality.js';
 import type { FeatureBuildTotals, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
+import { compactCurated } from './compact.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
 import { SHARD_HEARTBEAT_SECONDS } from './timeouts.js';
 import { checkBucketCount, checkLake, checkName, invalid } from './validate.js';
@@ -53,7 +54,8 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
     version: plan?.version ?? '', bucketsTotal: plan?.buckets ?? 0, bucketsDone: offset, rows, runs, ...totals,
   }));
 
-  // Through the heartbeating proxy: planning reads every ingest manifest, thousands in a year.
+  // Whatever was ingested is in the generations before the plan reads them (a no-op on a compacted zone).
+  const compaction = cursor?.compaction ?? (await compactCurated({ lake, bucketCount: input.bucketCount }, heartbeatSeconds));
   plan ??= await shardActivity('features/plan', heartbeatSeconds).planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
   const { version, dataEnd } = plan;
   while (offset < plan.buckets) {
@@ -69,10 +71,10 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
     });
     const info = workflowInfo();
     if (offset < plan.buckets && (info.continueAsNewSuggested || info.historyLength > historyLimit)) {
-      await continueAsNew<typeof featuresWorkflow>({ ...input, cursor: { plan, offset, totals, rows, runs } });
+      await continueAsNew<typeof featuresWorkflow>({ ...input, cursor: { plan, offset, totals, rows, runs, compaction } });
     }
   }
   const result = await bookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
   const quality = await shardActivity(`features/${version}/quality`, heartbeatSeconds).checkFeatureQuality({ lake, dataset, version, limits });
-  return { ...result, quality };
+  return { ...result, compaction, quality };
 }

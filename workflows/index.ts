@@ -6,3 +6,4 @@ export { fitWorkflow } from './fit.js';
 export { retrainWorkflow, retrainProgressQuery } from './retrain.js';
 export { promoteWorkflow } from './promote.js';
 export { backfillWorkflow, backfillProgressQuery, BACKFILL_INCOMPLETE } from './backfill.js';
+export { compactWorkflow } from './compact.js';

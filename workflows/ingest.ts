@@ -3,6 +3,7 @@ import { rawFileTag } from '../data-lake/layout.js';
 import { resolveQualityLimits } from '../schemas/quality.js';
 import type { IngestFileResult, IngestInput, IngestSummary, IngestTotals } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
+import { compactCurated } from './compact.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
 import { checkBucketCount, checkDateRange, checkLake, invalid } from './validate.js';
 
@@ -83,6 +84,7 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
     }
   }
   const manifests = await bookkeeping().writeIngestManifests({ lake: input.lake, from: input.from, to: input.to, tables: input.tables });
+  const compaction = input.compact === false ? null : await compactCurated({ lake: input.lake, bucketCount: input.bucketCount });
   const quality = await shardActivity('ingest/quality').checkIngestQuality({ lake: input.lake, manifests, limits });
-  return { ...totals, runs, quarantined, manifests, quality };
+  return { ...totals, runs, quarantined, manifests, compaction, quality };
 }

@@ -1,9 +1,9 @@
 /**
- * The features reduce step for one bucket: its curated fragments -> one feature shard. The shard
+ * The features reduce step for one bucket: its curated generations -> one feature shard. The shard
  * and its stats sidecar sit at keys under the content-derived dataset version, and the sidecar is
  * written last, so a rerun finds a complete shard and skips it. A bucket whose inputs an earlier
  * version already built from (same input hash) is copied from there, not recomputed. A build reads
- * the fragments its bucket's plan names, and pauses every few tens of milliseconds of decoding and
+ * the generations its bucket's plan names, and pauses every few tens of milliseconds of decoding and
  * computing (activityPace): the worker's one JavaScript thread also runs the other shards'
  * heartbeats and the workflow tasks.
  */
@@ -43,9 +43,9 @@ export const shardStatsKey = (shardKey: string) => shardKey.replace(/\.parquet$/
 /** Midnight UTC starting a YYYY-MM-DD date, epoch ms; NaN for ''. */
 export const dateStartMs = (date: string) => (date ? Date.parse(`${date}T00:00:00Z`) : Number.NaN);
 
-/** Reads the curated fragments a bucket's plan names and computes its feature frame. */
+/** Reads the curated generations a bucket's plan names and computes its feature frame. */
 export async function computeBucketFeatures(store: ObjectStore, planned: BucketPlan, dataEnd: string, pace: Pace): Promise<FeatureFrame> {
-  const { fragments } = planned;
+  const { parts: fragments } = planned;
   const [patients, encounters, diagnoses, labs] = await Promise.all([
     readBucketTable(store, 'patients', fragments.patients, pace),
     readBucketTable(store, 'encounters', fragments.encounters, pace),

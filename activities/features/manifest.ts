@@ -64,7 +64,7 @@ export async function storeFeatureManifest(store: ObjectStore, dataset: string, 
   return manifest;
 }
 
-export async function writeFeatureManifest(deps: ActivityDeps, input: WriteFeatureManifestInput): Promise<Omit<FeaturesResult, 'quality'>> {
+export async function writeFeatureManifest(deps: ActivityDeps, input: WriteFeatureManifestInput): Promise<Omit<FeaturesResult, 'quality' | 'compaction'>> {
   const manifest = await storeFeatureManifest(deps.lake(input.lake), input.dataset, input.version);
   const key = lake.featureManifest(input.dataset, input.version);
   const { built, reused, present } = input.totals;

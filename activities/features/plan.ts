@@ -1,22 +1,21 @@
 /**
- * Plans a feature build from the ingest manifests, not from a listing: which buckets have curated
- * inputs and exactly which fragments (those the per-file manifests name, in the contract's order),
- * their input hashes, the dataset version those imply, the lake's data end, and which buckets an
- * earlier version already built from the same inputs (those are copied, not recomputed). The
- * plan is written to the lake: `plan.json` (small, read back a page at a time by the workflow)
- * and one `plan/bucket=BBB.json` per bucket with its fragment keys, which only that bucket's
- * shard reads. Fragments no manifest names are never read; old ones are deleted here.
+ * Plans a feature build from the compacted curated zone: per bucket, the generation of each table
+ * its records name (a content hash of the files it holds), the input hash those imply, the
+ * dataset version, the data end, and which buckets an earlier version already built from the same
+ * generations (those are copied, not recomputed). The compaction state says which ingest days the
+ * generations reflect: the data end is the latest of those for encounters, and the version cites
+ * their manifests. The plan is written to the lake: `plan.json` (small, read back a page at a
+ * time by the workflow) and one `plan/bucket=BBB.json` per bucket with its generation keys, which
+ * only that bucket's shard reads. featuresWorkflow compacts first, so nothing ingested is left out.
  */
 import { NotFoundError, InvalidInputError } from '../../core/errors.js';
-import { bucketLabel, lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
+import { bucketLabel, INGEST_DAY_MANIFEST_RE, lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import type { FeaturePlanSummary, PlannedBucket } from '../../schemas/workflows.js';
 import { type ActivityDeps, activityLogFields, activityPace, type Pace, readJson, sha256Hex, writeJson } from '../context.js';
 import { mapBounded } from '../../core/map-bounded.js';
+import { readCompactionState } from '../curated/compaction-state.js';
+import { type GenerationRecord, readBucketRecords } from '../curated/records.js';
 import type { ObjectStore } from '../io/object-store.js';
-import {
-  checkCuratedZone, contractOrder, type FragmentRef, listIngestManifests, namedFragments, ORPHAN_GRACE_MS, readFileManifests,
-  type SweepResult, sweepOrphanFragments,
-} from './curated-inputs.js';
 import type { FeatureManifest, SourceManifest } from './manifest-format.js';
 
 /** Bump when the features computed from the same curated inputs change. */
@@ -34,7 +33,7 @@ export interface FeaturePlan {
   featureCodeVersion: string;
   bucketCount: number;
   dataEnd: string;
-  buckets: (PlannedBucket & { fragments: number })[];
+  buckets: (PlannedBucket & { rows: number })[];
   /** The per-day ingest manifests of the curated zone the version was planned from. */
   sources: SourceManifest[];
 }
@@ -43,8 +42,8 @@ export interface FeaturePlan {
 export interface BucketPlan {
   bucket: number;
   inputHash: string;
-  /** Per table, the curated fragment keys in the contract's order: ingest date, then file name. */
-  fragments: Record<RawTable, string[]>;
+  /** Per table, the generation files to read (one, or none when the bucket has no rows of it). */
+  parts: Record<RawTable, string[]>;
 }
 
 export interface PlanOptions {
@@ -52,15 +51,12 @@ export interface PlanOptions {
   bucketCount: number;
   /** The pseudonym key id ingest would use now, named in the message refusing a mixed zone. */
   currentKeyId?: string;
-  /** Unnamed fragments older than this are deleted (default ORPHAN_GRACE_MS). */
-  orphanGraceMs?: number;
   pace?: Pace;
 }
 
 export interface PlannedBuild {
   plan: FeaturePlan;
   bucketPlans: BucketPlan[];
-  orphans: SweepResult;
 }
 
 /** Shards of the dataset's latest complete version, by input hash. */
@@ -73,51 +69,66 @@ async function reusableShards(store: ObjectStore, dataset: string): Promise<Map<
   return found;
 }
 
-const noTables = (): Record<RawTable, string[]> => Object.fromEntries(RAW_TABLES.map((t) => [t, []])) as unknown as Record<RawTable, string[]>;
+/**
+ * Refuses generations of mixed settings: a patient's rows would sit under two pseudonyms or in
+ * two buckets, and the features would silently split histories. Non-retryable; the message says
+ * how to rebuild.
+ */
+function checkRecords(records: readonly GenerationRecord[], bucketCount: number, lakeUri: string, currentKeyId?: string): void {
+  const tally = (values: string[]) => [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort();
+  const keys = tally(records.map((r) => r.pseudonymKeyId));
+  const counts = tally(records.map((r) => String(r.bucketCount)));
+  const problems: string[] = [];
+  if (keys.length > 1) problems.push(`it mixes pseudonym keys (generations ${keys.map(([id, n]) => `under key id ${id}: ${n}`).join(', ')})`);
+  if (counts.some(([n]) => Number(n) !== bucketCount)) {
+    problems.push(`it was curated into other bucket counts than this build's ${bucketCount} (generations ${counts.map(([b, n]) => `with ${b} buckets: ${n}`).join(', ')})`);
+  }
+  if (problems.length === 0) return;
+  const key = currentKeyId ? `CAREPIPE_PSEUDONYM_KEY_ID=${currentKeyId}` : 'the current pseudonym key';
+  throw new InvalidInputError(
+    `features: cannot plan from the curated zone: ${problems.join('; ')}. Re-run \`carepipe ingest --lake ${lakeUri} --buckets ${bucketCount}\` ` +
+    `with ${key} to re-curate every file under one key and bucket count, then build the features again.`,
+  );
+}
 
 export async function planFeatures(store: ObjectStore, options: PlanOptions): Promise<PlannedBuild> {
   const pace = options.pace ?? activityPace(() => ({ step: 'plan' }));
-  const listed = await listIngestManifests(store, pace);
-  const manifests = await readFileManifests(store, listed.files, pace);
-  checkCuratedZone(manifests, options.bucketCount, store.uri, options.currentKeyId);
-  const fragments = namedFragments(manifests);
-  const orphans = await sweepOrphanFragments(store, new Set(fragments.map((f) => f.key)), Date.now() - (options.orphanGraceMs ?? ORPHAN_GRACE_MS), pace);
-
-  // The lake is complete before its latest ingest date of encounters, whatever its files held.
+  const state = await readCompactionState(store);
+  const days = Object.entries(state?.days ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  // The lake is complete before its latest compacted ingest date of encounters, whatever its files held.
   let dataEnd = '';
-  for (const m of manifests) if (m.table === 'encounters' && m.ingestDate > dataEnd) dataEnd = m.ingestDate;
-  for (const d of listed.days) if (d.table === 'encounters' && d.ingestDate > dataEnd) dataEnd = d.ingestDate;
-  const sources = await mapBounded(listed.days, 16, async ({ key }) => {
-    const sha256 = sha256Hex(await store.get(key));
-    await pace();
-    return { key, sha256 };
-  });
-
-  const byBucket = new Map<number, FragmentRef[]>();
-  for (const f of fragments) {
-    let refs = byBucket.get(f.bucket);
-    if (!refs) byBucket.set(f.bucket, (refs = []));
-    refs.push(f);
+  const sources: SourceManifest[] = [];
+  for (const [key, { sha256 }] of days) {
+    const m = INGEST_DAY_MANIFEST_RE.exec(key);
+    if (m?.[1] === 'encounters' && m[2]! > dataEnd) dataEnd = m[2]!;
+    sources.push({ key, sha256 });
   }
+  const byBucket = await mapBounded(Array.from({ length: options.bucketCount }, (_, b) => b), 8, async (bucket) => {
+    const records = await readBucketRecords(store, bucket);
+    await pace();
+    return { bucket, records };
+  });
+  checkRecords(byBucket.flatMap((b) => RAW_TABLES.map((t) => b.records[t]).filter((r): r is GenerationRecord => r !== null)), options.bucketCount, store.uri, options.currentKeyId);
+
   const previous = await reusableShards(store, options.dataset);
   const bucketPlans: BucketPlan[] = [];
-  const buckets = [...byBucket.entries()].sort(([a], [b]) => a - b).map(([bucket, refs]) => {
-    const ordered = refs.sort(contractOrder);
-    const planned = noTables();
-    for (const f of ordered) planned[f.table].push(f.key);
-    // Of the keys as a set (content hashes): the hash says which inputs, the plan says in what order.
-    const inputHash = sha256Hex(FEATURE_CODE_VERSION, String(options.bucketCount), dataEnd, bucketLabel(bucket), ...ordered.map((f) => f.key).sort());
-    bucketPlans.push({ bucket, inputHash, fragments: planned });
+  const buckets: FeaturePlan['buckets'] = [];
+  for (const { bucket, records } of byBucket) {
+    const parts = Object.fromEntries(RAW_TABLES.map((t) => [t, records[t]?.key ? [records[t].key] : []])) as Record<RawTable, string[]>;
+    if (RAW_TABLES.every((t) => parts[t].length === 0)) continue;
+    // Generations are content-addressed: the same files of a bucket give the same hash.
+    const inputHash = sha256Hex(FEATURE_CODE_VERSION, String(options.bucketCount), dataEnd, bucketLabel(bucket), ...RAW_TABLES.map((t) => records[t]?.generation ?? '-'));
+    bucketPlans.push({ bucket, inputHash, parts });
     const reuse = previous.get(inputHash);
-    return { bucket, inputHash, fragments: ordered.length, ...(reuse ? { reuse } : {}) };
-  });
+    buckets.push({ bucket, inputHash, rows: RAW_TABLES.reduce((n, t) => n + (records[t]?.rows ?? 0), 0), ...(reuse ? { reuse } : {}) });
+  }
   const version = `v-${sha256Hex(FEATURE_CODE_VERSION, String(options.bucketCount), dataEnd, ...buckets.map((b) => b.inputHash)).slice(0, 16)}`;
   // A plan never reuses the shards of its own version: those a rerun finds in place.
   for (const b of buckets) if (b.reuse?.version === version) delete b.reuse;
   const plan: FeaturePlan = {
     dataset: options.dataset, version, featureCodeVersion: FEATURE_CODE_VERSION, bucketCount: options.bucketCount, dataEnd, buckets, sources,
   };
-  return { plan, bucketPlans, orphans };
+  return { plan, bucketPlans };
 }
 
 /** Writes the buckets' plans, then `plan.json` last: its presence means the plan is complete. */
@@ -133,11 +144,8 @@ export async function planFeatureBuild(deps: ActivityDeps, input: PlanFeatureBui
   const store = deps.lake(input.lake);
   const planned = await planFeatures(store, { dataset: input.dataset, bucketCount: input.bucketCount, currentKeyId: deps.keys.pseudonym.activeId });
   await writePlan(store, planned);
-  const { plan, orphans } = planned;
-  deps.logger.info('feature plan', {
-    ...activityLogFields(), version: plan.version, buckets: plan.buckets.length, fragments: plan.buckets.reduce((s, b) => s + b.fragments, 0),
-    orphansDeleted: orphans.deleted, orphansPending: orphans.pending,
-  });
+  const { plan } = planned;
+  deps.logger.info('feature plan', { ...activityLogFields(), version: plan.version, buckets: plan.buckets.length, rows: plan.buckets.reduce((s, b) => s + b.rows, 0) });
   return { version: plan.version, dataEnd: plan.dataEnd, buckets: plan.buckets.length, reusable: plan.buckets.filter((b) => b.reuse).length };
 }
 

@@ -9,6 +9,7 @@ import { CorruptFileError, SchemaMismatchError } from '../../core/errors.js';
 import type { RawTable } from '../../data-lake/layout.js';
 import { int32Vector, utf8Vector } from '../io/arrow-columns.js';
 import { readParquet, writeParquet } from '../io/parquet.js';
+import { CURATED_PARQUET } from '../curated/parquet-format.js';
 import { take, toTable } from './columns.js';
 import { checkSchema } from './contract.js';
 import { rejectDuplicateKeys } from './dedupe.js';
@@ -51,7 +52,7 @@ export type Curator = (req: CurateRequest) => Promise<CurateOutcome>;
 
 export type CurateOutcome =
   | { kind: 'quarantine'; reasonType: QuarantineReason; reason: string }
-  | ({ kind: 'curated'; fragments: { bucket: number; bytes: Uint8Array }[]; rejects: Uint8Array | null } & RowAccounting);
+  | ({ kind: 'curated'; fragments: { bucket: number; rows: number; bytes: Uint8Array }[]; rejects: Uint8Array | null } & RowAccounting);
 
 export function curateFile(req: CurateRequest): CurateOutcome {
   const pseudonymizer = new Pseudonymizer({
@@ -85,7 +86,7 @@ function account(n: Normalized): RowAccounting {
   return { rowsIn: status.length, accepted: status.length - rejected - corrected, corrected, rejected, rejectReasons };
 }
 
-function encodeFragments(n: Normalized, bucketCount: number): { bucket: number; bytes: Uint8Array }[] {
+function encodeFragments(n: Normalized, bucketCount: number): { bucket: number; rows: number; bytes: Uint8Array }[] {
   const rowsByBucket = new Map<number, number[]>();
   for (let row = 0; row < n.verdicts.n; row++) {
     const key = n.patientKeys[row];
@@ -97,7 +98,7 @@ function encodeFragments(n: Normalized, bucketCount: number): { bucket: number; 
   }
   return [...rowsByBucket.keys()].sort((a, b) => a - b).map((bucket) => {
     const rows = Uint32Array.from(rowsByBucket.get(bucket)!);
-    return { bucket, bytes: writeParquet(toTable(n.columns.map((c) => take(c, rows)))) };
+    return { bucket, rows: rows.length, bytes: writeParquet(toTable(n.columns.map((c) => take(c, rows))), CURATED_PARQUET) };
   });
 }
 

@@ -72,7 +72,7 @@ function transferable(outcome: CurateOutcome): { outcome: CurateOutcome; transfe
     seen.add(result.buffer as ArrayBuffer);
     return result;
   };
-  const fragments = outcome.fragments.map((f) => ({ bucket: f.bucket, bytes: own(f.bytes) }));
+  const fragments = outcome.fragments.map((f) => ({ bucket: f.bucket, rows: f.rows, bytes: own(f.bytes) }));
   const rejects = outcome.rejects === null ? null : own(outcome.rejects);
   return { outcome: { ...outcome, fragments, rejects }, transfer: [...seen] };
 }

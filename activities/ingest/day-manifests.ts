@@ -4,7 +4,8 @@
  */
 import { InvalidInputError } from '../../core/errors.js';
 import { INGEST_FILE_MANIFEST_RE, lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
-import { type ActivityDeps, readJson, writeJson } from '../context.js';
+import { type ActivityDeps, readJson } from '../context.js';
+import { getJson } from '../curated/store-json.js';
 import { inRange } from './list-raw.js';
 import type { FileManifest } from './outputs.js';
 
@@ -57,7 +58,10 @@ export async function writeIngestManifests(deps: ActivityDeps, input: WriteInges
       if (f.status === 'quarantined') day.quarantined.push(f.source);
     }
     const key = lake.ingestManifest(table, date);
-    await writeJson(store, key, day);
+    // Rewriting the same content would still move the object's etag, and compaction would re-read the day.
+    const body = JSON.stringify(day, null, 2) + '\n';
+    const current = await getJson<DayManifest>(store, key);
+    if (!current || JSON.stringify(current, null, 2) + '\n' !== body) await store.put(key, body, { contentType: 'application/json' });
     written.push(key);
   }
   return written;

@@ -10,10 +10,15 @@ import { lake, parseRawKey } from '../../data-lake/layout.js';
 import type { IngestFileResult } from '../../schemas/workflows.js';
 import { type ActivityDeps, activityLogFields, heartbeat, readJson, sha256Hex, writeJson } from '../context.js';
 import { type Curator, curateFile } from './curate.js';
-import { type FileManifest, quarantineFile } from './outputs.js';
+import { type CuratedFragment, type FileManifest, quarantineFile } from './outputs.js';
+
+/** The fragment keys of a manifest, whatever version wrote it (curation-4 and before listed bare keys). */
+function staleFragmentKeys(m: FileManifest | undefined): string[] {
+  return ((m?.fragments ?? []) as (CuratedFragment | string)[]).map((f) => (typeof f === 'string' ? f : f.key));
+}
 
 /** Bump when curation output changes for the same input: every file is then re-curated. */
-export const CURATION_VERSION = 'curation-4';
+export const CURATION_VERSION = 'curation-5';
 
 export const inlineCurator: Curator = async (req) => curateFile(req);
 
@@ -59,12 +64,13 @@ export async function ingestFile(deps: ActivityDeps, input: IngestFileInput): Pr
   }
 
   heartbeat({ step: 'write', fragments: outcome.fragments.length });
-  const hash = inputHash.slice(0, 16);
-  const fragments: string[] = [];
+  // The name is in the hash: rows carry their file's name, so two files of identical bytes on one day differ.
+  const hash = sha256Hex(inputHash, parts.fileName).slice(0, 16);
+  const fragments: CuratedFragment[] = [];
   for (const f of outcome.fragments) {
     const key = lake.curatedFragment(parts.table, f.bucket, parts.date, hash);
     await store.put(key, f.bytes);
-    fragments.push(key);
+    fragments.push({ bucket: f.bucket, key, rows: f.rows, sha256: sha256Hex(f.bytes) });
   }
   let rejectsKey: string | null = null;
   if (outcome.rejects) {
@@ -75,8 +81,10 @@ export async function ingestFile(deps: ActivityDeps, input: IngestFileInput): Pr
   const manifest: FileManifest = { ...base, status: 'ingested', rowsIn, accepted, corrected, rejected, rejectReasons, fragments, rejectsKey };
   await writeJson(store, manifestKey, manifest);
   // A previous curation of this file under other settings left outputs the new ones replace.
-  for (const stale of [...(previous?.fragments ?? []), previous?.rejectsKey ?? null]) {
-    if (stale && !fragments.includes(stale) && stale !== rejectsKey) await store.delete(stale);
+  // Staged fragments compaction has not folded yet; folded ones are gone already (deleting is idempotent).
+  const written = new Set(fragments.map((f) => f.key));
+  for (const stale of [...staleFragmentKeys(previous), previous?.rejectsKey ?? null]) {
+    if (stale && !written.has(stale) && stale !== rejectsKey) await store.delete(stale);
   }
   log.info('file ingested', { rowsIn, rejected, corrected, fragments: fragments.length });
   return resultOf(manifest, 'ingested');

@@ -6,6 +6,14 @@ import { lake, type RawTable } from '../../data-lake/layout.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { writeJson } from '../context.js';
 
+/** A file's curated rows of one bucket, staged until compaction folds them into the bucket's generation. */
+export interface CuratedFragment {
+  bucket: number;
+  key: string;
+  rows: number;
+  sha256: string;
+}
+
 export interface FileManifest {
   source: string;
   table: RawTable;
@@ -22,7 +30,8 @@ export interface FileManifest {
   corrected: number;
   rejected: number;
   rejectReasons: Record<string, number>;
-  fragments: string[];
+  /** Staged per bucket; compaction deletes each once its rows are in the bucket's generation. */
+  fragments: CuratedFragment[];
   rejectsKey: string | null;
   quarantine?: { key: string; reasonType: string; reason: string };
 }

@@ -4,8 +4,8 @@
  * (which fails with EEXIST when another writer holds it), holding its owner's host, pid and a
  * random token. Node has no flock(), and a lock file is what works on any local filesystem.
  *
- * A lock is held only for the commit of a write (compare etag, rename into place): bodies are
- * staged before it is taken, so it is held for milliseconds.
+ * A lock is held only for the commit of a write (compare etag, rename or link into place):
+ * bodies are staged before it is taken, so it is held for milliseconds.
  *
  * Stale locks, left by a process killed in that window, are broken when their owner is known to
  * be gone: on this host, when its pid no longer exists; from another host (a shared mount), when

@@ -3,19 +3,21 @@
  * relies on them:
  * - a write is atomic: the body is staged in a temp file in the object's own folder, fsynced,
  *   then renamed into place (or linked, for create-only), and the folder fsynced;
- * - `ifNoneMatch: '*'` is atomic: link(2) of the staged file fails with EEXIST if the key exists;
- * - `ifMatch` is atomic with respect to every other carepipe writer (also in other processes):
- *   compare and rename happen under the key's lock file (file-store-lock.ts), which unconditional
- *   puts and deletes take too, so none of them can slip between the compare and the rename;
- * - the etag is the hex MD5 of the content, as for a single-part S3 object (file-store-meta.ts);
+ * - conditional writes are atomic with respect to every other carepipe writer (also in other
+ *   processes): every commit (compare, then rename or link) happens under the key's lock file
+ *   (file-store-lock.ts), which deletes take too; `ifNoneMatch: '*'` links the staged file, which
+ *   fails with EEXIST if the key exists, also against a writer that takes no lock;
+ * - the etag is an opaque version tag read from the file's inode, size and mtime
+ *   (file-store-etag.ts says why it names one version, and how it differs from S3's);
  * - listings are in S3's order (UTF-8 byte order of the whole key), recursive for `list`, and a
  *   listing that starts after a key skips the folders before it without reading them.
- * Files and folders whose names start with `.carepipe` are the store's own and never listed: etag
- * records in `<root>/.carepipe/` (file-store-meta.ts), locks, and a write's temp file, which is
- * staged in the object's own folder so the rename stays on one filesystem.
+ * The store keeps no file of its own per object. Files and folders whose names start with
+ * `.carepipe` are the store's own and never listed: the lock folder, a write's temp file (staged
+ * in the object's own folder so the rename stays on one filesystem), and what earlier versions
+ * left (etag records in `<root>/.carepipe/`, `.carepipe-etag.*` sidecars), which are ignored.
  * A key cannot be both an object and a prefix of another (`a` and `a/b`), unlike S3.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -24,7 +26,7 @@ import {
   ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError,
 } from '../../core/errors.js';
 import { withKeyLock, type LockOptions } from './file-store-lock.js';
-import { describeFile, removeEtagRecord, removeLegacyRecord, writeEtagRecord, type FileRef } from './file-store-meta.js';
+import { fileEtag, stampLaterThan, statFile } from './file-store-etag.js';
 import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { checkFileKey, checkFilePrefix, checkRange, compareKeys, RESERVED_NAME_PREFIX } from './store-keys.js';
 
@@ -35,7 +37,8 @@ export interface FileStoreOptions {
 }
 
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
-const toDate = (stats: BigIntStats) => new Date(Number(stats.mtimeNs / 1_000_000n));
+const info = (key: string, stats: BigIntStats): ObjectInfo =>
+  ({ key, size: Number(stats.size), etag: fileEtag(stats), lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)) });
 
 export class FileStore implements ObjectStore {
   readonly uri: string;
@@ -92,37 +95,59 @@ export class FileStore implements ObjectStore {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const found = await this.fs('head', key, () => describeFile(this.ref(key)));
-    return found && { key, size: Number(found.stats.size), etag: found.etag, lastModified: toDate(found.stats) };
+    const path = this.path(key);
+    const stats = await this.fs('head', key, () => statFile(path));
+    return stats && info(key, stats);
   }
 
   async put(key: string, body: Uint8Array | string | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
-    const ref = this.ref(key);
-    const { path } = ref;
+    const path = this.path(key);
     const dir = dirname(path);
     await this.fs('put', key, () => mkdir(dir, { recursive: true }));
     const temp = join(dir, `${RESERVED_NAME_PREFIX}-tmp.${randomBytes(8).toString('hex')}`);
     try {
-      const { stats, etag } = await this.fs('put', key, () => stage(temp, body));
-      if (options.ifNoneMatch !== undefined) {
-        try {
-          await link(temp, path);
-        } catch (err) {
-          if (errno(err) !== 'EEXIST') throw this.mapError(err, 'put', key);
-          throw new PreconditionFailedError(`${this.objectUri(key)}: create-only put lost: the object already exists.`, { cause: err });
-        }
-      } else {
-        await withKeyLock(this.root, key, async () => {
-          if (options.ifMatch !== undefined) await this.checkEtag(ref, options.ifMatch);
-          await this.fs('put', key, () => rename(temp, path));
-        }, this.lock);
+      const handle = await this.fs('put', key, () => open(temp, 'wx'));
+      let stats: BigIntStats;
+      try {
+        const staged = await this.fs('put', key, () => stage(handle, body));
+        stats = await withKeyLock(this.root, key, () => this.commit(key, handle, staged, temp, options), this.lock);
+      } finally {
+        await handle.close();
       }
-      await Promise.all([writeEtagRecord(ref, stats, etag), removeLegacyRecord(ref)]);
       await syncDir(dir);
-      return { key, size: Number(stats.size), etag, lastModified: toDate(stats) };
+      return info(key, stats);
     } finally {
       await unlink(temp).catch(() => undefined);
     }
+  }
+
+  /**
+   * Under the key's lock: checks the condition, makes the staged file's mtime later than the
+   * version it replaces (so the etag cannot come back, file-store-etag.ts), and puts it in place.
+   */
+  private async commit(key: string, handle: FileHandle, staged: BigIntStats, temp: string, options: PutOptions): Promise<BigIntStats> {
+    const path = this.path(key);
+    const current = await this.fs('put', key, () => statFile(path));
+    if (options.ifMatch !== undefined && (!current || fileEtag(current) !== options.ifMatch.replace(/^"|"$/g, ''))) {
+      const why = current ? 'the object changed since it was read' : 'the object no longer exists';
+      throw new PreconditionFailedError(`${this.objectUri(key)}: conditional put lost: ${why}.`);
+    }
+    if (options.ifNoneMatch !== undefined) {
+      try {
+        await link(temp, path);
+      } catch (err) {
+        if (errno(err) !== 'EEXIST') throw this.mapError(err, 'put', key);
+        throw new PreconditionFailedError(`${this.objectUri(key)}: create-only put lost: the object already exists.`, { cause: err });
+      }
+      return staged;
+    }
+    let stats = staged;
+    if (current && staged.mtimeNs <= current.mtimeNs) {
+      stats = await this.fs('put', key, () => stampLaterThan(handle, staged, current.mtimeNs));
+      await handle.sync(); // the new mtime must survive a crash as the rename does
+    }
+    await this.fs('put', key, () => rename(temp, path));
+    return stats;
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
@@ -151,28 +176,18 @@ export class FileStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    const ref = this.ref(key);
+    const path = this.path(key);
     await withKeyLock(this.root, key, async () => {
       try {
-        await unlink(ref.path);
+        await unlink(path);
       } catch (err) {
         if (!['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(err) ?? '')) throw this.mapError(err, 'delete', key);
       }
-      await removeEtagRecord(ref);
     }, this.lock);
   }
 
   close(): void {
     // Nothing to release: every call opens and closes its own files.
-  }
-
-  private async checkEtag(ref: FileRef, expected: string): Promise<void> {
-    const { key } = ref;
-    const current = await this.fs('put', key, () => describeFile(ref));
-    if (current?.etag !== expected.replace(/^"|"$/g, '')) {
-      const why = current ? 'the object changed since it was read' : 'the object no longer exists';
-      throw new PreconditionFailedError(`${this.objectUri(key)}: conditional put lost: ${why}.`);
-    }
   }
 
   /**
@@ -230,10 +245,6 @@ export class FileStore implements ObjectStore {
     return join(this.root, key);
   }
 
-  private ref(key: string): FileRef {
-    return { root: this.root, key, path: this.path(key) };
-  }
-
   private objectUri(key: string): string {
     return `${this.uri}/${key}`;
   }
@@ -266,23 +277,16 @@ export class FileStore implements ObjectStore {
   }
 }
 
-/** Writes `body` to a new file at `temp`, hashing it on the way, and makes it durable. */
-async function stage(temp: string, body: Uint8Array | string | Readable): Promise<{ stats: BigIntStats; etag: string }> {
-  const handle = await open(temp, 'wx');
-  const hash = createHash('md5');
-  try {
-    const write = async (chunk: Uint8Array) => {
-      hash.update(chunk);
-      for (let done = 0; done < chunk.byteLength;) done += (await handle.write(chunk, done)).bytesWritten;
-    };
-    if (typeof body === 'string') await write(Buffer.from(body, 'utf8'));
-    else if (body instanceof Uint8Array) await write(body);
-    else for await (const chunk of body) await write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Uint8Array));
-    await handle.sync();
-    return { stats: await handle.stat({ bigint: true }), etag: hash.digest('hex') };
-  } finally {
-    await handle.close();
-  }
+/** Writes `body` to the staged file, makes it durable, and returns its stats. */
+async function stage(handle: FileHandle, body: Uint8Array | string | Readable): Promise<BigIntStats> {
+  const write = async (chunk: Uint8Array) => {
+    for (let done = 0; done < chunk.byteLength;) done += (await handle.write(chunk, done)).bytesWritten;
+  };
+  if (typeof body === 'string') await write(Buffer.from(body, 'utf8'));
+  else if (body instanceof Uint8Array) await write(body);
+  else for await (const chunk of body) await write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Uint8Array));
+  await handle.sync();
+  return handle.stat({ bigint: true });
 }
 
 /** Makes a rename or link in `dir` durable; filesystems that cannot fsync a folder are let be. */

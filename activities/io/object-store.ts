@@ -7,7 +7,10 @@ import type { Readable } from 'node:stream';
 export interface ObjectInfo {
   key: string;
   size: number;
-  /** Opaque version tag: the S3 ETag, or a content-derived tag for files. Used by `ifMatch`. */
+  /**
+   * Opaque version tag, used by `ifMatch`: the S3 ETag, or FileStore's tag of the file's inode,
+   * size and mtime. Not a content hash: a caller comparing bytes hashes them itself.
+   */
   etag: string;
   lastModified: Date;
 }

@@ -1,7 +1,8 @@
 /**
  * ObjectStore over S3 (AWS or an S3-compatible server such as versitygw). Keys are relative to
- * the lake root `s3://bucket/prefix`. Etags are returned without S3's surrounding quotes, so a
- * single-part object's etag is the hex MD5 of its content, as FileStore's always is.
+ * the lake root `s3://bucket/prefix`. Etags are returned without S3's surrounding quotes; they are
+ * opaque version tags (a multipart upload's is no MD5), and nothing in carepipe reads a content
+ * hash into one.
  *
  * Large bodies and streams go through @aws-sdk/lib-storage's Upload rather than a hand-written
  * CreateMultipartUpload loop: it already bounds memory (queueSize x partSize), uploads parts

@@ -5,14 +5,11 @@
 import { InvalidInputError } from '../../core/errors.js';
 
 /**
- * Names starting with this are FileStore's own (its `.carepipe/` tree, temp files, the lock
- * folder, and the `.carepipe-etag.*` sidecars of earlier versions): no key segment may start so,
- * and listings never show them.
+ * Names starting with this are FileStore's own (temp files, the lock folder, and what earlier
+ * versions left: the `.carepipe/` etag tree and `.carepipe-etag.*` sidecars): no key segment may
+ * start so, and listings never show them.
  */
 export const RESERVED_NAME_PREFIX = '.carepipe';
-
-/** FileStore's metadata tree, at the lake root (file-store-meta.ts says why there). */
-export const STORE_DIR = '.carepipe';
 
 /**
  * Joins key parts with single slashes: `joinKey('features/', '/ds', 'v1/')` is `features/ds/v1/`.

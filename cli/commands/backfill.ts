@@ -3,50 +3,42 @@
  * rebuild only the feature buckets whose inputs changed, optionally retrain), or resumes a failed
  * backfill: only the dates it failed on run again (`--resume <workflow id>`).
  */
-import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
 import { COMMANDS } from '../command-list.js';
-import { type Config, loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
+import type { Config } from '../../core/config.js';
 import { ConfigError, InvalidInputError } from '../../core/errors.js';
-import { isIngestDate } from '../../data-lake/layout.js';
-import { type BackfillFailureDetails, type BackfillInput, type BackfillResult, DEFAULT_BUCKET_COUNT } from '../../schemas/workflows.js';
+import type { BackfillFailureDetails, BackfillInput, BackfillResult, ModelFamily } from '../../schemas/workflows.js';
 import { BACKFILL_INCOMPLETE, type backfillWorkflow } from '../../workflows/index.js';
 import { codeVersion } from '../code-version.js';
-import { action, printJson, RunFailedError, say } from '../output.js';
-import { createProgressView, progressMode } from '../progress.js';
-import { probeBackfill, startBackfill, watch } from '../runs.js';
-import { connectClient, workflowUrl } from '../temporal.js';
-import { featuresInput } from './features.js';
-import { parseFamilies } from './retrain.js';
+import { options, wholeNumber } from '../options.js';
+import { action, type RunFailedError } from '../output.js';
+import { addRunFlags, type RunCommand, type RunFlags, runWorkflowCommand } from '../run-workflow.js';
+import { probeBackfill, startBackfill } from '../runs.js';
 
-interface BackfillOptions {
+interface BackfillOptions extends RunFlags {
   from?: string;
   to?: string;
   resume?: string;
   lake?: string;
   dataset: string;
-  buckets: string;
-  parallel: string;
+  buckets: number;
+  parallel: number;
   retrain?: boolean;
   model: string;
-  families: string;
-  json?: boolean;
-  wait: boolean;
+  families: ModelFamily[];
 }
 
-export function backfillInput(opts: BackfillOptions, defaultLake: string): BackfillInput {
+/** A fresh backfill's input, or the id of the failed run to resume (its input is read from the server once connected). */
+type BackfillRequest = { input: BackfillInput } | { resume: string };
+
+export function backfillInput(opts: Omit<BackfillOptions, keyof RunFlags>, config: Config): BackfillInput {
   if (opts.from === undefined || opts.to === undefined) throw new ConfigError('give the dates: --from YYYY-MM-DD --to YYYY-MM-DD (or --resume <workflow id>)');
-  for (const [flag, value] of [['--from', opts.from], ['--to', opts.to]] as const) {
-    if (!isIngestDate(value)) throw new ConfigError(`${flag} must be a date YYYY-MM-DD, got "${value}"`);
-  }
   if (opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
-  const { lake, dataset, bucketCount } = featuresInput({ lake: opts.lake ?? defaultLake, dataset: opts.dataset, buckets: opts.buckets, wait: true }, defaultLake);
-  const parallel = Number(opts.parallel);
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new ConfigError(`--parallel must be a whole number from 1 to 64, got "${opts.parallel}"`);
   return {
-    lake: parseLakeUri(lake, '--lake').uri, from: opts.from, to: opts.to, dataset, bucketCount, maxParallelDates: parallel,
-    ...(opts.retrain ? { retrain: { model: opts.model, families: parseFamilies(opts.families), codeVersion: codeVersion() } } : {}),
+    lake: opts.lake ?? config.lake.uri, from: opts.from, to: opts.to, dataset: opts.dataset, bucketCount: opts.buckets, maxParallelDates: opts.parallel,
+    ...(opts.retrain ? { retrain: { model: opts.model, families: opts.families, codeVersion: codeVersion() } } : {}),
   };
 }
 
@@ -78,65 +70,52 @@ export async function resumeInput(client: Client, workflowId: string): Promise<B
   return resumed;
 }
 
-function report(config: Config, workflowId: string, r: BackfillResult): void {
-  for (const d of r.dates) {
-    say(d.status === 'done'
-      ? `  ${d.date}: ${d.files} files (${d.skippedFiles} unchanged, ${d.quarantinedFiles} quarantined), ${d.rowsIn} rows`
-      : `  ${d.date}: FAILED (${d.errorType})`);
-  }
+function reportLines(r: BackfillResult): string[] {
   const f = r.features;
-  say(`features ${f.dataset}@${f.version}: ${f.builtShards} of ${f.shards} shards rebuilt, ${f.reusedShards} reused, ${f.shards - f.builtShards - f.reusedShards} already built`);
-  if (r.retrain) {
-    const p = r.retrain.promotion;
-    say(p.promoted ? `promoted ${p.version}: ${p.reason}` : `not promoted (${p.version}): ${p.reason}`);
-  }
-  say(workflowUrl(config, workflowId));
+  const p = r.retrain?.promotion;
+  return [
+    ...r.dates.map((d) => (d.status === 'done'
+      ? `  ${d.date}: ${d.files} files (${d.skippedFiles} unchanged, ${d.quarantinedFiles} quarantined), ${d.rowsIn} rows`
+      : `  ${d.date}: FAILED (${d.errorType})`)),
+    `features ${f.dataset}@${f.version}: ${f.builtShards} of ${f.shards} shards rebuilt, ${f.reusedShards} reused, ${f.shards - f.builtShards - f.reusedShards} already built`,
+    ...(p ? [p.promoted ? `promoted ${p.version}: ${p.reason}` : `not promoted (${p.version}): ${p.reason}`] : []),
+  ];
 }
 
+/** With --json, the dates a failed backfill finished and failed, and the command that resumes it (stderr says it too). */
+function failureOf(err: RunFailedError, workflowId: string) {
+  const cause = (err.cause as WorkflowFailedError | undefined)?.cause;
+  const details = cause instanceof ApplicationFailure ? cause.details?.[0] as BackfillFailureDetails | undefined : undefined;
+  return { json: { failed: details?.failed ?? null, done: details?.done ?? null, resume: `carepipe backfill --resume ${workflowId}` } };
+}
+
+export const backfillRun: RunCommand<BackfillOptions, BackfillRequest, typeof backfillWorkflow> = {
+  input(opts, config) {
+    if (opts.resume && (opts.from || opts.to)) throw new ConfigError('--resume takes the dates of the run it resumes: drop --from and --to');
+    return opts.resume ? { resume: opts.resume } : { input: backfillInput(opts, config) };
+  },
+  async start(client, config, request) {
+    const input = 'input' in request ? request.input : await resumeInput(client, request.resume);
+    const handle = await startBackfill(client, config, input);
+    return { handle, json: { input }, ...(input.resumeOf ? { note: `resuming ${input.resumeOf}: ${input.dates?.join(', ') ?? 'every date'}` } : {}) };
+  },
+  probe: probeBackfill,
+  report: (result) => ({ json: { ...result }, lines: reportLines(result) }),
+  failure: (err, _request, workflowId) => failureOf(err, workflowId),
+};
+
 export function registerBackfill(program: Command): void {
-  program.command('backfill')
+  addRunFlags(program.command('backfill')
     .description(COMMANDS.backfill)
-    .option('--from <date>', 'first ingest date (YYYY-MM-DD)')
-    .option('--to <date>', 'last ingest date (YYYY-MM-DD)')
+    .addOption(options.date('--from <date>', 'first ingest date (YYYY-MM-DD)'))
+    .addOption(options.date('--to <date>', 'last ingest date (YYYY-MM-DD)'))
     .option('--resume <workflowId>', 'resume a failed backfill: run again only the dates it failed on')
-    .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
-    .option('--dataset <name>', 'feature dataset name', 'readmission')
-    .option('--buckets <n>', 'patient buckets of the curated zone', String(DEFAULT_BUCKET_COUNT))
-    .option('--parallel <n>', 'dates ingested at once', '4')
+    .addOption(options.lake())
+    .addOption(options.dataset())
+    .addOption(options.buckets())
+    .option('--parallel <n>', 'dates ingested at once (1 to 64)', wholeNumber('--parallel', 1, 64), 4)
     .option('--retrain', 'retrain and gate a model on the rebuilt features')
-    .option('--model <name>', 'registry model name (with --retrain)', 'readmission-30d')
-    .option('--families <list>', 'comma-separated model families (with --retrain)', 'logreg')
-    .option('--no-wait', 'start the run and return its id')
-    .option('--json', 'print the result as JSON')
-    .action(action(async (opts: BackfillOptions) => {
-      const config = loadConfig();
-      if (opts.resume && (opts.from || opts.to)) throw new ConfigError('--resume takes the dates of the run it resumes: drop --from and --to');
-      const fresh = opts.resume ? undefined : backfillInput(opts, config.lake.uri);
-      const client = await connectClient(config, requireKeys(config));
-      try {
-        const input = fresh ?? await resumeInput(client, opts.resume!);
-        const handle: WorkflowHandle<typeof backfillWorkflow> = await startBackfill(client, config, input);
-        const url = workflowUrl(config, handle.workflowId);
-        if (!opts.wait) return opts.json ? printJson({ workflowId: handle.workflowId, url, input }) : say(`started ${handle.workflowId}\n${url}`);
-        if (!opts.json) {
-          say(`started ${handle.workflowId}${input.resumeOf ? ` (resuming ${input.resumeOf}: ${input.dates?.join(', ') ?? 'every date'})` : ''}\n  ${url}`);
-        }
-        const view = createProgressView(progressMode(opts.json));
-        let result: BackfillResult;
-        try {
-          result = await watch(handle, () => probeBackfill(client, handle.workflowId), (p) => view.update(p)).finally(() => view.finish());
-        } catch (err) {
-          if (err instanceof RunFailedError && opts.json) {
-            const cause = (err.cause as WorkflowFailedError | undefined)?.cause;
-            const details = cause instanceof ApplicationFailure ? cause.details?.[0] as BackfillFailureDetails | undefined : undefined;
-            printJson({ workflowId: handle.workflowId, url, failed: details?.failed ?? null, done: details?.done ?? null, resume: `carepipe backfill --resume ${handle.workflowId}` });
-          }
-          throw err;
-        }
-        if (opts.json) return printJson({ workflowId: handle.workflowId, url, ...result });
-        report(config, handle.workflowId, result);
-      } finally {
-        await client.connection.close();
-      }
-    }));
+    .addOption(options.model('registry model name (with --retrain)'))
+    .addOption(options.families('comma-separated model families (with --retrain)')))
+    .action(action((opts: BackfillOptions) => runWorkflowCommand(backfillRun, opts)));
 }

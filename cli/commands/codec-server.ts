@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import { loadConfig, requireCodecKeys } from '../../core/config.js';
 import { AesGcmPayloadCodec } from '../../core/codec.js';
 import { createCodecServer } from '../../core/codec-server.js';
-import { ConfigError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
+import { configOverrides } from '../options.js';
 import { action } from '../output.js';
 
 export function registerCodecServer(program: Command): void {
@@ -14,13 +14,11 @@ export function registerCodecServer(program: Command): void {
     .option('--port <n>', 'port (CAREPIPE_CODEC_SERVER_PORT, default 8234)')
     .option('--host <address>', 'address to bind (CAREPIPE_CODEC_SERVER_HOST, default 127.0.0.1)')
     .action(action(async (opts: { port?: string; host?: string }) => {
-      const config = loadConfig();
+      // The flags stand in for their variables: read by the same rules, the flag named when refused.
+      const config = loadConfig(process.env, configOverrides([
+        ['--port', 'CAREPIPE_CODEC_SERVER_PORT', opts.port], ['--host', 'CAREPIPE_CODEC_SERVER_HOST', opts.host],
+      ]));
       const settings = config.codecServer;
-      if (opts.port !== undefined) {
-        if (!/^\d+$/.test(opts.port) || Number(opts.port) < 1 || Number(opts.port) > 65535) throw new ConfigError(`--port must be a port number from 1 to 65535, got "${opts.port}"`);
-        settings.port = Number(opts.port);
-      }
-      if (opts.host !== undefined) settings.host = opts.host;
       const ring = requireCodecKeys(config); // not the pseudonym key: this process only decrypts payloads
       const logger = createLogger(config.logLevel, { process: 'codec-server' });
       const server = createCodecServer({

@@ -4,6 +4,7 @@ import type { ObjectStore } from '../../activities/io/object-store.js';
 import { ensureBucket, openStore } from '../../activities/io/open-store.js';
 import { type Config, loadConfig, parseLakeUri } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
+import { options } from '../options.js';
 import { lake as layout } from '../../data-lake/layout.js';
 import { type GenerationSummary, type GeneratorInput, resolveOptions, writeRawLake } from '../../data-lake/generator/index.js';
 import { action, printJson, say } from '../output.js';
@@ -49,11 +50,11 @@ function rateOption(name: string, value: string | undefined): number | undefined
 export function registerGenerate(program: Command): void {
   program.command('generate')
     .description(COMMANDS.generate)
-    .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
+    .addOption(options.lake())
     .option('--patients <n>', 'patients', '2000')
     .option('--days <n>', 'ingest dates', '14')
     .option('--seed <n>', 'random seed: the same seed gives the same files', '1')
-    .option('--start-date <date>', 'first ingest date (YYYY-MM-DD)')
+    .addOption(options.date('--start-date <date>', 'first ingest date (YYYY-MM-DD)'))
     .option('--files-per-day <n>', 'files per table and ingest date')
     .option('--sent-at-admission <rate>', 'share of closed stays sent whole on their admission day, discharge filled in (default 0)')
     .option('--evening <rate>', 'share of admissions, discharges and lab rounds late in the local evening, sent in that local day\'s file (default 0)')

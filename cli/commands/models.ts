@@ -12,6 +12,7 @@ import { taskQueue } from '../../schemas/names.js';
 import { DEFAULT_GATE, type PromotionResult } from '../../schemas/workflows.js';
 import { promoteWorkflow, promotionLockId } from '../../workflows/promote.js';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { options } from '../options.js';
 import { RunFailedError, action, printJson, say } from '../output.js';
 import { compactStamp } from '../runs.js';
 import { connectClient } from '../temporal.js';
@@ -45,7 +46,7 @@ export function registerModels(program: Command): void {
   models.command('list')
     .description('models, or the versions of one model with their test ROC AUC and the champion marked')
     .argument('[model]', 'a model name')
-    .option('--lake <uri>', 'lake URI; default CAREPIPE_LAKE')
+    .addOption(options.lake('lake URI; default CAREPIPE_LAKE'))
     .option('--json', 'print as JSON')
     .action(action(async (model: string | undefined, opts: LakeOption) => {
       const config = loadConfig();
@@ -69,7 +70,7 @@ export function registerModels(program: Command): void {
     .description("one version's metadata (lineage, hyperparameters, metrics, gate), or the champion's")
     .argument('<model>', 'model name')
     .argument('[version]', 'a version id, or "champion"', 'champion')
-    .option('--lake <uri>', 'lake URI; default CAREPIPE_LAKE')
+    .addOption(options.lake('lake URI; default CAREPIPE_LAKE'))
     .option('--json', 'print as JSON')
     .action(action(async (model: string, version: string, opts: LakeOption) => {
       const config = loadConfig();
@@ -97,7 +98,7 @@ export function registerModels(program: Command): void {
     .argument('<model>', 'model name')
     .argument('<version>', 'version id')
     .requiredOption('--reason <text>', 'why, for the audit trail')
-    .option('--lake <uri>', 'lake URI; default CAREPIPE_LAKE')
+    .addOption(options.lake('lake URI; default CAREPIPE_LAKE'))
     .option('--json', 'print the result as JSON')
     .action(action(async (model: string, version: string, opts: LakeOption & { reason: string }) => {
       const config = loadConfig();
@@ -112,7 +113,7 @@ export function registerModels(program: Command): void {
     .description('move the champion back to the version it replaced (audited, under the promotion lock; needs a worker)')
     .argument('<model>', 'model name')
     .requiredOption('--reason <text>', 'why, for the audit trail')
-    .option('--lake <uri>', 'lake URI; default CAREPIPE_LAKE')
+    .addOption(options.lake('lake URI; default CAREPIPE_LAKE'))
     .option('--json', 'print the result as JSON')
     .action(action(async (model: string, opts: LakeOption & { reason: string }) => {
       const config = loadConfig();

@@ -1,33 +1,30 @@
-import type { Command } from 'commander';
+/** `carepipe retrain`: runs retrainWorkflow ([ingest ->] features -> train -> evaluate -> gate -> promote). */
+import { type Command, Option } from 'commander';
 import { COMMANDS } from '../command-list.js';
-import { loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
+import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
-import { isIngestDate } from '../../data-lake/layout.js';
-import {
-  DEFAULT_BUCKET_COUNT, type Hyperparameters, IMPLEMENTED_FAMILIES, MODEL_FAMILIES, type ModelFamily, type RetrainInput, type RetrainResult,
-} from '../../schemas/workflows.js';
+import type { FeatureQualityReport, IngestQualityReport, QualityLimits } from '../../schemas/quality.js';
+import type { Hyperparameters, ModelFamily, RetrainInput, RetrainResult } from '../../schemas/workflows.js';
+import type { retrainWorkflow } from '../../workflows/index.js';
 import { codeVersion } from '../code-version.js';
-import { action, printJson, RunFailedError, say } from '../output.js';
+import { options, refuse } from '../options.js';
+import { action, type RunFailedError } from '../output.js';
 import { featureQualityLines, ingestQualityLines, parseQualityLimits } from '../quality.js';
-import type { FeatureQualityReport, IngestQualityReport } from '../../schemas/quality.js';
-import { createProgressView, progressMode } from '../progress.js';
-import { probeRetrain, startRetrain, watch } from '../runs.js';
-import { connectClient, workflowUrl } from '../temporal.js';
+import { addRunFlags, type RunCommand, type RunFlags, type RunReport, runWorkflowCommand } from '../run-workflow.js';
+import { probeRetrain, startRetrain } from '../runs.js';
 
-export interface RetrainOptions {
+export interface RetrainOptions extends RunFlags {
   lake?: string;
   model: string;
   dataset: string;
-  families: string;
+  families: ModelFamily[];
   ingest?: boolean;
   from?: string;
   to?: string;
-  buckets: string;
-  param: string[];
-  quality?: string[];
+  buckets: number;
+  param?: string[];
+  quality?: Partial<QualityLimits>;
   acceptQualityBreach?: string;
-  json?: boolean;
-  wait: boolean;
 }
 
 /** `--param mlp.epochs=20 --param gbdt.learningRate=0.05`: numbers, true/false, or text (e.g. hidden=64-32). */
@@ -44,38 +41,32 @@ export function parseParams(params: readonly string[], families: readonly ModelF
   return out;
 }
 
-export function parseFamilies(list: string): ModelFamily[] {
-  const families = list.split(',').map((f) => f.trim()).filter(Boolean);
-  for (const f of families) {
-    if (!(MODEL_FAMILIES as readonly string[]).includes(f)) throw new ConfigError(`--families: unknown family "${f}"; known: ${MODEL_FAMILIES.join(', ')}`);
-    if (!IMPLEMENTED_FAMILIES.includes(f as ModelFamily)) throw new ConfigError(`--families: "${f}" has no trainer yet; available: ${IMPLEMENTED_FAMILIES.join(', ')}`);
-  }
-  if (families.length === 0) throw new ConfigError('--families must name at least one family');
-  return [...new Set(families)] as ModelFamily[];
-}
-
-export function retrainInput(opts: Omit<RetrainOptions, "param"> & { param?: string[] }, defaultLake: string): RetrainInput {
-  const lake = parseLakeUri(opts.lake ?? defaultLake, '--lake').uri;
-  for (const [flag, value] of [['--from', opts.from], ['--to', opts.to]] as const) {
-    if (value !== undefined && !isIngestDate(value)) throw new ConfigError(`${flag} must be a date YYYY-MM-DD, got "${value}"`);
-  }
+/** The retrain input from its flags (parsed one by one by cli/options.ts); here, the checks across flags. */
+export function retrainInput(opts: Omit<RetrainOptions, keyof RunFlags>, config: Config): RetrainInput {
   if ((opts.from || opts.to) && !opts.ingest) throw new ConfigError('--from and --to select dates to ingest: add --ingest');
-  const bucketCount = Number(opts.buckets);
-  if (!Number.isInteger(bucketCount) || bucketCount < 1 || bucketCount > 4096) throw new ConfigError(`--buckets must be a whole number from 1 to 4096, got "${opts.buckets}"`);
-  const families = parseFamilies(opts.families);
+  if (opts.from && opts.to && opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
   return {
-    lake, model: opts.model, dataset: opts.dataset, families, bucketCount, trigger: 'manual',
-    hyperparameters: parseParams(opts.param ?? [], families),
+    lake: opts.lake ?? config.lake.uri, model: opts.model, dataset: opts.dataset, families: opts.families, bucketCount: opts.buckets, trigger: 'manual',
+    hyperparameters: parseParams(opts.param ?? [], opts.families),
     ...(opts.ingest ? { ingest: { ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) } } : {}),
-    ...(opts.quality?.length ? { quality: parseQualityLimits(opts.quality) } : {}),
-    ...(opts.acceptQualityBreach !== undefined ? { acceptQualityBreach: acceptReason(opts.acceptQualityBreach) } : {}),
+    ...(opts.quality && Object.keys(opts.quality).length ? { quality: opts.quality } : {}),
+    ...(opts.acceptQualityBreach !== undefined ? { acceptQualityBreach: opts.acceptQualityBreach } : {}),
     codeVersion: codeVersion(),
   };
 }
 
 function acceptReason(reason: string): string {
-  if (reason.trim().length < 3) throw new ConfigError('--accept-quality-breach needs a reason a reviewer can read, e.g. "2025-03 re-export, checked by the data team"');
+  if (reason.trim().length < 3) refuse('--accept-quality-breach needs a reason a reviewer can read, e.g. "2025-03 re-export, checked by the data team"');
   return reason.trim();
+}
+
+/** `--quality name=value`, repeatable: each occurrence adds one limit. */
+function qualityLimit(value: string, previous: Partial<QualityLimits>): Partial<QualityLimits> {
+  try {
+    return { ...previous, ...parseQualityLimits([value]) };
+  } catch (err) {
+    return refuse(err instanceof Error ? err.message : String(err));
+  }
 }
 
 export function summarize(result: RetrainResult) {
@@ -92,50 +83,50 @@ export function summarize(result: RetrainResult) {
   };
 }
 
+/** A retrain's result for people: the quality gate, each candidate, the promotion (shared with `schedule trigger`). */
+export function retrainReport(result: RetrainResult): Required<RunReport> {
+  return {
+    json: summarize(result),
+    lines: [
+      ...(result.ingest ? ingestQualityLines(result.ingest.quality) : []),
+      ...featureQualityLines(result.features.quality),
+      ...(result.quality.acceptedBreach ? [`data-quality breach accepted: "${result.quality.acceptedBreach}" (recorded in the model metadata)`] : []),
+      ...result.candidates.map((c) => `  ${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)}, trained in ${c.trainSeconds.toFixed(1)} s -> ${c.version}`),
+      result.promotion.promoted ? `promoted ${result.promotion.version}: ${result.promotion.reason}` : `not promoted (${result.promotion.version}): ${result.promotion.reason}`,
+    ],
+  };
+}
+
+/** A run the data-quality gate stopped says why on stdout too: the report, in either form. */
+export function retrainFailure(err: RunFailedError): RunReport | undefined {
+  if (err.failureType !== 'DataQualityError') return undefined;
+  const report = err.details[0] as IngestQualityReport | FeatureQualityReport | undefined;
+  return { json: { quality: report ?? null }, lines: report ? (report.stage === 'ingest' ? ingestQualityLines(report) : featureQualityLines(report)) : [] };
+}
+
+export const retrainRun: RunCommand<RetrainOptions, RetrainInput, typeof retrainWorkflow> = {
+  input: retrainInput,
+  start: async (client, config, input) => ({ handle: await startRetrain(client, config, input) }),
+  probe: probeRetrain,
+  report: retrainReport,
+  failure: retrainFailure,
+};
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
 export function registerRetrain(program: Command): void {
-  program.command('retrain')
+  addRunFlags(program.command('retrain')
     .description(COMMANDS.retrain)
-    .option('--lake <uri>', 'lake URI (s3://bucket/prefix or file:///path); default CAREPIPE_LAKE')
-    .option('--model <name>', 'registry model name', 'readmission-30d')
-    .option('--dataset <name>', 'feature dataset name', 'readmission')
-    .option('--families <list>', `comma-separated model families (${MODEL_FAMILIES.join(', ')})`, 'logreg')
-    .option('--param <family.name=value>', 'a hyperparameter, recorded in the model metadata (repeatable), e.g. mlp.epochs=20', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(options.lake())
+    .addOption(options.model())
+    .addOption(options.dataset())
+    .addOption(options.families())
+    .option('--param <family.name=value>', 'a hyperparameter, recorded in the model metadata (repeatable), e.g. mlp.epochs=20', collect, [] as string[])
     .option('--ingest', 'ingest the landing zone first')
-    .option('--from <date>', 'first ingest date (with --ingest)')
-    .option('--to <date>', 'last ingest date (with --ingest)')
-    .option('--buckets <n>', 'patient buckets of the curated zone', String(DEFAULT_BUCKET_COUNT))
-    .option('--quality <name=value>', 'a data-quality limit (repeatable), e.g. maxRejectRate=0.1', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--accept-quality-breach <reason>', 'train even if the data-quality gate finds a breach; the reason is recorded in the run and the model metadata')
-    .option('--no-wait', 'start the run and return its id')
-    .option('--json', 'print the result as JSON')
-    .action(action(async (opts: RetrainOptions) => {
-      const config = loadConfig();
-      const input = retrainInput(opts, config.lake.uri);
-      const client = await connectClient(config, requireKeys(config));
-      try {
-        const handle = await startRetrain(client, config, input);
-        const url = workflowUrl(config, handle.workflowId);
-        if (!opts.wait) return opts.json ? printJson({ workflowId: handle.workflowId, url }) : say(`started ${handle.workflowId}\n${url}`);
-        if (!opts.json) say(`started ${handle.workflowId}\n  ${url}`);
-        const view = createProgressView(progressMode(opts.json));
-        const result = await watch(handle, () => probeRetrain(client, handle.workflowId), (p) => view.update(p)).finally(() => view.finish())
-          .catch((err: unknown) => {
-            // A run stopped by the data-quality gate says why on stdout too: the report, in either form.
-            if (err instanceof RunFailedError && err.failureType === 'DataQualityError') {
-              const report = err.details[0] as IngestQualityReport | FeatureQualityReport | undefined;
-              if (opts.json) printJson({ workflowId: handle.workflowId, url, failed: true, error: { type: err.failureType, message: err.message }, quality: report ?? null });
-              else if (report) for (const line of report.stage === 'ingest' ? ingestQualityLines(report) : featureQualityLines(report)) say(line);
-            }
-            throw err;
-          });
-        if (opts.json) return printJson({ workflowId: handle.workflowId, url, ...summarize(result) });
-        if (result.ingest) for (const line of ingestQualityLines(result.ingest.quality)) say(line);
-        for (const line of featureQualityLines(result.features.quality)) say(line);
-        if (result.quality.acceptedBreach) say(`data-quality breach accepted: "${result.quality.acceptedBreach}" (recorded in the model metadata)`);
-        for (const c of result.candidates) say(`  ${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)}, trained in ${c.trainSeconds.toFixed(1)} s -> ${c.version}`);
-        say(result.promotion.promoted ? `promoted ${result.promotion.version}: ${result.promotion.reason}` : `not promoted (${result.promotion.version}): ${result.promotion.reason}`);
-      } finally {
-        await client.connection.close();
-      }
-    }));
+    .addOption(options.date('--from <date>', 'first ingest date (with --ingest)'))
+    .addOption(options.date('--to <date>', 'last ingest date (with --ingest)'))
+    .addOption(options.buckets())
+    .addOption(new Option('--quality <name=value>', 'a data-quality limit (repeatable), e.g. maxRejectRate=0.1').argParser(qualityLimit).default({}, 'the limits of docs/architecture.md'))
+    .option('--accept-quality-breach <reason>', 'train even if the data-quality gate finds a breach; the reason is recorded in the run and the model metadata', acceptReason))
+    .action(action((opts: RetrainOptions) => runWorkflowCommand(retrainRun, opts)));
 }

@@ -68,6 +68,7 @@ test.serial('carepipe ingest --json runs ingestWorkflow on a worker process and 
   t.is(out.runs, 1);
   t.is(out.skippedFiles, 0);
   t.true(out.manifests.length > 0 && out.manifests.every((k) => k.startsWith('manifests/ingest/')));
+  t.like(out.compaction, { generationsWritten: 4 * 8, fragmentsDeleted: out.compaction!.fragmentsFolded }, 'the run ends with the curated zone compacted');
 
   // Once more: every file is unchanged, and the totals still describe the lake.
   const again = await runCli(['ingest', '--lake', lakeUri, '--buckets', '8', '--json'], cliEnv(vars));
@@ -75,10 +76,22 @@ test.serial('carepipe ingest --json runs ingestWorkflow on a worker process and 
   const second = JSON.parse(again.stdout) as IngestJson;
   t.not(second.workflowId, out.workflowId);
   t.is(second.skippedFiles, second.files);
+  t.like(second.compaction, { plan: '', dirtyDays: 0 }, 'nothing left to compact');
   t.deepEqual(
-    { ...second, workflowId: '', url: '', skippedFiles: 0, quarantined: [...second.quarantined].sort() },
-    { ...out, workflowId: '', url: '', skippedFiles: 0, quarantined: [...out.quarantined].sort() },
+    { ...second, workflowId: '', url: '', skippedFiles: 0, quarantined: [...second.quarantined].sort(), compaction: null },
+    { ...out, workflowId: '', url: '', skippedFiles: 0, quarantined: [...out.quarantined].sort(), compaction: null },
   );
+
+  // The zone's objects grow with tables x buckets; a compaction of a compacted zone has nothing to do.
+  const stats = await runCli(['lake', 'stats', '--lake', lakeUri, '--json'], cliEnv(vars));
+  t.is(stats.code, 0, stats.stderr);
+  const zones = JSON.parse(stats.stdout) as Record<string, { objects: number; bytes: number }>;
+  t.is(zones['curated (generations)']?.objects, 4 * 8);
+  t.is(zones['curated (records)']?.objects, 4 * 8);
+  t.is(zones['curated (staged fragments)'], undefined, 'no staged fragment is left');
+  const compact = await runCli(['lake', 'compact', '--lake', lakeUri, '--buckets', '8', '--json'], cliEnv(vars));
+  t.is(compact.code, 0, compact.stderr);
+  t.like(JSON.parse(compact.stdout), { plan: '', dirtyDays: 0, generationsWritten: 0 });
 });
 
 test('carepipe ingest without --json says what it did in lines a person reads', async (t) => {

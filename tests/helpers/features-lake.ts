@@ -8,10 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ActivityDeps, sha256Hex } from '../../activities/context.js';
+import { compactLake } from '../../activities/curated/local-compact.js';
 import { writeIngestManifests } from '../../activities/ingest/day-manifests.js';
 import { ingestFile } from '../../activities/ingest/ingest-file.js';
 import { listRawFiles } from '../../activities/ingest/list-raw.js';
-import type { FileManifest } from '../../activities/ingest/outputs.js';
+import type { CuratedFragment, FileManifest } from '../../activities/ingest/outputs.js';
+import { CURATED_PARQUET } from '../../activities/curated/parquet-format.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { readParquet, writeParquet } from '../../activities/io/parquet.js';
 import { type Keys, type KeyRing, parseConfig } from '../../core/config.js';
@@ -32,8 +34,11 @@ export function localLake(name: string, uri?: string, pseudonymKeyId = 'pseudo-1
   return { deps: createDeps(config, keys, createLogger('warn', { test: name })), lakeUri, dir };
 }
 
-/** Ingests every raw file of the lake (skipping those already ingested) and writes the day manifests. */
-export async function ingestAll(deps: ActivityDeps, lakeUri: string, bucketCount: number): Promise<void> {
+/**
+ * Ingests every raw file of the lake (skipping those already ingested), writes the day manifests
+ * and, as ingestWorkflow does, compacts the curated zone (unless `compact` is false).
+ */
+export async function ingestAll(deps: ActivityDeps, lakeUri: string, bucketCount: number, options: { compact?: boolean } = {}): Promise<void> {
   let startAfter = '';
   for (;;) {
     const page = await listRawFiles(deps, { lake: lakeUri, startAfter, limit: 500 });
@@ -44,6 +49,7 @@ export async function ingestAll(deps: ActivityDeps, lakeUri: string, bucketCount
     startAfter = page.nextStartAfter;
   }
   await writeIngestManifests(deps, { lake: lakeUri });
+  if (options.compact !== false) await compactLake(deps.lake(lakeUri), { bucketCount, pseudonymKeyId: deps.keys.pseudonym.activeId });
 }
 
 /**
@@ -63,7 +69,7 @@ export async function splitCuratedFiles(store: ObjectStore, rowsPerPiece: number
     const m = JSON.parse(new TextDecoder().decode(await store.get(key))) as FileManifest;
     if (m.status !== 'ingested') continue;
     const parts = await Promise.all(m.fragments.map(async (fragment) => ({
-      bucket: Number(/bucket=(\d+)/.exec(fragment)![1]), table: readParquet(await store.get(fragment), { source: fragment }),
+      bucket: fragment.bucket, table: readParquet(await store.get(fragment.key), { source: fragment.key }),
     })));
     const pieces = Math.max(1, ...parts.map((p) => Math.ceil(p.table.numRows / rowsPerPiece)));
     const stem = m.fileName.replace(/\.parquet$/, '');
@@ -71,14 +77,17 @@ export async function splitCuratedFiles(store: ObjectStore, rowsPerPiece: number
       await Promise.all(Array.from({ length: Math.min(16, pieces - from) }, async (_, k) => {
         const j = from + k;
         const inputHash = sha256Hex(m.inputHash, String(j));
-        const fragments: string[] = [];
+        const fragments: CuratedFragment[] = [];
         for (const { bucket, table } of parts) {
           if (j * rowsPerPiece >= table.numRows) continue;
-          const fragment = lake.curatedFragment(m.table, bucket, m.ingestDate, inputHash.slice(0, 16));
-          await store.put(fragment, writeParquet(table.slice(j * rowsPerPiece, Math.min(table.numRows, (j + 1) * rowsPerPiece))));
-          fragments.push(fragment);
+          const key = lake.curatedFragment(m.table, bucket, m.ingestDate, inputHash.slice(0, 16));
+          const rows = table.slice(j * rowsPerPiece, Math.min(table.numRows, (j + 1) * rowsPerPiece));
+          const bytes = writeParquet(rows, CURATED_PARQUET);
+          await store.put(key, bytes);
+          fragments.push({ bucket, key, rows: rows.numRows, sha256: sha256Hex(bytes) });
         }
-        const fileName = `${stem}-${String(j).padStart(4, '0')}.parquet`;
+        // `<stem>.pNNNN.parquet` sorts among the day's other files as `<stem>.parquet` did: the contract's order is kept.
+        const fileName = `${stem}.p${String(j).padStart(4, '0')}.parquet`;
         const piece: FileManifest = {
           ...m, fileName, source: `raw/${m.table}/ingest_date=${m.ingestDate}/${fileName}`, inputHash, fragments,
           ...(j === 0 ? {} : { rowsIn: 0, accepted: 0, corrected: 0, rejected: 0, rejectReasons: {}, rejectsKey: null }),
@@ -88,7 +97,7 @@ export async function splitCuratedFiles(store: ObjectStore, rowsPerPiece: number
       }));
     }
     await store.delete(key);
-    for (const fragment of m.fragments) await store.delete(fragment);
+    for (const fragment of m.fragments) await store.delete(fragment.key);
   }
   return written;
 }

@@ -111,3 +111,15 @@ test('codec server settings: loopback, the Web UI\'s origins, an optional token 
   t.throws(() => parseConfig({ CAREPIPE_CODEC_SERVER_TOKEN: 'short' }), { instanceOf: ConfigError, message: /at least 16 characters/ });
   t.throws(() => parseConfig({ CAREPIPE_CODEC_SERVER_PORT: '70000' }), { instanceOf: ConfigError, message: /CAREPIPE_CODEC_SERVER_PORT/ });
 });
+
+test('command-line overrides are read by the variable\'s own rules, win over the environment, and are named by their flag when refused', (t) => {
+  const c = parseConfig({ CAREPIPE_METRICS_PORT: '9000' }, { CAREPIPE_METRICS_PORT: { value: '9464', flag: '--metrics-port' } });
+  t.is(c.metrics.port, 9464);
+  t.is(parseConfig({ CAREPIPE_METRICS_PORT: '9000' }).metrics.port, 9000);
+  const range = t.throws(() => parseConfig({}, { CAREPIPE_WORKER_CURATOR_THREADS: { value: '300', flag: '--curator-threads' } }), { instanceOf: ConfigError });
+  t.is(range?.message, '--curator-threads must be between 0 and 256, got 300.');
+  const word = t.throws(() => parseConfig({}, { CAREPIPE_WORKER_ACTIVITY_CONCURRENCY: { value: 'many', flag: '--activity-concurrency' } }), { instanceOf: ConfigError });
+  t.is(word?.message, '--activity-concurrency must be a whole number, got "many".');
+  const host = t.throws(() => parseConfig({}, { CAREPIPE_CODEC_SERVER_HOST: { value: 'a b', flag: '--host' } }), { instanceOf: ConfigError });
+  t.regex(host?.message ?? '', /^--host must be a host name or IP address, got "a b"/);
+});

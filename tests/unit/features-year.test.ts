@@ -187,7 +187,7 @@ test('at every data end of the last 45 days, a stay is followed exactly when its
     const shard = manifest.shards.find((x) => x.bucket === bucket);
     if (!shard) continue;
     const planned = await readBucketPlan(store, 'readmission', build.version, bucket, shard.inputHash);
-    const encounters = await readBucketTable(store, 'encounters', planned.fragments.encounters, async () => {});
+    const encounters = await readBucketTable(store, 'encounters', planned.parts.encounters, async () => {});
     for (const end of ends) {
       const frame = buildReadmissionFeatures(
         { patients: EMPTY_BUCKET_TABLE, encounters, diagnoses: EMPTY_BUCKET_TABLE, labs: EMPTY_BUCKET_TABLE }, { dataEndMs: end },

@@ -53,11 +53,11 @@ async function smallestLabFile(date: string): Promise<string> {
   return best.key;
 }
 
-/** The buckets a raw file's curated fragments landed in, from its ingest manifest. */
+/** The buckets a raw file's curated rows landed in, from its ingest manifest. */
 async function bucketsOf(rawKey: string): Promise<number[]> {
   const p = parseRawKey(rawKey)!;
   const m = await readJsonObject<FileManifest>(store, lake.ingestFileManifest(p.table, p.date, p.fileName));
-  return [...new Set(m.fragments.map((k) => Number(/bucket=(\d+)/.exec(k)![1])))].sort((a, b) => a - b);
+  return [...new Set(m.fragments.map((f) => f.bucket))].sort((a, b) => a - b);
 }
 
 async function builtBuckets(version: string): Promise<number[]> {

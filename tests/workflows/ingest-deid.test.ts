@@ -109,7 +109,7 @@ async function ingestAndBuildFeatures(): Promise<void> {
     taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
     args: [{ lake: env.lakeUri, dataset: 'readmission', bucketCount: BUCKETS }],
   });
-  for (const key of await listKeys(store, 'curated/')) {
+  for (const key of (await listKeys(store, 'curated/')).filter((k) => k.endsWith('.parquet'))) {
     const table = key.split('/')[1]!;
     curated.set(table, [...(curated.get(table) ?? []), { key, table: await readTable(store, key) }]);
   }

@@ -11,7 +11,7 @@ import { startIngest } from '../../cli/runs.js';
 import { type CorruptFile, type GenerationSummary, writeRawLake } from '../../data-lake/generator/index.js';
 import { lake, parseRawKey, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import type { IngestSummary } from '../../schemas/workflows.js';
-import { contentOf, dayManifests, fileManifests, listKeys, readJsonObject, readTable, snapshot, strings, sum } from '../helpers/lake-scan.js';
+import { contentOf, curatedRowsOf, dayManifests, fileManifests, listKeys, readJsonObject, readTable, snapshot, strings, sum } from '../helpers/lake-scan.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
 
 const BUCKETS = 8;
@@ -83,10 +83,10 @@ test.serial('the file with an extra column and the file without an optional colu
     t.is(m.rowsIn, f.rows, f.kind);
     t.true(m.fragments.length > 0, f.kind);
     let rows = 0;
-    for (const key of m.fragments) {
-      const table = await readTable(store, key);
-      rows += table.numRows;
-      if (f.kind === 'missing-column') t.true(strings(table, 'abnormal_flag').every((v) => v === null), 'the missing flags read as null');
+    // Compacted: the file's rows are those of its buckets' generations that carry its date and name.
+    for (const { table, rows: mine } of await curatedRowsOf(store, m)) {
+      rows += mine.length;
+      if (f.kind === 'missing-column') t.true(mine.every((i) => table.getChild('abnormal_flag')!.get(i) === null), 'the missing flags read as null');
       else t.false(table.schema.names.includes('source_system'), 'the extra column is ignored');
     }
     t.is(rows, m.accepted + m.corrected, `${f.kind}: curated rows = accepted + corrected`);
@@ -125,7 +125,7 @@ test.serial('the day manifests sum to the run summary, each day balances in = ac
 
   // Curated rows are exactly the accepted and corrected ones.
   let curatedRows = 0;
-  for (const key of await listKeys(store, 'curated/')) curatedRows += (await readTable(store, key)).numRows;
+  for (const key of (await listKeys(store, 'curated/')).filter((k) => k.endsWith('.parquet'))) curatedRows += (await readTable(store, key)).numRows;
   t.is(curatedRows, first.accepted + first.corrected);
 });
 
@@ -150,12 +150,15 @@ test.serial('the rejects hold row number, reason code and pseudonym only, and th
   for (const reason of ['duplicate_key_in_file', 'impossible_value']) t.true(reasons.has(reason), reason);
 });
 
-test.serial('every curated fragment lives in the bucket its patient keys hash to, and each patient\'s rows are in one bucket', async (t) => {
+test.serial('curated/ is one generation and its record per table and bucket, each row in the bucket its patient key hashes to, each patient in one bucket', async (t) => {
   const bucketsOf = new Map<string, Set<number>>();
   const tables = new Set<string>();
   let misplaced = 0;
-  for (const key of await listKeys(store, 'curated/')) {
-    const m = /^curated\/([a-z_]+)\/bucket=(\d{3})\/ingest_date=[\d-]+\/part-[0-9a-f]{16}\.parquet$/.exec(key);
+  const keys = await listKeys(store, 'curated/');
+  t.deepEqual(keys.filter((k) => !/^curated\/[a-z_]+\/bucket=\d{3}\/(current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)), [], 'no staged fragment is left');
+  t.is(keys.length, 2 * 4 * BUCKETS, 'objects grow with tables x buckets');
+  for (const key of keys.filter((k) => k.endsWith('.parquet'))) {
+    const m = /^curated\/([a-z_]+)\/bucket=(\d{3})\/gen-[0-9a-f]{16}\.parquet$/.exec(key);
     t.truthy(m, key);
     tables.add(m![1]!);
     const bucket = Number(m![2]);
@@ -180,11 +183,12 @@ test.serial('running the same ingest twice leaves the lake byte-identical and re
   const after = await snapshot(store, zones);
   t.is(second.files, first.files);
   t.is(second.skippedFiles, second.files, 'every file skipped');
-  const comparable = (s: IngestSummary) => ({ ...s, skippedFiles: 0, quarantined: [...s.quarantined].sort() });
+  const comparable = (s: IngestSummary) => ({ ...s, skippedFiles: 0, quarantined: [...s.quarantined].sort(), compaction: null });
   t.deepEqual(comparable(second), comparable(first), 'same totals, quarantine list and manifests');
-  t.deepEqual(contentOf(after), contentOf(before), 'same keys, same etags, same sizes');
-  // The day manifests are recomputed and written again (same bytes); nothing else is touched.
+  t.like(second.compaction, { plan: '', dirtyDays: 0, generationsWritten: 0 }, 'nothing to compact');
+  t.deepEqual(contentOf(after), contentOf(before), 'same keys, same bytes');
+  // The day manifests are recomputed, and written again only if their content changed: nothing is touched.
   const rewritten = [...after].filter(([k, s]) => s.lastModified !== before.get(k)?.lastModified).map(([k]) => k);
   t.log(`rewritten on the rerun: ${rewritten.length} objects, ${[...new Set(rewritten.map((k) => k.replace(/ingest_date=.*$/, '')))].join(', ')}`);
-  t.deepEqual(rewritten.filter((k) => !first.manifests.includes(k)), []);
+  t.deepEqual(rewritten, [], 'an unchanged lake is not written to');
 });

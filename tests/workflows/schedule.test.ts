@@ -174,7 +174,10 @@ test.serial('schedule delete removes it; describing it afterwards is a usage err
 test('bad schedule arguments are one-line usage errors (exit 2) before anything is sent', async (t) => {
   const cases: [string[], string][] = [
     [['schedule', 'create', 'x1', '--cron', 'often'], 'carepipe: --cron must have 5 to 7 fields (minute hour day-of-month month day-of-week) or be @daily, @hourly, ..., got "often"\n'],
-    [['schedule', 'create', 'x1', '--every', '10 minutes'], 'carepipe: --every must be a whole number with a unit s, m, h or d (e.g. 15m), got "10 minutes"\n'],
+    // Durations are the SDK's Duration strings (`10 minutes` is one); a bare number, which that format reads as milliseconds, is not.
+    [['schedule', 'create', 'x1', '--every', 'often'], 'carepipe: --every must be a duration with a unit, such as 90s, 15m, 6h or 1d, got "often"\n'],
+    [['schedule', 'create', 'x1', '--every', '60'], 'carepipe: --every must be a duration with a unit, such as 90s, 15m, 6h or 1d, got "60"\n'],
+    [['schedule', 'create', 'x1', '--every', '500ms'], 'carepipe: --every must be at least 1s, got "500ms"\n'],
     [['schedule', 'create', 'x1', '--every', '1h', '--overlap', 'sometimes'], 'carepipe: --overlap must be one of skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all, got "sometimes"\n'],
     [['schedule', 'create', 'x1', '--every', '1h', '--timezone', 'Mars/Olympus'], 'carepipe: --timezone must be an IANA time zone name such as UTC or Europe/Berlin, got "Mars/Olympus"\n'],
     [['schedule', 'create', 'x1'], 'carepipe: say when: --cron "<expression>" or --every <duration>\n'],
