@@ -203,7 +203,7 @@ function registerContract(backend: Backend): void {
       ...Array.from({ length: 10 }, (_, i) => `after/b/${String(i).padStart(2, '0')}`),
       'after/c', 'after/é',
     ];
-    await Promise.all(keys.map((key) => store.put(key, key)));
+    const puts = await Promise.all(keys.map((key) => store.put(key, key)));
     const after = async (startAfter: string, prefix = 'after/') => (await collect(store.list(prefix, { startAfter }))).map((o) => o.key);
     // A key that exists, one inside a folder, one between keys, a folder itself, and the bounds.
     for (const startAfter of ['after/a/b', 'after/a/c/c', 'after/a/', 'after/a', 'after/b/03', 'after/b/', 'after/b', 'after/b0', 'after/', '', 'after/z', 'b']) {
@@ -212,7 +212,7 @@ function registerContract(backend: Backend): void {
     t.deepEqual(await after('after/b/07', 'after/b/'), ['after/b/08', 'after/b/09']);
     t.deepEqual(await after('a', 'after/a/'), keys.slice(2, 4), 'a start before the prefix lists the whole prefix');
     const listed = await collect(store.list('after/', { startAfter: 'after/a-c' }));
-    t.deepEqual(listed.map((o) => o.etag), keys.slice(1).map(md5Hex));
+    t.deepEqual(listed.map((o) => o.etag), puts.slice(1).map((p) => p.etag));
   });
 
   test(`${n}: listing one level returns its objects and sub-prefixes.`, async (t) => {
