@@ -198,6 +198,21 @@ export interface FeatureFitResult {
   width: number;
 }
 
+/** The fit of a preprocessing pipeline on the training patients of one split (fitWorkflow). */
+export interface FitInput {
+  lake: string;
+  dataset: string;
+  featuresVersion: string;
+  testFraction: number;
+  seed: number;
+  /** Shards fitted at once (default 32). */
+  maxInFlight?: number;
+  /** History events a run may reach before it continues as new (default 4,000). */
+  historyLimit?: number;
+  /** Set by continue-as-new: the version's shards, the index of the first not yet fitted, and the runs so far. */
+  cursor?: { buckets: number[]; next: number; runs: number };
+}
+
 // ---- train, evaluate, promote ----------------------------------------------------------------
 
 export type Hyperparameters = Record<string, number | string | boolean>;
@@ -319,6 +334,16 @@ export interface BackfillInput {
   retrain?: { model: string; families: ModelFamily[]; gate?: Partial<GateSettings>; seed?: number; codeVersion?: string };
   /** The backfill run this one resumes. */
   resumeOf?: string;
+  /** History events a run may reach before it continues as new (default 4,000). */
+  historyLimit?: number;
+  /** Set by continue-as-new: the dates the earlier runs finished (done or failed), and how many runs there were. */
+  cursor?: BackfillCursor;
+}
+
+/** Where a backfill's chain of runs stands: the first `results.length` dates of its list are finished. */
+export interface BackfillCursor {
+  results: BackfillDateResult[];
+  runs: number;
 }
 
 export interface BackfillDateResult {

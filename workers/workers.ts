@@ -9,6 +9,7 @@ import { createActivities } from '../activities/index.js';
 import type { ActivityDeps } from '../activities/context.js';
 import { dataConverter as makeDataConverter } from '../core/codec.js';
 import { type QueueRole, taskQueue } from '../schemas/names.js';
+import { logWorkerCores, workerCores } from './cores.js';
 import { activityMetrics } from './metrics.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -57,6 +58,11 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
       }));
     }
   }
+  // A curator pool has a size; an inline curator (or none) uses no thread of its own.
+  const pool = opts.deps.curator as { size?: number } | undefined;
+  logWorkerCores(opts.deps.logger, workerCores({
+    roles: opts.queues, queueNames: opts.queues.map(queueName), curatorThreads: pool?.size ?? 0, activitySlots: config.worker.activityConcurrency,
+  }));
   return workers;
 }
 

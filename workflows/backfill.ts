@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure, ChildWorkflowFailure, ParentClosePolicy, defineQuery, executeChild, log, setHandler, upsertMemo,
+  ApplicationFailure, ChildWorkflowFailure, ParentClosePolicy, continueAsNew, defineQuery, executeChild, log, setHandler, upsertMemo,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { TypedSearchAttributes } from '@temporalio/common';
@@ -8,7 +8,7 @@ import type {
   BackfillDateResult, BackfillFailureDetails, BackfillInput, BackfillProgress, BackfillResult, BackfillStage, FeaturesResult,
   RetrainResult,
 } from '../schemas/workflows.js';
-import { mapBounded } from './fan-out.js';
+import { HISTORY_EVENTS_BEFORE_CONTINUE, mapUntilHistoryFull } from './fan-out.js';
 import { featuresWorkflow } from './features.js';
 import { ingestWorkflow } from './ingest.js';
 import { retrainWorkflow } from './retrain.js';
@@ -53,6 +53,9 @@ function failureType(err: unknown): string {
  * dates fails with their list (BackfillIncompleteError); a resume (`carepipe backfill --resume`)
  * runs just those dates, and the finished ones are in the lake already (ingest skips a file whose
  * manifest holds the same input hash, so even a full rerun only redoes what is missing).
+ * Ten years of dates is over 30,000 events of children, so the date stage runs as a chain of
+ * runs: each starts dates only while its history has room for those in flight, then continues as
+ * new carrying the finished dates' results (`cursor`), which also give the progress counts.
  */
 export async function backfillWorkflow(input: BackfillInput): Promise<BackfillResult> {
   checkLake(input.lake);
@@ -66,9 +69,21 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   const dates = input.dates ? range.filter((d) => input.dates!.includes(d)) : range;
   const maxParallel = input.maxParallelDates ?? 4;
   if (!(Number.isInteger(maxParallel) && maxParallel >= 1 && maxParallel <= 64)) invalid(`maxParallelDates must be a whole number from 1 to 64, got ${maxParallel}`);
+  const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
+  if (!(Number.isInteger(historyLimit) && historyLimit >= 1)) invalid(`historyLimit must be a positive whole number, got ${historyLimit}`);
+  const results: BackfillDateResult[] = [...(input.cursor?.results ?? [])];
+  if (results.some((r, i) => r.date !== dates[i])) invalid('cursor: its results are not the first dates of this backfill');
+  const runs = (input.cursor?.runs ?? 0) + 1;
 
   const { workflowId } = workflowInfo();
   const progress: BackfillProgress = { stage: 'starting', datesTotal: dates.length, datesDone: 0, datesFailed: 0, files: 0, rowsIn: 0, running: [] };
+  const count = (r: BackfillDateResult) => {
+    if (r.status === 'done') progress.datesDone++;
+    else progress.datesFailed++;
+    progress.files += r.files;
+    progress.rowsIn += r.rowsIn;
+  };
+  results.forEach(count);
   setHandler(backfillProgressQuery, () => progress);
   const attributes = (stage: string) => new TypedSearchAttributes([
     ...(input.retrain ? [{ key: SA_MODEL, value: input.retrain.model }] : []),
@@ -82,7 +97,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   const child = { parentClosePolicy: ParentClosePolicy.TERMINATE };
 
   enter('ingest');
-  const results = await mapBounded(dates, maxParallel, async (date): Promise<BackfillDateResult> => {
+  const ingestDate = async (date: string): Promise<BackfillDateResult> => {
     const id = `${workflowId}/ingest/${date}`;
     progress.running.push(id);
     try {
@@ -91,23 +106,31 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         // Compacted once, by the features stage, rather than by every date's child.
         args: [{ lake: input.lake, from: date, to: date, bucketCount: input.bucketCount, compact: false }],
       });
-      progress.datesDone++;
-      progress.files += s.files;
-      progress.rowsIn += s.rowsIn;
       return { date, status: 'done', files: s.files, skippedFiles: s.skippedFiles, quarantinedFiles: s.quarantinedFiles, rowsIn: s.rowsIn };
     } catch (err) {
-      progress.datesFailed++;
       const errorType = failureType(err);
       log.warn('backfill date failed', { date, childWorkflowId: id, errorType });
       return { date, status: 'failed', files: 0, skippedFiles: 0, quarantinedFiles: 0, rowsIn: 0, errorType };
     } finally {
       progress.running = progress.running.filter((r) => r !== id);
     }
+  };
+  const next = await mapUntilHistoryFull(dates, results.length, maxParallel, historyLimit, async (date, index) => {
+    const result = await ingestDate(date);
+    results[index] = result;
+    count(result);
   });
+  if (next < dates.length) {
+    log.info('backfill continues as new', { datesFinished: next, dates: dates.length, runs });
+    await continueAsNew<typeof backfillWorkflow>({ ...input, cursor: { results, runs } });
+  }
 
+  // What a resume reads, as the caller gave it (without the chain's cursor).
+  const original: BackfillInput = { ...input };
+  delete original.cursor;
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length > 0) {
-    const details: BackfillFailureDetails = { input, failed, done: results.filter((r) => r.status === 'done').map((r) => r.date) };
+    const details: BackfillFailureDetails = { input: original, failed, done: results.filter((r) => r.status === 'done').map((r) => r.date) };
     upsertMemo({ summary: `${failed.length} of ${dates.length} dates failed: ${failed.map((f) => `${f.date} (${f.errorType})`).join(', ')}` });
     throw ApplicationFailure.create({
       type: BACKFILL_INCOMPLETE, nonRetryable: true, details: [details],

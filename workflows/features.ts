@@ -1,6 +1,6 @@
 import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import { resolveQualityLimits } from '../schemas/quality.js';
-import type { FeatureBuildTotals, FeatureFitResult, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
+import type { FeatureBuildTotals, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { compactCurated } from './compact.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
@@ -77,26 +77,4 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
   const result = await bookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
   const quality = await shardActivity(`features/${version}/quality`, heartbeatSeconds).checkFeatureQuality({ lake, dataset, version, limits });
   return { ...result, compaction, quality };
-}
-
-export interface FitPreprocessingInput {
-  lake: string;
-  dataset: string;
-  featuresVersion: string;
-  testFraction: number;
-  seed: number;
-  maxInFlight?: number;
-}
-
-/**
- * Fits the preprocessing pipeline on the training patients of a split as a map-reduce of
- * activities: one partial per shard, then one merge that writes the pipeline where the trainer
- * reads it. Runs in the history of the workflow that owns the split (trainWorkflow).
- */
-export async function fitPreprocessing(input: FitPreprocessingInput): Promise<FeatureFitResult> {
-  const split = { lake: input.lake, dataset: input.dataset, version: input.featuresVersion, testFraction: input.testFraction, seed: input.seed };
-  const buckets = await bookkeeping().listFeatureShards({ lake: input.lake, dataset: input.dataset, version: input.featuresVersion });
-  await mapBounded(buckets, input.maxInFlight ?? 32, (bucket) =>
-    shardActivity(`features-fit/${input.featuresVersion}/${bucket}`).fitFeatureShard({ ...split, bucket }));
-  return bookkeeping().mergeFeatureFit(split);
 }

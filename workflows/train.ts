@@ -1,6 +1,6 @@
 import type { CandidateResult, Hyperparameters, TrainInput } from '../schemas/workflows.js';
 import { trainingActivity } from './activity-proxies.js';
-import { fitPreprocessing } from './features.js';
+import { fitPreprocessing } from './fit.js';
 import { checkLake, checkName, invalid } from './validate.js';
 
 /** Sub-forest activities a random forest is trained in, unless its `subForests` hyperparameter says otherwise. */

@@ -9,7 +9,8 @@
  *   fails with EEXIST if the key exists, also against a writer that takes no lock;
  * - the etag is an opaque version tag read from the file's inode, size and mtime
  *   (file-store-etag.ts says why it names one version, and how it differs from S3's);
- * - listings are in S3's order (UTF-8 byte order of the whole key), recursive for `list`.
+ * - listings are in S3's order (UTF-8 byte order of the whole key), recursive for `list`, and a
+ *   listing that starts after a key skips the folders before it without reading them.
  * The store keeps no file of its own per object. Files and folders whose names start with
  * `.carepipe` are the store's own and never listed: the lock folder, a write's temp file (staged
  * in the object's own folder so the rename stays on one filesystem), and what earlier versions
@@ -26,7 +27,7 @@ import {
 } from '../../core/errors.js';
 import { withKeyLock, type LockOptions } from './file-store-lock.js';
 import { fileEtag, stampLaterThan, statFile } from './file-store-etag.js';
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
+import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { checkFileKey, checkFilePrefix, checkRange, compareKeys, RESERVED_NAME_PREFIX } from './store-keys.js';
 
 export interface FileStoreOptions {
@@ -149,10 +150,10 @@ export class FileStore implements ObjectStore {
     return stats;
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     checkFilePrefix(prefix, this.uri);
     const cut = prefix.lastIndexOf('/') + 1;
-    for await (const key of this.walk(prefix.slice(0, cut), prefix.slice(cut))) {
+    for await (const key of this.walk(prefix.slice(0, cut), prefix.slice(cut), options.startAfter)) {
       const info = await this.head(key);
       if (info) yield info; // else deleted since the folder was read
     }
@@ -189,11 +190,25 @@ export class FileStore implements ObjectStore {
     // Nothing to release: every call opens and closes its own files.
   }
 
-  /** Keys of every object under `dirKey` whose first name starts with `namePrefix`, in key order. */
-  private async *walk(dirKey: string, namePrefix: string): AsyncGenerator<string> {
+  /**
+   * Keys of every object under `dirKey` whose first name starts with `namePrefix`, in key order,
+   * after `startAfter` when given. A folder whose every key sorts at or before `startAfter` is
+   * skipped unread, so resuming a listing costs the folders on the way down to `startAfter`
+   * (one readdir a level), not the objects before it.
+   */
+  private async *walk(dirKey: string, namePrefix: string, startAfter?: string): AsyncGenerator<string> {
     for (const { name, kind } of await this.entries(dirKey, namePrefix)) {
-      if (kind === 'file') yield dirKey + name;
-      else yield* this.walk(`${dirKey}${name}/`, '');
+      const key = kind === 'file' ? dirKey + name : `${dirKey}${name}/`;
+      // Past startAfter once an entry sorts after it: everything later does too.
+      const after = startAfter === undefined || compareKeys(key, startAfter) > 0;
+      if (kind === 'file') {
+        if (after) yield key;
+      } else if (after) {
+        yield* this.walk(key, '');
+      } else if (startAfter!.startsWith(key)) {
+        yield* this.walk(key, '', startAfter); // startAfter lies inside this folder
+      } // else the folder sorts wholly before startAfter
+      if (after) startAfter = undefined;
     }
   }
 

@@ -24,8 +24,11 @@ export interface PutOptions {
 }
 
 export interface ListOptions {
-  /** Group keys by this delimiter after the prefix and return the groups as `prefixes`. */
-  delimiter?: '/';
+  /**
+   * Only keys after this one (exclusive), in the listing's order: S3's ListObjectsV2 `StartAfter`.
+   * A paged reader resumes where its last page ended without re-reading the keys before it.
+   */
+  startAfter?: string;
 }
 
 export interface ListPage {
@@ -55,8 +58,8 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Writes an object; bodies larger than the multipart threshold (or streams) upload in parts. */
   put(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<ObjectInfo>;
-  /** Every object under a prefix, in lexicographic key order, paged transparently. */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Every object under a prefix (after `startAfter`, when given), in lexicographic key order, paged transparently. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   /** One level under a prefix: objects and sub-prefixes. */
   listLevel(prefix: string): Promise<ListPage>;
   /** Deletes if present; deleting an absent key is not an error. */

@@ -26,7 +26,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Settings } from '../../core/config.js';
 import { ConfigError, InvalidInputError, NotFoundError } from '../../core/errors.js';
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
+import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { mapS3Error, type S3CallContext } from './store-errors.js';
 import { checkRange } from './store-keys.js';
 
@@ -148,10 +148,13 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
+    // StartAfter only on the first request: the continuation token carries the position after it.
+    let startAfter = options.startAfter === undefined ? undefined : this.prefix + options.startAfter;
     do {
-      const page = await this.listPage(prefix, undefined, token);
+      const page = await this.listPage(prefix, undefined, token, startAfter);
+      startAfter = undefined;
       for (const o of page.Contents ?? []) yield this.info(o);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -194,9 +197,9 @@ export class S3Store implements ObjectStore {
     return out.Body;
   }
 
-  private async listPage(prefix: string, delimiter: '/' | undefined, token: string | undefined): Promise<ListObjectsV2CommandOutput> {
+  private async listPage(prefix: string, delimiter: '/' | undefined, token: string | undefined, startAfter?: string): Promise<ListObjectsV2CommandOutput> {
     return this.call('list', undefined, () => this.client.send(new ListObjectsV2Command({
-      Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: delimiter, MaxKeys: this.pageSize, ContinuationToken: token,
+      Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: delimiter, MaxKeys: this.pageSize, ContinuationToken: token, StartAfter: startAfter,
     })));
   }
 

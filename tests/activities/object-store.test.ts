@@ -197,6 +197,24 @@ function registerContract(backend: Backend): void {
     t.deepEqual(await collect(store.list('listing/nothing-here/')), []);
   });
 
+  test(`${n}: a listing after a key returns the keys after it in the same order${n === 'S3Store' ? ', across several pages' : ''}.`, async (t) => {
+    const keys = [
+      'after/a-c', 'after/a.txt', 'after/a/b', 'after/a/c/d', 'after/a0',
+      ...Array.from({ length: 10 }, (_, i) => `after/b/${String(i).padStart(2, '0')}`),
+      'after/c', 'after/é',
+    ];
+    const puts = await Promise.all(keys.map((key) => store.put(key, key)));
+    const after = async (startAfter: string, prefix = 'after/') => (await collect(store.list(prefix, { startAfter }))).map((o) => o.key);
+    // A key that exists, one inside a folder, one between keys, a folder itself, and the bounds.
+    for (const startAfter of ['after/a/b', 'after/a/c/c', 'after/a/', 'after/a', 'after/b/03', 'after/b/', 'after/b', 'after/b0', 'after/', '', 'after/z', 'b']) {
+      t.deepEqual(await after(startAfter), keys.filter((k) => compareKeys(k, startAfter) > 0), `after ${startAfter}`);
+    }
+    t.deepEqual(await after('after/b/07', 'after/b/'), ['after/b/08', 'after/b/09']);
+    t.deepEqual(await after('a', 'after/a/'), keys.slice(2, 4), 'a start before the prefix lists the whole prefix');
+    const listed = await collect(store.list('after/', { startAfter: 'after/a-c' }));
+    t.deepEqual(listed.map((o) => o.etag), puts.slice(1).map((p) => p.etag));
+  });
+
   test(`${n}: listing one level returns its objects and sub-prefixes.`, async (t) => {
     for (const key of ['level/x.json', 'level/y', 'level/a/1', 'level/a/2', 'level/b/c/3']) await store.put(key, 'level');
     const level = await store.listLevel('level/');
@@ -310,6 +328,26 @@ test('FileStore: keys that could leave the lake root or clash with its own files
   t.deepEqual((await collect(store.list(''))).map((o) => o.key), ['kept'], 'the store\'s own tree is never listed');
   t.deepEqual((await store.listLevel('')).prefixes, []);
   t.false(existsSync(join(root, 'escape')));
+  await rm(root, { recursive: true, force: true });
+});
+
+test('FileStore: a listing after a key reads no folder and no object wholly before it.', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'carepipe-after-'));
+  const store = openStore(parseLakeUri(`file://${root}`), fileSettings);
+  const days = Array.from({ length: 30 }, (_, d) => `raw/t/ingest_date=2025-01-${String(d + 1).padStart(2, '0')}/`);
+  for (const prefix of days) for (const f of ['a.parquet', 'b.parquet']) await store.put(prefix + f, f);
+  // The folders the store reads and the objects it describes, by spying on the instance.
+  const spied = store as unknown as { entries(dirKey: string, namePrefix: string): Promise<unknown>; head(key: string): Promise<unknown> };
+  const folders: string[] = [];
+  const heads: string[] = [];
+  const entries = spied.entries.bind(store);
+  const head = spied.head.bind(store);
+  spied.entries = (dirKey, namePrefix) => (folders.push(dirKey), entries(dirKey, namePrefix));
+  spied.head = (key) => (heads.push(key), head(key));
+  const listed = (await collect(store.list('raw/', { startAfter: `${days[27]}a.parquet` }))).map((o) => o.key);
+  t.deepEqual(listed, [`${days[27]}b.parquet`, `${days[28]}a.parquet`, `${days[28]}b.parquet`, `${days[29]}a.parquet`, `${days[29]}b.parquet`]);
+  t.deepEqual(folders, ['raw/', 'raw/t/', days[27], days[28], days[29]]);
+  t.deepEqual(heads, listed);
   await rm(root, { recursive: true, force: true });
 });
 

@@ -4,6 +4,7 @@
  * done twice. Then `carepipe retrain --json` reports what scripts rely on.
  */
 import test from 'ava';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { ensureBucket, openStore } from '../../activities/io/open-store.js';
@@ -56,6 +57,11 @@ async function waitForLog(worker: BackgroundCli, pattern: RegExp): Promise<void>
 test.serial('a worker stopped by SIGTERM mid-ingest exits 0, and a second worker finishes the run with every row counted once', async (t) => {
   const first = startCli(['worker'], cliEnv(vars));
   await waitForLog(first, /"msg":"worker started"/);
+  // At start the worker says what it computes with (workers/cores.ts).
+  const cores = JSON.parse(first.output().stderr.split('\n').find((l) => l.includes('"msg":"worker cores"'))!) as Record<string, unknown>;
+  t.is(cores.availableParallelism, availableParallelism());
+  t.is(cores.curatorThreads, availableParallelism());
+  t.is(cores.queues, ['orchestration', 'data', 'train-cpu', 'train-gpu'].map((q) => `${prefix}-${q}`).join(','));
   const handle = await startRetrain(client, config, {
     lake: parseLakeUri(config.lake.uri).uri, model: 'shutdown-test', dataset: 'readmission', families: ['logreg'], bucketCount: 8,
     trigger: 'manual', ingest: {}, codeVersion: 'test', gate: { maxEce: 0.2 },

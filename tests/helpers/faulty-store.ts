@@ -5,7 +5,7 @@
  * error is retried by Temporal and changes nothing in the end.
  */
 import type { Readable } from 'node:stream';
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from '../../activities/io/object-store.js';
+import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions } from '../../activities/io/object-store.js';
 import { TransientError } from '../../core/errors.js';
 
 export type FaultyOp = 'get' | 'put';
@@ -83,8 +83,8 @@ export class FaultyStore implements ObjectStore {
     return this.inner.put(key, body, options);
   }
 
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix, options);
   }
 
   listLevel(prefix: string): Promise<ListPage> {

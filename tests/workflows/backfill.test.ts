@@ -9,13 +9,18 @@ import test from 'ava';
 import type { FileManifest } from '../../activities/ingest/outputs.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import type { FeatureManifest } from '../../activities/features/manifest-format.js';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { resumeInput } from '../../cli/commands/backfill.js';
 import { startBackfill } from '../../cli/runs.js';
 import { ConfigError } from '../../core/errors.js';
 import { type GenerationSummary, writeRawLake } from '../../data-lake/generator/index.js';
 import { lake, parseRawKey } from '../../data-lake/layout.js';
 import { SA_STAGE, SA_TRIGGER } from '../../schemas/search-attributes.js';
-import type { BackfillDateResult, BackfillResult } from '../../schemas/workflows.js';
+import type { BackfillDateResult, BackfillFailureDetails, BackfillResult } from '../../schemas/workflows.js';
+import { BACKFILL_INCOMPLETE } from '../../workflows/index.js';
 import { runCli } from '../helpers/cli.js';
+import { historyChain } from '../helpers/history-chain.js';
 import { listKeys, readJsonObject, readTable, strings } from '../helpers/lake-scan.js';
 import { pipelineCliEnv } from '../helpers/pipeline-cli.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
@@ -30,6 +35,9 @@ const withheld = new Map<string, Uint8Array>();
 /** While set, the store refuses to read raw files of this ingest date (as S3 does without permission). */
 let refusedDate: string | undefined;
 let initial: BackfillResult;
+let initialId: string;
+/** Far below the default: forces the date stage to continue as new after each date. */
+const SMALL_HISTORY = 50;
 
 const cli = (args: string[]) => runCli(args, pipelineCliEnv(env));
 type BackfillJson = BackfillResult & { workflowId: string };
@@ -84,9 +92,11 @@ test.before(async () => {
     await inner.delete(key);
   }
   await env.startWorkers();
+  // A history limit below what four dates in flight may add: each run starts one date, then continues as new.
+  initialId = `backfill/initial-${Date.now()}`;
   const handle = await startBackfill(env.client, env.config, {
-    lake: env.lakeUri, from: dates[0]!, to: dates[3]!, dataset: 'readmission', bucketCount: BUCKETS,
-  }, `backfill/initial-${Date.now()}`);
+    lake: env.lakeUri, from: dates[0]!, to: dates[3]!, dataset: 'readmission', bucketCount: BUCKETS, historyLimit: SMALL_HISTORY,
+  }, initialId);
   initial = await handle.result();
 });
 
@@ -100,6 +110,17 @@ test.serial('the initial load ingests every date, one child per date, and builds
   t.is(initial.features.builtShards, initial.features.shards);
   t.is(initial.features.shards, BUCKETS);
   t.is(initial.retrain, null);
+});
+
+test.serial('the initial load runs its dates as a chain of runs that continue as new, each run short', async (t) => {
+  const chain = await historyChain(env.client, initialId);
+  t.is(chain.length, dates.length, 'one date a run under a limit smaller than the window needs');
+  t.deepEqual(chain.map((r) => r.continuedAsNew), [...dates.slice(1).map(() => true), false]);
+  // The last run also runs the features stage; the others hold one date's child each.
+  for (const run of chain.slice(0, -1)) t.true(run.events.length <= SMALL_HISTORY, `${run.events.length} events`);
+  const started = chain.map((r) => r.events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
+    .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId));
+  t.deepEqual(started, [...dates.map((d) => [`${initialId}/ingest/${d}`]).slice(0, -1), [`${initialId}/ingest/${dates[3]}`, `${initialId}/features`]]);
 });
 
 test.serial('a late file for one past date rebuilds exactly the feature buckets it touches, and reuses the rest', async (t) => {
@@ -143,6 +164,22 @@ test.serial('a backfill whose store refuses one date fails naming that date, aft
   t.deepEqual(await Promise.all(dates.map(status)), ['COMPLETED', 'COMPLETED', 'FAILED', 'COMPLETED']);
   const features = await env.client.workflow.getHandle(`${failedId}/features`).describe().catch(() => undefined);
   t.is(features, undefined, 'no features stage over a partial ingest');
+});
+
+test.serial('a failed backfill that continued as new fails the same way, and its resume names only the failed date', async (t) => {
+  const id = `backfill/chain-failed-${Date.now()}`;
+  const input = { lake: env.lakeUri, from: dates[0]!, to: dates[3]!, dataset: 'readmission', bucketCount: BUCKETS, historyLimit: SMALL_HISTORY };
+  const handle = await startBackfill(env.client, env.config, input, id);
+  const err = await t.throwsAsync(handle.result(), { instanceOf: WorkflowFailedError });
+  const cause = err?.cause;
+  t.true(cause instanceof ApplicationFailure && cause.type === BACKFILL_INCOMPLETE, String(cause));
+  const details = (cause as ApplicationFailure).details?.[0] as BackfillFailureDetails;
+  t.deepEqual(details.failed.map((f) => [f.date, f.errorType]), [[dates[2], 'ConfigError']]);
+  t.deepEqual(details.done, [dates[0], dates[1], dates[3]]);
+  t.deepEqual(details.input, input, 'the input as given, without the chain\'s cursor');
+  t.true((await historyChain(env.client, id)).length > 1);
+  const resumed = await resumeInput(env.client, id);
+  t.deepEqual(resumed, { ...input, dates: [dates[2]], resumeOf: id }, 'the memo carried the input across the runs');
 });
 
 test.serial('once the store is fixed, --resume redoes only the failed date and rebuilds the buckets its late file touched', async (t) => {

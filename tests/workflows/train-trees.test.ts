@@ -2,7 +2,8 @@
  * The tree families through retrainWorkflow on the real test stack: gradient boosting trains in
  * one activity; the random forest as sub-forest activities (`train/rf/<k>`, in parallel on the
  * training queue) whose parts are merged and evaluated by `train/rf`. Both candidates land in the
- * registry with model.json and model.bin.
+ * registry with model.json and model.bin. The preprocessing fit runs as the train run's child
+ * workflow, and run again one shard a run (continue-as-new) it fits the same pipeline.
  */
 import test from 'ava';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -12,15 +13,19 @@ import { loadTreeModel } from '../../activities/train/trees/model.js';
 import { writeRawLake } from '../../data-lake/generator/index.js';
 import { lake } from '../../data-lake/layout.js';
 import { followRetrain, startRetrain } from '../../cli/runs.js';
-import type { RetrainInput, RetrainResult } from '../../schemas/workflows.js';
+import { taskQueue } from '../../schemas/names.js';
+import { DEFAULT_TEST_FRACTION, type RetrainInput, type RetrainResult } from '../../schemas/workflows.js';
+import { fitWorkflow } from '../../workflows/index.js';
+import { historyChain, type RunHistory } from '../helpers/history-chain.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
 
 let env: PipelineEnv;
 let first: { workflowId: string; result: RetrainResult };
 const MODEL = 'readmission-trees-test';
+const SHARDS = 4;
 
 const input = (): RetrainInput => ({
-  lake: env.lakeUri, model: MODEL, dataset: 'readmission', families: ['gbdt', 'rf'], bucketCount: 4, trigger: 'manual', ingest: {},
+  lake: env.lakeUri, model: MODEL, dataset: 'readmission', families: ['gbdt', 'rf'], bucketCount: SHARDS, trigger: 'manual', ingest: {},
   codeVersion: 'test', hyperparameters: { gbdt: { maxIter: 40 }, rf: { nEstimators: 30, subForests: 3, minSamplesLeaf: 5 } },
   // A few hundred test stays: the gate's calibration bound is not what this file tests.
   gate: { maxEce: 1 },
@@ -69,6 +74,34 @@ test('the forest is trained as one activity per sub-forest and merged by the fam
   t.deepEqual(scheduled.filter((s) => s.includes('train/')).sort(), [
     'trainCandidate train/gbdt', 'trainCandidate train/rf', 'trainSubForest train/rf/0', 'trainSubForest train/rf/1', 'trainSubForest train/rf/2',
   ]);
+});
+
+test('the fit runs as the train run\'s child, and with a small history limit as a chain of short runs that fits the same pipeline', async (t) => {
+  const trainId = `${first.workflowId}/train`;
+  const fitId = `${trainId}/fit`;
+  const scheduled = (events: RunHistory['events'], type: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
+  const train = (await env.client.workflow.getHandle(trainId).fetchHistory()).events ?? [];
+  t.deepEqual(train.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []), [fitId]);
+  t.is(scheduled(train, 'fitFeatureShard'), 0, 'no shard of the fit in the train run\'s history');
+  const [once] = await historyChain(env.client, fitId);
+  t.is(scheduled(once!.events, 'fitFeatureShard'), SHARDS);
+
+  const fitted = await env.client.workflow.getHandle<typeof fitWorkflow>(fitId).result();
+  const store = env.deps.lake(env.lakeUri);
+  const pipeline = await store.get(fitted.pipelineKey);
+  const id = `fit/chain-${Date.now()}`;
+  const limit = 35; // room for one shard in flight (EVENTS_PER_ITEM) and the closing events, not two
+  const again = await env.client.workflow.execute(fitWorkflow, {
+    taskQueue: taskQueue(env.queuePrefix, 'orchestration'), workflowId: id,
+    args: [{ lake: env.lakeUri, dataset: 'readmission', featuresVersion: first.result.features.version, testFraction: DEFAULT_TEST_FRACTION, seed: 1, maxInFlight: 1, historyLimit: limit }],
+  });
+  t.deepEqual(again, fitted);
+  t.deepEqual(await store.get(fitted.pipelineKey), pipeline);
+  const chain = await historyChain(env.client, id);
+  t.is(chain.length, SHARDS, 'one shard a run');
+  t.deepEqual(chain.map((r) => scheduled(r.events, 'fitFeatureShard')), chain.map(() => 1));
+  t.deepEqual(chain.map((r) => scheduled(r.events, 'mergeFeatureFit')), [...chain.slice(1).map(() => 0), 1], 'the last run merges');
+  for (const run of chain) t.true(run.events.length <= limit, `${run.events.length} events`);
 });
 
 test('a sub-forest count out of range fails the run without retries, naming the hyperparameter', async (t) => {
