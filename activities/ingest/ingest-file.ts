@@ -13,11 +13,12 @@
  * manifests are written last, so a retry or rerun skips or overwrites identical bytes and never
  * duplicates rows. A file whose manifest holds the same input hash is skipped without curating.
  */
-import { InvalidInputError } from '../../core/errors.js';
+import { InvalidInputError, NotFoundError } from '../../core/errors.js';
+import { getJson } from '../curated/store-json.js';
 import { lake, parseRawKey, type RawTable } from '../../data-lake/layout.js';
 import type { IngestFileResult } from '../../schemas/workflows.js';
 import { mapBounded } from '../../core/map-bounded.js';
-import { type ActivityDeps, activityLogFields, heartbeat, pauseActivity, readJson, sha256Hex, writeJson } from '../context.js';
+import { type ActivityDeps, activityLogFields, heartbeat, pauseActivity, sha256Hex, writeJson } from '../context.js';
 import { CURATED_PARQUET } from '../curated/parquet-format.js';
 import { gatherRuns } from '../io/arrow-gather.js';
 import type { ObjectStore } from '../io/object-store.js';
@@ -72,14 +73,20 @@ async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, buck
   if (!parts) throw new InvalidInputError(`ingest: "${key}" is not a raw key (raw/<table>/ingest_date=YYYY-MM-DD/<file>)`);
   if (parts.table !== table) throw new InvalidInputError(`ingest: a batch holds files of one table; "${key}" is not of ${table}`);
   const ring = deps.keys.pseudonym;
+  const manifestKey = lake.ingestFileManifest(parts.table, parts.date, parts.fileName);
+  const previous = (await getJson<FileManifest>(store, manifestKey)) ?? undefined;
+  // Before the read: a file replaced in between is recorded as the older version and read again next time, never skipped wrongly.
+  const info = await store.head(key);
+  if (!info) throw new NotFoundError(`ingest: ${key} is gone from the landing zone`);
+  const sameSettings = previous?.curationVersion === CURATION_VERSION && previous.pseudonymKeyId === ring.activeId && previous.bucketCount === bucketCount;
+  // The scheduled run lists a year of files to ingest one more day: unchanged ones are not read again.
+  if (sameSettings && previous.raw?.etag === info.etag && previous.raw.size === info.size) return resultOf(previous, 'skipped');
   const bytes = await store.get(key);
   const inputHash = sha256Hex(bytes, CURATION_VERSION, ring.activeId, String(bucketCount));
-  const manifestKey = lake.ingestFileManifest(parts.table, parts.date, parts.fileName);
-  const previous = await readJson<FileManifest>(store, manifestKey);
   if (previous?.inputHash === inputHash) return resultOf(previous, 'skipped');
   const base: Base = {
     source: key, table: parts.table, ingestDate: parts.date, fileName: parts.fileName, inputHash,
-    curationVersion: CURATION_VERSION, pseudonymKeyId: ring.activeId, bucketCount,
+    curationVersion: CURATION_VERSION, pseudonymKeyId: ring.activeId, bucketCount, raw: { etag: info.etag, size: info.size },
   };
   return { key, base, bytes, manifestKey, previous };
 }

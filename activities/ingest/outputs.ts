@@ -29,6 +29,8 @@ export interface FileManifest {
   curationVersion: string;
   pseudonymKeyId: string;
   bucketCount: number;
+  /** The raw object as it was read (etag, size): a later run finding the same skips it without reading it. */
+  raw?: { etag: string; size: number };
   status: 'ingested' | 'quarantined';
   /** in = accepted + corrected + rejected. A quarantined file's rows are not counted: the whole file is set aside. */
   rowsIn: number;
