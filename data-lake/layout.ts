@@ -28,7 +28,7 @@ export const lake = {
   curatedGeneration: (table: RawTable, bucket: number, generation: string) =>
     `curated/${table}/bucket=${bucketLabel(bucket)}/gen-${generation}.parquet`,
   /** The bucket's generation record: which generation is current, and which files it holds. Replaced by conditional writes. */
-  curatedRecord: (table: RawTable, bucket: number) => `curated/${table}/bucket=${bucketLabel(bucket)}/current.json`,
+  curatedRecord: (table: RawTable, bucket: number) => `curated/${table}/bucket=${bucketLabel(bucket)}/_current.json`,
   /** Which day manifests the curated generations reflect (their etags and hashes). */
   compactionState: () => 'manifests/compaction/state.json',
   compactionPlanPrefix: (plan: string) => `manifests/compaction/plans/${plan}/`,

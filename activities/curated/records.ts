@@ -1,7 +1,7 @@
 /**
  * The compacted curated zone's bookkeeping. Per table and patient bucket, one generation file
  * holds every curated row of the files its record lists, in the contract's order (ingest date,
- * then file name; a file's rows in its own order), and the record (`current.json`) says which
+ * then file name; a file's rows in its own order), and the record (`_current.json`) says which
  * generation is current. A generation's name is a hash of the files it holds (each by ingest
  * date, name and the SHA-256 of its curated fragment for the bucket), so the same files give the
  * same key and, being one Arrow batch (io/arrow-gather.ts), the same bytes, whatever the history

@@ -32,7 +32,7 @@ async function lakeStats(uri: string, s3: ReturnType<typeof loadConfig>['s3']): 
   try {
     for await (const o of store.list('')) {
       const zone = o.key.startsWith('curated/')
-        ? (/\/gen-[0-9a-f]+\.parquet$/.test(o.key) ? 'curated (generations)' : o.key.endsWith('/current.json') ? 'curated (records)' : 'curated (staged fragments)')
+        ? (/\/gen-[0-9a-f]+\.parquet$/.test(o.key) ? 'curated (generations)' : o.key.endsWith('/_current.json') ? 'curated (records)' : 'curated (staged fragments)')
         : o.key.split('/')[0]!;
       const z = (out[zone] ??= { objects: 0, bytes: 0 });
       z.objects++;

@@ -91,7 +91,7 @@ export function sum(values: Iterable<number>): number {
 export async function curatedRowsOf(store: ObjectStore, m: FileManifest): Promise<{ bucket: number; table: Table; rows: number[] }[]> {
   const out: { bucket: number; table: Table; rows: number[] }[] = [];
   for (const bucket of [...new Set(m.fragments.map((f) => f.bucket))].sort((a, b) => a - b)) {
-    const record = await readJsonObject<{ key: string | null }>(store, `curated/${m.table}/bucket=${String(bucket).padStart(3, '0')}/current.json`);
+    const record = await readJsonObject<{ key: string | null }>(store, `curated/${m.table}/bucket=${String(bucket).padStart(3, '0')}/_current.json`);
     if (!record.key) continue;
     const table = await readTable(store, record.key);
     const dates = strings(table, 'ingest_date');

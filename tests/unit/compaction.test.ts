@@ -86,7 +86,7 @@ test('a compacted zone is one generation and one record per table and bucket, ev
   const { store } = await generatedLake('compact-shape', 2);
   const keys = await keysUnder(store, 'curated/');
   t.true(keys.length > 0);
-  t.deepEqual(keys.filter((k) => !/\/bucket=\d{3}\/(current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)), [], 'no staged fragment is left');
+  t.deepEqual(keys.filter((k) => !/\/bucket=\d{3}\/(_current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)), [], 'no staged fragment is left');
   t.true(keys.length <= RAW_TABLES.length * 2 * 2, `${keys.length} objects for 4 tables x 2 buckets`);
   const manifests = await fileManifests(store);
   for (const table of RAW_TABLES) {

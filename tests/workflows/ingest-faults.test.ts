@@ -161,8 +161,8 @@ test.serial('rotating the pseudonym key curates every file again, deletes what t
 
   const after = await snapshot(clean.store, ['curated/', 'rejects/']);
   // Records keep their keys (they are replaced in place) and now name generations of the new key only.
-  t.deepEqual([...before.keys()].filter((k) => after.has(k) && !k.endsWith('/current.json')), [], 'every generation and rejects file of the old key is gone');
-  for (const key of [...after.keys()].filter((k) => k.endsWith('/current.json'))) {
+  t.deepEqual([...before.keys()].filter((k) => after.has(k) && !k.endsWith('/_current.json')), [], 'every generation and rejects file of the old key is gone');
+  for (const key of [...after.keys()].filter((k) => k.endsWith('/_current.json'))) {
     t.like(await readJsonObject<{ pseudonymKeyId: string; superseded: unknown[] }>(clean.store, key), { pseudonymKeyId: 'pseudo-2', superseded: [] }, key);
   }
   const now = await patientKeysUnder(clean.store, ['curated/', 'rejects/']);

@@ -155,7 +155,7 @@ test.serial('curated/ is one generation and its record per table and bucket, eac
   const tables = new Set<string>();
   let misplaced = 0;
   const keys = await listKeys(store, 'curated/');
-  t.deepEqual(keys.filter((k) => !/^curated\/[a-z_]+\/bucket=\d{3}\/(current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)), [], 'no staged fragment is left');
+  t.deepEqual(keys.filter((k) => !/^curated\/[a-z_]+\/bucket=\d{3}\/(_current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)), [], 'no staged fragment is left');
   t.is(keys.length, 2 * 4 * BUCKETS, 'objects grow with tables x buckets');
   for (const key of keys.filter((k) => k.endsWith('.parquet'))) {
     const m = /^curated\/([a-z_]+)\/bucket=(\d{3})\/gen-[0-9a-f]{16}\.parquet$/.exec(key);
