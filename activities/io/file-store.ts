@@ -26,6 +26,7 @@ import { withKeyLock, type LockOptions } from './file-store-lock.js';
 import { describeFile, removeEtagRecord, removeLegacyRecord, writeEtagRecord, type FileRef } from './file-store-meta.js';
 import type { ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { checkFileKey, checkFilePrefix, checkRange, compareKeys, RESERVED_NAME_PREFIX } from './store-keys.js';
+import { countStoreRequest } from './store-requests.js';
 
 export interface FileStoreOptions {
   /** Absolute path of the lake root. */
@@ -49,12 +50,14 @@ export class FileStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    countStoreRequest('file', 'get');
     const path = this.path(key);
     return this.fs('get', key, () => readFile(path));
   }
 
   /** Bytes [start, end), cut short at the end of the object as S3 does. */
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    countStoreRequest('file', 'getRange');
     const path = this.path(key);
     checkRange(this.objectUri(key), start, end);
     const handle = await this.openFile('getRange', key, path);
@@ -77,6 +80,7 @@ export class FileStore implements ObjectStore {
   }
 
   async getStream(key: string): Promise<Readable> {
+    countStoreRequest('file', 'get');
     const path = this.path(key);
     const handle = await this.openFile('getStream', key, path);
     return handle.createReadStream();
@@ -90,12 +94,15 @@ export class FileStore implements ObjectStore {
     throw new NotFoundError(`${this.objectUri(key)}: no such object.`);
   }
 
+  /** Listing calls this per object found, so a file:// listing also counts a head per object (a stat and its etag record). */
   async head(key: string): Promise<ObjectInfo | undefined> {
+    countStoreRequest('file', 'head');
     const found = await this.fs('head', key, () => describeFile(this.ref(key)));
     return found && { key, size: Number(found.stats.size), etag: found.etag, lastModified: toDate(found.stats) };
   }
 
   async put(key: string, body: Uint8Array | string | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
+    countStoreRequest('file', 'put');
     const ref = this.ref(key);
     const { path } = ref;
     const dir = dirname(path);
@@ -150,6 +157,7 @@ export class FileStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    countStoreRequest('file', 'delete');
     const ref = this.ref(key);
     await withKeyLock(this.root, key, async () => {
       try {
@@ -193,6 +201,7 @@ export class FileStore implements ObjectStore {
    */
   private async entries(dirKey: string, namePrefix: string): Promise<{ name: string; kind: 'file' | 'dir' }[]> {
     let dirents: Dirent[];
+    countStoreRequest('file', 'list');
     try {
       dirents = await readdir(join(this.root, dirKey), { withFileTypes: true });
     } catch (err) {
