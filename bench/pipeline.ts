@@ -106,9 +106,11 @@ export async function benchPipeline(addresses: ReturnType<typeof stackAddresses>
 
 function printProfile(dir: string, row: MainRow): void {
   const stage = row.run.ingest.seconds >= row.run.features.seconds ? 'ingest' : 'features';
-  const { totalMs, files, functions } = topSelfTime(join(dir, stage));
+  const { totalMs, files, functions, areas } = topSelfTime(join(dir, stage));
   printTable(`profile of the slowest stage (${stage}, ${row.lake} lake): top self time over ${files} profiles (worker processes and curator threads), ${(totalMs / 1000).toFixed(1)} CPU s not idle; in ${join(dir, stage)}`,
     ['function', 'where', 'self ms', 'share'], functions.map((f) => [f.name, f.where, f.selfMs, `${(f.share * 100).toFixed(1)}%`]));
+  printTable(`the same self time by area (package, carepipe folder, node internals, engine)`,
+    ['area', 'self ms', 'share'], areas.map((a) => [a.area, a.selfMs, `${(a.share * 100).toFixed(1)}%`]));
 }
 
 /** The buckets whose shards the new version took from an earlier one, from its plan (best effort: the plan's format may change). */

@@ -4,6 +4,7 @@
  * themselves (reading, resolving corrections, building, writing one Parquet file).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pythonReference } from '../harness.js';
 
@@ -18,6 +19,8 @@ export interface ReferenceResult {
   seconds: number;
   /** The contract rules the reference does not apply. */
   skipped: string;
+  /** The 1-minute load average when it ended (see StageRun.load). */
+  load: number;
 }
 
 export function runReference(engine: 'polars' | 'duckdb', lakeRoot: string): ReferenceResult {
@@ -26,7 +29,7 @@ export function runReference(engine: 'polars' | 'duckdb', lakeRoot: string): Ref
   const out = join(outDir, `${engine}.parquet`);
   rmSync(out, { force: true });
   process.stderr.write(`[bench] ${engine}: readmission features from ${lakeRoot}/raw\n`);
-  return pythonReference<ReferenceResult>(`readmission_${engine}.py`, [lakeRoot, out]);
+  return { ...pythonReference<Omit<ReferenceResult, 'load'>>(`readmission_${engine}.py`, [lakeRoot, out]), load: loadavg()[0] ?? Number.NaN };
 }
 
 export function runReferences(lakeRoot: string): { polars: ReferenceResult; duckdb: ReferenceResult } {

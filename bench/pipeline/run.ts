@@ -7,6 +7,7 @@
  * counted.
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startFeatures } from '../../cli/commands/features.js';
@@ -43,6 +44,8 @@ export interface StageRun<R> {
   requests: Record<string, number>;
   /** Task queue -> activity attempts completed there, over the stage's processes. */
   activitiesByQueue: Record<string, number>;
+  /** The machine's 1-minute load average when the stage ended: on a shared machine, how much else ran. */
+  load: number;
 }
 
 export interface PipelineRun {
@@ -88,7 +91,7 @@ async function withStageWorkers<R>(opts: RunOptions, stage: string, fn: () => Pr
       addCounts(requests, counts.requests);
       addCounts(activitiesByQueue, counts.activitiesByQueue);
     }
-    return { result, seconds, peakMiB: workers.map((w) => w.proc.peakRssMiB()), requests, activitiesByQueue };
+    return { result, seconds, peakMiB: workers.map((w) => w.proc.peakRssMiB()), requests, activitiesByQueue, load: loadavg()[0] ?? Number.NaN };
   } finally {
     await Promise.all(workers.map((w) => w.proc.stop()));
   }

@@ -9,8 +9,8 @@ const VERBS = ['get', 'getRange', 'head', 'put', 'list', 'delete'] as const;
 
 export function printReferences(lake: CachedLake, days: number, refs: ReferenceResult[]): void {
   printTable(`references: readmission features from raw/ (${lake.patients} patients, ${days} days), all cores`,
-    ['engine', 'version', 'index stays', 'censored', 'label rate', 'columns', 'seconds'],
-    refs.map((r) => [r.engine, r.version, r.rows, r.censored, r.label_rate, r.columns, r.seconds]));
+    ['engine', 'version', 'index stays', 'censored', 'label rate', 'columns', 'seconds', 'load 1m'],
+    refs.map((r) => [r.engine, r.version, r.rows, r.censored, r.label_rate, r.columns, r.seconds, r.load]));
   process.stdout.write(`references skip: ${refs[0]?.skipped ?? ''}\n`);
 }
 
@@ -22,12 +22,13 @@ export interface MainRow {
 
 export function printMain(cache: CachedLake, rawBytes: number, refs: { polars: ReferenceResult; duckdb: ReferenceResult }, rows: MainRow[]): void {
   printTable(`carepipe raw -> features, 1 worker process (${cache.patients} patients, ${cache.days} days, raw ${(rawBytes / MB).toFixed(0)} MB), beside polars ${refs.polars.seconds.toFixed(1)} s and DuckDB ${refs.duckdb.seconds.toFixed(1)} s`,
-    ['lake', 'ingest s', 'features s', 'total s', 'x polars', 'x duckdb', 'index stays', 'polars stays', 'label rate', 'peak RSS MiB ingest/features', 'curated objects', 'curated MB'],
+    ['lake', 'ingest s', 'features s', 'total s', 'x polars', 'x duckdb', 'index stays', 'polars stays', 'label rate', 'peak RSS MiB ingest/features', 'curated objects', 'curated MB', 'load 1m'],
     rows.map(({ lake, run, curated }) => {
       const total = run.ingest.seconds + run.features.seconds;
       return [lake, run.ingest.seconds, run.features.seconds, total, total / refs.polars.seconds, total / refs.duckdb.seconds,
         run.features.result.rows, refs.polars.rows, run.features.result.labelledRows > 0 ? run.features.result.labelledPositives / run.features.result.labelledRows : 0,
-        `${run.ingest.peakMiB.map((m) => m.toFixed(0)).join('+')} / ${run.features.peakMiB.map((m) => m.toFixed(0)).join('+')}`, curated.objects, curated.bytes / MB];
+        `${run.ingest.peakMiB.map((m) => m.toFixed(0)).join('+')} / ${run.features.peakMiB.map((m) => m.toFixed(0)).join('+')}`, curated.objects, curated.bytes / MB,
+        `${run.ingest.load.toFixed(1)} / ${run.features.load.toFixed(1)}`];
     }));
   printTable('requests to the lake store, workers of both stages (file://: a folder read is a list, and a listing heads each object)',
     ['lake', 'stage', ...VERBS, 'objects written', 'objects read'],
@@ -70,4 +71,9 @@ export function printScaleOut(polars: ReferenceResult, rows: ScaleOutRow[]): voi
       return [layout, run.ingest.seconds, run.features.seconds, total, base / total, total / polars.seconds,
         `${run.ingest.peakMiB.map((m) => m.toFixed(0)).join('+')} / ${run.features.peakMiB.map((m) => m.toFixed(0)).join('+')}`, queues];
     }));
+  const split = rows.find((r) => r.layout.includes('|'));
+  if (split && !Object.keys(split.run.features.activitiesByQueue).some((q) => q.endsWith('-features'))) {
+    process.stdout.write('note: no activity ran on the features queue, so "data | features" ran the feature build on the data process: '
+      + 'workflows/features.ts does not call featureShardActivity/featureBookkeeping yet.\n');
+  }
 }
