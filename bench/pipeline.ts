@@ -7,7 +7,7 @@
  * slowest stage's CPU time goes. The raw lakes are generated once into a cache (lake-cache.ts).
  *
  * Options: --scales a,b (patients; default 200000), --days N (default 365), --seed N, --quick
- * (2,000 patients x 30 days), --lakes file,s3, --no-scale-out, --no-incremental, --profile,
+ * (2,000 patients x 30 days), --lakes file,s3, --no-scale-out, --no-incremental, --profile, --keep-lakes,
  * --references-only (polars and DuckDB alone: no stack needed).
  */
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { REPO_ROOT } from '../core/config.js';
 import type { stackAddresses } from '../infra/stack.js';
 import { printTable } from './harness.js';
 import { cachedLake } from './pipeline/lake-cache.js';
-import { addDays, type LakeKind, prepareLake, zoneSize } from './pipeline/lakes.js';
+import { addDays, type LakeKind, prepareLake, removeRunLakes, zoneSize } from './pipeline/lakes.js';
 import { topSelfTime } from './pipeline/profile.js';
 import { runReference, runReferences } from './pipeline/references.js';
 import { type Layout, runPipeline } from './pipeline/run.js';
@@ -30,6 +30,7 @@ export interface PipelineBenchOptions {
   incremental: boolean;
   scaleOut: boolean;
   profile: boolean;
+  keepLakes: boolean;
 }
 
 export function pipelineOptions(args: string[]): PipelineBenchOptions & { referencesOnly: boolean } {
@@ -46,6 +47,7 @@ export function pipelineOptions(args: string[]): PipelineBenchOptions & { refere
     incremental: !args.includes('--no-incremental'),
     scaleOut: !args.includes('--no-scale-out'),
     profile: args.includes('--profile'),
+    keepLakes: args.includes('--keep-lakes'),
     referencesOnly: args.includes('--references-only'),
   };
 }
@@ -101,6 +103,8 @@ export async function benchPipeline(addresses: ReturnType<typeof stackAddresses>
       }
       printScaleOut(refs.polars, rows);
     }
+    // The run's file:// lakes are hard links and derived zones: gigabytes at scale. --keep-lakes keeps them to inspect.
+    if (!opts.keepLakes) await removeRunLakes(tag);
   }
 }
 

@@ -57,6 +57,13 @@ async function copyDays(lake: BenchLake, cache: CachedLake, dates: readonly stri
   }
 }
 
+/** Deletes the local folders of a bench run's lakes (`bench-runs/*<tag>`); the cache stays. */
+export async function removeRunLakes(tag: string): Promise<void> {
+  const { readdirSync, rmSync } = await import('node:fs');
+  const dir = join(REPO_ROOT, '.test-artifacts', 'bench-runs');
+  for (const name of readdirSync(dir)) if (name.endsWith(tag)) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
 /** Objects and bytes under a prefix of the lake. */
 export async function zoneSize(lake: BenchLake, prefix: string, s3Endpoint: string): Promise<{ objects: number; bytes: number }> {
   const config = parseConfig({ CAREPIPE_LAKE: lake.uri, CAREPIPE_S3_ENDPOINT: s3Endpoint });
