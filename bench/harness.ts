@@ -10,9 +10,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../core/config.js';
 import { stackAddresses, stackDown, stackUp } from '../infra/stack.js';
 
-/** Ports of the benchmark's own stack: apart from the demo's (7233...) and the tests' (17233...). */
-export const BENCH_PORTS = { temporal: 26233, ui: 26234, s3: 26070 };
-const stateDir = join(REPO_ROOT, '.test-artifacts', 'bench-stack');
+/**
+ * Ports of the benchmark's own stack: apart from the demo's (7233...) and the tests' (17233...);
+ * CAREPIPE_BENCH_TEMPORAL_PORT, _UI_PORT and _S3_PORT move it, so two benches can run side by side.
+ */
+export const BENCH_PORTS = {
+  temporal: portFromEnv('CAREPIPE_BENCH_TEMPORAL_PORT', 26233),
+  ui: portFromEnv('CAREPIPE_BENCH_UI_PORT', 26234),
+  s3: portFromEnv('CAREPIPE_BENCH_S3_PORT', 26070),
+};
+// One state folder per stack, so a second bench on other ports does not wipe the first's.
+const stateDir = join(REPO_ROOT, '.test-artifacts', BENCH_PORTS.temporal === 26233 ? 'bench-stack' : `bench-stack-${BENCH_PORTS.temporal}`);
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) throw new Error(`${name} must be a port number from 1 to 65535, got "${raw}"`);
+  return Number(raw);
+}
 
 export async function withBenchStack<T>(fn: (addresses: ReturnType<typeof stackAddresses>) => Promise<T>): Promise<T> {
   rmSync(stateDir, { recursive: true, force: true });
@@ -41,12 +56,15 @@ export function peakRssMiB(pid: number): number {
 
 export interface WorkerProcess {
   child: ChildProcess;
+  /** Everything the worker wrote to stderr so far (its JSON log lines). */
+  stderr(): string;
   peakRssMiB(): number;
   stop(): Promise<void>;
 }
 
-export async function startWorker(env: NodeJS.ProcessEnv, args: string[]): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'carepipe.js'), 'worker', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+/** Starts `carepipe worker <args>`; `nodeArgs` go to node itself (e.g. `--cpu-prof`). */
+export async function startWorker(env: NodeJS.ProcessEnv, args: string[], nodeArgs: string[] = []): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'bin', 'carepipe.js'), 'worker', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   while (!stderr.includes('"msg":"worker started"')) {
@@ -57,6 +75,7 @@ export async function startWorker(env: NodeJS.ProcessEnv, args: string[]): Promi
   // VmHWM is the process's own high-water mark; sampled last before it stops.
   return {
     child,
+    stderr: () => stderr,
     peakRssMiB: () => (child.exitCode === null ? (peak = Math.max(peak, peakRssMiB(child.pid!))) : peak),
     stop: async () => {
       peak = Math.max(peak, peakRssMiB(child.pid!));

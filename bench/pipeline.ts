@@ -1,103 +1,140 @@
 /**
- * Pipeline benchmarks on the local stack, at two scales, with one worker process and with two:
- * ingest (issue 3: input rows a second, peak memory) and the feature build (issue 4: lab rows a
- * second, peak memory). The reference, measured in the same run on the same files, is pyarrow
- * reading them (1 thread): what a columnar reader alone costs on this machine.
+ * `npm run bench -- --only pipeline`: carepipe raw -> features (ingest, compaction, feature build)
+ * through real worker processes on the bench stack, for a file:// and an s3:// lake, beside polars
+ * and DuckDB building the same features from the same raw files in the same run (issue 12). Then
+ * one more day on top of the year (incremental), the year again with 2 worker processes and with
+ * the data stage and the feature build on separate processes, and with `--profile` where the
+ * slowest stage's CPU time goes. The raw lakes are generated once into a cache (lake-cache.ts).
+ *
+ * Options: --scales a,b (patients; default 200000), --days N (default 365), --seed N, --quick
+ * (2,000 patients x 30 days), --lakes file,s3, --no-scale-out, --no-incremental, --profile, --keep-lakes,
+ * --references-only (polars and DuckDB alone: no stack needed).
  */
-import { Client, Connection } from '@temporalio/client';
-import { ensureBucket, openStore } from '../activities/io/open-store.js';
-import type { ObjectStore } from '../activities/io/object-store.js';
-import { LOCAL_S3_CREDENTIALS, type Config, parseConfig } from '../core/config.js';
-import { dataConverter } from '../core/codec.js';
-import { writeRawLake } from '../data-lake/generator/index.js';
-import { follow, ingestProgressQuery, startFeatures, startIngest } from '../cli/runs.js';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { REPO_ROOT } from '../core/config.js';
 import type { stackAddresses } from '../infra/stack.js';
-import { featuresProgressQuery } from '../workflows/index.js';
-import { printTable, pythonReference, startWorker, type WorkerProcess } from './harness.js';
+import { printTable } from './harness.js';
+import { cachedLake } from './pipeline/lake-cache.js';
+import { addDays, type LakeKind, prepareLake, removeRunLakes, zoneSize } from './pipeline/lakes.js';
+import { topSelfTime } from './pipeline/profile.js';
+import { runReference, runReferences } from './pipeline/references.js';
+import { type Layout, runPipeline } from './pipeline/run.js';
+import { type IncrementalRow, type MainRow, type ScaleOutRow, printIncremental, printMain, printReferences, printScaleOut } from './pipeline/tables.js';
 
-const CODEC_KEY = Buffer.alloc(32, 3);
-const KEYS = {
-  CAREPIPE_CODEC_KEYS: `bench:${CODEC_KEY.toString('base64')}`,
-  CAREPIPE_PSEUDONYM_KEYS: `bench:${Buffer.alloc(32, 4).toString('base64')}`,
-};
-const BUCKETS = 32;
+export interface PipelineBenchOptions {
+  scales: number[];
+  days: number;
+  seed: number;
+  lakes: LakeKind[];
+  incremental: boolean;
+  scaleOut: boolean;
+  profile: boolean;
+  keepLakes: boolean;
+}
 
-async function clearDerived(store: ObjectStore): Promise<void> {
-  for (const prefix of ['curated/', 'rejects/', 'manifests/', 'quarantine/', 'features/']) {
-    const keys: string[] = [];
-    for await (const o of store.list(prefix)) keys.push(o.key);
-    for (let i = 0; i < keys.length; i += 32) await Promise.all(keys.slice(i, i + 32).map((k) => store.delete(k)));
+export function pipelineOptions(args: string[]): PipelineBenchOptions & { referencesOnly: boolean } {
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const quick = args.includes('--quick');
+  return {
+    scales: (flag('--scales') ?? (quick ? '2000' : '200000')).split(',').map(Number),
+    days: Number(flag('--days') ?? (quick ? 30 : 365)),
+    seed: Number(flag('--seed') ?? 1),
+    lakes: (flag('--lakes') ?? 'file,s3').split(',') as LakeKind[],
+    incremental: !args.includes('--no-incremental'),
+    scaleOut: !args.includes('--no-scale-out'),
+    profile: args.includes('--profile'),
+    keepLakes: args.includes('--keep-lakes'),
+    referencesOnly: args.includes('--references-only'),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** polars and DuckDB alone on the year's raw files (no stack): their figures at a scale. */
+export async function benchReferencesOnly(opts: PipelineBenchOptions): Promise<void> {
+  for (const patients of opts.scales) {
+    const cache = await cachedLake(patients, opts.days, opts.seed, log);
+    const lake = await prepareLake('file', `refs-${patients}-${opts.days}`, cache, cache.dates.slice(0, opts.days), '');
+    const refs = runReferences(lake.localRoot);
+    printReferences(cache, opts.days, [refs.polars, refs.duckdb]);
   }
 }
 
-function reference(addresses: ReturnType<typeof stackAddresses>, bucket: string, prefix: string) {
-  return pythonReference<{ rows: number; seconds: number }>('pyarrow_read.py', [
-    addresses.s3Endpoint, bucket, LOCAL_S3_CREDENTIALS.accessKeyId, LOCAL_S3_CREDENTIALS.secretAccessKey, prefix,
-  ]);
-}
+export async function benchPipeline(addresses: ReturnType<typeof stackAddresses>, opts: PipelineBenchOptions): Promise<void> {
+  for (const patients of opts.scales) {
+    const cache = await cachedLake(patients, opts.days, opts.seed, log);
+    const yearDates = cache.dates.slice(0, opts.days);
+    const extraDay = cache.dates[opts.days]!;
+    const tag = `${patients}-${opts.days}-${Date.now().toString(36)}`;
+    const refLake = await prepareLake('file', `refs-${tag}`, cache, yearDates, addresses.s3Endpoint);
+    const refs = runReferences(refLake.localRoot);
+    const rawBytes = (await zoneSize(refLake, 'raw/', addresses.s3Endpoint)).bytes;
+    printReferences(cache, opts.days, [refs.polars, refs.duckdb]);
 
-/** Runs `fn` with `count` worker processes serving the orchestration and data queues; returns their peak RSS. */
-async function withWorkers<T>(count: number, env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<{ value: T; peakMiB: number }> {
-  const workers: WorkerProcess[] = await Promise.all(Array.from({ length: count }, () => startWorker(env, ['--queues', 'orchestration,data'])));
-  try {
-    const value = await fn();
-    return { value, peakMiB: Math.max(...workers.map((w) => w.peakRssMiB())) };
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-  }
-}
-
-export async function benchPipeline(addresses: ReturnType<typeof stackAddresses>, scales: number[]): Promise<void> {
-  const ingestRows: (string | number)[][] = [];
-  const featureRows: (string | number)[][] = [];
-  for (const patients of scales) {
-    const bucket = `bench-pipeline-${patients}`;
-    const vars = { ...KEYS, CAREPIPE_TEMPORAL_ADDRESS: addresses.temporalAddress, CAREPIPE_S3_ENDPOINT: addresses.s3Endpoint, CAREPIPE_LAKE: `s3://${bucket}` };
-    const base = parseConfig(vars);
-    await ensureBucket(base.lake, base.s3);
-    const store = openStore(base.lake, base.s3);
-    process.stderr.write(`[bench] generating ${patients} patients\n`);
-    const generation = await writeRawLake(store, { patients, days: 31, seed: 1 });
-    const rawRows = Object.values(generation.rows).reduce((a, b) => a + b, 0);
-    const rawReference = reference(addresses, bucket, 'raw');
-    for (const workerCount of [1, 2]) {
-      await clearDerived(store);
-      const prefix = `bench-${patients}-${workerCount}`;
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...vars, CAREPIPE_TASK_QUEUE_PREFIX: prefix, CAREPIPE_LOG_LEVEL: 'info' };
-      const config: Config = parseConfig({ ...vars, CAREPIPE_TASK_QUEUE_PREFIX: prefix });
-      const connection = await Connection.connect({ address: addresses.temporalAddress });
-      const client = new Client({ connection, dataConverter: dataConverter({ activeId: 'bench', keys: new Map([['bench', CODEC_KEY]]), source: 'bench' }) });
-      try {
-        process.stderr.write(`[bench] ingest: ${patients} patients, ${workerCount} worker process(es)\n`);
-        const ingest = await withWorkers(workerCount, env, async () => {
-          const started = performance.now();
-          const handle = await startIngest(client, config, { lake: config.lake.uri, bucketCount: BUCKETS }, 'manual', `bench/ingest/${prefix}/${Date.now()}`);
-          return { summary: await follow(handle, ingestProgressQuery, () => {}, 500), seconds: (performance.now() - started) / 1000 };
-        });
-        const { summary, seconds } = ingest.value;
-        const quarantinedRows = generation.corruptFiles.filter((f) => f.expected === 'quarantine').reduce((a, f) => a + f.rows, 0);
-        if (summary.rowsIn + quarantinedRows !== rawRows) throw new Error(`bench: ingest counted ${summary.rowsIn} rows of ${rawRows}`);
-        ingestRows.push([patients, workerCount, summary.files, summary.rowsIn, seconds, summary.rowsIn / seconds, ingest.peakMiB,
-          rawReference.rows / rawReference.seconds, (rawReference.rows / rawReference.seconds) / (summary.rowsIn / seconds)]);
-
-        const labReference = reference(addresses, bucket, 'curated/lab_results');
-        process.stderr.write(`[bench] features: ${patients} patients, ${workerCount} worker process(es)\n`);
-        const features = await withWorkers(workerCount, env, async () => {
-          const started = performance.now();
-          const handle = await startFeatures(client, config, { lake: config.lake.uri, dataset: 'bench', bucketCount: BUCKETS }, `bench/features/${prefix}/${Date.now()}`);
-          return { result: await follow(handle, featuresProgressQuery, () => {}, 500), seconds: (performance.now() - started) / 1000 };
-        });
-        const labRows = labReference.rows;
-        featureRows.push([patients, workerCount, features.value.result.shards, features.value.result.rows, labRows, features.value.seconds,
-          labRows / features.value.seconds, features.peakMiB, labRows / labReference.seconds, (labRows / labReference.seconds) / (labRows / features.value.seconds)]);
-      } finally {
-        await connection.close();
+    const main: MainRow[] = [];
+    const incremental: IncrementalRow[] = [];
+    const profileDir = opts.profile ? join(REPO_ROOT, '.test-artifacts', 'bench-profile', tag) : undefined;
+    for (const kind of opts.lakes) {
+      const lake = await prepareLake(kind, `bench-${kind}-${tag}`, cache, yearDates, addresses.s3Endpoint);
+      const prefix = `bench-${kind}-${tag}`;
+      const run = await runPipeline({ addresses, lake, layout: 'one', prefix, profileDir: kind === opts.lakes[0] ? profileDir : undefined }, `${kind} year`);
+      main.push({ lake: kind, run, curated: await zoneSize(lake, 'curated/', addresses.s3Endpoint) });
+      if (opts.incremental) {
+        await addDays(lake, cache, [extraDay], addresses.s3Endpoint);
+        const next = await runPipeline({ addresses, lake, layout: 'one', prefix }, `${kind} +1 day`);
+        incremental.push({ lake: kind, run: next, reusedBuckets: await reusedBuckets(lake.localRoot, kind, lake.uri, addresses.s3Endpoint, next.features.result.version) });
       }
     }
-    store.close();
+    printMain(cache, rawBytes, refs, main);
+    if (profileDir && main[0]) printProfile(profileDir, main[0]);
+    if (opts.incremental) {
+      const fullLake = await prepareLake('file', `refs-full-${tag}`, cache, cache.dates, addresses.s3Endpoint);
+      printIncremental(extraDay, runReference('polars', fullLake.localRoot), incremental);
+    }
+    if (opts.scaleOut) {
+      const rows: ScaleOutRow[] = main[0] && main[0].lake === 'file' ? [{ layout: '1 process', run: main[0].run }] : [];
+      for (const [layout, label] of [['two', '2 processes'], ['split', 'data | features']] as [Layout, string][]) {
+        const lake = await prepareLake('file', `bench-${layout}-${tag}`, cache, yearDates, addresses.s3Endpoint);
+        rows.push({ layout: label, run: await runPipeline({ addresses, lake, layout, prefix: `bench-${layout}-${tag}` }, `file year, ${label}`) });
+      }
+      printScaleOut(refs.polars, rows);
+    }
+    // The run's file:// lakes are hard links and derived zones: gigabytes at scale. --keep-lakes keeps them to inspect.
+    if (!opts.keepLakes) await removeRunLakes(tag);
   }
-  printTable('ingest: validate + normalise + de-identify + shuffle, S3 to S3 (reference: pyarrow reading the raw files, 1 thread)',
-    ['patients', 'workers', 'files', 'rows in', 'seconds', 'rows/s', 'peak RSS MiB/worker', 'pyarrow read rows/s', 'pyarrow / ours'], ingestRows);
-  printTable('features: curated buckets -> feature shards, S3 to S3 (reference: pyarrow reading the curated lab files, 1 thread)',
-    ['patients', 'workers', 'shards', 'index stays', 'lab rows', 'seconds', 'lab rows/s', 'peak RSS MiB/worker', 'pyarrow read rows/s', 'pyarrow / ours'], featureRows);
+}
+
+function printProfile(dir: string, row: MainRow): void {
+  const stage = row.run.ingest.seconds >= row.run.features.seconds ? 'ingest' : 'features';
+  const { totalMs, files, functions, areas } = topSelfTime(join(dir, stage));
+  printTable(`profile of the slowest stage (${stage}, ${row.lake} lake): top self time over ${files} profiles (worker processes and curator threads), ${(totalMs / 1000).toFixed(1)} CPU s not idle; in ${join(dir, stage)}`,
+    ['function', 'where', 'self ms', 'share'], functions.map((f) => [f.name, f.where, f.selfMs, `${(f.share * 100).toFixed(1)}%`]));
+  printTable(`the same self time by area (package, carepipe folder, node internals, engine)`,
+    ['area', 'self ms', 'share'], areas.map((a) => [a.area, a.selfMs, `${(a.share * 100).toFixed(1)}%`]));
+}
+
+/** The buckets whose shards the new version took from an earlier one, from its plan (best effort: the plan's format may change). */
+async function reusedBuckets(localRoot: string, kind: LakeKind, uri: string, s3Endpoint: string, version: string): Promise<string> {
+  try {
+    let text: string;
+    const key = `features/bench/${version}/plan.json`;
+    if (kind === 'file') text = await readFile(join(localRoot, key), 'utf8');
+    else {
+      const { openStore } = await import('../activities/io/open-store.js');
+      const { parseConfig } = await import('../core/config.js');
+      const config = parseConfig({ CAREPIPE_LAKE: uri, CAREPIPE_S3_ENDPOINT: s3Endpoint });
+      const store = openStore(config.lake, config.s3);
+      text = new TextDecoder().decode(await store.get(key));
+      store.close();
+    }
+    const plan = JSON.parse(text) as { buckets?: { bucket: number; reuse?: unknown }[] };
+    const reused = (plan.buckets ?? []).filter((b) => b.reuse !== undefined).map((b) => b.bucket);
+    return reused.length === 0 ? 'none' : reused.length === plan.buckets?.length ? 'all' : reused.join(' ');
+  } catch {
+    return '?';
+  }
 }

@@ -12,8 +12,14 @@
 export const QUEUE_SUFFIXES = {
   /** Workflow tasks: orchestration only. */
   orchestration: 'orchestration',
-  /** I/O bound and CPU bound data work: ingest, features, fit, evaluate, registry. */
+  /** I/O bound and CPU bound data work: ingest, evaluate, registry. */
   data: 'data',
+  /**
+   * The feature build and what reads it: planning, one shard per bucket, manifests, the quality
+   * check, the fit's partial statistics. Its own queue so the data stage and the feature build
+   * can run on different processes (or machines) and be sized apart.
+   */
+  features: 'features',
   /** CPU model training (trees, logistic regression). */
   trainCpu: 'train-cpu',
   /** GPU model training (neural nets). */
@@ -38,6 +44,7 @@ export function queuePrefixOf(orchestrationQueue: string): string {
 export const QUEUE_ALIASES: Record<string, QueueRole> = {
   orchestration: 'orchestration',
   data: 'data',
+  features: 'features',
   'train-cpu': 'trainCpu',
   'train-gpu': 'trainGpu',
 };

@@ -11,6 +11,7 @@ import type { Context } from '@temporalio/activity';
 import type { MetricCounter, MetricHistogram } from '@temporalio/common';
 import { type ActivityInterceptors, type ActivityInterceptorsFactory, Runtime } from '@temporalio/worker';
 import { classify } from '../core/errors.js';
+import { onStoreRequest } from '../activities/io/store-requests.js';
 
 export const METRICS = {
   /** Counter: rows an activity processed (see rowsOf), by activity type. */
@@ -19,6 +20,8 @@ export const METRICS = {
   duration: 'carepipe_activity_duration_milliseconds',
   /** Counter: failed activity attempts, by error type and whether Temporal retries them. */
   failures: 'carepipe_activity_failures',
+  /** Counter: object store requests by store kind (`file`, `s3`) and operation (activities/io/store-requests.ts). */
+  storeRequests: 'carepipe_store_requests',
 } as const;
 
 /**
@@ -87,3 +90,17 @@ function interceptorsFor(ctx: Context): ActivityInterceptors {
 
 /** For `Worker.create({ interceptors: { activity: [activityMetrics] } })`. */
 export const activityMetrics: ActivityInterceptorsFactory = interceptorsFor;
+
+let storeRequestsExported = false;
+
+/**
+ * Exports the lake stores' request counts as `carepipe_store_requests_total{store,op}` on the
+ * installed runtime's meter: every request from now on, by the stores of this process. Called
+ * once per worker process, after the runtime is installed.
+ */
+export function exportStoreRequests(): void {
+  if (storeRequestsExported) return;
+  storeRequestsExported = true;
+  const counter = Runtime.instance().metricMeter.createCounter(METRICS.storeRequests, 'requests', 'Object store requests by store kind and operation');
+  onStoreRequest((store, op) => counter.add(1, { store, op }));
+}

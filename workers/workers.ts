@@ -1,6 +1,8 @@
 /**
  * Creates the Temporal workers of one process: one per task queue it serves. The orchestration
- * queue runs workflows; the data and training queues run activities. Many processes on many
+ * queue runs workflows; the data, features and training queues run activities (every queue
+ * registers every activity; which queue a call goes to is the workflow's choice, so a process
+ * serves exactly the work of the queues it names). Many processes on many
  * machines may serve the same queues.
  */
 import { fileURLToPath } from 'node:url';

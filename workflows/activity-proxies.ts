@@ -34,6 +34,19 @@ export function shardActivity(activityId: string, heartbeatSeconds = SHARD_HEART
   return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
 }
 
+/** Feature bookkeeping on the features queue: the plan's pages, manifests, the quality check, fit merges. */
+export function featureBookkeeping() {
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'features'), startToCloseTimeout: '5m', retry });
+}
+
+/**
+ * Per-bucket feature work on the features queue (planFeatureBuild, buildFeatureShard,
+ * fitFeatureShard), with a readable deterministic id; these heartbeat.
+ */
+export function featureShardActivity(activityId: string, heartbeatSeconds = SHARD_HEARTBEAT_SECONDS) {
+  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'features'), startToCloseTimeout: '1h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
+}
+
 /**
  * Model training: long, heartbeating. Neural nets go to the GPU training queue (served by GPU
  * nodes, or by any worker started with `--queues train-gpu`), everything else to the CPU one.

@@ -1,7 +1,7 @@
 import { continueAsNew, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import { resolveQualityLimits } from '../schemas/quality.js';
 import type { FeatureBuildTotals, FeaturePlanSummary, FeaturesInput, FeaturesResult } from '../schemas/workflows.js';
-import { bookkeeping, shardActivity } from './activity-proxies.js';
+import { featureBookkeeping, featureShardActivity } from './activity-proxies.js';
 import { compactCurated } from './compact.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
 import { SHARD_HEARTBEAT_SECONDS } from './timeouts.js';
@@ -56,13 +56,13 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
 
   // Whatever was ingested is in the generations before the plan reads them (a no-op on a compacted zone).
   const compaction = cursor?.compaction ?? (await compactCurated({ lake, bucketCount: input.bucketCount }, heartbeatSeconds));
-  plan ??= await shardActivity('features/plan', heartbeatSeconds).planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
+  plan ??= await featureShardActivity('features/plan', heartbeatSeconds).planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
   const { version, dataEnd } = plan;
   while (offset < plan.buckets) {
-    const page = await bookkeeping().readFeaturePlanPage({ lake, dataset, version, offset, limit: pageSize });
+    const page = await featureBookkeeping().readFeaturePlanPage({ lake, dataset, version, offset, limit: pageSize });
     if (page.length === 0) break;
     await mapBounded(page, maxInFlight, async (b) => {
-      const shard = await shardActivity(`features/${version}/${b.bucket}`, heartbeatSeconds).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
+      const shard = await featureShardActivity(`features/${version}/${b.bucket}`, heartbeatSeconds).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
       if (shard.reusedFrom) totals.reused++;
       else if (shard.skipped) totals.present++;
       else totals.built++;
@@ -74,7 +74,7 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
       await continueAsNew<typeof featuresWorkflow>({ ...input, cursor: { plan, offset, totals, rows, runs, compaction } });
     }
   }
-  const result = await bookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
-  const quality = await shardActivity(`features/${version}/quality`, heartbeatSeconds).checkFeatureQuality({ lake, dataset, version, limits });
+  const result = await featureBookkeeping().writeFeatureManifest({ lake, dataset, version, runs, totals });
+  const quality = await featureShardActivity(`features/${version}/quality`, heartbeatSeconds).checkFeatureQuality({ lake, dataset, version, limits });
   return { ...result, compaction, quality };
 }

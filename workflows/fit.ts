@@ -1,6 +1,6 @@
 import { continueAsNew, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { FeatureFitResult, FitInput } from '../schemas/workflows.js';
-import { bookkeeping, shardActivity } from './activity-proxies.js';
+import { featureBookkeeping, featureShardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapUntilHistoryFull } from './fan-out.js';
 import { checkLake, checkName, invalid } from './validate.js';
 
@@ -20,13 +20,13 @@ export async function fitWorkflow(input: FitInput): Promise<FeatureFitResult> {
   if (!(Number.isInteger(historyLimit) && historyLimit >= 1)) invalid(`historyLimit must be a positive whole number, got ${historyLimit}`);
   const split = { lake: input.lake, dataset: input.dataset, version: input.featuresVersion, testFraction: input.testFraction, seed: input.seed };
   const buckets = input.cursor?.buckets
-    ?? await bookkeeping().listFeatureShards({ lake: input.lake, dataset: input.dataset, version: input.featuresVersion });
+    ?? await featureBookkeeping().listFeatureShards({ lake: input.lake, dataset: input.dataset, version: input.featuresVersion });
   const runs = (input.cursor?.runs ?? 0) + 1;
   const next = await mapUntilHistoryFull(buckets, input.cursor?.next ?? 0, maxInFlight, historyLimit, async (bucket) => {
-    await shardActivity(`features-fit/${input.featuresVersion}/${bucket}`).fitFeatureShard({ ...split, bucket });
+    await featureShardActivity(`features-fit/${input.featuresVersion}/${bucket}`).fitFeatureShard({ ...split, bucket });
   });
   if (next < buckets.length) await continueAsNew<typeof fitWorkflow>({ ...input, cursor: { buckets, next, runs } });
-  return bookkeeping().mergeFeatureFit(split);
+  return featureBookkeeping().mergeFeatureFit(split);
 }
 
 /**

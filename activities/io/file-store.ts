@@ -29,6 +29,7 @@ import { withKeyLock, type LockOptions } from './file-store-lock.js';
 import { fileEtag, stampLaterThan, statFile } from './file-store-etag.js';
 import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { checkFileKey, checkFilePrefix, checkRange, compareKeys, RESERVED_NAME_PREFIX } from './store-keys.js';
+import { countStoreRequest } from './store-requests.js';
 
 export interface FileStoreOptions {
   /** Absolute path of the lake root. */
@@ -53,12 +54,14 @@ export class FileStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    countStoreRequest('file', 'get');
     const path = this.path(key);
     return this.fs('get', key, () => readFile(path));
   }
 
   /** Bytes [start, end), cut short at the end of the object as S3 does. */
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    countStoreRequest('file', 'getRange');
     const path = this.path(key);
     checkRange(this.objectUri(key), start, end);
     const handle = await this.openFile('getRange', key, path);
@@ -81,6 +84,7 @@ export class FileStore implements ObjectStore {
   }
 
   async getStream(key: string): Promise<Readable> {
+    countStoreRequest('file', 'get');
     const path = this.path(key);
     const handle = await this.openFile('getStream', key, path);
     return handle.createReadStream();
@@ -94,13 +98,16 @@ export class FileStore implements ObjectStore {
     throw new NotFoundError(`${this.objectUri(key)}: no such object.`);
   }
 
+  /** One stat. A listing calls this for each object it finds, so a file:// listing also counts a head per object. */
   async head(key: string): Promise<ObjectInfo | undefined> {
+    countStoreRequest('file', 'head');
     const path = this.path(key);
     const stats = await this.fs('head', key, () => statFile(path));
     return stats && info(key, stats);
   }
 
   async put(key: string, body: Uint8Array | string | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
+    countStoreRequest('file', 'put');
     const path = this.path(key);
     const dir = dirname(path);
     await this.fs('put', key, () => mkdir(dir, { recursive: true }));
@@ -176,6 +183,7 @@ export class FileStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    countStoreRequest('file', 'delete');
     const path = this.path(key);
     await withKeyLock(this.root, key, async () => {
       try {
@@ -223,6 +231,7 @@ export class FileStore implements ObjectStore {
    */
   private async entries(dirKey: string, namePrefix: string): Promise<{ name: string; kind: 'file' | 'dir' }[]> {
     let dirents: Dirent[];
+    countStoreRequest('file', 'list');
     try {
       dirents = await readdir(join(this.root, dirKey), { withFileTypes: true });
     } catch (err) {

@@ -29,6 +29,7 @@ import { ConfigError, InvalidInputError, NotFoundError } from '../../core/errors
 import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { mapS3Error, type S3CallContext } from './store-errors.js';
 import { checkRange } from './store-keys.js';
+import { countStoreRequest } from './store-requests.js';
 
 export type ConditionalWriteSupport = 'atomic' | 'per-request' | 'unsupported';
 
@@ -102,6 +103,7 @@ export class S3Store implements ObjectStore {
 
   /** Undefined for a missing object, and also for a missing bucket: a HEAD answer has no error code. */
   async head(key: string): Promise<ObjectInfo | undefined> {
+    countStoreRequest('s3', 'head');
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
       return { key, size: out.ContentLength ?? 0, etag: unquote(out.ETag), lastModified: out.LastModified ?? new Date(0) };
@@ -125,6 +127,7 @@ export class S3Store implements ObjectStore {
     const ctx = { ...this.context('put', key), conditionalReplace: options.ifMatch !== undefined };
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body instanceof Uint8Array ? body : undefined;
     const counter = bytes ? undefined : new ByteCounter();
+    countStoreRequest('s3', 'put');
     try {
       if (bytes && bytes.byteLength <= this.threshold) {
         const out = await this.client.send(new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.byteLength }));
@@ -173,6 +176,7 @@ export class S3Store implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    countStoreRequest('s3', 'delete');
     await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
   }
 
@@ -192,12 +196,14 @@ export class S3Store implements ObjectStore {
   }
 
   private async getBody(op: string, key: string, range: string | undefined) {
+    countStoreRequest('s3', range === undefined ? 'get' : 'getRange');
     const out = await this.call(op, key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range: range })));
     if (!out.Body) throw new InvalidInputError(`${this.objectUri(key)}: the S3 server returned no body.`);
     return out.Body;
   }
 
   private async listPage(prefix: string, delimiter: '/' | undefined, token: string | undefined, startAfter?: string): Promise<ListObjectsV2CommandOutput> {
+    countStoreRequest('s3', 'list');
     return this.call('list', undefined, () => this.client.send(new ListObjectsV2Command({
       Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: delimiter, MaxKeys: this.pageSize, ContinuationToken: token, StartAfter: startAfter,
     })));

@@ -5,6 +5,7 @@ import { tfBackendLabel } from '../../activities/train/tf-backend.js';
 import { loadConfig, requireKeys } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { QUEUE_ALIASES, QUEUE_ROLES, type QueueRole, taskQueue } from '../../schemas/names.js';
+import { exportStoreRequests } from '../../workers/metrics.js';
 import { installRuntime, metricsUrl } from '../../workers/runtime.js';
 import { checkTfBackend } from '../../workers/tf-backend-check.js';
 import { createWorkers, runWorkers } from '../../workers/workers.js';
@@ -44,6 +45,7 @@ export function registerWorker(program: Command): void {
       const keys = requireKeys(config);
       const logger = createLogger(config.logLevel, { process: 'worker' });
       installRuntime(logger, { metrics: config.metrics });
+      exportStoreRequests();
       let connection: NativeConnection;
       try {
         connection = await NativeConnection.connect({ address: config.temporal.address, ...(config.temporal.tls ? { tls: config.temporal.tls } : {}) });

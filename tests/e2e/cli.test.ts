@@ -38,7 +38,7 @@ test('a bad environment variable stops the command at start, naming the variable
 test('an unknown queue name for the worker is a usage error (exit 2)', async (t) => {
   const r = await runCli(['worker', '--queues', 'data,gpu'], cliEnv(keysEnv));
   t.is(r.code, 2);
-  t.regex(r.stderr, /^carepipe: --queues: unknown queue "gpu"; known: orchestration, data, train-cpu, train-gpu, all\n$/);
+  t.regex(r.stderr, /^carepipe: --queues: unknown queue "gpu"; known: orchestration, data, features, train-cpu, train-gpu, all\n$/);
 });
 
 test('a GPU worker whose configured backend cannot load stops at start with exit 2, naming the variable, before keys or Temporal', async (t) => {

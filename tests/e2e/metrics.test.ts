@@ -111,6 +111,14 @@ test('activity latency is a histogram with one observation per file', (t) => {
   t.true(samples(metricsText, `${METRICS.duration}_bucket`).size > 1, 'the histogram has buckets');
 });
 
+test('store requests are counted by store kind and operation: every raw file read, every output written', (t) => {
+  const n = (op: string) => sampleWith(metricsText, `${METRICS.storeRequests}_total`, { store: 's3', op }) ?? 0;
+  t.true(n('get') + n('getRange') >= ingest.files, `each of the ${ingest.files} raw files is read (get ${n('get')}, getRange ${n('getRange')})`);
+  t.true(n('put') >= ingest.files, `each file's manifest at least is written (put ${n('put')})`);
+  t.true(n('list') >= 1, 'the raw zone is listed');
+  t.is(sampleWith(metricsText, `${METRICS.storeRequests}_total`, { store: 'file' }), undefined, 'an s3:// lake makes no file:// requests');
+});
+
 test('failures are counted by error type and retryability', (t) => {
   const failed = sampleWith(metricsText, `${METRICS.failures}_total`, { activity_type: 'listRawFiles', error_type: 'ConfigError', retryable: 'false' });
   t.is(failed, 1, 'a missing bucket is a ConfigError, failed once and never retried');

@@ -71,7 +71,7 @@ test.serial('a worker stopped by SIGTERM mid-ingest exits 0, and a second worker
   t.is(await first.exited, 0, first.output().stderr.slice(-2000));
   t.regex(first.output().stderr, /"msg":"worker stopped"/);
 
-  const second = startCli(['worker', '--queues', 'orchestration,data,train-cpu'], cliEnv(vars));
+  const second = startCli(['worker', '--queues', 'orchestration,data,features,train-cpu'], cliEnv(vars));
   const result = await followRetrain(handle, () => {}, 250);
   const rawRows = Object.values(generation.rows).reduce((a, b) => a + b, 0);
   t.is(result.ingest!.files, Object.values(generation.filesByTable).reduce((a, b) => a + b, 0));

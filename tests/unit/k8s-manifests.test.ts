@@ -109,7 +109,7 @@ test('the GPU pool serves only train-gpu, requests a GPU, and is scheduled onto 
 test('the CPU pool serves orchestration, data and CPU training with CPU and memory requests, and no GPU', (t) => {
   const spec = deployment('carepipe-worker-cpu').spec.template.spec;
   const [worker] = spec.containers;
-  t.deepEqual(worker!.args, ['worker', '--queues', 'orchestration,data,train-cpu']);
+  t.deepEqual(worker!.args, ['worker', '--queues', 'orchestration,data,features,train-cpu']);
   t.truthy(worker!.resources.requests.cpu);
   t.truthy(worker!.resources.requests.memory);
   t.is(worker!.resources.requests['nvidia.com/gpu'], undefined);
