@@ -5,14 +5,14 @@ import { ConfigError } from '../../core/errors.js';
 import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import type { IngestInput } from '../../schemas/workflows.js';
 import type { ingestWorkflow } from '../../workflows/index.js';
-import { options, refuse } from '../options.js';
+import { options, refuse, wholeNumber } from '../options.js';
 import { action } from '../output.js';
 import { ingestQualityLines } from '../quality.js';
 import { addRunFlags, type RunCommand, type RunFlags, runWorkflowCommand } from '../run-workflow.js';
 import { probeIngest, startIngest } from '../runs.js';
 import { compactionLine } from '../compaction-line.js';
 
-interface IngestOptions extends RunFlags { lake?: string; from?: string; to?: string; tables?: RawTable[]; buckets: number }
+interface IngestOptions extends RunFlags { lake?: string; from?: string; to?: string; tables?: RawTable[]; buckets: number; filesPerTask?: number }
 
 function parseTables(list: string): RawTable[] {
   const tables = list.split(',').map((t) => t.trim()).filter(Boolean);
@@ -27,6 +27,7 @@ export const ingestRun: RunCommand<IngestOptions, IngestInput, typeof ingestWork
       lake: opts.lake ?? config.lake.uri, bucketCount: opts.buckets,
       ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
       ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.filesPerTask ? { filesPerTask: opts.filesPerTask } : {}),
     };
   },
   start: async (client, config, input) => ({ handle: await startIngest(client, config, input, 'manual') }),
@@ -51,6 +52,7 @@ export function registerIngest(program: Command): void {
     .addOption(options.date('--from <date>', 'first ingest date (YYYY-MM-DD); default: the first there is'))
     .addOption(options.date('--to <date>', 'last ingest date (YYYY-MM-DD); default: the last there is'))
     .option('--tables <list>', `comma-separated tables (${RAW_TABLES.join(', ')}); default: all`, parseTables)
-    .addOption(options.buckets()))
+    .addOption(options.buckets())
+    .option('--files-per-task <n>', 'raw files of one table curated by one activity (1 to 256; default 16)', wholeNumber('--files-per-task', 1, 256)))
     .action(action((opts: IngestOptions) => runWorkflowCommand(ingestRun, opts)));
 }

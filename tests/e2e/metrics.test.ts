@@ -65,7 +65,8 @@ test.before(async () => {
   port = await freePort();
   worker = startCli(['worker', '--metrics-port', String(port), '--curator-threads', '0'], pipelineCliEnv(env, { CAREPIPE_LOG_LEVEL: 'info' }));
   await until('the worker to start', () => worker.output().stderr.includes('"msg":"worker started"'));
-  const ok = await runCli(['ingest', '--buckets', '4', '--json'], pipelineCliEnv(env));
+  // One file a task, so activities and files can be counted against each other.
+  const ok = await runCli(['ingest', '--buckets', '4', '--files-per-task', '1', '--json'], pipelineCliEnv(env));
   if (ok.code !== 0) throw new Error(ok.stderr);
   ingest = JSON.parse(ok.stdout) as IngestSummary;
   const failing = await runCli(['ingest', '--lake', `s3://t-metrics-missing-${Date.now().toString(36)}`, '--buckets', '4'], pipelineCliEnv(env));
@@ -77,7 +78,7 @@ test.before(async () => {
     const dir = process.env.CAREPIPE_TEST_ARTIFACTS ?? '.test-artifacts';
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'worker-metrics.txt'), metricsText);
-    return sampleWith(metricsText, `${METRICS.rows}_total`, { activity_type: 'ingestFile' }) === ingest.rowsIn
+    return sampleWith(metricsText, `${METRICS.rows}_total`, { activity_type: 'ingestFiles' }) === ingest.rowsIn
       && sampleWith(metricsText, `${METRICS.failures}_total`, { activity_type: 'listRawFiles' }) !== undefined;
   });
 });
@@ -94,19 +95,19 @@ test('the endpoint serves the SDK runtime\'s own metrics for this worker\'s task
   const slots = samples(metricsText, 'temporal_worker_task_slots_available');
   t.true(slots.size > 0, 'task slot gauges are exported');
   t.true([...slots.keys()].some((labels) => labels.includes(`task_queue="${env.queuePrefix}-data"`)));
-  const polls = sampleWith(metricsText, 'temporal_activity_execution_latency_count', { task_queue: `${env.queuePrefix}-data`, activity_type: 'ingestFile' });
+  const polls = sampleWith(metricsText, 'temporal_activity_execution_latency_count', { task_queue: `${env.queuePrefix}-data`, activity_type: 'ingestFiles' });
   t.is(polls, ingest.files, 'one activity execution per raw file');
 });
 
 test('rows processed counts every raw row the ingest read, tagged by activity type', (t) => {
   t.true(ingest.rowsIn > 1000);
-  t.is(sampleWith(metricsText, `${METRICS.rows}_total`, { activity_type: 'ingestFile', task_queue: `${env.queuePrefix}-data` }), ingest.rowsIn);
+  t.is(sampleWith(metricsText, `${METRICS.rows}_total`, { activity_type: 'ingestFiles', task_queue: `${env.queuePrefix}-data` }), ingest.rowsIn);
 });
 
 test('activity latency is a histogram with one observation per file', (t) => {
-  const count = sampleWith(metricsText, `${METRICS.duration}_count`, { activity_type: 'ingestFile', outcome: 'completed' });
+  const count = sampleWith(metricsText, `${METRICS.duration}_count`, { activity_type: 'ingestFiles', outcome: 'completed' });
   t.is(count, ingest.files);
-  const sum = sampleWith(metricsText, `${METRICS.duration}_sum`, { activity_type: 'ingestFile', outcome: 'completed' });
+  const sum = sampleWith(metricsText, `${METRICS.duration}_sum`, { activity_type: 'ingestFiles', outcome: 'completed' });
   t.true(sum !== undefined && sum > 0);
   t.true(samples(metricsText, `${METRICS.duration}_bucket`).size > 1, 'the histogram has buckets');
 });
