@@ -168,6 +168,7 @@ export async function ingestFiles(deps: ActivityDeps, input: IngestFilesInput): 
     for (const stale of stagedFragments(p.previous)) if (!stale.shared && !written.has(stale.key)) await store.delete(stale.key);
     if (p.previous?.rejectsKey && p.previous.rejectsKey !== rejectsKey) await store.delete(p.previous.rejectsKey);
     results.set(p.key, resultOf(manifest, 'ingested'));
+    log.info('file ingested', { source: p.key, rowsIn, rejected, corrected, fragments: fragments.length });
   }
   log.info('files ingested', { files: input.keys.length, curated: curated.length, skipped: input.keys.length - pending.length });
   return input.keys.map((k) => results.get(k)!);

@@ -138,7 +138,7 @@ test('worker logs are one JSON object a line; activity lines carry the workflow,
   for (const e of ingested) {
     t.regex(e.workflowId as string, /^ingest\/\d{8}T\d{6}Z$/);
     t.regex(e.runId as string, /^[0-9a-f-]{36}$/);
-    t.regex(e.activityId as string, /^ingest\/[a-z_]+\/\d{4}-\d{2}-\d{2}\/[0-9a-f]{8}$/);
+    t.regex(e.activityId as string, /^ingest\/[a-z_]+\/\d{4}-\d{2}-\d{2}\/[0-9a-f]{8}\/1$/);
   }
   const started = entries.find((e) => e.msg === 'worker started');
   t.is(started?.metrics, `http://127.0.0.1:${port}/metrics`);

@@ -61,7 +61,7 @@ test.serial('a worker stopped by SIGTERM mid-ingest exits 0, and a second worker
   const cores = JSON.parse(first.output().stderr.split('\n').find((l) => l.includes('"msg":"worker cores"'))!) as Record<string, unknown>;
   t.is(cores.availableParallelism, availableParallelism());
   t.is(cores.curatorThreads, availableParallelism());
-  t.is(cores.queues, ['orchestration', 'data', 'train-cpu', 'train-gpu'].map((q) => `${prefix}-${q}`).join(','));
+  t.is(cores.queues, ['orchestration', 'data', 'features', 'train-cpu', 'train-gpu'].map((q) => `${prefix}-${q}`).join(','));
   const handle = await startRetrain(client, config, {
     lake: parseLakeUri(config.lake.uri).uri, model: 'shutdown-test', dataset: 'readmission', families: ['logreg'], bucketCount: 8,
     trigger: 'manual', ingest: {}, codeVersion: 'test', gate: { maxEce: 0.2 },
