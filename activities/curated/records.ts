@@ -78,7 +78,8 @@ export async function readRecord(store: ObjectStore, table: RawTable, bucket: nu
 
 /** Replaces the record read as `expected`; PreconditionFailedError if another compaction replaced it first. */
 export async function replaceRecord(store: ObjectStore, expected: RecordState, record: GenerationRecord): Promise<void> {
-  const body = JSON.stringify(record, null, 2) + '\n';
+  // Compact: a record lists every file of its bucket, a year is hundreds of entries, and its bytes count in curated/.
+  const body = JSON.stringify(record) + '\n';
   await store.put(lake.curatedRecord(record.table, record.bucket), body, expected.etag === null ? { ifNoneMatch: '*' } : { ifMatch: expected.etag });
 }
 
