@@ -23,10 +23,18 @@ function medianMs(args: string[], runs: number): number {
 export function benchCliStartup(runs = 11): void {
   const bin = join(REPO_ROOT, 'bin', 'carepipe.js');
   const floor = medianMs(['-e', ''], runs);
-  const rows = [['carepipe --help', [bin, '--help']], ['carepipe retrain --help', [bin, 'retrain', '--help']]] as const;
-  printTable(`CLI start-up, median of ${runs} runs (reference: a bare \`node -e ''\` in the same run)`, ['command', 'ms', 'bare node ms', 'ratio'],
-    [...rows.map(([label, args]) => {
-      const ms = medianMs([...args], runs);
-      return [label, ms.toFixed(0), floor.toFixed(0), `${(ms / floor).toFixed(1)}x`];
-    })]);
+  const rows = [
+    ['carepipe --help', [bin, '--help']],
+    ['carepipe retrain --help', [bin, 'retrain', '--help']],
+  ] as const;
+  printTable(
+    `CLI start-up, median of ${runs} runs (reference: a bare \`node -e ''\` in the same run)`,
+    ['command', 'ms', 'bare node ms', 'ratio'],
+    [
+      ...rows.map(([label, args]) => {
+        const ms = medianMs([...args], runs);
+        return [label, ms.toFixed(0), floor.toFixed(0), `${(ms / floor).toFixed(1)}x`];
+      }),
+    ],
+  );
 }

@@ -60,14 +60,17 @@ export async function benchFileStoreListing(files = 1000): Promise<void> {
     });
     const objects = await listAll(store, '');
     const onDisk = await countFiles(root);
-    printTable(`file:// store: ${files} raw files of ${FILE_BYTES / 1024} KiB, then ${files} objects written by the store`,
-      ['measure', 'value'], [
+    printTable(
+      `file:// store: ${files} raw files of ${FILE_BYTES / 1024} KiB, then ${files} objects written by the store`,
+      ['measure', 'value'],
+      [
         ['first listing of raw/, ms', first.ms.toFixed(0)],
         ['next listing of raw/ (median of 5), ms', again[2]!.toFixed(0)],
         [`${files} puts, ms`, put.ms.toFixed(0)],
         ['objects listed', objects],
         ['files on disk under the root', onDisk],
-      ]);
+      ],
+    );
     if (first.n !== files) throw new Error(`bench: listed ${first.n} raw files, wrote ${files}`);
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -31,7 +31,13 @@ function portFromEnv(name: string, fallback: number): number {
 
 export async function withBenchStack<T>(fn: (addresses: ReturnType<typeof stackAddresses>) => Promise<T>): Promise<T> {
   rmSync(stateDir, { recursive: true, force: true });
-  await stackUp({ stateDir, toolsDir: join(REPO_ROOT, '.tools'), ports: BENCH_PORTS, persistent: false, log: (l) => process.stderr.write(`[bench stack] ${l}\n`) });
+  await stackUp({
+    stateDir,
+    toolsDir: join(REPO_ROOT, '.tools'),
+    ports: BENCH_PORTS,
+    persistent: false,
+    log: (l) => process.stderr.write(`[bench stack] ${l}\n`),
+  });
   const onSignal = () => void stackDown({ stateDir }).finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -26,11 +26,12 @@ if (!only || only === 'store') await benchFileStoreListing(Number(flag('--store-
 
 const pipeline = pipelineOptions(args);
 if (only === 'pipeline' && pipeline.referencesOnly) await benchReferencesOnly(pipeline);
-else if (only !== 'cli' && only !== 'store') await withBenchStack(async (addresses) => {
-  if (!only || only === 'pipeline') await benchPipeline(addresses, pipeline);
-  if (!only || only === 'trees') await benchTrees(treesOptions(args)); // --rows N --patients N --threads 1,2 --learners gbdt,rf,...
-  if (!only || only === 'quality') {
-    const families = (flag('--families') ?? 'logreg,gbdt,mlp').split(',') as ModelFamily[];
-    await benchQuality(addresses, Number(flag('--quality-patients') ?? (quick ? 3000 : 200000)), families);
-  }
-});
+else if (only !== 'cli' && only !== 'store')
+  await withBenchStack(async (addresses) => {
+    if (!only || only === 'pipeline') await benchPipeline(addresses, pipeline);
+    if (!only || only === 'trees') await benchTrees(treesOptions(args)); // --rows N --patients N --threads 1,2 --learners gbdt,rf,...
+    if (!only || only === 'quality') {
+      const families = (flag('--families') ?? 'logreg,gbdt,mlp').split(',') as ModelFamily[];
+      await benchQuality(addresses, Number(flag('--quality-patients') ?? (quick ? 3000 : 200000)), families);
+    }
+  });

@@ -86,7 +86,11 @@ export async function benchPipeline(addresses: ReturnType<typeof stackAddresses>
       if (opts.incremental) {
         await addDays(lake, cache, [extraDay], addresses.s3Endpoint);
         const next = await runPipeline({ addresses, lake, layout: 'one', prefix }, `${kind} +1 day`);
-        incremental.push({ lake: kind, run: next, reusedBuckets: await reusedBuckets(lake.localRoot, kind, lake.uri, addresses.s3Endpoint, next.features.result.version) });
+        incremental.push({
+          lake: kind,
+          run: next,
+          reusedBuckets: await reusedBuckets(lake.localRoot, kind, lake.uri, addresses.s3Endpoint, next.features.result.version),
+        });
       }
     }
     printMain(cache, rawBytes, refs, main);
@@ -97,7 +101,10 @@ export async function benchPipeline(addresses: ReturnType<typeof stackAddresses>
     }
     if (opts.scaleOut) {
       const rows: ScaleOutRow[] = main[0] && main[0].lake === 'file' ? [{ layout: '1 process', run: main[0].run }] : [];
-      for (const [layout, label] of [['two', '2 processes'], ['split', 'data | features']] as [Layout, string][]) {
+      for (const [layout, label] of [
+        ['two', '2 processes'],
+        ['split', 'data | features'],
+      ] as [Layout, string][]) {
         const lake = await prepareLake('file', `bench-${layout}-${tag}`, cache, yearDates, addresses.s3Endpoint);
         rows.push({ layout: label, run: await runPipeline({ addresses, lake, layout, prefix: `bench-${layout}-${tag}` }, `file year, ${label}`) });
       }
@@ -111,10 +118,16 @@ export async function benchPipeline(addresses: ReturnType<typeof stackAddresses>
 function printProfile(dir: string, row: MainRow): void {
   const stage = row.run.ingest.seconds >= row.run.features.seconds ? 'ingest' : 'features';
   const { totalMs, files, functions, areas } = topSelfTime(join(dir, stage));
-  printTable(`profile of the slowest stage (${stage}, ${row.lake} lake): top self time over ${files} profiles (worker processes and curator threads), ${(totalMs / 1000).toFixed(1)} CPU s not idle; in ${join(dir, stage)}`,
-    ['function', 'where', 'self ms', 'share'], functions.map((f) => [f.name, f.where, f.selfMs, `${(f.share * 100).toFixed(1)}%`]));
-  printTable(`the same self time by area (package, carepipe folder, node internals, engine)`,
-    ['area', 'self ms', 'share'], areas.map((a) => [a.area, a.selfMs, `${(a.share * 100).toFixed(1)}%`]));
+  printTable(
+    `profile of the slowest stage (${stage}, ${row.lake} lake): top self time over ${files} profiles (worker processes and curator threads), ${(totalMs / 1000).toFixed(1)} CPU s not idle; in ${join(dir, stage)}`,
+    ['function', 'where', 'self ms', 'share'],
+    functions.map((f) => [f.name, f.where, f.selfMs, `${(f.share * 100).toFixed(1)}%`]),
+  );
+  printTable(
+    `the same self time by area (package, carepipe folder, node internals, engine)`,
+    ['area', 'self ms', 'share'],
+    areas.map((a) => [a.area, a.selfMs, `${(a.share * 100).toFixed(1)}%`]),
+  );
 }
 
 /** The buckets whose shards the new version took from an earlier one, from its plan (best effort: the plan's format may change). */

@@ -25,9 +25,12 @@ const PSEUDONYM = Buffer.alloc(32, 6);
 export async function benchQuality(addresses: ReturnType<typeof stackAddresses>, patients: number, families: ModelFamily[]): Promise<void> {
   const bucket = `bench-quality-${patients}`;
   const vars = {
-    CAREPIPE_TEMPORAL_ADDRESS: addresses.temporalAddress, CAREPIPE_S3_ENDPOINT: addresses.s3Endpoint, CAREPIPE_LAKE: `s3://${bucket}`,
+    CAREPIPE_TEMPORAL_ADDRESS: addresses.temporalAddress,
+    CAREPIPE_S3_ENDPOINT: addresses.s3Endpoint,
+    CAREPIPE_LAKE: `s3://${bucket}`,
     CAREPIPE_TASK_QUEUE_PREFIX: `bench-quality-${patients}`,
-    CAREPIPE_CODEC_KEYS: `q:${CODEC.toString('base64')}`, CAREPIPE_PSEUDONYM_KEYS: `q:${PSEUDONYM.toString('base64')}`,
+    CAREPIPE_CODEC_KEYS: `q:${CODEC.toString('base64')}`,
+    CAREPIPE_PSEUDONYM_KEYS: `q:${PSEUDONYM.toString('base64')}`,
   };
   const config = parseConfig(vars);
   await ensureBucket(config.lake, config.s3);
@@ -40,7 +43,14 @@ export async function benchQuality(addresses: ReturnType<typeof stackAddresses>,
     const client = new Client({ connection, dataConverter: dataConverter({ activeId: 'q', keys: new Map([['q', CODEC]]), source: 'bench' }) });
     process.stderr.write(`[bench] quality: retraining ${families.join(', ')}\n`);
     const handle = await startRetrain(client, config, {
-      lake: parseLakeUri(config.lake.uri).uri, model: 'quality', dataset: 'readmission', families, bucketCount: 64, trigger: 'manual', ingest: {}, codeVersion: 'bench',
+      lake: parseLakeUri(config.lake.uri).uri,
+      model: 'quality',
+      dataset: 'readmission',
+      families,
+      bucketCount: 64,
+      trigger: 'manual',
+      ingest: {},
+      codeVersion: 'bench',
     });
     const result = await followRetrain(handle, () => {}, 1_000);
 
@@ -62,10 +72,21 @@ export async function benchQuality(addresses: ReturnType<typeof stackAddresses>,
       const missing = bayes.filter((v) => Number.isNaN(v)).length;
       if (missing > 0) throw new Error(`bench: ${missing} test stays have no ground truth`);
       const bayesAuc = rocAuc(bayes, labels);
-      rows.push([c.family, preds.numRows, c.trainSeconds, c.metrics.rocAuc, bayesAuc, bayesAuc - c.metrics.rocAuc, c.version === result.best.version ? 'best' : '']);
+      rows.push([
+        c.family,
+        preds.numRows,
+        c.trainSeconds,
+        c.metrics.rocAuc,
+        bayesAuc,
+        bayesAuc - c.metrics.rocAuc,
+        c.version === result.best.version ? 'best' : '',
+      ]);
     }
-    printTable(`model quality: ${patients} patients (Bayes-optimal ROC AUC over all followed-up stays: ${generation.bayesAucComplete.toFixed(4)})`,
-      ['family', 'test stays', 'train seconds', 'test ROC AUC', 'Bayes AUC, same stays', 'gap', ''], rows);
+    printTable(
+      `model quality: ${patients} patients (Bayes-optimal ROC AUC over all followed-up stays: ${generation.bayesAucComplete.toFixed(4)})`,
+      ['family', 'test stays', 'train seconds', 'test ROC AUC', 'Bayes AUC, same stays', 'gap', ''],
+      rows,
+    );
   } finally {
     await worker.stop();
     await connection.close();

@@ -50,7 +50,10 @@ export interface TreesBenchOptions {
 }
 
 export const TREES_DEFAULTS: TreesBenchOptions = {
-  rows: 100_000, patients: 200_000, threads: [1, 2], learners: ['gbdt', 'rf', 'sklearn-hgb', 'sklearn-rf', 'lightgbm'],
+  rows: 100_000,
+  patients: 200_000,
+  threads: [1, 2],
+  learners: ['gbdt', 'rf', 'sklearn-hgb', 'sklearn-rf', 'lightgbm'],
 };
 export const TREES_QUICK: TreesBenchOptions = { ...TREES_DEFAULTS, rows: 20_000, patients: 3000 };
 
@@ -94,16 +97,33 @@ export function syntheticSet(rows: number, seed = 1): DataSet {
     if (rng.next() < 0.1) r[4] = Number.NaN;
     if (rng.next() < 0.1) r[7] = Number.NaN;
     const v = (j: number) => (Number.isNaN(r[j]!) ? 0 : r[j]!);
-    const z = -1.6 + 0.7 * v(0) + (sick ? 0.8 : 0.4 * v(1)) + 0.5 * Math.log(v(2)) + (v(3) > 0.5 ? 0.6 : -0.2) - 0.4 * v(4) * v(5)
-      + 0.5 * Math.sin(2 * v(6)) + 0.25 * Math.min(v(10), 4) + 0.15 * v(11) + 0.7 * v(15) - 0.5 * v(16) + 0.6 * v(17) * v(18)
-      + [0, 0.3, -0.2, 0.5, -0.4][v(20)]! + 0.2 * v(21) + 0.4 * (v(8) > 1 && v(9) < 0 ? 1 : 0);
+    const z =
+      -1.6 +
+      0.7 * v(0) +
+      (sick ? 0.8 : 0.4 * v(1)) +
+      0.5 * Math.log(v(2)) +
+      (v(3) > 0.5 ? 0.6 : -0.2) -
+      0.4 * v(4) * v(5) +
+      0.5 * Math.sin(2 * v(6)) +
+      0.25 * Math.min(v(10), 4) +
+      0.15 * v(11) +
+      0.7 * v(15) -
+      0.5 * v(16) +
+      0.6 * v(17) * v(18) +
+      [0, 0.3, -0.2, 0.5, -0.4][v(20)]! +
+      0.2 * v(21) +
+      0.4 * (v(8) > 1 && v(9) < 0 ? 1 : 0);
     truth[i] = 1 / (1 + Math.exp(-z));
     y[i] = rng.next() < truth[i]! ? 1 : 0;
   }
   const nTrain = Math.round(rows * 0.8);
   return {
-    name: `synthetic ${rows.toLocaleString('en-US')} x ${d}`, d,
-    xTrain: x.slice(0, nTrain * d), yTrain: y.slice(0, nTrain), xTest: x.slice(nTrain * d), yTest: y.slice(nTrain),
+    name: `synthetic ${rows.toLocaleString('en-US')} x ${d}`,
+    d,
+    xTrain: x.slice(0, nTrain * d),
+    yTrain: y.slice(0, nTrain),
+    xTest: x.slice(nTrain * d),
+    yTest: y.slice(nTrain),
     bayesAuc: rocAuc(truth.slice(nTrain), y.slice(nTrain)),
   };
 }
@@ -127,7 +147,8 @@ async function featureSet(patients: number): Promise<DataSet> {
     let startAfter = '';
     for (;;) {
       const page = await listRawFiles(deps, { lake: lakeUri, startAfter, limit: 500 });
-      for (let i = 0; i < page.keys.length; i += 2) await Promise.all(page.keys.slice(i, i + 2).map((k) => ingestFile(deps, { lake: lakeUri, key: k, bucketCount: 32 })));
+      for (let i = 0; i < page.keys.length; i += 2)
+        await Promise.all(page.keys.slice(i, i + 2).map((k) => ingestFile(deps, { lake: lakeUri, key: k, bucketCount: 32 })));
       if (page.nextStartAfter === undefined) break;
       startAfter = page.nextStartAfter;
     }
@@ -136,12 +157,17 @@ async function featureSet(patients: number): Promise<DataSet> {
     const data = await loadFeatureSet(store, 'readmission', build.version);
     const split = splitByPatient(data.patientKeys, 0.2, 1);
     const pipeline = fitPipeline(data.columns, split.train);
-    process.stderr.write(`[bench trees] feature set ready: ${data.rows} stays, ${pipeline.width} columns (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    process.stderr.write(
+      `[bench trees] feature set ready: ${data.rows} stays, ${pipeline.width} columns (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+    );
     deps.close();
     return {
-      name: `features, ${patients.toLocaleString('en-US')} patients`, d: pipeline.width,
-      xTrain: transform(pipeline, data.columns, split.train), yTrain: Uint8Array.from(split.train, (r) => data.labels[r]!),
-      xTest: transform(pipeline, data.columns, split.test), yTest: Uint8Array.from(split.test, (r) => data.labels[r]!),
+      name: `features, ${patients.toLocaleString('en-US')} patients`,
+      d: pipeline.width,
+      xTrain: transform(pipeline, data.columns, split.train),
+      yTrain: Uint8Array.from(split.train, (r) => data.labels[r]!),
+      xTest: transform(pipeline, data.columns, split.test),
+      yTest: Uint8Array.from(split.test, (r) => data.labels[r]!),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -163,9 +189,10 @@ const readF64 = (path: string) => {
 
 /** One learner in a child process: carepipe's through this file's child mode, the references through Python. */
 function runLearner(dir: string, learner: string, threads: number): Run {
-  const r = learner === 'gbdt' || learner === 'rf'
-    ? spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', dir, learner, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 })
-    : spawnSync('python3', [join(REPO_ROOT, 'bench', 'trees_reference.py'), dir, learner], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r =
+    learner === 'gbdt' || learner === 'rf'
+      ? spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', dir, learner, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 })
+      : spawnSync('python3', [join(REPO_ROOT, 'bench', 'trees_reference.py'), dir, learner], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench trees: ${learner} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Run;
 }
@@ -180,9 +207,10 @@ async function child(dir: string, learner: string, threads: number): Promise<voi
   const m = xTest.length / d;
   const cpu = process.cpuUsage();
   const wall = performance.now();
-  const forest = learner === 'gbdt'
-    ? (await fitGbdt(xTrain, yTrain, n, d, parseGbdtParams({}), { threads })).forest
-    : await fitRandomForest(xTrain, yTrain, n, d, parseRfParams({}), undefined, { threads });
+  const forest =
+    learner === 'gbdt'
+      ? (await fitGbdt(xTrain, yTrain, n, d, parseGbdtParams({}), { threads })).forest
+      : await fitRandomForest(xTrain, yTrain, n, d, parseRfParams({}), undefined, { threads });
   const trainSeconds = (performance.now() - wall) / 1000;
   const used = process.cpuUsage(cpu);
   let best = Infinity;
@@ -194,8 +222,11 @@ async function child(dir: string, learner: string, threads: number): Promise<voi
   }
   writeFileSync(join(dir, `pred-${learner}-${threads}.f64`), scores);
   const run: Run = {
-    trainSeconds, trainCpuSeconds: (used.user + used.system) / 1e6, predictSeconds: best,
-    peakRssMiB: peakRssMiB(process.pid), trees: forest.treeStart.length - 1,
+    trainSeconds,
+    trainCpuSeconds: (used.user + used.system) / 1e6,
+    predictSeconds: best,
+    peakRssMiB: peakRssMiB(process.pid),
+    trees: forest.treeStart.length - 1,
   };
   process.stdout.write(JSON.stringify(run) + '\n');
 }
@@ -224,14 +255,22 @@ export async function benchTrees(options: TreesBenchOptions): Promise<void> {
         const [learner, threads] = key.split('/') as [string, string];
         const ref = referenceOf(learner);
         rows.push([
-          learner, threads, run.trees, run.trainSeconds, run.trainCpuSeconds, set.yTest.length / run.predictSeconds, run.peakRssMiB, auc,
-          ref ? `${(run.trainSeconds / ref.run.trainSeconds).toFixed(2)}x` : '', ref ? (auc - ref.auc).toFixed(4) : '',
+          learner,
+          threads,
+          run.trees,
+          run.trainSeconds,
+          run.trainCpuSeconds,
+          set.yTest.length / run.predictSeconds,
+          run.peakRssMiB,
+          auc,
+          ref ? `${(run.trainSeconds / ref.run.trainSeconds).toFixed(2)}x` : '',
+          ref ? (auc - ref.auc).toFixed(4) : '',
         ]);
       }
       const bayes = set.bayesAuc === undefined ? '' : `; Bayes-optimal test ROC AUC ${set.bayesAuc.toFixed(4)}`;
       printTable(
-        `trees: ${set.name}, ${set.yTrain.length.toLocaleString('en-US')} training / ${set.yTest.length.toLocaleString('en-US')} test rows, ${set.d} columns${bayes}`
-        + '\n(ratios against scikit-learn single-threaded: HistGradientBoosting for gbdt and lightgbm, RandomForest for rf)',
+        `trees: ${set.name}, ${set.yTrain.length.toLocaleString('en-US')} training / ${set.yTest.length.toLocaleString('en-US')} test rows, ${set.d} columns${bayes}` +
+          '\n(ratios against scikit-learn single-threaded: HistGradientBoosting for gbdt and lightgbm, RandomForest for rf)',
         ['learner', 'threads', 'trees', 'train s', 'train CPU s', 'predict rows/s', 'peak RSS MiB', 'test ROC AUC', 'train / sklearn', 'AUC - sklearn'],
         rows,
       );

@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 export const COMMANDS = {
   stack: 'the local stack: Temporal dev server, versitygw and the codec server',
   worker: 'serve task queues until SIGINT/SIGTERM; in-flight activities get the grace period, then are retried elsewhere',
-  'codec-server': 'serve the codec endpoint through which the Web UI and `temporal workflow show --codec-endpoint` read encrypted history, until SIGINT/SIGTERM',
+  'codec-server':
+    'serve the codec endpoint through which the Web UI and `temporal workflow show --codec-endpoint` read encrypted history, until SIGINT/SIGTERM',
   generate: "write a synthetic EHR extract into the landing zone (raw/), in the data contract's format, with ground truth beside it",
   ingest: 'run ingestWorkflow: validate, normalise, de-identify and bucket the raw files of a date range into curated/',
   features: 'run featuresWorkflow: one feature shard per patient bucket of the curated zone, reusing unchanged buckets',

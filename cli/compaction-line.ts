@@ -4,7 +4,8 @@ import type { CompactionSummary } from '../schemas/workflows.js';
 export function compactionLine(c: CompactionSummary | null): string {
   if (!c) return 'compaction: not run (--no-compact)';
   if (!c.plan) return 'compaction: the curated generations already held every ingested day';
-  return `compaction: ${c.dirtyDays} day(s), ${c.files} file(s): ${c.fragmentsFolded} fragments folded into ${c.generationsWritten} generation(s) ` +
-    `(${c.generationsUnchanged} unchanged, ${c.filesReused} files carried over), ${c.fragmentsDeleted} fragments and ${c.generationsDeleted} old generations deleted`;
+  return (
+    `compaction: ${c.dirtyDays} day(s), ${c.files} file(s): ${c.fragmentsFolded} fragments folded into ${c.generationsWritten} generation(s) ` +
+    `(${c.generationsUnchanged} unchanged, ${c.filesReused} files carried over), ${c.fragmentsDeleted} fragments and ${c.generationsDeleted} old generations deleted`
+  );
 }
-

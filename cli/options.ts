@@ -44,14 +44,18 @@ export function ingestDate(flag: string): (value: string) => string {
  * checked here so a bad name stops the command before anything starts.
  */
 export function name(flag: string): (value: string) => string {
-  return (value) => (/^[a-z0-9][a-z0-9_-]{0,62}$/.test(value)
-    ? value
-    : refuse(`${flag} must be 1-63 characters of a-z, 0-9, _ and -, starting with a letter or digit, got "${value}"`));
+  return (value) =>
+    /^[a-z0-9][a-z0-9_-]{0,62}$/.test(value)
+      ? value
+      : refuse(`${flag} must be 1-63 characters of a-z, 0-9, _ and -, starting with a letter or digit, got "${value}"`);
 }
 
 /** `logreg,mlp`: known families that have a trainer, each once. */
 export function parseFamilies(list: string): ModelFamily[] {
-  const families = list.split(',').map((f) => f.trim()).filter(Boolean);
+  const families = list
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   for (const f of families) {
     if (!(MODEL_FAMILIES as readonly string[]).includes(f)) refuse(`--families: unknown family "${f}"; known: ${MODEL_FAMILIES.join(', ')}`);
     if (!IMPLEMENTED_FAMILIES.includes(f as ModelFamily)) refuse(`--families: "${f}" has no trainer yet; available: ${IMPLEMENTED_FAMILIES.join(', ')}`);

@@ -50,9 +50,12 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void>)
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`carepipe: ${message}\n`);
       // Something named on the command line that does not exist is a usage error too.
-      process.exitCode = err instanceof ConfigError || err instanceof InvalidInputError || err instanceof NotFoundError ? EXIT.usage
-        : err instanceof UnreachableError ? EXIT.unreachable
-          : EXIT.failed;
+      process.exitCode =
+        err instanceof ConfigError || err instanceof InvalidInputError || err instanceof NotFoundError
+          ? EXIT.usage
+          : err instanceof UnreachableError
+            ? EXIT.unreachable
+            : EXIT.failed;
     }
   };
 }

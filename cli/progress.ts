@@ -68,7 +68,11 @@ export function renderProgress(s: ProgressSnapshot, est: { rate?: number; second
   return parts.join('  ');
 }
 
-export function createProgressView(mode: ProgressMode, write: (text: string) => void = (t) => process.stdout.write(t), now: () => number = Date.now): ProgressView {
+export function createProgressView(
+  mode: ProgressMode,
+  write: (text: string) => void = (t) => process.stdout.write(t),
+  now: () => number = Date.now,
+): ProgressView {
   let stage: { label: string; startedAt: number; firstDone: number } | undefined;
   let drawn = false;
   const endLine = () => {

@@ -8,14 +8,23 @@ import { ConfigError } from '../core/errors.js';
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 export function ingestQualityLines(report: IngestQualityReport, top = 5): string[] {
-  return [`data quality (ingest): ${report.passed ? 'within limits' : `${report.breaches.length} breach(es)`}`, ...tableLines(report.tables, top), ...breachLines(report)];
+  return [
+    `data quality (ingest): ${report.passed ? 'within limits' : `${report.breaches.length} breach(es)`}`,
+    ...tableLines(report.tables, top),
+    ...breachLines(report),
+  ];
 }
 
 function tableLines(tables: IngestQualityReport['tables'], top = 5): string[] {
   return tables.map((t) => {
-    const reasons = t.reasons.slice(0, top).map(([code, n]) => `${code} ${n}`).join(', ');
-    return `  ${t.table}: ${t.rowsIn} rows in ${t.days} day(s), ${t.rejected} rejected (${pct(t.rowsIn ? t.rejected / t.rowsIn : 0)})` +
-      `${reasons ? `: ${reasons}` : ''}${t.quarantinedFiles ? `; ${t.quarantinedFiles} of ${t.files} files quarantined` : ''}`;
+    const reasons = t.reasons
+      .slice(0, top)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    return (
+      `  ${t.table}: ${t.rowsIn} rows in ${t.days} day(s), ${t.rejected} rejected (${pct(t.rowsIn ? t.rejected / t.rowsIn : 0)})` +
+      `${reasons ? `: ${reasons}` : ''}${t.quarantinedFiles ? `; ${t.quarantinedFiles} of ${t.files} files quarantined` : ''}`
+    );
   });
 }
 

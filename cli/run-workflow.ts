@@ -78,7 +78,9 @@ export function addRunFlags(cmd: Command): Command {
 }
 
 export async function runWorkflowCommand<O extends RunFlags, I, W extends Workflow>(
-  command: RunCommand<O, I, W>, opts: O, env: RunEnv = defaultRunEnv,
+  command: RunCommand<O, I, W>,
+  opts: O,
+  env: RunEnv = defaultRunEnv,
 ): Promise<void> {
   const config = env.config();
   const input = command.input(opts, config);
@@ -99,7 +101,12 @@ export async function runWorkflowCommand<O extends RunFlags, I, W extends Workfl
     const view = createProgressView(progressMode(opts.json, env.stdout), env.write);
     let result: WorkflowResultType<W>;
     try {
-      result = await watch(run.handle, () => command.probe(client, workflowId), (p) => view.update(p), env.pollMs).finally(() => view.finish());
+      result = await watch(
+        run.handle,
+        () => command.probe(client, workflowId),
+        (p) => view.update(p),
+        env.pollMs,
+      ).finally(() => view.finish());
     } catch (err) {
       if (!(err instanceof RunFailedError)) throw err;
       // The one-line error goes to stderr (action()); stdout says what the run adds, in either form.

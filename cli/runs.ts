@@ -8,12 +8,25 @@ import type { Config } from '../core/config.js';
 import { taskQueue } from '../schemas/names.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
 import type {
-  BackfillInput, BackfillProgress, FeaturesInput, IngestInput, RetrainInput, RetrainProgress, RetrainResult, Trigger,
+  BackfillInput,
+  BackfillProgress,
+  FeaturesInput,
+  IngestInput,
+  RetrainInput,
+  RetrainProgress,
+  RetrainResult,
+  Trigger,
 } from '../schemas/workflows.js';
 import type { IngestProgress } from '../workflows/ingest.js';
 import type { FeaturesProgress } from '../workflows/features.js';
 import {
-  backfillProgressQuery, backfillWorkflow, featuresProgressQuery, featuresWorkflow, ingestProgressQuery, ingestWorkflow, retrainProgressQuery,
+  backfillProgressQuery,
+  backfillWorkflow,
+  featuresProgressQuery,
+  featuresWorkflow,
+  ingestProgressQuery,
+  ingestWorkflow,
+  retrainProgressQuery,
   retrainWorkflow,
 } from '../workflows/index.js';
 import { RunFailedError } from './output.js';
@@ -21,7 +34,10 @@ import type { ProgressSnapshot } from './progress.js';
 
 /** 20261128T090512Z */
 export function compactStamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function attributes(a: { model?: string; dataset?: string; stage: string; trigger: Trigger }): TypedSearchAttributes {
@@ -43,7 +59,13 @@ export async function startRetrain(client: Client, config: Config, input: Retrai
   });
 }
 
-export async function startIngest(client: Client, config: Config, input: IngestInput, trigger: Trigger, workflowId?: string): Promise<WorkflowHandle<typeof ingestWorkflow>> {
+export async function startIngest(
+  client: Client,
+  config: Config,
+  input: IngestInput,
+  trigger: Trigger,
+  workflowId?: string,
+): Promise<WorkflowHandle<typeof ingestWorkflow>> {
   return client.workflow.start(ingestWorkflow, {
     workflowId: workflowId ?? `ingest/${compactStamp()}`,
     taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
@@ -53,7 +75,12 @@ export async function startIngest(client: Client, config: Config, input: IngestI
   });
 }
 
-export async function startFeatures(client: Client, config: Config, input: FeaturesInput, workflowId?: string): Promise<WorkflowHandle<typeof featuresWorkflow>> {
+export async function startFeatures(
+  client: Client,
+  config: Config,
+  input: FeaturesInput,
+  workflowId?: string,
+): Promise<WorkflowHandle<typeof featuresWorkflow>> {
   return client.workflow.start(featuresWorkflow, {
     workflowId: workflowId ?? `features/${input.dataset}/${compactStamp()}`,
     taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
@@ -63,15 +90,24 @@ export async function startFeatures(client: Client, config: Config, input: Featu
   });
 }
 
-export async function startBackfill(client: Client, config: Config, input: BackfillInput, workflowId?: string): Promise<WorkflowHandle<typeof backfillWorkflow>> {
+export async function startBackfill(
+  client: Client,
+  config: Config,
+  input: BackfillInput,
+  workflowId?: string,
+): Promise<WorkflowHandle<typeof backfillWorkflow>> {
   return client.workflow.start(backfillWorkflow, {
     workflowId: workflowId ?? `backfill/${input.from}..${input.to}/${compactStamp()}`,
     taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
     args: [input],
     typedSearchAttributes: attributes({ model: input.retrain?.model, dataset: input.dataset, stage: 'starting', trigger: 'backfill' }),
     memo: {
-      from: input.from, to: input.to, dataset: input.dataset, trigger: 'backfill',
-      ...(input.dates ? { dates: input.dates.join(',') } : {}), ...(input.resumeOf ? { resumeOf: input.resumeOf } : {}),
+      from: input.from,
+      to: input.to,
+      dataset: input.dataset,
+      trigger: 'backfill',
+      ...(input.dates ? { dates: input.dates.join(',') } : {}),
+      ...(input.resumeOf ? { resumeOf: input.resumeOf } : {}),
       ...(input.retrain ? { model: input.retrain.model } : {}),
       // What `carepipe backfill --resume` starts again from (memos are encrypted like every payload).
       input,
@@ -81,17 +117,25 @@ export async function startBackfill(client: Client, config: Config, input: Backf
 
 /** Waits for a run, reporting each change of its progress query; a failed run becomes RunFailedError. */
 export async function follow<W extends Workflow, P>(
-  handle: WorkflowHandle<W>, query: QueryDefinition<P>, onProgress: (p: P) => void, pollMs = 1_000,
+  handle: WorkflowHandle<W>,
+  query: QueryDefinition<P>,
+  onProgress: (p: P) => void,
+  pollMs = 1_000,
 ): Promise<WorkflowResultType<W>> {
   return watch(handle, () => handle.query(query), onProgress, pollMs);
 }
 
 /** Like follow(), with any probe of the run's progress (e.g. one that also queries its running child). */
 export async function watch<W extends Workflow, P>(
-  handle: WorkflowHandle<W>, probe: () => Promise<P | undefined>, onProgress: (p: P) => void, pollMs = 1_000,
+  handle: WorkflowHandle<W>,
+  probe: () => Promise<P | undefined>,
+  onProgress: (p: P) => void,
+  pollMs = 1_000,
 ): Promise<WorkflowResultType<W>> {
   let finished = false;
-  const result = handle.result().finally(() => { finished = true; });
+  const result = handle.result().finally(() => {
+    finished = true;
+  });
   let last = '';
   while (!finished) {
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
@@ -109,14 +153,20 @@ export async function watch<W extends Workflow, P>(
       const cause = err.cause instanceof Error ? err.cause.message : 'unknown cause';
       const app = err.cause instanceof ApplicationFailure ? err.cause : undefined;
       throw new RunFailedError(`workflow ${handle.workflowId} failed: ${cause}`, {
-        cause: err, ...(app?.type ? { failureType: app.type } : {}), details: app?.details ?? [],
+        cause: err,
+        ...(app?.type ? { failureType: app.type } : {}),
+        details: app?.details ?? [],
       });
     }
     throw err;
   }
 }
 
-export function followRetrain(handle: WorkflowHandle<typeof retrainWorkflow>, onProgress: (p: RetrainProgress) => void, pollMs = 1_000): Promise<RetrainResult> {
+export function followRetrain(
+  handle: WorkflowHandle<typeof retrainWorkflow>,
+  onProgress: (p: RetrainProgress) => void,
+  pollMs = 1_000,
+): Promise<RetrainResult> {
   return follow(handle, retrainProgressQuery, onProgress, pollMs);
 }
 
@@ -159,7 +209,10 @@ export async function probeBackfill(client: Client, workflowId: string): Promise
   if (p.stage === 'retrain' && p.running[0]) return { ...(await probeRetrain(client, p.running[0])) };
   let rows = p.rowsIn;
   for (const id of p.running) {
-    const c = await client.workflow.getHandle(id).query(ingestProgressQuery).catch(() => undefined);
+    const c = await client.workflow
+      .getHandle(id)
+      .query(ingestProgressQuery)
+      .catch(() => undefined);
     rows += c?.rowsIn ?? 0;
   }
   return { label: p.stage === 'ingest' ? 'ingest' : p.stage, unit: 'dates', done: p.datesDone + p.datesFailed, total: p.datesTotal, rows };

@@ -7,10 +7,15 @@ import { UnreachableError } from './output.js';
 export async function connectClient(config: Config, keys: Keys): Promise<Client> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5_000, ...(config.temporal.tls ? { tls: config.temporal.tls } : {}) });
+    connection = await Connection.connect({
+      address: config.temporal.address,
+      connectTimeout: 5_000,
+      ...(config.temporal.tls ? { tls: config.temporal.tls } : {}),
+    });
   } catch (cause) {
-    throw new UnreachableError(
-      `cannot reach Temporal at ${config.temporal.address} (CAREPIPE_TEMPORAL_ADDRESS); is the stack up? \`npm run stack:up\``, { cause });
+    throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (CAREPIPE_TEMPORAL_ADDRESS); is the stack up? \`npm run stack:up\``, {
+      cause,
+    });
   }
   return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(keys.codec) });
 }

@@ -34,7 +34,10 @@ interface JsonPayload {
 }
 
 class BadRequest extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -14,17 +14,45 @@ import type { LogLevel } from './log.js';
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 export const ENV_VARS = [
-  'CAREPIPE_STATE_DIR', 'CAREPIPE_TOOLS_DIR', 'CAREPIPE_LAKE',
-  'CAREPIPE_S3_ENDPOINT', 'CAREPIPE_S3_REGION', 'CAREPIPE_S3_FORCE_PATH_STYLE',
-  'CAREPIPE_S3_ACCESS_KEY_ID', 'CAREPIPE_S3_SECRET_ACCESS_KEY', 'CAREPIPE_S3_MULTIPART_THRESHOLD_MB', 'CAREPIPE_S3_CONDITIONAL_WRITES',
-  'CAREPIPE_TEMPORAL_ADDRESS', 'CAREPIPE_TEMPORAL_NAMESPACE', 'CAREPIPE_TEMPORAL_UI_URL', 'CAREPIPE_TASK_QUEUE_PREFIX',
-  'CAREPIPE_KEY_FILE', 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID', 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID',
-  'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
-  'CAREPIPE_WORKER_CURATOR_THREADS', 'CAREPIPE_METRICS_PORT', 'CAREPIPE_METRICS_HOST',
-  'CAREPIPE_CODEC_SERVER_PORT', 'CAREPIPE_CODEC_SERVER_HOST', 'CAREPIPE_CODEC_SERVER_ORIGINS', 'CAREPIPE_CODEC_SERVER_TOKEN',
-  'CAREPIPE_TEMPORAL_TLS', 'CAREPIPE_TEMPORAL_TLS_CERT', 'CAREPIPE_TEMPORAL_TLS_KEY', 'CAREPIPE_TEMPORAL_TLS_CA', 'CAREPIPE_TEMPORAL_TLS_SERVER_NAME',
-  'CAREPIPE_STACK_TEMPORAL_PORT', 'CAREPIPE_STACK_UI_PORT', 'CAREPIPE_STACK_S3_PORT',
-  'CAREPIPE_LOG_LEVEL', 'CAREPIPE_TF_BACKEND',
+  'CAREPIPE_STATE_DIR',
+  'CAREPIPE_TOOLS_DIR',
+  'CAREPIPE_LAKE',
+  'CAREPIPE_S3_ENDPOINT',
+  'CAREPIPE_S3_REGION',
+  'CAREPIPE_S3_FORCE_PATH_STYLE',
+  'CAREPIPE_S3_ACCESS_KEY_ID',
+  'CAREPIPE_S3_SECRET_ACCESS_KEY',
+  'CAREPIPE_S3_MULTIPART_THRESHOLD_MB',
+  'CAREPIPE_S3_CONDITIONAL_WRITES',
+  'CAREPIPE_TEMPORAL_ADDRESS',
+  'CAREPIPE_TEMPORAL_NAMESPACE',
+  'CAREPIPE_TEMPORAL_UI_URL',
+  'CAREPIPE_TASK_QUEUE_PREFIX',
+  'CAREPIPE_KEY_FILE',
+  'CAREPIPE_CODEC_KEYS',
+  'CAREPIPE_CODEC_KEY_ID',
+  'CAREPIPE_PSEUDONYM_KEYS',
+  'CAREPIPE_PSEUDONYM_KEY_ID',
+  'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY',
+  'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY',
+  'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
+  'CAREPIPE_WORKER_CURATOR_THREADS',
+  'CAREPIPE_METRICS_PORT',
+  'CAREPIPE_METRICS_HOST',
+  'CAREPIPE_CODEC_SERVER_PORT',
+  'CAREPIPE_CODEC_SERVER_HOST',
+  'CAREPIPE_CODEC_SERVER_ORIGINS',
+  'CAREPIPE_CODEC_SERVER_TOKEN',
+  'CAREPIPE_TEMPORAL_TLS',
+  'CAREPIPE_TEMPORAL_TLS_CERT',
+  'CAREPIPE_TEMPORAL_TLS_KEY',
+  'CAREPIPE_TEMPORAL_TLS_CA',
+  'CAREPIPE_TEMPORAL_TLS_SERVER_NAME',
+  'CAREPIPE_STACK_TEMPORAL_PORT',
+  'CAREPIPE_STACK_UI_PORT',
+  'CAREPIPE_STACK_S3_PORT',
+  'CAREPIPE_LOG_LEVEL',
+  'CAREPIPE_TF_BACKEND',
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
 export type RawEnv = Partial<Record<EnvVar, string>>;
@@ -44,9 +72,7 @@ export interface S3Settings {
   conditionalWrites: 'atomic' | 'per-request' | 'unsupported';
 }
 
-export type LakeLocation =
-  | { kind: 's3'; uri: string; bucket: string; prefix: string }
-  | { kind: 'file'; uri: string; root: string };
+export type LakeLocation = { kind: 's3'; uri: string; bucket: string; prefix: string } | { kind: 'file'; uri: string; root: string };
 
 export interface KeyRing {
   activeId: string;
@@ -130,7 +156,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
  * A value given on the command line in place of a variable (e.g. `carepipe worker --metrics-port`):
  * read by the variable's own rules, and named by its flag in the message when refused.
  */
-export interface ConfigOverride { value: string; flag: string }
+export interface ConfigOverride {
+  value: string;
+  flag: string;
+}
 export type ConfigOverrides = Partial<Record<EnvVar, ConfigOverride>>;
 
 /** The raw values with, for those the command line gave, the flag that gave them. */
@@ -232,9 +261,7 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
     throw new ConfigError('CAREPIPE_S3_ACCESS_KEY_ID and CAREPIPE_S3_SECRET_ACCESS_KEY must be set together.');
   }
   const isLocalEndpoint = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(endpoint);
-  const credentials = accessKeyId && secretAccessKey
-    ? { accessKeyId, secretAccessKey }
-    : isLocalEndpoint ? LOCAL_S3_CREDENTIALS : undefined;
+  const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : isLocalEndpoint ? LOCAL_S3_CREDENTIALS : undefined;
 
   const s3: S3Settings = {
     endpoint,
@@ -273,7 +300,8 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
   }
 
   const metricsHost = raw.CAREPIPE_METRICS_HOST ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(metricsHost)) throw new ConfigError(`${label(raw, 'CAREPIPE_METRICS_HOST')} must be a host name or IP address, got "${metricsHost}".`);
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(metricsHost))
+    throw new ConfigError(`${label(raw, 'CAREPIPE_METRICS_HOST')} must be a host name or IP address, got "${metricsHost}".`);
   const tls = temporalTls(raw);
   const codecServer = codecServerSettings(raw, uiUrl);
 
@@ -307,13 +335,16 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
 
 function codecServerSettings(raw: RawInput, uiUrl: string): CodecServerSettings {
   const host = raw.CAREPIPE_CODEC_SERVER_HOST ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) throw new ConfigError(`${label(raw, 'CAREPIPE_CODEC_SERVER_HOST')} must be a host name or IP address, got "${host}".`);
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host))
+    throw new ConfigError(`${label(raw, 'CAREPIPE_CODEC_SERVER_HOST')} must be a host name or IP address, got "${host}".`);
   // The Web UI's origin is whatever host the browser typed: for a local UI, both loopback spellings.
   const ui = new URL(uiUrl);
-  const defaults = ui.hostname === 'localhost' || ui.hostname === '127.0.0.1'
-    ? [`${ui.protocol}//localhost:${ui.port}`, `${ui.protocol}//127.0.0.1:${ui.port}`]
-    : [ui.origin];
-  const origins = raw.CAREPIPE_CODEC_SERVER_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ?? defaults;
+  const defaults =
+    ui.hostname === 'localhost' || ui.hostname === '127.0.0.1' ? [`${ui.protocol}//localhost:${ui.port}`, `${ui.protocol}//127.0.0.1:${ui.port}`] : [ui.origin];
+  const origins =
+    raw.CAREPIPE_CODEC_SERVER_ORIGINS?.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean) ?? defaults;
   for (const o of origins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`CAREPIPE_CODEC_SERVER_ORIGINS must list origins like http://host:port, got "${o}".`);
   }
@@ -442,9 +473,11 @@ export function requireCodecKeys(config: Config): KeyRing {
 
 function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: unknown } {
   if (!existsSync(s.file)) {
-    throw new ConfigError(s.fileExplicit
-      ? `CAREPIPE_KEY_FILE names ${s.file}, which does not exist.`
-      : `No keys: ${s.file} does not exist. Run \`npm run stack:up\` to create local dev keys, or set CAREPIPE_KEY_FILE or CAREPIPE_CODEC_KEYS and CAREPIPE_PSEUDONYM_KEYS.`);
+    throw new ConfigError(
+      s.fileExplicit
+        ? `CAREPIPE_KEY_FILE names ${s.file}, which does not exist.`
+        : `No keys: ${s.file} does not exist. Run \`npm run stack:up\` to create local dev keys, or set CAREPIPE_KEY_FILE or CAREPIPE_CODEC_KEYS and CAREPIPE_PSEUDONYM_KEYS.`,
+    );
   }
   try {
     return JSON.parse(readFileSync(s.file, 'utf8')) as { codec?: unknown; pseudonym?: unknown };

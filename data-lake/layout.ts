@@ -25,8 +25,7 @@ export const lake = {
     `curated/${table}/bucket=${bucketLabel(bucket)}/ingest_date=${date}/part-${hash}.parquet`,
   curatedBucketPrefix: (table: RawTable, bucket: number) => `curated/${table}/bucket=${bucketLabel(bucket)}/`,
   /** A compacted generation of a table's bucket: every row of the files its record lists (content-addressed). */
-  curatedGeneration: (table: RawTable, bucket: number, generation: string) =>
-    `curated/${table}/bucket=${bucketLabel(bucket)}/gen-${generation}.parquet`,
+  curatedGeneration: (table: RawTable, bucket: number, generation: string) => `curated/${table}/bucket=${bucketLabel(bucket)}/gen-${generation}.parquet`,
   /** The bucket's generation record: which generation is current, and which files it holds. Replaced by conditional writes. */
   curatedRecord: (table: RawTable, bucket: number) => `curated/${table}/bucket=${bucketLabel(bucket)}/_current.json`,
   /** Which day manifests the curated generations reflect (their etags and hashes). */
@@ -36,19 +35,15 @@ export const lake = {
   compactionPlanBucket: (plan: string, bucket: number) => `manifests/compaction/plans/${plan}/bucket=${bucketLabel(bucket)}.json`,
   rejects: (table: RawTable, date: string, hash: string) => `rejects/${table}/ingest_date=${date}/part-${hash}.parquet`,
   quarantine: (table: RawTable, date: string, fileName: string) => `quarantine/${table}/ingest_date=${date}/${fileName}`,
-  quarantineReason: (table: RawTable, date: string, fileName: string) =>
-    `quarantine/${table}/ingest_date=${date}/${fileName}.reason.json`,
-  ingestFileManifest: (table: RawTable, date: string, fileName: string) =>
-    `manifests/ingest/${table}/ingest_date=${date}/files/${fileName}.json`,
+  quarantineReason: (table: RawTable, date: string, fileName: string) => `quarantine/${table}/ingest_date=${date}/${fileName}.reason.json`,
+  ingestFileManifest: (table: RawTable, date: string, fileName: string) => `manifests/ingest/${table}/ingest_date=${date}/files/${fileName}.json`,
   ingestManifest: (table: RawTable, date: string) => `manifests/ingest/${table}/ingest_date=${date}.json`,
-  featureShard: (dataset: string, version: string, bucket: number) =>
-    `features/${dataset}/${version}/bucket=${bucketLabel(bucket)}.parquet`,
+  featureShard: (dataset: string, version: string, bucket: number) => `features/${dataset}/${version}/bucket=${bucketLabel(bucket)}.parquet`,
   featureManifest: (dataset: string, version: string) => `features/${dataset}/${version}/manifest.json`,
   featureVersionPrefix: (dataset: string, version: string) => `features/${dataset}/${version}/`,
   featurePlan: (dataset: string, version: string) => `features/${dataset}/${version}/plan.json`,
   /** One bucket's part of the plan: the curated fragments its shard reads, in the order it reads them. */
-  featurePlanBucket: (dataset: string, version: string, bucket: number) =>
-    `features/${dataset}/${version}/plan/bucket=${bucketLabel(bucket)}.json`,
+  featurePlanBucket: (dataset: string, version: string, bucket: number) => `features/${dataset}/${version}/plan/bucket=${bucketLabel(bucket)}.json`,
   /** The dataset's most recently completed version: where the next build looks for shards to reuse. */
   featureLatest: (dataset: string) => `features/${dataset}/latest.json`,
   /** Partial statistics and the fitted pipeline of one train/test split of a version. */
@@ -73,12 +68,7 @@ export const CURATED_FRAGMENT_RE = /^curated\/([a-z_]+)\/bucket=(\d+)\/ingest_da
 export const INGEST_FILE_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\/files\/.+\.json$/;
 
 export type RegistryFile =
-  | 'model.json'
-  | 'preprocessing_pipeline.json'
-  | 'feature_mapping.json'
-  | 'model_metadata.yaml'
-  | 'report.html'
-  | 'predictions.parquet';
+  'model.json' | 'preprocessing_pipeline.json' | 'feature_mapping.json' | 'model_metadata.yaml' | 'report.html' | 'predictions.parquet';
 
 /**
  * A short stable tag for a raw file, for activity ids: `<table>/<date>/<hash of the key>`. File

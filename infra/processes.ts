@@ -65,7 +65,11 @@ export async function stopProcess(stateDir: string, name: string, binary: string
     try {
       process.kill(-pid, sig);
     } catch {
-      try { process.kill(pid, sig); } catch { /* already gone */ }
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
     }
   };
   signal('SIGTERM');

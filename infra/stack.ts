@@ -103,12 +103,20 @@ async function ensureService(opts: StackOptions, s: ServiceSpec): Promise<Servic
 async function upTemporal(opts: StackOptions): Promise<StackStatus['temporal']> {
   const { temporalAddress, uiUrl } = stackAddresses(opts.ports);
   const status = await ensureService(opts, {
-    name: 'temporal', binary: ensureTool(TOOLS.temporal, opts.toolsDir, opts.log),
-    what: `Temporal dev server on ${temporalAddress}`, starting: `starting Temporal dev server on ${temporalAddress} (Web UI ${uiUrl})`,
+    name: 'temporal',
+    binary: ensureTool(TOOLS.temporal, opts.toolsDir, opts.log),
+    what: `Temporal dev server on ${temporalAddress}`,
+    starting: `starting Temporal dev server on ${temporalAddress} (Web UI ${uiUrl})`,
     healthy: () => temporalHealthy(temporalAddress),
     args: () => [
-      'server', 'start-dev', '--ip', '127.0.0.1',
-      '--port', String(opts.ports.temporal), '--ui-port', String(opts.ports.ui),
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(opts.ports.temporal),
+      '--ui-port',
+      String(opts.ports.ui),
       ...Object.entries(SEARCH_ATTRIBUTE_KINDS).flatMap(([key, kind]) => ['--search-attribute', `${key}=${kind}`]),
       ...(opts.persistent ? ['--db-filename', join(opts.stateDir, 'temporal.db')] : []),
       ...(opts.codecServer ? ['--ui-codec-endpoint', codecEndpoint(opts.codecServer)] : []),
@@ -121,8 +129,10 @@ async function upS3(opts: StackOptions): Promise<StackStatus['s3']> {
   const { s3Endpoint } = stackAddresses(opts.ports);
   const dataDir = join(opts.stateDir, 's3-data');
   const status = await ensureService(opts, {
-    name: 'versitygw', binary: ensureTool(TOOLS.versitygw, opts.toolsDir, opts.log),
-    what: `versitygw on ${s3Endpoint}`, starting: `starting versitygw on ${s3Endpoint} (data: ${dataDir})`,
+    name: 'versitygw',
+    binary: ensureTool(TOOLS.versitygw, opts.toolsDir, opts.log),
+    what: `versitygw on ${s3Endpoint}`,
+    starting: `starting versitygw on ${s3Endpoint} (data: ${dataDir})`,
     healthy: () => s3Healthy(s3Endpoint),
     args: () => {
       // Metadata in a sidecar folder: works on filesystems without user xattrs (tmpfs, some overlays).
@@ -131,10 +141,19 @@ async function upS3(opts: StackOptions): Promise<StackStatus['s3']> {
       mkdirSync(dataDir, { recursive: true });
       mkdirSync(metaDir, { recursive: true });
       return [
-        '--access', LOCAL_S3_CREDENTIALS.accessKeyId, '--secret', LOCAL_S3_CREDENTIALS.secretAccessKey,
+        '--access',
+        LOCAL_S3_CREDENTIALS.accessKeyId,
+        '--secret',
+        LOCAL_S3_CREDENTIALS.secretAccessKey,
         // Keep-alive is off by default in versitygw: every S3 request would pay a new TCP connection.
-        '--port', `127.0.0.1:${opts.ports.s3}`, '--quiet', '--keep-alive',
-        'posix', '--sidecar', metaDir, dataDir,
+        '--port',
+        `127.0.0.1:${opts.ports.s3}`,
+        '--quiet',
+        '--keep-alive',
+        'posix',
+        '--sidecar',
+        metaDir,
+        dataDir,
       ];
     },
   });
@@ -159,8 +178,10 @@ async function upCodecServer(opts: StackOptions, c: { host: string; port: number
   const endpoint = codecEndpoint(c);
   const status = await ensureService(opts, {
     // startDetached runs the Node binary itself; the pid check matches its name.
-    name: CODEC_SERVER, binary: process.execPath,
-    what: `codec server on ${endpoint}`, starting: `starting the codec server on ${endpoint}`,
+    name: CODEC_SERVER,
+    binary: process.execPath,
+    what: `codec server on ${endpoint}`,
+    starting: `starting the codec server on ${endpoint}`,
     healthy: () => codecServerHealthy(endpoint),
     args: () => [join(REPO_ROOT, 'bin', 'carepipe.js'), 'codec-server', '--host', c.host, '--port', String(c.port)],
   });
@@ -197,8 +218,15 @@ export async function stackStatus(opts: Pick<StackOptions, 'stateDir' | 'toolsDi
   return {
     temporal: { address: temporalAddress, uiUrl, healthy: await temporalHealthy(temporalAddress), pid: pidOf(TOOLS.temporal), startedNow: false },
     s3: { endpoint: s3Endpoint, dataDir: join(opts.stateDir, 's3-data'), healthy: await s3Healthy(s3Endpoint), pid: pidOf(TOOLS.versitygw), startedNow: false },
-    ...(codec ? {
-      codecServer: { endpoint: codec, healthy: await codecServerHealthy(codec), pid: recordedPid(opts.stateDir, CODEC_SERVER, NODE_BINARY), startedNow: false },
-    } : {}),
+    ...(codec
+      ? {
+          codecServer: {
+            endpoint: codec,
+            healthy: await codecServerHealthy(codec),
+            pid: recordedPid(opts.stateDir, CODEC_SERVER, NODE_BINARY),
+            startedNow: false,
+          },
+        }
+      : {}),
   };
 }

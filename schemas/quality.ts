@@ -40,8 +40,7 @@ export const DEFAULT_QUALITY_LIMITS: Readonly<QualityLimits> = {
 export const QUALITY_LIMIT_NAMES = Object.keys(DEFAULT_QUALITY_LIMITS) as (keyof QualityLimits)[];
 
 export type QualityCheck =
-  | 'reject_rate' | 'day_reject_rate' | 'quarantine_rate'
-  | 'labelled_stays' | 'label_rate' | 'index_stay_drop' | 'label_rate_change' | 'null_rate_change';
+  'reject_rate' | 'day_reject_rate' | 'quarantine_rate' | 'labelled_stays' | 'label_rate' | 'index_stay_drop' | 'label_rate_change' | 'null_rate_change';
 
 export interface QualityBreach {
   stage: 'ingest' | 'features';
@@ -128,7 +127,12 @@ const shown = (name: keyof QualityLimits, x: number) => (isRate(name) ? pct(x) :
 /** One line per breach: what, where, the value, the limit by name, and the top reasons. No row, no PHI. */
 export function describeBreach(b: QualityBreach): string {
   const where = [b.subject, b.date].filter(Boolean).join(' on ');
-  const reasons = b.reasons?.length ? ` (${b.reasons.slice(0, 5).map(([code, n]) => `${code}: ${n}`).join(', ')})` : '';
+  const reasons = b.reasons?.length
+    ? ` (${b.reasons
+        .slice(0, 5)
+        .map(([code, n]) => `${code}: ${n}`)
+        .join(', ')})`
+    : '';
   return `${b.stage} ${b.check.replace(/_/g, ' ')}${where ? ` of ${where}` : ''} is ${shown(b.limitName, b.value)}, limit ${b.limitName} = ${shown(b.limitName, b.limit)}${reasons}`;
 }
 

@@ -29,12 +29,19 @@ function testPath(): string {
   return [...(existsSync(venvBin) ? [venvBin] : []), process.env.PATH ?? '', join(toolsDir, 'bin')].filter(Boolean).join(delimiter);
 }
 
-interface Counts { passed: number; failed: number; skipped: number; todo: number }
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  todo: number;
+}
 
 function runAva(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; counts: Counts }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), '--tap', ...args], {
-      cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     const counts: Counts = { passed: 0, failed: 0, skipped: 0, todo: 0 };
     let buffer = '';

@@ -37,7 +37,7 @@ export function workerCores(input: WorkerCoresInput): WorkerCores {
   return {
     availableParallelism: input.cores ?? availableParallelism(),
     curatorThreads: input.curatorThreads,
-    histogramThreads: input.roles.includes('trainCpu') ? input.histogramThreads ?? defaultThreads() : 0,
+    histogramThreads: input.roles.includes('trainCpu') ? (input.histogramThreads ?? defaultThreads()) : 0,
     activitySlots: input.activitySlots,
     queues: input.queueNames,
   };
@@ -57,7 +57,11 @@ export function describeCores(c: WorkerCores): string {
 
 export function logWorkerCores(logger: Logger, c: WorkerCores): void {
   logger.info('worker cores', {
-    summary: describeCores(c), availableParallelism: c.availableParallelism, curatorThreads: c.curatorThreads,
-    histogramThreads: c.histogramThreads, activitySlots: c.activitySlots, queues: c.queues.join(','),
+    summary: describeCores(c),
+    availableParallelism: c.availableParallelism,
+    curatorThreads: c.curatorThreads,
+    histogramThreads: c.histogramThreads,
+    activitySlots: c.activitySlots,
+    queues: c.queues.join(','),
   });
 }

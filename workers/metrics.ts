@@ -36,10 +36,14 @@ export function rowsOf(activityType: string, result: unknown): number {
   const r = result as { rowsIn?: unknown; rows?: unknown; status?: unknown; skipped?: unknown; reusedFrom?: unknown };
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   switch (activityType) {
-    case 'ingestFile': return r.status === 'skipped' ? 0 : n(r.rowsIn);
-    case 'buildFeatureShard': return r.skipped === true && r.reusedFrom === undefined ? 0 : n(r.rows);
-    case 'fitFeatureShard': return n(r.rows);
-    default: return 0;
+    case 'ingestFile':
+      return r.status === 'skipped' ? 0 : n(r.rowsIn);
+    case 'buildFeatureShard':
+      return r.skipped === true && r.reusedFrom === undefined ? 0 : n(r.rows);
+    case 'fitFeatureShard':
+      return n(r.rows);
+    default:
+      return 0;
   }
 }
 

@@ -22,7 +22,10 @@ function forward(logger: Logger, entry: LogEntry): void {
   const meta = entry.meta ?? {};
   const fromCode = meta.sdkComponent === 'workflow' || meta.sdkComponent === 'activity';
   if (!fromCode && entry.level !== 'WARN' && entry.level !== 'ERROR') return;
-  const fields = Object.fromEntries(Object.entries(meta).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<string, string | number | boolean>;
+  const fields = Object.fromEntries(Object.entries(meta).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<
+    string,
+    string | number | boolean
+  >;
   const method = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
   logger[method](entry.message, { source: 'temporal', ...fields });
 }
@@ -45,16 +48,18 @@ export function installRuntime(logger: Logger, options: RuntimeOptions = {}): vo
     telemetryOptions: {
       // The Rust core's own lines are forwarded to the logger above instead of printed as text.
       logging: { filter: makeTelemetryFilterString({ core: 'WARN', other: 'WARN' }), forward: {} },
-      ...(metrics ? {
-        metrics: {
-          prometheus: {
-            bindAddress: `${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}`,
-            countersTotalSuffix: true,
-            unitSuffix: false,
-            useSecondsForDurations: false,
-          },
-        },
-      } : {}),
+      ...(metrics
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: `${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${metrics.port}`,
+                countersTotalSuffix: true,
+                unitSuffix: false,
+                useSecondsForDurations: false,
+              },
+            },
+          }
+        : {}),
     },
   });
 }

@@ -30,6 +30,9 @@ export async function checkTfBackend(choice: TfBackendChoice, queues: readonly Q
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     const hint = INSTALL_HINT[choice];
-    throw new ConfigError(`CAREPIPE_TF_BACKEND=${choice}, but that TensorFlow.js backend cannot load in this worker (${why})${hint ? `; ${hint}` : ''}; set CAREPIPE_TF_BACKEND=auto to train on the best backend found instead.`, { cause: err });
+    throw new ConfigError(
+      `CAREPIPE_TF_BACKEND=${choice}, but that TensorFlow.js backend cannot load in this worker (${why})${hint ? `; ${hint}` : ''}; set CAREPIPE_TF_BACKEND=auto to train on the best backend found instead.`,
+      { cause: err },
+    );
   }
 }

@@ -27,7 +27,10 @@ export interface WorkerSetOptions {
 }
 
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
 }
 
 export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
@@ -44,27 +47,37 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const workers: Worker[] = [];
   for (const role of opts.queues) {
     if (role === 'orchestration') {
-      workers.push(await Worker.create({
-        ...common,
-        taskQueue: queueName(role),
-        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-        maxConcurrentWorkflowTaskExecutions: config.worker.workflowConcurrency,
-      }));
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: queueName(role),
+          ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+          maxConcurrentWorkflowTaskExecutions: config.worker.workflowConcurrency,
+        }),
+      );
     } else {
-      workers.push(await Worker.create({
-        ...common,
-        taskQueue: queueName(role),
-        activities,
-        interceptors: { activity: [activityMetrics] },
-        maxConcurrentActivityTaskExecutions: config.worker.activityConcurrency,
-      }));
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: queueName(role),
+          activities,
+          interceptors: { activity: [activityMetrics] },
+          maxConcurrentActivityTaskExecutions: config.worker.activityConcurrency,
+        }),
+      );
     }
   }
   // A curator pool has a size; an inline curator (or none) uses no thread of its own.
   const pool = opts.deps.curator as { size?: number } | undefined;
-  logWorkerCores(opts.deps.logger, workerCores({
-    roles: opts.queues, queueNames: opts.queues.map(queueName), curatorThreads: pool?.size ?? 0, activitySlots: config.worker.activityConcurrency,
-  }));
+  logWorkerCores(
+    opts.deps.logger,
+    workerCores({
+      roles: opts.queues,
+      queueNames: opts.queues.map(queueName),
+      curatorThreads: pool?.size ?? 0,
+      activitySlots: config.worker.activityConcurrency,
+    }),
+  );
   return workers;
 }
 

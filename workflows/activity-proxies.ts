@@ -31,7 +31,13 @@ export function bookkeeping() {
  * readable deterministic id (`<stage>/<shard>`). These heartbeat.
  */
 export function shardActivity(activityId: string, heartbeatSeconds = SHARD_HEARTBEAT_SECONDS) {
-  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'data'), startToCloseTimeout: '1h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
+  return proxyActivities<Activities>({
+    taskQueue: taskQueue(prefix(), 'data'),
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: `${heartbeatSeconds}s`,
+    retry,
+    activityId,
+  });
 }
 
 /** Feature bookkeeping on the features queue: the plan's pages, manifests, the quality check, fit merges. */
@@ -44,7 +50,13 @@ export function featureBookkeeping() {
  * fitFeatureShard), with a readable deterministic id; these heartbeat.
  */
 export function featureShardActivity(activityId: string, heartbeatSeconds = SHARD_HEARTBEAT_SECONDS) {
-  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), 'features'), startToCloseTimeout: '1h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
+  return proxyActivities<Activities>({
+    taskQueue: taskQueue(prefix(), 'features'),
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: `${heartbeatSeconds}s`,
+    retry,
+    activityId,
+  });
 }
 
 /**
@@ -52,5 +64,11 @@ export function featureShardActivity(activityId: string, heartbeatSeconds = SHAR
  * nodes, or by any worker started with `--queues train-gpu`), everything else to the CPU one.
  */
 export function trainingActivity(activityId: string, queue: 'trainCpu' | 'trainGpu' = 'trainCpu', heartbeatSeconds = TRAINING_HEARTBEAT_SECONDS) {
-  return proxyActivities<Activities>({ taskQueue: taskQueue(prefix(), queue), startToCloseTimeout: '6h', heartbeatTimeout: `${heartbeatSeconds}s`, retry, activityId });
+  return proxyActivities<Activities>({
+    taskQueue: taskQueue(prefix(), queue),
+    startToCloseTimeout: '6h',
+    heartbeatTimeout: `${heartbeatSeconds}s`,
+    retry,
+    activityId,
+  });
 }

@@ -1,11 +1,26 @@
 import {
-  ApplicationFailure, ChildWorkflowFailure, ParentClosePolicy, continueAsNew, defineQuery, executeChild, log, setHandler, upsertMemo,
-  upsertSearchAttributes, workflowInfo,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  log,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
 import type {
-  BackfillDateResult, BackfillFailureDetails, BackfillInput, BackfillProgress, BackfillResult, BackfillStage, FeaturesResult,
+  BackfillDateResult,
+  BackfillFailureDetails,
+  BackfillInput,
+  BackfillProgress,
+  BackfillResult,
+  BackfillStage,
+  FeaturesResult,
   RetrainResult,
 } from '../schemas/workflows.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapUntilHistoryFull } from './fan-out.js';
@@ -68,7 +83,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   for (const d of input.dates ?? []) if (!range.includes(d)) invalid(`dates: ${d} is outside ${input.from} to ${input.to}`);
   const dates = input.dates ? range.filter((d) => input.dates!.includes(d)) : range;
   const maxParallel = input.maxParallelDates ?? 4;
-  if (!(Number.isInteger(maxParallel) && maxParallel >= 1 && maxParallel <= 64)) invalid(`maxParallelDates must be a whole number from 1 to 64, got ${maxParallel}`);
+  if (!(Number.isInteger(maxParallel) && maxParallel >= 1 && maxParallel <= 64))
+    invalid(`maxParallelDates must be a whole number from 1 to 64, got ${maxParallel}`);
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   if (!(Number.isInteger(historyLimit) && historyLimit >= 1)) invalid(`historyLimit must be a positive whole number, got ${historyLimit}`);
   const results: BackfillDateResult[] = [...(input.cursor?.results ?? [])];
@@ -85,10 +101,13 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   };
   results.forEach(count);
   setHandler(backfillProgressQuery, () => progress);
-  const attributes = (stage: string) => new TypedSearchAttributes([
-    ...(input.retrain ? [{ key: SA_MODEL, value: input.retrain.model }] : []),
-    { key: SA_DATASET, value: input.dataset }, { key: SA_STAGE, value: stage }, { key: SA_TRIGGER, value: 'backfill' },
-  ]);
+  const attributes = (stage: string) =>
+    new TypedSearchAttributes([
+      ...(input.retrain ? [{ key: SA_MODEL, value: input.retrain.model }] : []),
+      { key: SA_DATASET, value: input.dataset },
+      { key: SA_STAGE, value: stage },
+      { key: SA_TRIGGER, value: 'backfill' },
+    ]);
   const enter = (stage: BackfillStage) => {
     progress.stage = stage;
     upsertSearchAttributes([{ key: SA_STAGE, value: stage }]);
@@ -102,7 +121,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     progress.running.push(id);
     try {
       const s = await executeChild(ingestWorkflow, {
-        ...child, workflowId: id, typedSearchAttributes: attributes('ingest'),
+        ...child,
+        workflowId: id,
+        typedSearchAttributes: attributes('ingest'),
         // Compacted once, by the features stage, rather than by every date's child.
         args: [{ lake: input.lake, from: date, to: date, bucketCount: input.bucketCount, compact: false }],
       });
@@ -133,8 +154,11 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     const details: BackfillFailureDetails = { input: original, failed, done: results.filter((r) => r.status === 'done').map((r) => r.date) };
     upsertMemo({ summary: `${failed.length} of ${dates.length} dates failed: ${failed.map((f) => `${f.date} (${f.errorType})`).join(', ')}` });
     throw ApplicationFailure.create({
-      type: BACKFILL_INCOMPLETE, nonRetryable: true, details: [details],
-      message: `${failed.length} of ${dates.length} dates failed (${failed.map((f) => f.date).join(', ')}); ` +
+      type: BACKFILL_INCOMPLETE,
+      nonRetryable: true,
+      details: [details],
+      message:
+        `${failed.length} of ${dates.length} dates failed (${failed.map((f) => f.date).join(', ')}); ` +
         `fix the cause and resume: carepipe backfill --resume ${workflowId}`,
     });
   }
@@ -148,12 +172,23 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     progress.running = [id];
     const r = input.retrain;
     retrain = await executeChild(retrainWorkflow, {
-      ...child, workflowId: id, typedSearchAttributes: attributes('starting'),
+      ...child,
+      workflowId: id,
+      typedSearchAttributes: attributes('starting'),
       memo: { model: r.model, dataset: input.dataset, families: r.families.join(','), trigger: 'backfill' },
-      args: [{
-        lake: input.lake, model: r.model, dataset: input.dataset, families: r.families, bucketCount: input.bucketCount, trigger: 'backfill',
-        ...(r.gate ? { gate: r.gate } : {}), ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(r.codeVersion ? { codeVersion: r.codeVersion } : {}),
-      }],
+      args: [
+        {
+          lake: input.lake,
+          model: r.model,
+          dataset: input.dataset,
+          families: r.families,
+          bucketCount: input.bucketCount,
+          trigger: 'backfill',
+          ...(r.gate ? { gate: r.gate } : {}),
+          ...(r.seed !== undefined ? { seed: r.seed } : {}),
+          ...(r.codeVersion ? { codeVersion: r.codeVersion } : {}),
+        },
+      ],
     });
     features = retrain.features;
   } else {
@@ -161,7 +196,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     const id = `${workflowId}/features`;
     progress.running = [id];
     features = await executeChild(featuresWorkflow, {
-      ...child, workflowId: id, typedSearchAttributes: attributes('features'),
+      ...child,
+      workflowId: id,
+      typedSearchAttributes: attributes('features'),
       args: [{ lake: input.lake, dataset: input.dataset, bucketCount: input.bucketCount }],
     });
   }
@@ -171,7 +208,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   const files = results.reduce((a, r) => a + r.files, 0);
   const unchanged = results.reduce((a, r) => a + r.skippedFiles, 0);
   upsertMemo({
-    summary: `${dates.length} dates, ${files} files (${unchanged} unchanged); features ${input.dataset}@${features.version}: ` +
+    summary:
+      `${dates.length} dates, ${files} files (${unchanged} unchanged); features ${input.dataset}@${features.version}: ` +
       `${features.builtShards} of ${features.shards} shards rebuilt` +
       (retrain ? `; ${retrain.promotion.promoted ? `promoted ${retrain.promotion.version}` : `not promoted: ${retrain.promotion.reason}`}` : ''),
   });

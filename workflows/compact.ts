@@ -14,8 +14,17 @@ export async function compactCurated(input: CompactInput, heartbeatSeconds?: num
   const shard = (id: string) => shardActivity(id, heartbeatSeconds);
   const planned = await shard('compact/plan').planCompaction({ lake: input.lake, bucketCount: input.bucketCount });
   const summary: CompactionSummary = {
-    plan: planned.plan, dirtyDays: planned.dirtyDays, files: planned.files, fragmentsFolded: 0, generationsWritten: 0, generationsUnchanged: 0,
-    filesReused: 0, rows: 0, bytes: 0, fragmentsDeleted: 0, generationsDeleted: 0,
+    plan: planned.plan,
+    dirtyDays: planned.dirtyDays,
+    files: planned.files,
+    fragmentsFolded: 0,
+    generationsWritten: 0,
+    generationsUnchanged: 0,
+    filesReused: 0,
+    rows: 0,
+    bytes: 0,
+    fragmentsDeleted: 0,
+    generationsDeleted: 0,
   };
   if (!planned.plan) return summary;
   await mapBounded(planned.buckets, input.maxInFlight ?? 32, async (bucket) => {

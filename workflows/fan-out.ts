@@ -39,7 +39,11 @@ export function historyFull(limit: number, inFlight: number): boolean {
  * caller continues as new from there, and each run's history stays under `limit`.
  */
 export async function mapUntilHistoryFull<T>(
-  items: readonly T[], start: number, maxInFlight: number, limit: number, fn: (item: T, index: number) => Promise<void>,
+  items: readonly T[],
+  start: number,
+  maxInFlight: number,
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
 ): Promise<number> {
   let next = start;
   const lane = async (): Promise<void> => {

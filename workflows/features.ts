@@ -51,7 +51,12 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
   let rows = cursor?.rows ?? 0;
   let plan: FeaturePlanSummary | undefined = cursor?.plan;
   setHandler(featuresProgressQuery, (): FeaturesProgress => ({
-    version: plan?.version ?? '', bucketsTotal: plan?.buckets ?? 0, bucketsDone: offset, rows, runs, ...totals,
+    version: plan?.version ?? '',
+    bucketsTotal: plan?.buckets ?? 0,
+    bucketsDone: offset,
+    rows,
+    runs,
+    ...totals,
   }));
 
   // Whatever was ingested is in the generations before the plan reads them (a no-op on a compacted zone).
@@ -62,7 +67,13 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
     const page = await featureBookkeeping().readFeaturePlanPage({ lake, dataset, version, offset, limit: pageSize });
     if (page.length === 0) break;
     await mapBounded(page, maxInFlight, async (b) => {
-      const shard = await featureShardActivity(`features/${version}/${b.bucket}`, heartbeatSeconds).buildFeatureShard({ lake, dataset, version, dataEnd, ...b });
+      const shard = await featureShardActivity(`features/${version}/${b.bucket}`, heartbeatSeconds).buildFeatureShard({
+        lake,
+        dataset,
+        version,
+        dataEnd,
+        ...b,
+      });
       if (shard.reusedFrom) totals.reused++;
       else if (shard.skipped) totals.present++;
       else totals.built++;

@@ -15,12 +15,13 @@ export async function fitWorkflow(input: FitInput): Promise<FeatureFitResult> {
   checkLake(input.lake);
   checkName('dataset', input.dataset);
   const maxInFlight = input.maxInFlight ?? 32;
-  if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1 && maxInFlight <= 1000)) invalid(`maxInFlight must be a whole number from 1 to 1000, got ${maxInFlight}`);
+  if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1 && maxInFlight <= 1000))
+    invalid(`maxInFlight must be a whole number from 1 to 1000, got ${maxInFlight}`);
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   if (!(Number.isInteger(historyLimit) && historyLimit >= 1)) invalid(`historyLimit must be a positive whole number, got ${historyLimit}`);
   const split = { lake: input.lake, dataset: input.dataset, version: input.featuresVersion, testFraction: input.testFraction, seed: input.seed };
-  const buckets = input.cursor?.buckets
-    ?? await featureBookkeeping().listFeatureShards({ lake: input.lake, dataset: input.dataset, version: input.featuresVersion });
+  const buckets =
+    input.cursor?.buckets ?? (await featureBookkeeping().listFeatureShards({ lake: input.lake, dataset: input.dataset, version: input.featuresVersion }));
   const runs = (input.cursor?.runs ?? 0) + 1;
   const next = await mapUntilHistoryFull(buckets, input.cursor?.next ?? 0, maxInFlight, historyLimit, async (bucket) => {
     await featureShardActivity(`features-fit/${input.featuresVersion}/${bucket}`).fitFeatureShard({ ...split, bucket });

@@ -73,23 +73,39 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
   const runs = (input.cursor?.runs ?? 0) + 1;
   const pageSize = input.pageSize ?? PAGE_SIZE;
   const filesPerTask = input.filesPerTask ?? FILES_PER_TASK;
-  if (!(Number.isInteger(filesPerTask) && filesPerTask >= 1 && filesPerTask <= 256)) invalid(`filesPerTask must be a whole number from 1 to 256, got ${filesPerTask}`);
+  if (!(Number.isInteger(filesPerTask) && filesPerTask >= 1 && filesPerTask <= 256))
+    invalid(`filesPerTask must be a whole number from 1 to 256, got ${filesPerTask}`);
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 5_000)) invalid(`pageSize must be a whole number from 1 to 5000, got ${pageSize}`);
   const { limits, error } = resolveQualityLimits(input.quality);
   if (error) invalid(error);
   let filesListed = input.cursor?.totals.files ?? 0;
   let listingDone = false;
-  setHandler(ingestProgressQuery, () => ({ filesDone: totals.files, filesListed, listingDone, rowsIn: totals.rowsIn, quarantinedFiles: totals.quarantinedFiles }));
+  setHandler(ingestProgressQuery, () => ({
+    filesDone: totals.files,
+    filesListed,
+    listingDone,
+    rowsIn: totals.rowsIn,
+    quarantinedFiles: totals.quarantinedFiles,
+  }));
 
   for (;;) {
     const page = await bookkeeping().listRawFiles({
-      lake: input.lake, from: input.from, to: input.to, tables: input.tables, startAfter, limit: pageSize,
+      lake: input.lake,
+      from: input.from,
+      to: input.to,
+      tables: input.tables,
+      startAfter,
+      limit: pageSize,
     });
     filesListed += page.keys.length;
     listingDone = page.nextStartAfter === undefined;
     await mapBounded(batches(page.keys, filesPerTask), maxInFlight, async (keys) => {
-      const results = await shardActivity(`ingest/${rawFileTag(keys[0]!)}/${keys.length}`).ingestFiles({ lake: input.lake, keys, bucketCount: input.bucketCount });
+      const results = await shardActivity(`ingest/${rawFileTag(keys[0]!)}/${keys.length}`).ingestFiles({
+        lake: input.lake,
+        keys,
+        bucketCount: input.bucketCount,
+      });
       for (const result of results) {
         totals = add(totals, result);
         if (isQuarantined(result) && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(result.key);

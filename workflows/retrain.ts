@@ -1,11 +1,26 @@
 import {
-  ApplicationFailure, ParentClosePolicy, defineQuery, executeChild, log, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure,
+  ParentClosePolicy,
+  defineQuery,
+  executeChild,
+  log,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../schemas/search-attributes.js';
 import {
-  DEFAULT_GATE, DEFAULT_TEST_FRACTION, IMPLEMENTED_FAMILIES, MODEL_FAMILIES,
-  type CandidateResult, type RetrainInput, type RetrainProgress, type RetrainResult, type RetrainStage,
+  DEFAULT_GATE,
+  DEFAULT_TEST_FRACTION,
+  IMPLEMENTED_FAMILIES,
+  MODEL_FAMILIES,
+  type CandidateResult,
+  type RetrainInput,
+  type RetrainProgress,
+  type RetrainResult,
+  type RetrainStage,
 } from '../schemas/workflows.js';
 import { type QualityOutcome, type QualityReport, describeBreaches, resolveQualityLimits } from '../schemas/quality.js';
 import { featuresWorkflow } from './features.js';
@@ -18,7 +33,10 @@ export const retrainProgressQuery = defineQuery<RetrainProgress>('progress');
 
 /** 20261128T090512Z: sortable, from workflow time (deterministic on replay). */
 function versionStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function checkInput(input: RetrainInput): void {
@@ -46,13 +64,19 @@ export function retrainSummary(input: RetrainInput, r: RetrainResult): string {
     r.promotion.promoted ? `promoted ${input.model} ${r.promotion.version}` : `not promoted (${r.promotion.version}): ${r.promotion.reason}`,
     ...r.candidates.map((c) => `${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)} on ${c.metrics.testRows} stays`),
     `features ${r.features.dataset}@${r.features.version}: ${r.features.rows} stays in ${r.features.shards} shards (${r.features.builtShards} built)`,
-    ...(r.ingest ? [`ingest: ${r.ingest.files} files (${r.ingest.skippedFiles} unchanged, ${r.ingest.quarantinedFiles} quarantined), ${r.ingest.rowsIn} rows`] : []),
+    ...(r.ingest
+      ? [`ingest: ${r.ingest.files} files (${r.ingest.skippedFiles} unchanged, ${r.ingest.quarantinedFiles} quarantined), ${r.ingest.rowsIn} rows`]
+      : []),
     ...(r.quality.acceptedBreach ? [`data-quality breach accepted ("${r.quality.acceptedBreach}"): ${qualityBreaches(r.quality)}`] : []),
   ];
   return lines.join('; ');
 }
 
-const qualityBreaches = (q: QualityOutcome) => [q.ingest, q.features].filter((r): r is QualityReport => !!r && !r.passed).map(describeBreaches).join('; ');
+const qualityBreaches = (q: QualityOutcome) =>
+  [q.ingest, q.features]
+    .filter((r): r is QualityReport => !!r && !r.passed)
+    .map(describeBreaches)
+    .join('; ');
 
 /**
  * The main job: ingest (if asked) -> features -> train and evaluate each family -> gate -> promote.
@@ -64,12 +88,13 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   const { workflowId } = workflowInfo();
   const progress: RetrainProgress = { stage: 'starting', stagesDone: [], candidates: 0 };
   setHandler(retrainProgressQuery, () => progress);
-  const childAttributes = (stage: RetrainStage) => new TypedSearchAttributes([
-    { key: SA_MODEL, value: input.model },
-    { key: SA_DATASET, value: input.dataset },
-    { key: SA_STAGE, value: stage },
-    { key: SA_TRIGGER, value: input.trigger },
-  ]);
+  const childAttributes = (stage: RetrainStage) =>
+    new TypedSearchAttributes([
+      { key: SA_MODEL, value: input.model },
+      { key: SA_DATASET, value: input.dataset },
+      { key: SA_STAGE, value: stage },
+      { key: SA_TRIGGER, value: input.trigger },
+    ]);
   const enter = (stage: RetrainStage) => {
     if (progress.stage !== 'starting') progress.stagesDone.push(progress.stage);
     progress.stage = stage;
@@ -102,7 +127,9 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   if (input.ingest) {
     enter('ingest');
     ingest = await executeChild(ingestWorkflow, {
-      ...child, workflowId: `${workflowId}/ingest`, typedSearchAttributes: childAttributes('ingest'),
+      ...child,
+      workflowId: `${workflowId}/ingest`,
+      typedSearchAttributes: childAttributes('ingest'),
       args: [{ lake: input.lake, from: input.ingest.from, to: input.ingest.to, bucketCount: input.bucketCount, quality: input.quality ?? {} }],
     });
     quality.ingest = ingest.quality;
@@ -111,7 +138,9 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
 
   enter('features');
   const features = await executeChild(featuresWorkflow, {
-    ...child, workflowId: `${workflowId}/features`, typedSearchAttributes: childAttributes('features'),
+    ...child,
+    workflowId: `${workflowId}/features`,
+    typedSearchAttributes: childAttributes('features'),
     args: [{ lake: input.lake, dataset: input.dataset, bucketCount: input.bucketCount, quality: input.quality ?? {} }],
   });
   upsertSearchAttributes([{ key: SA_DATASET, value: `${input.dataset}@${features.version}` }]);
@@ -120,22 +149,36 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
 
   enter('train');
   const candidates = await executeChild(trainWorkflow, {
-    ...child, workflowId: `${workflowId}/train`, typedSearchAttributes: childAttributes('train'),
-    args: [{
-      lake: input.lake, model: input.model, dataset: input.dataset, featuresVersion: features.version,
-      families: input.families, hyperparameters: input.hyperparameters ?? {},
-      testFraction: input.testFraction ?? DEFAULT_TEST_FRACTION, seed: input.seed ?? 1,
-      versionStamp: versionStamp(workflowInfo().startTime.getTime()), codeVersion: input.codeVersion ?? 'unknown',
-      ...(input.trainingHeartbeatSeconds ? { heartbeatSeconds: input.trainingHeartbeatSeconds } : {}),
-      dataQuality: quality,
-    }],
+    ...child,
+    workflowId: `${workflowId}/train`,
+    typedSearchAttributes: childAttributes('train'),
+    args: [
+      {
+        lake: input.lake,
+        model: input.model,
+        dataset: input.dataset,
+        featuresVersion: features.version,
+        families: input.families,
+        hyperparameters: input.hyperparameters ?? {},
+        testFraction: input.testFraction ?? DEFAULT_TEST_FRACTION,
+        seed: input.seed ?? 1,
+        versionStamp: versionStamp(workflowInfo().startTime.getTime()),
+        codeVersion: input.codeVersion ?? 'unknown',
+        ...(input.trainingHeartbeatSeconds ? { heartbeatSeconds: input.trainingHeartbeatSeconds } : {}),
+        dataQuality: quality,
+      },
+    ],
   });
   progress.candidates = candidates.length;
 
   enter('promote');
   const best = candidates.reduce<CandidateResult>((a, b) => (b.metrics.rocAuc > a.metrics.rocAuc ? b : a), candidates[0] as CandidateResult);
   const promotion = await promoteUnderLock({
-    lake: input.lake, model: input.model, version: best.version, gate: { ...DEFAULT_GATE, ...input.gate }, workflowId,
+    lake: input.lake,
+    model: input.model,
+    version: best.version,
+    gate: { ...DEFAULT_GATE, ...input.gate },
+    workflowId,
   });
   enter('done');
   const result = { ingest, features, quality, candidates, best, promotion };

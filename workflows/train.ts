@@ -22,33 +22,40 @@ export async function trainWorkflow(input: TrainInput): Promise<CandidateResult[
   }
   // One pipeline for every family, fitted on this split's training patients only.
   const { pipelineKey } = await fitPreprocessing({
-    lake: input.lake, dataset: input.dataset, featuresVersion: input.featuresVersion, testFraction: input.testFraction, seed: input.seed,
+    lake: input.lake,
+    dataset: input.dataset,
+    featuresVersion: input.featuresVersion,
+    testFraction: input.testFraction,
+    seed: input.seed,
   });
-  return Promise.all(input.families.map(async (family) => {
-    const candidate = {
-      lake: input.lake,
-      model: input.model,
-      dataset: input.dataset,
-      featuresVersion: input.featuresVersion,
-      family,
-      version: `${input.versionStamp}-${family}`,
-      hyperparameters: input.hyperparameters[family] ?? {},
-      testFraction: input.testFraction,
-      seed: input.seed,
-      codeVersion: input.codeVersion,
-      pipelineKey,
-      ...(input.dataQuality ? { dataQuality: input.dataQuality } : {}),
-    };
-    // A lost worker is noticed after the heartbeat timeout; the retry resumes from the last epoch checkpoint.
-    if (family === 'mlp') return trainingActivity('train/mlp', 'trainGpu', input.heartbeatSeconds).trainCandidate(candidate);
-    if (family !== 'rf') return trainingActivity(`train/${family}`).trainCandidate(candidate);
-    const parts = subForestCount(candidate.hyperparameters);
-    // The count is recorded with the other hyperparameters (the model does not depend on it).
-    const hyperparameters: Hyperparameters = { ...candidate.hyperparameters, subForests: parts };
-    const subForests = await Promise.all(Array.from({ length: parts }, (_, part) =>
-      trainingActivity(`train/rf/${part}`).trainSubForest({ ...candidate, hyperparameters, part, parts })));
-    return trainingActivity('train/rf').trainCandidate({ ...candidate, hyperparameters, subForests });
-  }));
+  return Promise.all(
+    input.families.map(async (family) => {
+      const candidate = {
+        lake: input.lake,
+        model: input.model,
+        dataset: input.dataset,
+        featuresVersion: input.featuresVersion,
+        family,
+        version: `${input.versionStamp}-${family}`,
+        hyperparameters: input.hyperparameters[family] ?? {},
+        testFraction: input.testFraction,
+        seed: input.seed,
+        codeVersion: input.codeVersion,
+        pipelineKey,
+        ...(input.dataQuality ? { dataQuality: input.dataQuality } : {}),
+      };
+      // A lost worker is noticed after the heartbeat timeout; the retry resumes from the last epoch checkpoint.
+      if (family === 'mlp') return trainingActivity('train/mlp', 'trainGpu', input.heartbeatSeconds).trainCandidate(candidate);
+      if (family !== 'rf') return trainingActivity(`train/${family}`).trainCandidate(candidate);
+      const parts = subForestCount(candidate.hyperparameters);
+      // The count is recorded with the other hyperparameters (the model does not depend on it).
+      const hyperparameters: Hyperparameters = { ...candidate.hyperparameters, subForests: parts };
+      const subForests = await Promise.all(
+        Array.from({ length: parts }, (_, part) => trainingActivity(`train/rf/${part}`).trainSubForest({ ...candidate, hyperparameters, part, parts })),
+      );
+      return trainingActivity('train/rf').trainCandidate({ ...candidate, hyperparameters, subForests });
+    }),
+  );
 }
 
 function subForestCount(h: Hyperparameters): number {

@@ -17,7 +17,8 @@ export function checkLake(lake: string): void {
 }
 
 export function checkName(what: string, value: string): void {
-  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(value)) invalid(`${what} must be 1-63 characters of a-z, 0-9, _ and -, starting with a letter or digit, got "${value}"`);
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(value))
+    invalid(`${what} must be 1-63 characters of a-z, 0-9, _ and -, starting with a letter or digit, got "${value}"`);
 }
 
 export function checkBucketCount(n: number): void {

@@ -68,7 +68,12 @@ async function readFragments(store: ObjectStore, keys: readonly string[], pace: 
   return out;
 }
 
-async function compactTable(store: ObjectStore, plan: BucketCompactionPlan, table: RawTable, pace: Pace): Promise<{ result: TableCompaction; expired: string[] }> {
+async function compactTable(
+  store: ObjectStore,
+  plan: BucketCompactionPlan,
+  table: RawTable,
+  pace: Pace,
+): Promise<{ result: TableCompaction; expired: string[] }> {
   const { bucket, bucketCount, pseudonymKeyId, curationVersion } = plan;
   for (let race = 0; race < MAX_RACES; race++) {
     let state: Awaited<ReturnType<typeof readRecord>>;
@@ -104,7 +109,8 @@ async function compactTable(store: ObjectStore, plan: BucketCompactionPlan, tabl
     try {
       const current = sameSettings && record.key && fromFragments.length < desired.length ? { key: record.key, rows: record.rows } : null;
       const old = current ? readParquet(await store.get(current.key), { source: current.key }) : null;
-      if (current && old && old.numRows !== current.rows) throw new InvalidInputError(`compaction: ${current.key} holds ${old.numRows} rows, its record says ${current.rows}`);
+      if (current && old && old.numRows !== current.rows)
+        throw new InvalidInputError(`compaction: ${current.key} holds ${old.numRows} rows, its record says ${current.rows}`);
       sources = [...(old ? [old] : []), ...(await readFragments(store, fragmentKeys, pace))];
     } catch (err) {
       // Another compaction folded (and deleted) a fragment: its record moved, so start over from it.
@@ -119,7 +125,9 @@ async function compactTable(store: ObjectStore, plan: BucketCompactionPlan, tabl
       const p = f as PlannedFile;
       const source = sourceOf.get(p.key)!;
       if (p.offset + p.rows > sources[source]!.numRows) {
-        throw new InvalidInputError(`compaction: fragment ${p.key} holds ${sources[source]!.numRows} rows, the manifest of ${p.fileName} puts its ${p.rows} rows from ${p.offset}`);
+        throw new InvalidInputError(
+          `compaction: fragment ${p.key} holds ${sources[source]!.numRows} rows, the manifest of ${p.fileName} puts its ${p.rows} rows from ${p.offset}`,
+        );
       }
       return { source, start: p.offset, end: p.offset + p.rows };
     });
@@ -144,7 +152,16 @@ async function compactTable(store: ObjectStore, plan: BucketCompactionPlan, tabl
       ...(sameSettings ? [] : [...(record?.superseded ?? []), ...replaced].map((s) => s.key)),
     ];
     const next: GenerationRecord = {
-      table, bucket, bucketCount, pseudonymKeyId, curationVersion, generation, key, rows, bytes, files,
+      table,
+      bucket,
+      bucketCount,
+      pseudonymKeyId,
+      curationVersion,
+      generation,
+      key,
+      rows,
+      bytes,
+      files,
       superseded: superseded.filter((s) => !expired.includes(s.key)),
     };
     try {
@@ -169,11 +186,15 @@ export async function compactBucketTables(store: ObjectStore, plan: BucketCompac
     // another plan folds (their days' manifests came later) stays for that plan to delete.
     const planned = new Map<string, { count: number; members: number }>();
     for (const f of plan.files[table]) planned.set(f.key, { count: (planned.get(f.key)?.count ?? 0) + 1, members: f.members });
-    await mapBounded([...planned].filter(([, p]) => p.count >= p.members), 16, async ([key]) => {
-      await store.delete(key);
-      fragmentsDeleted++;
-      await pace();
-    });
+    await mapBounded(
+      [...planned].filter(([, p]) => p.count >= p.members),
+      16,
+      async ([key]) => {
+        await store.delete(key);
+        fragmentsDeleted++;
+        await pace();
+      },
+    );
     for (const key of expired) {
       await store.delete(key);
       generationsDeleted++;
@@ -186,10 +207,17 @@ export async function compactBucket(deps: ActivityDeps, input: CompactBucketInpu
   const store = deps.lake(input.lake);
   const plan = await getJson<BucketCompactionPlan>(store, lake.compactionPlanBucket(input.plan, input.bucket));
   if (!plan) throw new NotFoundError(`compaction: no plan at ${lake.compactionPlanBucket(input.plan, input.bucket)}`);
-  const result = await compactBucketTables(store, plan, activityPace(() => ({ step: 'compact', bucket: input.bucket })));
+  const result = await compactBucketTables(
+    store,
+    plan,
+    activityPace(() => ({ step: 'compact', bucket: input.bucket })),
+  );
   deps.logger.info('bucket compacted', {
-    ...activityLogFields(), bucket: input.bucket, changed: result.tables.filter((t) => t.changed).length,
-    folded: result.tables.reduce((s, t) => s + t.folded, 0), fragmentsDeleted: result.fragmentsDeleted,
+    ...activityLogFields(),
+    bucket: input.bucket,
+    changed: result.tables.filter((t) => t.changed).length,
+    folded: result.tables.reduce((s, t) => s + t.folded, 0),
+    fragmentsDeleted: result.fragmentsDeleted,
   });
   return result;
 }

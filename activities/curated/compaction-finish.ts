@@ -49,8 +49,9 @@ async function holdsUnfoldedRows(store: ObjectStore, key: string, table: RawTabl
   for (const member of members) {
     const [date, file] = member.split('\u0000') as [string, string];
     const m = await getJson<FileManifest>(store, lake.ingestFileManifest(table, date, file));
-    const entry = ((m?.fragments ?? []) as (FileManifest['fragments'][number] | string)[])
-      .find((f) => (typeof f === 'string' ? f === key : f.key === key && f.bucket === bucket));
+    const entry = ((m?.fragments ?? []) as (FileManifest['fragments'][number] | string)[]).find((f) =>
+      typeof f === 'string' ? f === key : f.key === key && f.bucket === bucket,
+    );
     if (entry === undefined) continue;
     if (typeof entry === 'string' || !folded.has(fileIdentity({ ingestDate: date, fileName: file, sha256: entry.sha256 }))) return true;
   }

@@ -91,7 +91,9 @@ function checkSettings(files: readonly FileManifest[], keptKeyId: string | null,
   const problems: string[] = [];
   if (keys.length > 1) problems.push(`it mixes pseudonym keys (${keys.map(([id, n]) => `key id ${id}: ${n}`).join(', ')})`);
   if (counts.some(([n]) => Number(n) !== bucketCount)) {
-    problems.push(`it was curated into other bucket counts than this build's ${bucketCount} (${counts.map(([b, n]) => `${b} buckets: ${n} files`).join(', ')})`);
+    problems.push(
+      `it was curated into other bucket counts than this build's ${bucketCount} (${counts.map(([b, n]) => `${b} buckets: ${n} files`).join(', ')})`,
+    );
   }
   if (versions.some(([v]) => v !== CURATION_VERSION)) {
     problems.push(`files were curated by other code than ${CURATION_VERSION} (${versions.map(([v, n]) => `${v}: ${n}`).join(', ')})`);
@@ -99,25 +101,34 @@ function checkSettings(files: readonly FileManifest[], keptKeyId: string | null,
   if (problems.length > 0) {
     throw new InvalidInputError(
       `compaction: cannot fold the curated zone: ${problems.join('; ')}. Re-run \`carepipe ingest --lake ${lakeUri} --buckets ${bucketCount}\` ` +
-      `with CAREPIPE_PSEUDONYM_KEY_ID=${currentKeyId} to re-curate every file under one key, bucket count and code version.`,
+        `with CAREPIPE_PSEUDONYM_KEY_ID=${currentKeyId} to re-curate every file under one key, bucket count and code version.`,
     );
   }
   return keys[0]?.[0] ?? currentKeyId;
 }
 
-export async function planCompactionWork(store: ObjectStore, bucketCount: number, currentKeyId: string, pace: Pace): Promise<{ plan: CompactionPlan; buckets: BucketCompactionPlan[] } | null> {
+export async function planCompactionWork(
+  store: ObjectStore,
+  bucketCount: number,
+  currentKeyId: string,
+  pace: Pace,
+): Promise<{ plan: CompactionPlan; buckets: BucketCompactionPlan[] } | null> {
   const state = await readCompactionState(store);
   const known = state && state.bucketCount === bucketCount && state.curationVersion === CURATION_VERSION ? state.days : {};
   const listed = await listDays(store, pace);
   const days: CompactionPlan['days'] = {};
   const dirty: { key: string; table: RawTable; date: string; manifest: DayManifest | null }[] = [];
-  await mapBounded(listed.filter((d) => known[d.key]?.etag !== d.etag), 16, async (d) => {
-    const bytes = await store.get(d.key);
-    const sha256 = sha256Hex(bytes);
-    days[d.key] = { etag: d.etag, sha256 };
-    if (known[d.key]?.sha256 !== sha256) dirty.push({ ...d, manifest: JSON.parse(new TextDecoder().decode(bytes)) as DayManifest });
-    await pace();
-  });
+  await mapBounded(
+    listed.filter((d) => known[d.key]?.etag !== d.etag),
+    16,
+    async (d) => {
+      const bytes = await store.get(d.key);
+      const sha256 = sha256Hex(bytes);
+      days[d.key] = { etag: d.etag, sha256 };
+      if (known[d.key]?.sha256 !== sha256) dirty.push({ ...d, manifest: JSON.parse(new TextDecoder().decode(bytes)) as DayManifest });
+      await pace();
+    },
+  );
   const listedKeys = new Set(listed.map((d) => d.key));
   for (const key of Object.keys(known)) {
     const m = INGEST_DAY_MANIFEST_RE.exec(key);
@@ -127,11 +138,15 @@ export async function planCompactionWork(store: ObjectStore, bucketCount: number
   }
   if (Object.keys(days).length === 0) return null;
 
-  const fileKeys = dirty.flatMap((d) => (d.manifest?.files ?? []).filter((f) => f.status === 'ingested').map((f) => {
-    const raw = parseRawKey(f.source);
-    if (!raw) throw new InvalidInputError(`compaction: day manifest ${d.key} lists "${f.source}", not a raw key`);
-    return lake.ingestFileManifest(raw.table, raw.date, raw.fileName);
-  }));
+  const fileKeys = dirty.flatMap((d) =>
+    (d.manifest?.files ?? [])
+      .filter((f) => f.status === 'ingested')
+      .map((f) => {
+        const raw = parseRawKey(f.source);
+        if (!raw) throw new InvalidInputError(`compaction: day manifest ${d.key} lists "${f.source}", not a raw key`);
+        return lake.ingestFileManifest(raw.table, raw.date, raw.fileName);
+      }),
+  );
   const files = await mapBounded(fileKeys, 16, async (key) => {
     const m = await getJson<FileManifest>(store, key);
     if (!m) throw new InvalidInputError(`compaction: a day manifest names ${key}, which is missing; re-run ingest for its date`);
@@ -146,19 +161,38 @@ export async function planCompactionWork(store: ObjectStore, bucketCount: number
   const dirtyDates = perTable<string[]>(() => []);
   for (const d of dirty) dirtyDates[d.table].push(d.date);
   const buckets: BucketCompactionPlan[] = Array.from({ length: bucketCount }, (_, bucket) => ({
-    bucket, bucketCount, pseudonymKeyId, curationVersion: CURATION_VERSION, dirtyDates, files: perTable<PlannedFile[]>(() => []),
+    bucket,
+    bucketCount,
+    pseudonymKeyId,
+    curationVersion: CURATION_VERSION,
+    dirtyDates,
+    files: perTable<PlannedFile[]>(() => []),
   }));
   let fragments = 0;
   for (const m of files) {
     for (const f of m.fragments) {
-      if (!(f.bucket >= 0 && f.bucket < bucketCount)) throw new InvalidInputError(`compaction: ${m.source}'s manifest names bucket ${f.bucket} of ${bucketCount}`);
+      if (!(f.bucket >= 0 && f.bucket < bucketCount))
+        throw new InvalidInputError(`compaction: ${m.source}'s manifest names bucket ${f.bucket} of ${bucketCount}`);
       buckets[f.bucket]!.files[m.table].push({
-        ingestDate: m.ingestDate, fileName: m.fileName, sha256: f.sha256, rows: f.rows, key: f.key, offset: f.offset ?? 0, members: f.members ?? 1,
+        ingestDate: m.ingestDate,
+        fileName: m.fileName,
+        sha256: f.sha256,
+        rows: f.rows,
+        key: f.key,
+        offset: f.offset ?? 0,
+        members: f.members ?? 1,
       });
       fragments++;
     }
   }
-  const id = sha256Hex(String(bucketCount), pseudonymKeyId, CURATION_VERSION, ...Object.entries(days).sort().map(([k, v]) => `${k}=${v.sha256}`)).slice(0, 16);
+  const id = sha256Hex(
+    String(bucketCount),
+    pseudonymKeyId,
+    CURATION_VERSION,
+    ...Object.entries(days)
+      .sort()
+      .map(([k, v]) => `${k}=${v.sha256}`),
+  ).slice(0, 16);
   return { plan: { plan: id, bucketCount, pseudonymKeyId, days, dirtyDays: dirty.length, files: files.length, fragments }, buckets };
 }
 

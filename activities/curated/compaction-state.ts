@@ -27,7 +27,8 @@ const MAX_RACES = 8;
  * describe generations this zone no longer uses.
  */
 export async function recordCompacted(
-  store: ObjectStore, done: { bucketCount: number; pseudonymKeyId: string; days: CompactionState['days'] },
+  store: ObjectStore,
+  done: { bucketCount: number; pseudonymKeyId: string; days: CompactionState['days'] },
 ): Promise<CompactionState> {
   const key = lake.compactionState();
   for (let race = 0; race < MAX_RACES; race++) {

@@ -20,7 +20,8 @@ export interface LocalCompaction {
 }
 
 export async function compactLake(
-  store: ObjectStore, options: { bucketCount: number; pseudonymKeyId: string; concurrency?: number; graceMs?: number },
+  store: ObjectStore,
+  options: { bucketCount: number; pseudonymKeyId: string; concurrency?: number; graceMs?: number },
 ): Promise<LocalCompaction> {
   const work = await planCompactionWork(store, options.bucketCount, options.pseudonymKeyId, noPause);
   if (!work) return { dirtyDays: 0, buckets: [], sweep: { fragmentsDeleted: 0, generationsDeleted: 0, pending: 0 } };
@@ -29,4 +30,3 @@ export async function compactLake(
   const sweep = await sweepCurated(store, Date.now() - (options.graceMs ?? GENERATION_GRACE_MS), noPause);
   return { dirtyDays: work.plan.dirtyDays, buckets, sweep };
 }
-

@@ -59,7 +59,8 @@ export function fileOrder(a: Pick<CuratedFileEntry, 'ingestDate' | 'fileName'>, 
 }
 
 export function generationId(
-  settings: { table: RawTable; bucket: number; bucketCount: number; pseudonymKeyId: string; curationVersion: string }, files: readonly CuratedFileEntry[],
+  settings: { table: RawTable; bucket: number; bucketCount: number; pseudonymKeyId: string; curationVersion: string },
+  files: readonly CuratedFileEntry[],
 ): string {
   const { table, bucket, bucketCount, pseudonymKeyId, curationVersion } = settings;
   return sha256Hex(curationVersion, String(bucketCount), pseudonymKeyId, table, String(bucket), ...files.map(fileIdentity)).slice(0, 16);

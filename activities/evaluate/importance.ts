@@ -33,13 +33,19 @@ function shuffle(n: number, seed: number): Uint32Array {
 }
 
 export async function permutationImportance(
-  predict: (x: Float64Array, n: number) => Float64Array, x: Float64Array, y: Uint8Array, n: number, d: number,
-  groups: readonly FeatureGroup[], options: { repeats?: number; seed?: number; afterGroup?: (done: number, total: number) => Promise<void> } = {},
+  predict: (x: Float64Array, n: number) => Float64Array,
+  x: Float64Array,
+  y: Uint8Array,
+  n: number,
+  d: number,
+  groups: readonly FeatureGroup[],
+  options: { repeats?: number; seed?: number; afterGroup?: (done: number, total: number) => Promise<void> } = {},
 ): Promise<Importance[]> {
   const repeats = options.repeats ?? 3;
   const seed = options.seed ?? 1;
   if (x.length !== n * d || y.length !== n) throw new InvalidInputError(`permutationImportance: expected ${n} x ${d} features and ${n} labels`);
-  for (const g of groups) if (g.columns.some((c) => c < 0 || c >= d)) throw new InvalidInputError(`permutationImportance: feature "${g.feature}" names a column outside 0..${d - 1}`);
+  for (const g of groups)
+    if (g.columns.some((c) => c < 0 || c >= d)) throw new InvalidInputError(`permutationImportance: feature "${g.feature}" names a column outside 0..${d - 1}`);
   const baseline = rocAuc(predict(x, n), y);
   const work = new Float64Array(x);
   const out: Importance[] = [];

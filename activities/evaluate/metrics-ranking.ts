@@ -60,8 +60,14 @@ export function sweepThresholds(scores: Float64Array, labels: Uint8Array, fn = '
   while (i >= 0 || j >= 0) {
     const top = Math.max(i >= 0 ? pos[i]! : -Infinity, j >= 0 ? neg[j]! : -Infinity);
     // `===` treats -0 and +0 as one score, as numpy does.
-    while (i >= 0 && pos[i] === top) { tp++; i--; }
-    while (j >= 0 && neg[j] === top) { fp++; j--; }
+    while (i >= 0 && pos[i] === top) {
+      tp++;
+      i--;
+    }
+    while (j >= 0 && neg[j] === top) {
+      fp++;
+      j--;
+    }
     thresholds[k] = top;
     tps[k] = tp;
     fps[k] = fp;

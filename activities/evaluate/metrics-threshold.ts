@@ -42,7 +42,11 @@ export function thresholdTable(scores: Float64Array, labels: Uint8Array, thresho
     const fn = pos.length - tp;
     const tn = neg.length - fp;
     return {
-      threshold, tp, fp, tn, fn,
+      threshold,
+      tp,
+      fp,
+      tn,
+      fn,
       sensitivity: ratio(tp, tp + fn),
       specificity: ratio(tn, tn + fp),
       ppv: ratio(tp, tp + fp),

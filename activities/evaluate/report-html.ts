@@ -37,15 +37,23 @@ export function renderReport(input: ReportInput): string {
 
   const plots = [
     unitSquarePlot({
-      title: `ROC curve (AUC ${formatNumber(m.rocAuc)})`, xLabel: 'False positive rate', yLabel: 'True positive rate',
-      diagonal: true, lines: [{ ...roc, className: 'curve' }],
+      title: `ROC curve (AUC ${formatNumber(m.rocAuc)})`,
+      xLabel: 'False positive rate',
+      yLabel: 'True positive rate',
+      diagonal: true,
+      lines: [{ ...roc, className: 'curve' }],
     }),
     unitSquarePlot({
-      title: `Precision-recall (AP ${formatNumber(m.averagePrecision)})`, xLabel: 'Recall', yLabel: 'Precision',
-      baseline: prevalence, lines: [{ ...pr, className: 'curve' }],
+      title: `Precision-recall (AP ${formatNumber(m.averagePrecision)})`,
+      xLabel: 'Recall',
+      yLabel: 'Precision',
+      baseline: prevalence,
+      lines: [{ ...pr, className: 'curve' }],
     }),
     unitSquarePlot({
-      title: `Calibration (ECE ${formatNumber(m.ece)})`, xLabel: 'Mean predicted risk', yLabel: 'Observed fraction positive',
+      title: `Calibration (ECE ${formatNumber(m.ece)})`,
+      xLabel: 'Mean predicted risk',
+      yLabel: 'Observed fraction positive',
       diagonal: true,
       bars: input.calibration.map((b) => ({ lower: b.lower, upper: b.upper, height: b.count / maxCount })),
       lines: [{ x: filled.map((b) => b.meanPredicted!), y: filled.map((b) => b.fractionPositive!), className: 'curve', markers: true }],
@@ -64,29 +72,59 @@ export function renderReport(input: ReportInput): string {
   body.push('<p class="note">Dashed lines: chance (ROC), prevalence (precision-recall), perfect calibration. Grey bars: rows per calibration bin.</p>');
 
   body.push('<section><h2>Metrics</h2>');
-  body.push(table(['Metric', 'Value'], [
-    ['Rows', String(m.count)],
-    ['Positives', `${m.positives} (${formatNumber(prevalence * 100, 1)}%)`],
-    ['ROC AUC', formatNumber(m.rocAuc)],
-    ['Average precision', formatNumber(m.averagePrecision)],
-    ['Brier score', formatNumber(m.brier, 4)],
-    ['Log loss', formatNumber(m.logLoss, 4)],
-    ['Expected calibration error', formatNumber(m.ece, 4)],
-  ]));
+  body.push(
+    table(
+      ['Metric', 'Value'],
+      [
+        ['Rows', String(m.count)],
+        ['Positives', `${m.positives} (${formatNumber(prevalence * 100, 1)}%)`],
+        ['ROC AUC', formatNumber(m.rocAuc)],
+        ['Average precision', formatNumber(m.averagePrecision)],
+        ['Brier score', formatNumber(m.brier, 4)],
+        ['Log loss', formatNumber(m.logLoss, 4)],
+        ['Expected calibration error', formatNumber(m.ece, 4)],
+      ],
+    ),
+  );
   body.push('</section>');
 
   if (input.thresholds && input.thresholds.length > 0) {
     body.push('<section><h2>Decision thresholds</h2><p class="note">A row is flagged when its predicted risk is at or above the threshold.</p>');
-    body.push(table(['Threshold', 'Flagged', 'TP', 'FP', 'TN', 'FN', 'Sensitivity', 'Specificity', 'PPV', 'NPV'],
-      input.thresholds.map((r) => [formatNumber(r.threshold, 2), `${formatNumber(r.flaggedRate * 100, 1)}%`, String(r.tp), String(r.fp), String(r.tn), String(r.fn),
-        formatNumber(r.sensitivity), formatNumber(r.specificity), formatNumber(r.ppv), formatNumber(r.npv)])));
+    body.push(
+      table(
+        ['Threshold', 'Flagged', 'TP', 'FP', 'TN', 'FN', 'Sensitivity', 'Specificity', 'PPV', 'NPV'],
+        input.thresholds.map((r) => [
+          formatNumber(r.threshold, 2),
+          `${formatNumber(r.flaggedRate * 100, 1)}%`,
+          String(r.tp),
+          String(r.fp),
+          String(r.tn),
+          String(r.fn),
+          formatNumber(r.sensitivity),
+          formatNumber(r.specificity),
+          formatNumber(r.ppv),
+          formatNumber(r.npv),
+        ]),
+      ),
+    );
     body.push('</section>');
   }
 
   for (const s of input.subgroups ?? []) {
     body.push(`<section><h2>Subgroups: ${escapeHtml(s.attribute)}</h2>`);
-    body.push(table(['Group', 'Rows', 'Positives', 'ROC AUC', 'Brier', 'ECE'],
-      s.rows.map((r) => [escapeHtml(r.group), String(r.count), String(r.positives), formatNumber(r.rocAuc), formatNumber(r.brier, 4), formatNumber(r.ece, 4)])));
+    body.push(
+      table(
+        ['Group', 'Rows', 'Positives', 'ROC AUC', 'Brier', 'ECE'],
+        s.rows.map((r) => [
+          escapeHtml(r.group),
+          String(r.count),
+          String(r.positives),
+          formatNumber(r.rocAuc),
+          formatNumber(r.brier, 4),
+          formatNumber(r.ece, 4),
+        ]),
+      ),
+    );
     body.push('</section>');
   }
 
@@ -96,7 +134,12 @@ export function renderReport(input: ReportInput): string {
       .slice(0, MAX_IMPORTANCE_BARS);
     const shown = top.length < input.featureImportance.length ? ` (top ${top.length} of ${input.featureImportance.length})` : '';
     body.push(`<section><h2>Feature importance${shown}</h2><figure class="wide">`);
-    body.push(barChart('Importance', top.map((t) => ({ label: t.feature, value: t.importance }))));
+    body.push(
+      barChart(
+        'Importance',
+        top.map((t) => ({ label: t.feature, value: t.importance })),
+      ),
+    );
     body.push('</figure></section>');
   }
 

@@ -64,8 +64,17 @@ export function downsampleCurve(xs: ArrayLike<number>, ys: ArrayLike<number>, ma
   return { x, y };
 }
 
-export interface UnitLine { x: readonly number[]; y: readonly number[]; className: string; markers?: boolean }
-export interface UnitBar { lower: number; upper: number; height: number }
+export interface UnitLine {
+  x: readonly number[];
+  y: readonly number[];
+  className: string;
+  markers?: boolean;
+}
+export interface UnitBar {
+  lower: number;
+  upper: number;
+  height: number;
+}
 
 export interface UnitPlot {
   title: string;
@@ -105,7 +114,9 @@ export function unitSquarePlot(plot: UnitPlot): string {
   for (const bar of plot.bars ?? []) {
     const h = Math.max(0, Math.min(1, bar.height)) * 0.2;
     if (h === 0) continue;
-    parts.push(`<rect class="bar-count" x="${sx(bar.lower)}" y="${sy(h)}" width="${((bar.upper - bar.lower) * PW).toFixed(1)}" height="${(h * PH).toFixed(1)}"/>`);
+    parts.push(
+      `<rect class="bar-count" x="${sx(bar.lower)}" y="${sy(h)}" width="${((bar.upper - bar.lower) * PW).toFixed(1)}" height="${(h * PH).toFixed(1)}"/>`,
+    );
   }
   if (plot.diagonal) parts.push(`<line class="reference" x1="${sx(0)}" y1="${sy(0)}" x2="${sx(1)}" y2="${sy(1)}"/>`);
   if (plot.baseline !== undefined && Number.isFinite(plot.baseline)) {
@@ -114,13 +125,16 @@ export function unitSquarePlot(plot: UnitPlot): string {
   for (const line of plot.lines) {
     const coords = line.x.map((xv, i) => `${sx(xv)},${sy(line.y[i]!)}`);
     if (coords.length > 0) parts.push(`<polyline class="${escapeHtml(line.className)}" points="${coords.join(' ')}"/>`);
-    if (line.markers) for (const c of coords) {
-      const [cx, cy] = c.split(',');
-      parts.push(`<circle class="${escapeHtml(line.className)}-marker" cx="${cx}" cy="${cy}" r="3.5"/>`);
-    }
+    if (line.markers)
+      for (const c of coords) {
+        const [cx, cy] = c.split(',');
+        parts.push(`<circle class="${escapeHtml(line.className)}-marker" cx="${cx}" cy="${cy}" r="3.5"/>`);
+      }
   }
   parts.push(`<text class="axis-title" x="${(LEFT + PW / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle">${escapeHtml(plot.xLabel)}</text>`);
-  parts.push(`<text class="axis-title" transform="translate(14 ${(TOP + PH / 2).toFixed(1)}) rotate(-90)" text-anchor="middle">${escapeHtml(plot.yLabel)}</text>`);
+  parts.push(
+    `<text class="axis-title" transform="translate(14 ${(TOP + PH / 2).toFixed(1)}) rotate(-90)" text-anchor="middle">${escapeHtml(plot.yLabel)}</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -147,7 +161,9 @@ export function barChart(title: string, items: ReadonlyArray<{ label: string; va
     const x = v >= 0 ? zero : zero - w;
     parts.push(`<text class="bar-label" x="${labelW - 8}" y="${y + rowH / 2}" text-anchor="end" dominant-baseline="middle">${escapeHtml(item.label)}</text>`);
     parts.push(`<rect class="${v >= 0 ? 'bar-pos' : 'bar-neg'}" x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}"/>`);
-    parts.push(`<text class="tick" x="${width - 8}" y="${y + rowH / 2}" text-anchor="end" dominant-baseline="middle">${escapeHtml(formatNumber(item.value))}</text>`);
+    parts.push(
+      `<text class="tick" x="${width - 8}" y="${y + rowH / 2}" text-anchor="end" dominant-baseline="middle">${escapeHtml(formatNumber(item.value))}</text>`,
+    );
   });
   parts.push(`<line class="axis" x1="${zero.toFixed(1)}" y1="28" x2="${zero.toFixed(1)}" y2="${height - 6}"/>`);
   parts.push('</svg>');

@@ -90,15 +90,18 @@ export function* decodeEncounters(t: BucketTable): Paced<Encounters> {
   const winners = Array.from(t.rows).filter((r) => pidOf.has(patientCol[r] ?? '') && !Number.isNaN(admitCol[r]!));
   const pidCol = new Int32Array(t.table?.numRows ?? 0);
   for (const r of winners) pidCol[r] = pidOf.get(patientCol[r]!)!;
-  const order = Uint32Array.from(winners).sort((a, b) =>
-    pidCol[a]! - pidCol[b]! || admitCol[a]! - admitCol[b]! || compareStrings(idCol[a] ?? '', idCol[b] ?? ''));
+  const order = Uint32Array.from(winners).sort(
+    (a, b) => pidCol[a]! - pidCol[b]! || admitCol[a]! - admitCol[b]! || compareStrings(idCol[a] ?? '', idCol[b] ?? ''),
+  );
   const n = order.length;
   const start = new Int32Array(keys.length + 1);
   for (const r of order) start[pidCol[r]! + 1]!++;
   for (let p = 0; p < keys.length; p++) start[p + 1]! += start[p]!;
   const gather = <T>(col: T[]) => Array.from(order, (r) => col[r]!);
   const enc: Encounters = {
-    n, patientKeys: keys, start,
+    n,
+    patientKeys: keys,
+    start,
     id: gather(idCol).map((x) => x ?? ''),
     admit: Float64Array.from(order, (r) => admitCol[r]!),
     discharge: Float64Array.from(order, (r) => dischargeCol[r]!),
@@ -161,7 +164,12 @@ export interface Patients {
 /** Demographics of the encounters' patients, in patient order; absent patients read as null. */
 export function decodePatients(t: BucketTable, patientKeys: readonly string[]): Patients {
   const n = patientKeys.length;
-  const out: Patients = { birthDay: new Float64Array(n).fill(Number.NaN), sex: new Array<string | null>(n).fill(null), race: new Array<string | null>(n).fill(null), ethnicity: new Array<string | null>(n).fill(null) };
+  const out: Patients = {
+    birthDay: new Float64Array(n).fill(Number.NaN),
+    sex: new Array<string | null>(n).fill(null),
+    race: new Array<string | null>(n).fill(null),
+    ethnicity: new Array<string | null>(n).fill(null),
+  };
   const pidOf = new Map(patientKeys.map((k, i) => [k, i]));
   const key = strings(t, 'patient_key');
   const birth = millis(t, 'birth_date');
@@ -205,7 +213,13 @@ function patientOfCode(values: readonly string[], patientKeys: readonly string[]
  * Strings are compared as dictionary codes and bytes (utf8.ts): no string per row.
  */
 export function* decodeLabs(t: BucketTable, patientKeys: readonly string[]): Paced<Labs> {
-  const empty = { start: new Int32Array(patientKeys.length + 1), time: new Float64Array(0), value: new Float64Array(0), lab: new Uint8Array(0), rowsRead: t.rows.length };
+  const empty = {
+    start: new Int32Array(patientKeys.length + 1),
+    time: new Float64Array(0),
+    value: new Float64Array(0),
+    lab: new Uint8Array(0),
+    rowsRead: t.rows.length,
+  };
   if (!t.table) return empty;
   const table = t.table;
   const patient = dictionaryCodes(utf8Column(table, 'patient_key'));

@@ -56,7 +56,13 @@ export async function computeBucketFeatures(store: ObjectStore, planned: BucketP
 }
 
 const resultOf = (s: ShardStats, skipped: boolean, labRows: number): FeatureShardResult => ({
-  bucket: s.bucket, key: s.key, rows: s.rows, positives: s.positives, censored: s.censored, skipped, labRows,
+  bucket: s.bucket,
+  key: s.key,
+  rows: s.rows,
+  positives: s.positives,
+  censored: s.censored,
+  skipped,
+  labRows,
   ...(s.reusedFrom ? { reusedFrom: s.reusedFrom } : {}),
 });
 
@@ -81,11 +87,22 @@ export async function buildShard(store: ObjectStore, input: Omit<BuildFeatureSha
   const planned = await readBucketPlan(store, input.dataset, input.version, input.bucket, input.inputHash);
   const step = { step: 'build', bucket: input.bucket };
   heartbeat(step);
-  const frame = await computeBucketFeatures(store, planned, input.dataEnd, activityPace(() => step));
+  const frame = await computeBucketFeatures(
+    store,
+    planned,
+    input.dataEnd,
+    activityPace(() => step),
+  );
   await store.put(key, writeParquet(toTable(frame.columns)));
   const stats: ShardStats = {
-    bucket: input.bucket, key, inputHash: input.inputHash, rows: frame.rows, positives: frame.positives, censored: frame.censored,
-    labelledPositives: frame.labelledPositives, labRows: frame.labRows,
+    bucket: input.bucket,
+    key,
+    inputHash: input.inputHash,
+    rows: frame.rows,
+    positives: frame.positives,
+    censored: frame.censored,
+    labelledPositives: frame.labelledPositives,
+    labRows: frame.labRows,
   };
   // The sidecar is written last: its presence means the shard is complete.
   await writeJson(store, shardStatsKey(key), stats);

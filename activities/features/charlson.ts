@@ -11,9 +11,23 @@
  */
 
 export const CHARLSON_CATEGORIES = [
-  'myocardial_infarction', 'congestive_heart_failure', 'peripheral_vascular', 'cerebrovascular',
-  'dementia', 'chronic_pulmonary', 'rheumatic', 'peptic_ulcer', 'mild_liver', 'diabetes',
-  'diabetes_complicated', 'hemiplegia', 'renal', 'malignancy', 'severe_liver', 'metastatic_tumor', 'hiv_aids',
+  'myocardial_infarction',
+  'congestive_heart_failure',
+  'peripheral_vascular',
+  'cerebrovascular',
+  'dementia',
+  'chronic_pulmonary',
+  'rheumatic',
+  'peptic_ulcer',
+  'mild_liver',
+  'diabetes',
+  'diabetes_complicated',
+  'hemiplegia',
+  'renal',
+  'malignancy',
+  'severe_liver',
+  'metastatic_tumor',
+  'hiv_aids',
 ] as const;
 export type CharlsonCategory = (typeof CHARLSON_CATEGORIES)[number];
 
@@ -31,8 +45,7 @@ const QUAN_ICD10: Record<CharlsonCategory, string> = {
   diabetes:
     'E10.0 E10.1 E10.6 E10.8 E10.9 E11.0 E11.1 E11.6 E11.8 E11.9 E12.0 E12.1 E12.6 E12.8 E12.9 ' +
     'E13.0 E13.1 E13.6 E13.8 E13.9 E14.0 E14.1 E14.6 E14.8 E14.9',
-  diabetes_complicated:
-    'E10.2-E10.5 E10.7 E11.2-E11.5 E11.7 E12.2-E12.5 E12.7 E13.2-E13.5 E13.7 E14.2-E14.5 E14.7',
+  diabetes_complicated: 'E10.2-E10.5 E10.7 E11.2-E11.5 E11.7 E12.2-E12.5 E12.7 E13.2-E13.5 E13.7 E14.2-E14.5 E14.7',
   hemiplegia: 'G04.1 G11.4 G80.1 G80.2 G81 G82 G83.0-G83.4 G83.9',
   renal: 'I12.0 I13.1 N03.2-N03.7 N05.2-N05.7 N18 N19 N25.0 Z49.0-Z49.2 Z94.0 Z99.2',
   malignancy: 'C00-C26 C30-C34 C37-C41 C43 C45-C58 C60-C76 C81-C85 C88 C90-C97',
@@ -42,9 +55,23 @@ const QUAN_ICD10: Record<CharlsonCategory, string> = {
 };
 
 export const CHARLSON_WEIGHTS: Readonly<Record<CharlsonCategory, number>> = {
-  myocardial_infarction: 1, congestive_heart_failure: 1, peripheral_vascular: 1, cerebrovascular: 1,
-  dementia: 1, chronic_pulmonary: 1, rheumatic: 1, peptic_ulcer: 1, mild_liver: 1, diabetes: 1,
-  diabetes_complicated: 2, hemiplegia: 2, renal: 2, malignancy: 2, severe_liver: 3, metastatic_tumor: 6, hiv_aids: 6,
+  myocardial_infarction: 1,
+  congestive_heart_failure: 1,
+  peripheral_vascular: 1,
+  cerebrovascular: 1,
+  dementia: 1,
+  chronic_pulmonary: 1,
+  rheumatic: 1,
+  peptic_ulcer: 1,
+  mild_liver: 1,
+  diabetes: 1,
+  diabetes_complicated: 2,
+  hemiplegia: 2,
+  renal: 2,
+  malignancy: 2,
+  severe_liver: 3,
+  metastatic_tumor: 6,
+  hiv_aids: 6,
 };
 
 /** `E11.22` -> `E1122`: upper case, no dot, no spaces. */
@@ -67,9 +94,7 @@ function expand(spec: string): string[] {
   });
 }
 
-const PREFIXES: ReadonlyArray<readonly [CharlsonCategory, readonly string[]]> = CHARLSON_CATEGORIES.map(
-  (c) => [c, expand(QUAN_ICD10[c])] as const,
-);
+const PREFIXES: ReadonlyArray<readonly [CharlsonCategory, readonly string[]]> = CHARLSON_CATEGORIES.map((c) => [c, expand(QUAN_ICD10[c])] as const);
 
 const bit = (c: CharlsonCategory) => 1 << CHARLSON_CATEGORIES.indexOf(c);
 const WEIGHT_BY_BIT = CHARLSON_CATEGORIES.map((c) => CHARLSON_WEIGHTS[c]);

@@ -75,8 +75,16 @@ function numericPartial(name: string, values: Float64Array, rows: Uint32Array): 
   }
   const bins = [...hist.keys()].sort((a, b) => a - b);
   return {
-    kind: 'numeric', name, rows: rows.length, present, sum, sumSq, min: present ? min : null, max: present ? max : null,
-    bins, counts: bins.map((b) => hist.get(b)!),
+    kind: 'numeric',
+    name,
+    rows: rows.length,
+    present,
+    sum,
+    sumSq,
+    min: present ? min : null,
+    max: present ? max : null,
+    bins,
+    counts: bins.map((b) => hist.get(b)!),
   };
 }
 
@@ -95,7 +103,8 @@ export function partialOf(columns: FeatureColumns, rows: Uint32Array): FitPartia
     format: 'carepipe-fit-partial-1',
     rows: rows.length,
     columns: [...columns].map(([name, values]) =>
-      values instanceof Float64Array ? numericPartial(name, values, rows) : categoricalPartial(name, values, rows)),
+      values instanceof Float64Array ? numericPartial(name, values, rows) : categoricalPartial(name, values, rows),
+    ),
   };
 }
 
@@ -131,8 +140,16 @@ function mergeColumn(a: ColumnPartial, b: ColumnPartial): ColumnPartial {
   const y = b as NumericPartial;
   const hist = mergeSorted(pairs(x), pairs(y));
   return {
-    kind: 'numeric', name: x.name, rows: x.rows + y.rows, present: x.present + y.present, sum: x.sum + y.sum, sumSq: x.sumSq + y.sumSq,
-    min: opt(Math.min, x.min, y.min), max: opt(Math.max, x.max, y.max), bins: hist.map(([v]) => v), counts: hist.map(([, c]) => c),
+    kind: 'numeric',
+    name: x.name,
+    rows: x.rows + y.rows,
+    present: x.present + y.present,
+    sum: x.sum + y.sum,
+    sumSq: x.sumSq + y.sumSq,
+    min: opt(Math.min, x.min, y.min),
+    max: opt(Math.max, x.max, y.max),
+    bins: hist.map(([v]) => v),
+    counts: hist.map(([, c]) => c),
   };
 }
 
@@ -164,8 +181,14 @@ function finalizeColumn(c: ColumnPartial, minCategoryCount: number): PipelineSte
   const mean = c.present ? c.sum / c.present : 0;
   const std = c.present ? Math.sqrt(Math.max(c.sumSq / c.present - mean * mean, 0)) : 0;
   return {
-    kind: 'numeric', name: c.name, median: histogramMedian(c.bins, c.counts), mean, std: std > 1e-12 ? std : 1,
-    min: c.min, max: c.max, missingIndicator: c.present < c.rows,
+    kind: 'numeric',
+    name: c.name,
+    median: histogramMedian(c.bins, c.counts),
+    mean,
+    std: std > 1e-12 ? std : 1,
+    min: c.min,
+    max: c.max,
+    missingIndicator: c.present < c.rows,
   };
 }
 

@@ -22,7 +22,8 @@ export interface LakeFeatureBuild {
 }
 
 export async function buildLakeFeatures(
-  store: ObjectStore, options: { dataset: string; bucketCount: number; concurrency?: number; pseudonymKeyId?: string },
+  store: ObjectStore,
+  options: { dataset: string; bucketCount: number; concurrency?: number; pseudonymKeyId?: string },
 ): Promise<LakeFeatureBuild> {
   const started = performance.now();
   await compactLake(store, { bucketCount: options.bucketCount, pseudonymKeyId: options.pseudonymKeyId ?? 'local', concurrency: options.concurrency });
@@ -30,12 +31,25 @@ export async function buildLakeFeatures(
   await writePlan(store, planned);
   const { plan } = planned;
   const results = await mapBounded(plan.buckets, options.concurrency ?? 2, (b) =>
-    buildShard(store, { dataset: options.dataset, version: plan.version, dataEnd: plan.dataEnd, bucket: b.bucket, inputHash: b.inputHash, ...(b.reuse ? { reuse: b.reuse } : {}) }));
+    buildShard(store, {
+      dataset: options.dataset,
+      version: plan.version,
+      dataEnd: plan.dataEnd,
+      bucket: b.bucket,
+      inputHash: b.inputHash,
+      ...(b.reuse ? { reuse: b.reuse } : {}),
+    }),
+  );
   const manifest = await storeFeatureManifest(store, options.dataset, plan.version);
   const seconds = (performance.now() - started) / 1000;
   const labRows = results.reduce((s, r) => s + r.labRows, 0);
   return {
-    version: plan.version, shards: results.length, built: results.filter((r) => !r.skipped).length, rows: manifest.rows, labRows, seconds,
+    version: plan.version,
+    shards: results.length,
+    built: results.filter((r) => !r.skipped).length,
+    rows: manifest.rows,
+    labRows,
+    seconds,
     labRowsPerSecond: labRows / seconds,
   };
 }

@@ -28,5 +28,14 @@ export interface FeatureManifest {
   previousVersion?: string;
   features: { numeric: readonly string[]; categorical: readonly string[] };
   sources: { ingestManifests: SourceManifest[] };
-  shards: { bucket: number; key: string; inputHash: string; rows: number; positives: number; censored: number; labelledPositives: number; reusedFrom?: string }[];
+  shards: {
+    bucket: number;
+    key: string;
+    inputHash: string;
+    rows: number;
+    positives: number;
+    censored: number;
+    labelledPositives: number;
+    reusedFrom?: string;
+  }[];
 }

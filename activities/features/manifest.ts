@@ -40,15 +40,30 @@ export async function assembleManifest(store: ObjectStore, dataset: string, vers
   const censored = sum((s) => s.censored);
   const labelledPositives = sum((s) => s.labelledPositives);
   return {
-    dataset, version, featureCodeVersion: FEATURE_CODE_VERSION, createdAt: previous?.createdAt ?? new Date().toISOString(),
-    bucketCount: plan.bucketCount, dataEnd: plan.dataEnd, rows, positives: sum((s) => s.positives), censored,
-    labelledRows: rows - censored, labelledPositives, labelRate: rows > censored ? labelledPositives / (rows - censored) : 0,
+    dataset,
+    version,
+    featureCodeVersion: FEATURE_CODE_VERSION,
+    createdAt: previous?.createdAt ?? new Date().toISOString(),
+    bucketCount: plan.bucketCount,
+    dataEnd: plan.dataEnd,
+    rows,
+    positives: sum((s) => s.positives),
+    censored,
+    labelledRows: rows - censored,
+    labelledPositives,
+    labelRate: rows > censored ? labelledPositives / (rows - censored) : 0,
     ...(previousVersion ? { previousVersion } : {}),
     features: { numeric: NUMERIC_FEATURES, categorical: CATEGORICAL_FEATURES },
     sources: { ingestManifests: plan.sources },
     shards: stats.map((s) => ({
-      bucket: s.bucket, key: s.key, inputHash: s.inputHash, rows: s.rows, positives: s.positives, censored: s.censored,
-      labelledPositives: s.labelledPositives, ...(s.reusedFrom ? { reusedFrom: s.reusedFrom } : {}),
+      bucket: s.bucket,
+      key: s.key,
+      inputHash: s.inputHash,
+      rows: s.rows,
+      positives: s.positives,
+      censored: s.censored,
+      labelledPositives: s.labelledPositives,
+      ...(s.reusedFrom ? { reusedFrom: s.reusedFrom } : {}),
     })),
   };
 }
@@ -69,8 +84,19 @@ export async function writeFeatureManifest(deps: ActivityDeps, input: WriteFeatu
   const key = lake.featureManifest(input.dataset, input.version);
   const { built, reused, present } = input.totals;
   return {
-    dataset: input.dataset, version: input.version, manifestKey: key, dataEnd: manifest.dataEnd, shards: manifest.shards.length,
-    rows: manifest.rows, positives: manifest.positives, censored: manifest.censored, labelledRows: manifest.labelledRows,
-    labelledPositives: manifest.labelledPositives, skippedShards: reused + present, builtShards: built, reusedShards: reused, runs: input.runs,
+    dataset: input.dataset,
+    version: input.version,
+    manifestKey: key,
+    dataEnd: manifest.dataEnd,
+    shards: manifest.shards.length,
+    rows: manifest.rows,
+    positives: manifest.positives,
+    censored: manifest.censored,
+    labelledRows: manifest.labelledRows,
+    labelledPositives: manifest.labelledPositives,
+    skippedShards: reused + present,
+    builtShards: built,
+    reusedShards: reused,
+    runs: input.runs,
   };
 }

@@ -81,13 +81,15 @@ function checkRecords(records: readonly GenerationRecord[], bucketCount: number,
   const problems: string[] = [];
   if (keys.length > 1) problems.push(`it mixes pseudonym keys (generations ${keys.map(([id, n]) => `under key id ${id}: ${n}`).join(', ')})`);
   if (counts.some(([n]) => Number(n) !== bucketCount)) {
-    problems.push(`it was curated into other bucket counts than this build's ${bucketCount} (generations ${counts.map(([b, n]) => `with ${b} buckets: ${n}`).join(', ')})`);
+    problems.push(
+      `it was curated into other bucket counts than this build's ${bucketCount} (generations ${counts.map(([b, n]) => `with ${b} buckets: ${n}`).join(', ')})`,
+    );
   }
   if (problems.length === 0) return;
   const key = currentKeyId ? `CAREPIPE_PSEUDONYM_KEY_ID=${currentKeyId}` : 'the current pseudonym key';
   throw new InvalidInputError(
     `features: cannot plan from the curated zone: ${problems.join('; ')}. Re-run \`carepipe ingest --lake ${lakeUri} --buckets ${bucketCount}\` ` +
-    `with ${key} to re-curate every file under one key and bucket count, then build the features again.`,
+      `with ${key} to re-curate every file under one key and bucket count, then build the features again.`,
   );
 }
 
@@ -103,12 +105,21 @@ export async function planFeatures(store: ObjectStore, options: PlanOptions): Pr
     if (m?.[1] === 'encounters' && m[2]! > dataEnd) dataEnd = m[2]!;
     sources.push({ key, sha256 });
   }
-  const byBucket = await mapBounded(Array.from({ length: options.bucketCount }, (_, b) => b), 8, async (bucket) => {
-    const records = await readBucketRecords(store, bucket);
-    await pace();
-    return { bucket, records };
-  });
-  checkRecords(byBucket.flatMap((b) => RAW_TABLES.map((t) => b.records[t]).filter((r): r is GenerationRecord => r !== null)), options.bucketCount, store.uri, options.currentKeyId);
+  const byBucket = await mapBounded(
+    Array.from({ length: options.bucketCount }, (_, b) => b),
+    8,
+    async (bucket) => {
+      const records = await readBucketRecords(store, bucket);
+      await pace();
+      return { bucket, records };
+    },
+  );
+  checkRecords(
+    byBucket.flatMap((b) => RAW_TABLES.map((t) => b.records[t]).filter((r): r is GenerationRecord => r !== null)),
+    options.bucketCount,
+    store.uri,
+    options.currentKeyId,
+  );
 
   const previous = await reusableShards(store, options.dataset);
   const bucketPlans: BucketPlan[] = [];
@@ -117,7 +128,13 @@ export async function planFeatures(store: ObjectStore, options: PlanOptions): Pr
     const parts = Object.fromEntries(RAW_TABLES.map((t) => [t, records[t]?.key ? [records[t].key] : []])) as Record<RawTable, string[]>;
     if (RAW_TABLES.every((t) => parts[t].length === 0)) continue;
     // Generations are content-addressed: the same files of a bucket give the same hash.
-    const inputHash = sha256Hex(FEATURE_CODE_VERSION, String(options.bucketCount), dataEnd, bucketLabel(bucket), ...RAW_TABLES.map((t) => records[t]?.generation ?? '-'));
+    const inputHash = sha256Hex(
+      FEATURE_CODE_VERSION,
+      String(options.bucketCount),
+      dataEnd,
+      bucketLabel(bucket),
+      ...RAW_TABLES.map((t) => records[t]?.generation ?? '-'),
+    );
     bucketPlans.push({ bucket, inputHash, parts });
     const reuse = previous.get(inputHash);
     buckets.push({ bucket, inputHash, rows: RAW_TABLES.reduce((n, t) => n + (records[t]?.rows ?? 0), 0), ...(reuse ? { reuse } : {}) });
@@ -126,13 +143,23 @@ export async function planFeatures(store: ObjectStore, options: PlanOptions): Pr
   // A plan never reuses the shards of its own version: those a rerun finds in place.
   for (const b of buckets) if (b.reuse?.version === version) delete b.reuse;
   const plan: FeaturePlan = {
-    dataset: options.dataset, version, featureCodeVersion: FEATURE_CODE_VERSION, bucketCount: options.bucketCount, dataEnd, buckets, sources,
+    dataset: options.dataset,
+    version,
+    featureCodeVersion: FEATURE_CODE_VERSION,
+    bucketCount: options.bucketCount,
+    dataEnd,
+    buckets,
+    sources,
   };
   return { plan, bucketPlans };
 }
 
 /** Writes the buckets' plans, then `plan.json` last: its presence means the plan is complete. */
-export async function writePlan(store: ObjectStore, { plan, bucketPlans }: PlannedBuild, pace: Pace = activityPace(() => ({ step: 'write plan' }))): Promise<void> {
+export async function writePlan(
+  store: ObjectStore,
+  { plan, bucketPlans }: PlannedBuild,
+  pace: Pace = activityPace(() => ({ step: 'write plan' })),
+): Promise<void> {
   await mapBounded(bucketPlans, 16, async (b) => {
     await writeJson(store, lake.featurePlanBucket(plan.dataset, plan.version, b.bucket), b);
     await pace();
@@ -145,7 +172,12 @@ export async function planFeatureBuild(deps: ActivityDeps, input: PlanFeatureBui
   const planned = await planFeatures(store, { dataset: input.dataset, bucketCount: input.bucketCount, currentKeyId: deps.keys.pseudonym.activeId });
   await writePlan(store, planned);
   const { plan } = planned;
-  deps.logger.info('feature plan', { ...activityLogFields(), version: plan.version, buckets: plan.buckets.length, rows: plan.buckets.reduce((s, b) => s + b.rows, 0) });
+  deps.logger.info('feature plan', {
+    ...activityLogFields(),
+    version: plan.version,
+    buckets: plan.buckets.length,
+    rows: plan.buckets.reduce((s, b) => s + b.rows, 0),
+  });
   return { version: plan.version, dataEnd: plan.dataEnd, buckets: plan.buckets.length, reusable: plan.buckets.filter((b) => b.reuse).length };
 }
 
@@ -159,7 +191,9 @@ export interface ReadFeaturePlanPageInput {
 
 export async function readFeaturePlanPage(deps: ActivityDeps, input: ReadFeaturePlanPageInput): Promise<PlannedBucket[]> {
   const plan = await readPlan(deps.lake(input.lake), input.dataset, input.version);
-  return plan.buckets.slice(input.offset, input.offset + input.limit).map(({ bucket, inputHash, reuse }) => ({ bucket, inputHash, ...(reuse ? { reuse } : {}) }));
+  return plan.buckets
+    .slice(input.offset, input.offset + input.limit)
+    .map(({ bucket, inputHash, reuse }) => ({ bucket, inputHash, ...(reuse ? { reuse } : {}) }));
 }
 
 export async function readPlan(store: ObjectStore, dataset: string, version: string): Promise<FeaturePlan> {

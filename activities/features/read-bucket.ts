@@ -75,7 +75,6 @@ export function dedupeTable(rawTable: RawTable, parts: readonly Table[]): Bucket
   return runSync(dedupeRows(rawTable, parts));
 }
 
-
 /** dedupeTable as a paced computation (context.ts). */
 export function* dedupeRows(rawTable: RawTable, parts: readonly Table[]): Paced<BucketTable> {
   if (parts.length === 0) return EMPTY_BUCKET_TABLE;

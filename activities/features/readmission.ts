@@ -38,8 +38,16 @@ import { type Paced, runSync } from '../context.js';
 import { MAX_SHIFT_DAYS } from '../ingest/pseudonymizer.js';
 import type { CuratedColumn } from '../ingest/columns.js';
 import {
-  type BucketInputs, CLASS_EMERGENCY, CLASS_INPATIENT, DAY_MS, type Encounters, type Labs, addComorbidity, decodeEncounters,
-  decodeLabs, decodePatients,
+  type BucketInputs,
+  CLASS_EMERGENCY,
+  CLASS_INPATIENT,
+  DAY_MS,
+  type Encounters,
+  type Labs,
+  addComorbidity,
+  decodeEncounters,
+  decodeLabs,
+  decodePatients,
 } from './bucket-data.js';
 import { charlsonScore } from './charlson.js';
 import { icd10Chapter } from './icd10-chapters.js';
@@ -67,8 +75,7 @@ export interface FeatureFrame {
   labRows: number;
 }
 
-const isIndexStay = (enc: Encounters, i: number) =>
-  enc.cls[i] === CLASS_INPATIENT && !Number.isNaN(enc.discharge[i]!) && enc.disposition[i] !== 'expired';
+const isIndexStay = (enc: Encounters, i: number) => enc.cls[i] === CLASS_INPATIENT && !Number.isNaN(enc.discharge[i]!) && enc.disposition[i] !== 'expired';
 
 /** y * 10000 + m * 100 + d of an epoch day (proleptic Gregorian, UTC), without a Date per call. */
 export function civilDate(epochDay: number): number {
@@ -162,8 +169,14 @@ export function* readmissionFeatures(input: BucketInputs, followUp: FollowUp): P
   const stay = new Uint32Array(rows);
   const pidOfRow = new Uint32Array(rows);
   const f = {
-    admit: new Float64Array(rows), discharge: new Float64Array(rows), label: new Int32Array(rows), censored: new Int32Array(rows),
-    age: new Float64Array(rows), los: new Float64Array(rows), priorIp: new Float64Array(rows), priorEd: new Float64Array(rows),
+    admit: new Float64Array(rows),
+    discharge: new Float64Array(rows),
+    label: new Int32Array(rows),
+    censored: new Int32Array(rows),
+    age: new Float64Array(rows),
+    los: new Float64Array(rows),
+    priorIp: new Float64Array(rows),
+    priorEd: new Float64Array(rows),
     charlson: new Float64Array(rows),
   };
   const acc = new LabAccumulator(rows);
@@ -233,9 +246,13 @@ export function* readmissionFeatures(input: BucketInputs, followUp: FollowUp): P
     { name: 'prior_inpatient_365d', kind: 'float', values: f.priorIp },
     { name: 'prior_emergency_180d', kind: 'float', values: f.priorEd },
     { name: 'charlson_index', kind: 'float', values: f.charlson },
-    ...FEATURE_LABS.flatMap((lab, l) => LAB_STATS.map((stat): CuratedColumn => ({
-      name: labColumn(lab.name, stat), kind: 'float', values: acc.column(l, stat),
-    }))),
+    ...FEATURE_LABS.flatMap((lab, l) =>
+      LAB_STATS.map((stat): CuratedColumn => ({
+        name: labColumn(lab.name, stat),
+        kind: 'float',
+        values: acc.column(l, stat),
+      })),
+    ),
     { name: 'sex', kind: 'string', values: byPatient(patients.sex) },
     { name: 'race', kind: 'string', values: byPatient(patients.race) },
     { name: 'ethnicity', kind: 'string', values: byPatient(patients.ethnicity) },

@@ -14,7 +14,8 @@ export type CuratedColumn =
 
 export function take(column: CuratedColumn, rows: Uint32Array): CuratedColumn {
   switch (column.kind) {
-    case 'string': return { ...column, values: Array.from(rows, (r) => column.values[r] ?? null) };
+    case 'string':
+      return { ...column, values: Array.from(rows, (r) => column.values[r] ?? null) };
     case 'float':
     case 'timestamp': {
       const out = new Float64Array(rows.length);
@@ -32,11 +33,16 @@ export function take(column: CuratedColumn, rows: Uint32Array): CuratedColumn {
 
 function toVector(column: CuratedColumn): Vector {
   switch (column.kind) {
-    case 'string': return utf8Vector(column.values);
-    case 'float': return float64Vector(column.values);
-    case 'int': return int32Vector(column.values);
-    case 'timestamp': return timestampMsVector(column.values);
-    case 'date': return date32Vector(column.values);
+    case 'string':
+      return utf8Vector(column.values);
+    case 'float':
+      return float64Vector(column.values);
+    case 'int':
+      return int32Vector(column.values);
+    case 'timestamp':
+      return timestampMsVector(column.values);
+    case 'date':
+      return date32Vector(column.values);
   }
 }
 

@@ -29,10 +29,13 @@ function kindOf(type: DataType): ColumnKind {
 
 /** The contract (schemas/raw.ts) as the reader checks it. */
 export const CONTRACT: Record<RawTable, { primaryKey: readonly string[]; columns: ContractColumn[] }> = Object.fromEntries(
-  RAW_TABLES.map((table) => [table, {
-    primaryKey: RAW_PRIMARY_KEYS[table],
-    columns: contractSchemas[table].fields.map((f) => ({ name: f.name, kind: kindOf(f.type as DataType), nullable: f.nullable, phi: isPhiField(f) })),
-  }]),
+  RAW_TABLES.map((table) => [
+    table,
+    {
+      primaryKey: RAW_PRIMARY_KEYS[table],
+      columns: contractSchemas[table].fields.map((f) => ({ name: f.name, kind: kindOf(f.type as DataType), nullable: f.nullable, phi: isPhiField(f) })),
+    },
+  ]),
 ) as Record<RawTable, { primaryKey: readonly string[]; columns: ContractColumn[] }>;
 
 function valueType(type: DataType): DataType {
@@ -42,11 +45,16 @@ function valueType(type: DataType): DataType {
 function accepts(kind: ColumnKind, type: DataType): boolean {
   const t = valueType(type);
   switch (kind) {
-    case 'string': return DataType.isUtf8(t) || DataType.isLargeUtf8(t);
-    case 'float': return DataType.isFloat(t) || DataType.isInt(t); // ints widen safely to float64
-    case 'int': return DataType.isInt(t);
-    case 'timestamp': return DataType.isTimestamp(t);
-    case 'date': return DataType.isDate(t) || DataType.isTimestamp(t);
+    case 'string':
+      return DataType.isUtf8(t) || DataType.isLargeUtf8(t);
+    case 'float':
+      return DataType.isFloat(t) || DataType.isInt(t); // ints widen safely to float64
+    case 'int':
+      return DataType.isInt(t);
+    case 'timestamp':
+      return DataType.isTimestamp(t);
+    case 'date':
+      return DataType.isDate(t) || DataType.isTimestamp(t);
   }
 }
 

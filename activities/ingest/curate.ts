@@ -56,7 +56,9 @@ export type CurateOutcome =
 
 export function curateFile(req: CurateRequest): CurateOutcome {
   const pseudonymizer = new Pseudonymizer({
-    activeId: req.pseudonymKey.id, keys: new Map([[req.pseudonymKey.id, Buffer.from(req.pseudonymKey.secret)]]), source: 'curate request',
+    activeId: req.pseudonymKey.id,
+    keys: new Map([[req.pseudonymKey.id, Buffer.from(req.pseudonymKey.secret)]]),
+    source: 'curate request',
   });
   let normalized: Normalized;
   try {
@@ -96,10 +98,12 @@ function encodeFragments(n: Normalized, bucketCount: number): { bucket: number; 
     if (!rows) rowsByBucket.set(b, (rows = []));
     rows.push(row);
   }
-  return [...rowsByBucket.keys()].sort((a, b) => a - b).map((bucket) => {
-    const rows = Uint32Array.from(rowsByBucket.get(bucket)!);
-    return { bucket, rows: rows.length, bytes: writeParquet(toTable(n.columns.map((c) => take(c, rows))), CURATED_PARQUET) };
-  });
+  return [...rowsByBucket.keys()]
+    .sort((a, b) => a - b)
+    .map((bucket) => {
+      const rows = Uint32Array.from(rowsByBucket.get(bucket)!);
+      return { bucket, rows: rows.length, bytes: writeParquet(toTable(n.columns.map((c) => take(c, rows))), CURATED_PARQUET) };
+    });
 }
 
 /** Rejected rows by row number, reason code and pseudonym: never the raw values, which may be PHI. */
@@ -107,10 +111,12 @@ function encodeRejects(n: Normalized, fileName: string): Uint8Array | null {
   const rows: number[] = [];
   for (let i = 0; i < n.verdicts.n; i++) if (n.verdicts.status[i] === REJECTED) rows.push(i);
   if (rows.length === 0) return null;
-  return writeParquet(new Table({
-    source_file: utf8Vector(rows.map(() => fileName)),
-    row_index: int32Vector(Int32Array.from(rows)),
-    reason: utf8Vector(rows.map((r) => n.verdicts.reasons[r] ?? null)),
-    patient_key: utf8Vector(rows.map((r) => n.patientKeys[r] ?? null)),
-  }));
+  return writeParquet(
+    new Table({
+      source_file: utf8Vector(rows.map(() => fileName)),
+      row_index: int32Vector(Int32Array.from(rows)),
+      reason: utf8Vector(rows.map((r) => n.verdicts.reasons[r] ?? null)),
+      patient_key: utf8Vector(rows.map((r) => n.patientKeys[r] ?? null)),
+    }),
+  );
 }

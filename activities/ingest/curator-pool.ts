@@ -34,7 +34,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
-  ConfigError, CorruptFileError, InvalidInputError, NotFoundError, PreconditionFailedError, SchemaMismatchError, TransientError,
+  ConfigError,
+  CorruptFileError,
+  InvalidInputError,
+  NotFoundError,
+  PreconditionFailedError,
+  SchemaMismatchError,
+  TransientError,
 } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { heartbeat } from '../context.js';
@@ -97,7 +103,13 @@ interface Slot {
 
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => Error;
 const CAREPIPE_ERRORS: Record<string, ErrorClass> = {
-  ConfigError, CorruptFileError, InvalidInputError, NotFoundError, PreconditionFailedError, SchemaMismatchError, TransientError,
+  ConfigError,
+  CorruptFileError,
+  InvalidInputError,
+  NotFoundError,
+  PreconditionFailedError,
+  SchemaMismatchError,
+  TransientError,
 };
 const JS_ERRORS: Record<string, ErrorClass> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
@@ -115,7 +127,9 @@ export function reviveError(e: SerializedError): Error {
 export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
   const { threads, logger } = options;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_CURATOR_THREADS) {
-    throw new ConfigError(`curator pool: threads must be a whole number from 1 to ${MAX_CURATOR_THREADS}, got ${threads} (0 threads means curating inline, without a pool)`);
+    throw new ConfigError(
+      `curator pool: threads must be a whole number from 1 to ${MAX_CURATOR_THREADS}, got ${threads} (0 threads means curating inline, without a pool)`,
+    );
   }
   const entry = fileURLToPath(CURATOR_THREAD_ENTRY);
   if (!existsSync(entry)) throw new ConfigError(`curator pool: the thread entry ${entry} does not exist; build with \`npx tsc -p tsconfig.json\``);
@@ -139,7 +153,9 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
     const slot: Slot = { worker, threadId: worker.threadId, state: 'starting', task: null };
     slots.add(slot);
     worker.on('message', (msg: ThreadMessage) => onMessage(slot, msg));
-    worker.on('error', (err) => { slot.error = err; });
+    worker.on('error', (err) => {
+      slot.error = err;
+    });
     worker.on('messageerror', (err) => onReplyLost(slot, err));
     worker.on('exit', (code) => onExit(slot, code));
   }
@@ -204,7 +220,9 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
     if (task) {
       dieWith(task, why, slot.error);
     } else if (slot.state === 'starting' && ++startFailures >= MAX_START_FAILURES) {
-      broken = new TransientError(`curator: ${startFailures} threads in a row died while loading ${entry} (last: ${why}); this worker cannot curate`, { cause: slot.error });
+      broken = new TransientError(`curator: ${startFailures} threads in a row died while loading ${entry} (last: ${why}); this worker cannot curate`, {
+        cause: slot.error,
+      });
       logger?.error('curator pool broken', { threadId: slot.threadId, why, entry });
       for (const queued of queue.splice(0)) queued.reject(broken);
     }
@@ -222,14 +240,17 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
     if (deathsByHash.size > REMEMBERED_HASHES) deathsByHash.delete(deathsByHash.keys().next().value!);
     if (deaths >= DEATHS_BEFORE_QUARANTINE) {
       task.resolve({
-        kind: 'quarantine', reasonType: 'CorruptFileError',
+        kind: 'quarantine',
+        reasonType: 'CorruptFileError',
         reason: `curator: curating ${source} killed a curator thread ${deaths} times (last: ${why}); quarantined rather than retried`,
       });
     } else {
-      task.reject(new TransientError(
-        `curator: the thread curating ${source} died (${why}); retried, and quarantined if the same bytes kill a thread again in this process`,
-        { cause: error },
-      ));
+      task.reject(
+        new TransientError(
+          `curator: the thread curating ${source} died (${why}); retried, and quarantined if the same bytes kill a thread again in this process`,
+          { cause: error },
+        ),
+      );
     }
   }
 
@@ -241,9 +262,17 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
       const beat = setInterval(() => heartbeat({ step: 'curate', state: task.running ? 'running' : 'queued' }), heartbeatMs);
       beat.unref();
       const task: Task = {
-        id: nextId++, req, running: false,
-        resolve: (outcome) => { clearInterval(beat); resolve(outcome); },
-        reject: (err) => { clearInterval(beat); reject(err); },
+        id: nextId++,
+        req,
+        running: false,
+        resolve: (outcome) => {
+          clearInterval(beat);
+          resolve(outcome);
+        },
+        reject: (err) => {
+          clearInterval(beat);
+          reject(err);
+        },
       };
       queue.push(task);
       dispatch();
@@ -252,11 +281,16 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      if (queue.length > 0 || busy() > 0) await new Promise<void>((resolve) => { drained = resolve; });
-      await Promise.all([...slots].map(async (slot) => {
-        slot.state = 'stopping';
-        await slot.worker.terminate();
-      }));
+      if (queue.length > 0 || busy() > 0)
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+        });
+      await Promise.all(
+        [...slots].map(async (slot) => {
+          slot.state = 'stopping';
+          await slot.worker.terminate();
+        }),
+      );
     })();
     return closing;
   };

@@ -27,9 +27,7 @@ export interface SerializedError {
 
 export type ThreadMessage =
   /** Sent once the thread's modules are loaded: from then on a death is charged to a request, not to start-up. */
-  | { kind: 'ready' }
-  | { kind: 'done'; id: number; outcome: CurateOutcome }
-  | { kind: 'failed'; id: number; error: SerializedError };
+  { kind: 'ready' } | { kind: 'done'; id: number; outcome: CurateOutcome } | { kind: 'failed'; id: number; error: SerializedError };
 
 /**
  * TEST ONLY (tests/activities/curator-pool.test.ts); production pools never set it. Makes the
@@ -51,8 +49,11 @@ export function serializeError(err: unknown): SerializedError {
   const type = (err as { type?: unknown }).type;
   const cause = err.cause instanceof Error ? { name: err.cause.name, message: err.cause.message } : undefined;
   return {
-    name: err.name, message: err.message,
-    ...(typeof type === 'string' ? { type } : {}), ...(err.stack ? { stack: err.stack } : {}), ...(cause ? { cause } : {}),
+    name: err.name,
+    message: err.message,
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(err.stack ? { stack: err.stack } : {}),
+    ...(cause ? { cause } : {}),
   };
 }
 

@@ -28,7 +28,6 @@ export interface DayManifest {
   quarantined: string[];
 }
 
-
 export async function writeIngestManifests(deps: ActivityDeps, input: WriteIngestManifestsInput): Promise<string[]> {
   const store = deps.lake(input.lake);
   const tables = new Set<string>(input.tables ?? RAW_TABLES);

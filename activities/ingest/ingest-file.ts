@@ -46,14 +46,22 @@ export interface IngestFilesInput {
 
 function resultOf(m: FileManifest, status: IngestFileResult['status']): IngestFileResult {
   return {
-    key: m.source, status, rowsIn: m.rowsIn, accepted: m.accepted, corrected: m.corrected, rejected: m.rejected,
-    fragments: m.fragments.length, ...(m.quarantine ? { reasonType: m.quarantine.reasonType } : {}),
+    key: m.source,
+    status,
+    rowsIn: m.rowsIn,
+    accepted: m.accepted,
+    corrected: m.corrected,
+    rejected: m.rejected,
+    fragments: m.fragments.length,
+    ...(m.quarantine ? { reasonType: m.quarantine.reasonType } : {}),
   };
 }
 
 /** The fragment keys of a manifest, whatever version wrote it (curation-4 and before listed bare keys), with how many files share each. */
 function stagedFragments(m: FileManifest | undefined): { key: string; shared: boolean }[] {
-  return ((m?.fragments ?? []) as (CuratedFragment | string)[]).map((f) => (typeof f === 'string' ? { key: f, shared: false } : { key: f.key, shared: (f.members ?? 1) > 1 }));
+  return ((m?.fragments ?? []) as (CuratedFragment | string)[]).map((f) =>
+    typeof f === 'string' ? { key: f, shared: false } : { key: f.key, shared: (f.members ?? 1) > 1 },
+  );
 }
 
 type Base = Omit<FileManifest, 'status' | 'rowsIn' | 'accepted' | 'corrected' | 'rejected' | 'rejectReasons' | 'fragments' | 'rejectsKey' | 'quarantine'>;
@@ -85,8 +93,15 @@ async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, buck
   const inputHash = sha256Hex(bytes, CURATION_VERSION, ring.activeId, String(bucketCount));
   if (previous?.inputHash === inputHash) return resultOf(previous, 'skipped');
   const base: Base = {
-    source: key, table: parts.table, ingestDate: parts.date, fileName: parts.fileName, inputHash,
-    curationVersion: CURATION_VERSION, pseudonymKeyId: ring.activeId, bucketCount, raw: { etag: info.etag, size: info.size },
+    source: key,
+    table: parts.table,
+    ingestDate: parts.date,
+    fileName: parts.fileName,
+    inputHash,
+    curationVersion: CURATION_VERSION,
+    pseudonymKeyId: ring.activeId,
+    bucketCount,
+    raw: { etag: info.etag, size: info.size },
   };
   return { key, base, bytes, manifestKey, previous };
 }
@@ -96,7 +111,10 @@ async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, buck
  * and returns each file's entries. A bucket one file alone has rows in is written as that file's
  * own fragment bytes.
  */
-async function stageFragments(store: ObjectStore, files: readonly (Pending & { outcome: Extract<CurateOutcome, { kind: 'curated' }> })[]): Promise<CuratedFragment[][]> {
+async function stageFragments(
+  store: ObjectStore,
+  files: readonly (Pending & { outcome: Extract<CurateOutcome, { kind: 'curated' }> })[],
+): Promise<CuratedFragment[][]> {
   const entries: CuratedFragment[][] = files.map(() => []);
   const buckets = new Map<number, { file: number; rows: number; bytes: Uint8Array }[]>();
   files.forEach((f, file) => {
@@ -111,9 +129,16 @@ async function stageFragments(store: ObjectStore, files: readonly (Pending & { o
   const first = files[0]!.base;
   for (const [bucket, members] of [...buckets].sort(([a], [b]) => a - b)) {
     const key = lake.curatedFragment(first.table, bucket, first.ingestDate, batchHash);
-    const body = members.length === 1
-      ? members[0]!.bytes
-      : writeParquet(gatherRuns(members.map((m) => readParquet(m.bytes, { source: files[m.file]!.key })), members.map((m, source) => ({ source, start: 0, end: m.rows }))), CURATED_PARQUET);
+    const body =
+      members.length === 1
+        ? members[0]!.bytes
+        : writeParquet(
+            gatherRuns(
+              members.map((m) => readParquet(m.bytes, { source: files[m.file]!.key })),
+              members.map((m, source) => ({ source, start: 0, end: m.rows })),
+            ),
+            CURATED_PARQUET,
+          );
     await store.put(key, body);
     let offset = 0;
     for (const m of members) {
@@ -135,12 +160,19 @@ export async function ingestFiles(deps: ActivityDeps, input: IngestFilesInput): 
   const pending = prepared.filter((p): p is Pending => 'base' in p);
   heartbeat({ step: 'curate', files: pending.length });
   const ring = deps.keys.pseudonym;
-  await Promise.all(pending.map(async (p) => {
-    p.outcome = await (deps.curator ?? inlineCurator)({
-      bytes: p.bytes, source: p.key, table, ingestDate: p.base.ingestDate, fileName: p.base.fileName, bucketCount: input.bucketCount,
-      pseudonymKey: { id: ring.activeId, secret: ring.keys.get(ring.activeId)! },
-    });
-  }));
+  await Promise.all(
+    pending.map(async (p) => {
+      p.outcome = await (deps.curator ?? inlineCurator)({
+        bytes: p.bytes,
+        source: p.key,
+        table,
+        ingestDate: p.base.ingestDate,
+        fileName: p.base.fileName,
+        bucketCount: input.bucketCount,
+        pseudonymKey: { id: ring.activeId, secret: ring.keys.get(ring.activeId)! },
+      });
+    }),
+  );
 
   const results = new Map<string, IngestFileResult>(prepared.filter((p): p is IngestFileResult => !('base' in p)).map((r) => [r.key, r]));
   for (const p of pending.filter((x) => x.outcome!.kind === 'quarantine')) {
@@ -151,7 +183,8 @@ export async function ingestFiles(deps: ActivityDeps, input: IngestFilesInput): 
     results.set(p.key, resultOf(manifest, 'quarantined'));
   }
   // The contract's order, so a batch fragment holds its files' rows as a generation will.
-  const curated = pending.filter((x): x is Pending & { outcome: Extract<CurateOutcome, { kind: 'curated' }> } => x.outcome!.kind === 'curated')
+  const curated = pending
+    .filter((x): x is Pending & { outcome: Extract<CurateOutcome, { kind: 'curated' }> } => x.outcome!.kind === 'curated')
     .sort((a, b) => (a.base.ingestDate !== b.base.ingestDate ? (a.base.ingestDate < b.base.ingestDate ? -1 : 1) : a.base.fileName < b.base.fileName ? -1 : 1));
   const entries = curated.length > 0 ? await stageFragments(store, curated) : [];
   for (const [i, p] of curated.entries()) {

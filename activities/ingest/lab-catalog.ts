@@ -53,8 +53,16 @@ const within = (min: number, max: number): PossibleRange => ({ min, max, minExcl
 /** For a monovalent ion one equivalent is one mole. */
 const MONOVALENT_ION = { 'mEq/L': SAME };
 const THOUSANDS_PER_UL = {
-  '10^3/uL': SAME, 'K/uL': SAME, '10*3/mm3': SAME, 'x10E3/uL': SAME, '10*9/L': SAME, '10^9/L': SAME, 'x10*9/L': SAME, 'G/L': SAME,
-  '/uL': per(1000), '/mm3': per(1000),
+  '10^3/uL': SAME,
+  'K/uL': SAME,
+  '10*3/mm3': SAME,
+  'x10E3/uL': SAME,
+  '10*9/L': SAME,
+  '10^9/L': SAME,
+  'x10*9/L': SAME,
+  'G/L': SAME,
+  '/uL': per(1000),
+  '/mm3': per(1000),
 };
 
 const CATALOG: readonly Analyte[] = [
@@ -76,12 +84,18 @@ const CATALOG: readonly Analyte[] = [
   { loinc: '1920-8', name: 'Aspartate aminotransferase', unit: 'U/L', alternatives: { 'IU/L': SAME, 'ukat/L': times(60) }, range: within(0, 50_000) },
   { loinc: '2524-7', name: 'Lactate', unit: 'mmol/L', alternatives: { 'mg/dL': per(9.008), 'mEq/L': SAME }, range: within(0, 50) },
   // INR is a ratio, often sent without a unit (''), and that is unambiguous.
-  { loinc: '6301-6', name: 'INR', unit: '{INR}', alternatives: { '': SAME, 'INR': SAME, '{ratio}': SAME, 'ratio': SAME }, range: above(0, 50) },
+  { loinc: '6301-6', name: 'INR', unit: '{INR}', alternatives: { '': SAME, INR: SAME, '{ratio}': SAME, ratio: SAME }, range: above(0, 50) },
   { loinc: '19123-9', name: 'Magnesium', unit: 'mg/dL', alternatives: { 'mmol/L': times(2.431), 'mEq/L': times(1.2155) }, range: above(0, 20) },
   { loinc: '2777-1', name: 'Phosphate', unit: 'mg/dL', alternatives: { 'mmol/L': times(3.097) }, range: above(0, 30) },
   // HbA1c: IFCC mmol/mol to NGSP % by the IFCC-NGSP master equation (an affine map, not a factor).
   { loinc: '4548-4', name: 'Hemoglobin A1c', unit: '%', alternatives: { 'mmol/mol': { factor: 0.09148, divisor: 1, offset: 2.152 } }, range: above(0, 25) },
-  { loinc: '10839-9', name: 'Troponin I, cardiac', unit: 'ng/mL', alternatives: { 'ug/L': SAME, 'ng/L': per(1000), 'pg/mL': per(1000) }, range: within(0, 1000) },
+  {
+    loinc: '10839-9',
+    name: 'Troponin I, cardiac',
+    unit: 'ng/mL',
+    alternatives: { 'ug/L': SAME, 'ng/L': per(1000), 'pg/mL': per(1000) },
+    range: within(0, 1000),
+  },
   // Not written by the generator; common enough in real extracts to be recognised.
   { loinc: '2093-3', name: 'Cholesterol', unit: 'mg/dL', alternatives: { 'mmol/L': times(38.67) }, range: above(0, 3000) },
   { loinc: '2571-8', name: 'Triglyceride', unit: 'mg/dL', alternatives: { 'mmol/L': times(88.57) }, range: above(0, 30_000) },

@@ -44,17 +44,36 @@ export interface FileManifest {
   quarantine?: { key: string; reasonType: string; reason: string };
 }
 
-type ManifestBase = Omit<FileManifest, 'status' | 'rowsIn' | 'accepted' | 'corrected' | 'rejected' | 'rejectReasons' | 'fragments' | 'rejectsKey' | 'quarantine'>;
+type ManifestBase = Omit<
+  FileManifest,
+  'status' | 'rowsIn' | 'accepted' | 'corrected' | 'rejected' | 'rejectReasons' | 'fragments' | 'rejectsKey' | 'quarantine'
+>;
 
 /** Copies the unreadable file whole into the quarantine zone (same access rules as raw/) with its reason. */
-export async function quarantineFile(store: ObjectStore, base: ManifestBase, bytes: Uint8Array, err: { reasonType: string; reason: string }): Promise<FileManifest> {
+export async function quarantineFile(
+  store: ObjectStore,
+  base: ManifestBase,
+  bytes: Uint8Array,
+  err: { reasonType: string; reason: string },
+): Promise<FileManifest> {
   const key = lake.quarantine(base.table, base.ingestDate, base.fileName);
   await store.put(key, bytes);
   await writeJson(store, lake.quarantineReason(base.table, base.ingestDate, base.fileName), {
-    source: base.source, reasonType: err.reasonType, reason: err.reason, inputHash: base.inputHash,
+    source: base.source,
+    reasonType: err.reasonType,
+    reason: err.reason,
+    inputHash: base.inputHash,
   });
   return {
-    ...base, status: 'quarantined', rowsIn: 0, accepted: 0, corrected: 0, rejected: 0, rejectReasons: {},
-    fragments: [], rejectsKey: null, quarantine: { key, reasonType: err.reasonType, reason: err.reason },
+    ...base,
+    status: 'quarantined',
+    rowsIn: 0,
+    accepted: 0,
+    corrected: 0,
+    rejected: 0,
+    rejectReasons: {},
+    fragments: [],
+    rejectsKey: null,
+    quarantine: { key, reasonType: err.reasonType, reason: err.reason },
   };
 }

@@ -2,10 +2,7 @@
  * Builds Arrow vectors from typed arrays without an object per value: NaN (floats, times) and
  * -2^31 (dates) mark nulls and become a validity bitmap. And the reverse for reading.
  */
-import {
-  DateDay, Float64, Int32, Int64, TimestampMillisecond, Utf8, type Data, type DataType, type Vector,
-  makeData, makeVector,
-} from 'apache-arrow';
+import { DateDay, Float64, Int32, Int64, TimestampMillisecond, Utf8, type Data, type DataType, type Vector, makeData, makeVector } from 'apache-arrow';
 
 export const NULL_DAY = -2147483648;
 

@@ -109,13 +109,23 @@ export function gatherRuns(sources: readonly Table[], runs: readonly RowRun[]): 
   const schema = sources[0]?.schema;
   if (!schema) throw new InvalidInputError('arrow gather: no source table');
   for (const [i, t] of sources.entries()) {
-    const same = t.schema.fields.length === schema.fields.length &&
+    const same =
+      t.schema.fields.length === schema.fields.length &&
       t.schema.fields.every((f, j) => f.name === schema.fields[j]!.name && String(f.type) === String(schema.fields[j]!.type));
-    if (!same) throw new InvalidInputError(`arrow gather: source ${i} has columns (${t.schema.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')}), not the first source's`);
+    if (!same)
+      throw new InvalidInputError(
+        `arrow gather: source ${i} has columns (${t.schema.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')}), not the first source's`,
+      );
   }
   const length = runs.reduce((n, r) => n + (r.end - r.start), 0);
   const fields = schema.fields as Field<DataType>[];
-  const children = fields.map((field, col) => gatherColumn(field.type, runs.flatMap((r) => pieces(sources[r.source]!, col, r.start, r.end)), length));
+  const children = fields.map((field, col) =>
+    gatherColumn(
+      field.type,
+      runs.flatMap((r) => pieces(sources[r.source]!, col, r.start, r.end)),
+      length,
+    ),
+  );
   const out = new Schema<TypeMap>(fields, schema.metadata);
   const struct = makeData({ type: new Struct<TypeMap>(fields), length, nullCount: 0, children });
   return new Table(out, [new RecordBatch(out, struct)]);

@@ -22,9 +22,7 @@ import type { BigIntStats, Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import {
-  ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError,
-} from '../../core/errors.js';
+import { ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError } from '../../core/errors.js';
 import { withKeyLock, type LockOptions } from './file-store-lock.js';
 import { fileEtag, stampLaterThan, statFile } from './file-store-etag.js';
 import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
@@ -38,8 +36,12 @@ export interface FileStoreOptions {
 }
 
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
-const info = (key: string, stats: BigIntStats): ObjectInfo =>
-  ({ key, size: Number(stats.size), etag: fileEtag(stats), lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)) });
+const info = (key: string, stats: BigIntStats): ObjectInfo => ({
+  key,
+  size: Number(stats.size),
+  etag: fileEtag(stats),
+  lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)),
+});
 
 export class FileStore implements ObjectStore {
   readonly uri: string;
@@ -185,13 +187,18 @@ export class FileStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     countStoreRequest('file', 'delete');
     const path = this.path(key);
-    await withKeyLock(this.root, key, async () => {
-      try {
-        await unlink(path);
-      } catch (err) {
-        if (!['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(err) ?? '')) throw this.mapError(err, 'delete', key);
-      }
-    }, this.lock);
+    await withKeyLock(
+      this.root,
+      key,
+      async () => {
+        try {
+          await unlink(path);
+        } catch (err) {
+          if (!['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(err) ?? '')) throw this.mapError(err, 'delete', key);
+        }
+      },
+      this.lock,
+    );
   }
 
   close(): void {
@@ -274,11 +281,20 @@ export class FileStore implements ObjectStore {
       return new InvalidInputError(`${where}: this key and another object's key are each other's folder, which a file:// lake cannot hold (S3 can).`, options);
     }
     switch (code) {
-      case 'ENOENT': case 'EISDIR': case 'ENOTDIR':
+      case 'ENOENT':
+      case 'EISDIR':
+      case 'ENOTDIR':
         return new NotFoundError(`${where}: no such object.`, options);
-      case 'EACCES': case 'EPERM': case 'EROFS':
+      case 'EACCES':
+      case 'EPERM':
+      case 'EROFS':
         return new ConfigError(`${op} ${where} was refused by the filesystem (${code}): check the lake folder's permissions.`, options);
-      case 'ENOSPC': case 'EMFILE': case 'ENFILE': case 'EIO': case 'EBUSY': case 'EAGAIN':
+      case 'ENOSPC':
+      case 'EMFILE':
+      case 'ENFILE':
+      case 'EIO':
+      case 'EBUSY':
+      case 'EAGAIN':
         return new TransientError(`${op} ${where} failed (${code}): worth retrying.`, options);
       default:
         return err;

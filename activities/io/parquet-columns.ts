@@ -74,8 +74,7 @@ function markNulls(data: Data, out: Float64Array, at: number): void {
 type NumberArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 function isNumberArray(values: unknown): values is NumberArray {
-  return ArrayBuffer.isView(values) && !(values instanceof DataView) &&
-    !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array);
+  return ArrayBuffer.isView(values) && !(values instanceof DataView) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array);
 }
 
 /** Ints up to 32 bits and floats: TypedArray.set converts element types natively. */

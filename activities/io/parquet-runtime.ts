@@ -32,8 +32,7 @@ let generation = 0;
 
 // The `WebAssembly` global is not in this project's type libraries (no DOM lib), so name its one
 // class needed here.
-const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } })
-  .WebAssembly.RuntimeError;
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError;
 
 /** Whether an error is a WebAssembly trap (a Rust panic, out-of-bounds access, stack overflow). */
 export function isWasmTrap(err: unknown): err is Error {

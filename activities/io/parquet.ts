@@ -137,7 +137,10 @@ function tableFromIpc(source: string, ipc: Uint8Array): Table {
 function reasonOf(err: unknown): string {
   if (isWasmTrap(err)) return `parquet-wasm trapped (${err.message}) and was restarted`;
   const text = err instanceof Error ? err.message : String(err);
-  const clean = text.replace(/(["'`]).*?\1/g, '<quoted>').replace(/\s+/g, ' ').trim();
+  const clean = text
+    .replace(/(["'`]).*?\1/g, '<quoted>')
+    .replace(/\s+/g, ' ')
+    .trim();
   return clean.length > 200 ? `${clean.slice(0, 200)}...` : clean || 'unknown error';
 }
 

@@ -20,8 +20,14 @@
  */
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
-  S3Client, type ListObjectsV2CommandOutput, type PutObjectCommandInput,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type ListObjectsV2CommandOutput,
+  type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Settings } from '../../core/config.js';
@@ -187,11 +193,16 @@ export class S3Store implements ObjectStore {
   private checkConditionSupported(key: string, options: PutOptions): void {
     if (this.conditionsChecked && !this.capabilities.conditionalCreate) return; // per-request: sent, checked, not race-proof
     const { conditionalCreate, conditionalReplace } = this.capabilities;
-    const wanted = options.ifNoneMatch !== undefined && !conditionalCreate ? 'create-only (If-None-Match)'
-      : options.ifMatch !== undefined && !conditionalReplace ? 'compare-and-swap (If-Match)' : undefined;
+    const wanted =
+      options.ifNoneMatch !== undefined && !conditionalCreate
+        ? 'create-only (If-None-Match)'
+        : options.ifMatch !== undefined && !conditionalReplace
+          ? 'compare-and-swap (If-Match)'
+          : undefined;
     if (wanted) {
       throw new ConfigError(
-        `${this.objectUri(key)}: a ${wanted} write was refused because the S3 server at ${this.endpoint} is not known to enforce conditional writes atomically, so it could silently overwrite another writer. Use AWS S3, a server that enforces them (open the store with conditionalWrites: 'atomic'), or a file:// lake.`);
+        `${this.objectUri(key)}: a ${wanted} write was refused because the S3 server at ${this.endpoint} is not known to enforce conditional writes atomically, so it could silently overwrite another writer. Use AWS S3, a server that enforces them (open the store with conditionalWrites: 'atomic'), or a file:// lake.`,
+      );
     }
   }
 
@@ -204,9 +215,18 @@ export class S3Store implements ObjectStore {
 
   private async listPage(prefix: string, delimiter: '/' | undefined, token: string | undefined, startAfter?: string): Promise<ListObjectsV2CommandOutput> {
     countStoreRequest('s3', 'list');
-    return this.call('list', undefined, () => this.client.send(new ListObjectsV2Command({
-      Bucket: this.bucket, Prefix: this.prefix + prefix, Delimiter: delimiter, MaxKeys: this.pageSize, ContinuationToken: token, StartAfter: startAfter,
-    })));
+    return this.call('list', undefined, () =>
+      this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix + prefix,
+          Delimiter: delimiter,
+          MaxKeys: this.pageSize,
+          ContinuationToken: token,
+          StartAfter: startAfter,
+        }),
+      ),
+    );
   }
 
   private info(o: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }): ObjectInfo {

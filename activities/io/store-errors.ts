@@ -6,9 +6,7 @@
  * Messages name the object, bucket and endpoint and the S3 error code, never the server's own
  * message text, which is not ours to vouch for. The original error is always the `cause`.
  */
-import {
-  ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError,
-} from '../../core/errors.js';
+import { ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError } from '../../core/errors.js';
 
 export interface S3CallContext {
   /** What was attempted, e.g. `get` or `put`. */
@@ -38,14 +36,29 @@ export function s3ErrorCode(err: unknown): { code: string; status: number | unde
 }
 
 const CREDENTIAL_CODES = new Set([
-  'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled', 'InvalidToken',
-  'ExpiredToken', 'CredentialsProviderError',
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'AllAccessDisabled',
+  'InvalidToken',
+  'ExpiredToken',
+  'CredentialsProviderError',
   // versitygw answers an unknown access key with this (HTTP 404) instead of InvalidAccessKeyId.
   'XAdminUserNotFound',
 ]);
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  'ENETUNREACH', 'ECONNABORTED', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
 ]);
 const THROTTLE_CODES = new Set(['SlowDown', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'InternalError']);
 
@@ -58,12 +71,14 @@ export function mapS3Error(err: unknown, ctx: S3CallContext): unknown {
   if (code === 'NoSuchBucket') {
     return new ConfigError(
       `Bucket "${ctx.bucket}" does not exist at ${ctx.endpoint}: create it (npm run stack:up does, or ensureBucket) or fix CAREPIPE_LAKE.`,
-      options);
+      options,
+    );
   }
   if (CREDENTIAL_CODES.has(code) || status === 403) {
     return new ConfigError(
       `${ctx.op} on ${what} at ${ctx.endpoint} was refused (${code}): check the S3 credentials (CAREPIPE_S3_ACCESS_KEY_ID) and the bucket's permissions.`,
-      options);
+      options,
+    );
   }
   if (code === 'PreconditionFailed' || status === 412 || code === 'ConditionalRequestConflict') {
     return new PreconditionFailedError(`${what}: conditional ${ctx.op} lost (${code}): the object exists or changed since it was read.`, options);
@@ -77,8 +92,7 @@ export function mapS3Error(err: unknown, ctx: S3CallContext): unknown {
   if (code === 'InvalidRange' || status === 416) {
     return new InvalidInputError(`${what}: the requested byte range starts at or beyond the end of the object.`, options);
   }
-  const transient = NETWORK_CODES.has(code) || THROTTLE_CODES.has(code)
-    || (status !== undefined && (status >= 500 || status === 429));
+  const transient = NETWORK_CODES.has(code) || THROTTLE_CODES.has(code) || (status !== undefined && (status >= 500 || status === 429));
   if (transient) {
     return new TransientError(`${ctx.op} on ${what} at ${ctx.endpoint} failed (${code}${status ? `, HTTP ${status}` : ''}): worth retrying.`, options);
   }

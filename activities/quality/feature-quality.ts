@@ -55,7 +55,10 @@ export async function featureProfile(store: ObjectStore, dataset: string, versio
     await pauseActivity({ step: 'profile', shard: shard.bucket });
   }
   const profile: FeatureProfile = {
-    version, indexStays: manifest.rows, labelledStays: manifest.labelledRows, labelRate: manifest.labelRate,
+    version,
+    indexStays: manifest.rows,
+    labelledStays: manifest.labelledRows,
+    labelRate: manifest.labelRate,
     nullRates: Object.fromEntries(FEATURES.map((f) => [f, manifest.rows > 0 ? nulls.get(f)! / manifest.rows : 0])),
   };
   await writeJson(store, key, profile);
@@ -63,7 +66,10 @@ export async function featureProfile(store: ObjectStore, dataset: string, versio
 }
 
 export function judgeFeatures(
-  current: FeatureProfile, baseline: FeatureProfile | null, curated: IngestQualityReport, limits: QualityLimits,
+  current: FeatureProfile,
+  baseline: FeatureProfile | null,
+  curated: IngestQualityReport,
+  limits: QualityLimits,
 ): FeatureQualityReport {
   // Lake-wide reject and quarantine rates of the curated days behind the version (per-day ones are ingest's).
   const breaches: QualityBreach[] = curated.breaches.filter((b) => b.check !== 'day_reject_rate');
@@ -89,16 +95,30 @@ export function judgeFeatures(
       if (baselineRate === undefined) continue; // a feature the baseline did not have
       changes.push({ feature: f, rate, baselineRate });
       if (Math.abs(rate - baselineRate) > limits.maxNullRateChange) {
-        breach({ check: 'null_rate_change', subject: f, value: Math.abs(rate - baselineRate), limit: limits.maxNullRateChange, limitName: 'maxNullRateChange' });
+        breach({
+          check: 'null_rate_change',
+          subject: f,
+          value: Math.abs(rate - baselineRate),
+          limit: limits.maxNullRateChange,
+          limitName: 'maxNullRateChange',
+        });
       }
     }
   }
   changes.sort((a, b) => Math.abs(b.rate - b.baselineRate) - Math.abs(a.rate - a.baselineRate) || (a.feature < b.feature ? -1 : 1));
   return {
-    stage: 'features', passed: breaches.length === 0, limits, version: current.version, baselineVersion: baseline?.version ?? null,
-    indexStays: current.indexStays, labelledStays: current.labelledStays, labelRate: current.labelRate,
+    stage: 'features',
+    passed: breaches.length === 0,
+    limits,
+    version: current.version,
+    baselineVersion: baseline?.version ?? null,
+    indexStays: current.indexStays,
+    labelledStays: current.labelledStays,
+    labelRate: current.labelRate,
     baseline: baseline ? { indexStays: baseline.indexStays, labelRate: baseline.labelRate } : null,
-    curated: curated.tables, nullRateChanges: changes.slice(0, 5), breaches,
+    curated: curated.tables,
+    nullRateChanges: changes.slice(0, 5),
+    breaches,
   };
 }
 
@@ -106,15 +126,20 @@ export async function checkFeatureQuality(deps: ActivityDeps, input: CheckFeatur
   const store = deps.lake(input.lake);
   const manifest = await manifestOf(store, input.dataset, input.version);
   const current = await featureProfile(store, input.dataset, input.version);
-  const baseline = manifest.previousVersion ? await featureProfile(store, input.dataset, manifest.previousVersion).catch((err: unknown) => {
-    // A baseline deleted since is no baseline; anything else (a store fault) is retried.
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }) : null;
+  const baseline = manifest.previousVersion
+    ? await featureProfile(store, input.dataset, manifest.previousVersion).catch((err: unknown) => {
+        // A baseline deleted since is no baseline; anything else (a store fault) is retried.
+        if (err instanceof NotFoundError) return null;
+        throw err;
+      })
+    : null;
   const days = await mapBounded(manifest.sources.ingestManifests, 16, async ({ key }, i) => {
     if (i % 200 === 199) await pauseActivity({ step: 'read day manifests', read: i });
     return readJson<DayManifest>(store, key);
   });
-  const curated = judgeIngest(days.filter((d): d is DayManifest => d !== undefined), input.limits);
+  const curated = judgeIngest(
+    days.filter((d): d is DayManifest => d !== undefined),
+    input.limits,
+  );
   return judgeFeatures(current, baseline, curated, input.limits);
 }

@@ -15,8 +15,7 @@ export interface CheckIngestQualityInput {
   limits: QualityLimits;
 }
 
-const byCount = (reasons: Record<string, number>): [string, number][] =>
-  Object.entries(reasons).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+const byCount = (reasons: Record<string, number>): [string, number][] => Object.entries(reasons).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
 
 export function judgeIngest(days: readonly DayManifest[], limits: QualityLimits): IngestQualityReport {
   const breaches: QualityBreach[] = [];
@@ -36,8 +35,14 @@ export function judgeIngest(days: readonly DayManifest[], limits: QualityLimits)
     for (const [code, n] of Object.entries(day.rejectReasons)) t.reasonCounts[code] = (t.reasonCounts[code] ?? 0) + n;
     if (day.rowsIn >= limits.minRowsForDayRate && day.rejected / day.rowsIn > limits.maxRejectRate) {
       breaches.push({
-        stage: 'ingest', check: 'day_reject_rate', subject: day.table, date: day.ingestDate, value: day.rejected / day.rowsIn,
-        limit: limits.maxRejectRate, limitName: 'maxRejectRate', reasons: byCount(day.rejectReasons),
+        stage: 'ingest',
+        check: 'day_reject_rate',
+        subject: day.table,
+        date: day.ingestDate,
+        value: day.rejected / day.rowsIn,
+        limit: limits.maxRejectRate,
+        limitName: 'maxRejectRate',
+        reasons: byCount(day.rejectReasons),
       });
     }
   }
@@ -46,10 +51,25 @@ export function judgeIngest(days: readonly DayManifest[], limits: QualityLimits)
     const summary = { ...t, reasons: byCount(reasonCounts) };
     summaries.push(summary);
     if (t.rowsIn > 0 && t.rejected / t.rowsIn > limits.maxRejectRate) {
-      breaches.push({ stage: 'ingest', check: 'reject_rate', subject: t.table, value: t.rejected / t.rowsIn, limit: limits.maxRejectRate, limitName: 'maxRejectRate', reasons: summary.reasons });
+      breaches.push({
+        stage: 'ingest',
+        check: 'reject_rate',
+        subject: t.table,
+        value: t.rejected / t.rowsIn,
+        limit: limits.maxRejectRate,
+        limitName: 'maxRejectRate',
+        reasons: summary.reasons,
+      });
     }
     if (t.files > 0 && t.quarantinedFiles / t.files > limits.maxQuarantineRate) {
-      breaches.push({ stage: 'ingest', check: 'quarantine_rate', subject: t.table, value: t.quarantinedFiles / t.files, limit: limits.maxQuarantineRate, limitName: 'maxQuarantineRate' });
+      breaches.push({
+        stage: 'ingest',
+        check: 'quarantine_rate',
+        subject: t.table,
+        value: t.quarantinedFiles / t.files,
+        limit: limits.maxQuarantineRate,
+        limitName: 'maxQuarantineRate',
+      });
     }
   }
   // The whole-table breaches first: they say the most; per-day ones then locate them.
@@ -65,5 +85,8 @@ export async function checkIngestQuality(deps: ActivityDeps, input: CheckIngestQ
     if (++read % 200 === 0) await pauseActivity({ step: 'read day manifests', read });
     return day;
   });
-  return judgeIngest(days.filter((d): d is DayManifest => d !== undefined), input.limits);
+  return judgeIngest(
+    days.filter((d): d is DayManifest => d !== undefined),
+    input.limits,
+  );
 }

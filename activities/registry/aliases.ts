@@ -30,7 +30,14 @@ export async function readAlias(store: ObjectStore, model: string, alias = 'cham
 }
 
 /** Moves the alias from `expected` (as read) to `version`; throws PreconditionFailedError if someone moved it first. */
-export async function moveAlias(store: ObjectStore, model: string, expected: AliasState, version: string, movedBy: string, alias = 'champion'): Promise<AliasDocument> {
+export async function moveAlias(
+  store: ObjectStore,
+  model: string,
+  expected: AliasState,
+  version: string,
+  movedBy: string,
+  alias = 'champion',
+): Promise<AliasDocument> {
   const doc: AliasDocument = { version, previous: expected.doc?.version ?? null, movedAt: new Date().toISOString(), movedBy };
   const body = JSON.stringify(doc, null, 2) + '\n';
   await store.put(lake.alias(model, alias), body, expected.etag === null ? { ifNoneMatch: '*' } : { ifMatch: expected.etag });

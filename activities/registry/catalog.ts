@@ -38,7 +38,14 @@ export async function listVersions(store: ObjectStore, model: string): Promise<V
 
 export function summarize(m: ModelMetadata, champion: string | null): VersionSummary {
   return {
-    version: m.version, family: m.family, created: m.created, rocAuc: m.metrics.rocAuc, ece: m.metrics.ece, testRows: m.metrics.testRows,
-    dataset: `${m.trainingData.dataset}@${m.trainingData.version}`, gate: m.gate?.decision ?? null, champion: m.version === champion,
+    version: m.version,
+    family: m.family,
+    created: m.created,
+    rocAuc: m.metrics.rocAuc,
+    ece: m.metrics.ece,
+    testRows: m.metrics.testRows,
+    dataset: `${m.trainingData.dataset}@${m.trainingData.version}`,
+    gate: m.gate?.decision ?? null,
+    champion: m.version === champion,
   };
 }

@@ -30,22 +30,36 @@ export function decideGate(challenger: { rocAuc: number; ece: number }, champion
     return { decision: 'rejected', reason: `expected calibration error ${challenger.ece.toFixed(4)} exceeds the bound ${gate.maxEce}`, subgroupDrops: [] };
   }
   if (!champion) return { decision: 'promoted', reason: 'no champion yet', subgroupDrops: [] };
-  const basis = champion.basis === 'rescored' ? ` (both scored on the same ${champion.rows} held-out stays)` : ` (recorded test sets${champion.note ? `: ${champion.note}` : ''})`;
+  const basis =
+    champion.basis === 'rescored'
+      ? ` (both scored on the same ${champion.rows} held-out stays)`
+      : ` (recorded test sets${champion.note ? `: ${champion.note}` : ''})`;
   if (!(champion.challengerRocAuc >= champion.championRocAuc - gate.aucMargin)) {
     return {
-      decision: 'rejected', subgroupDrops: [],
+      decision: 'rejected',
+      subgroupDrops: [],
       reason: `test ROC AUC ${champion.challengerRocAuc.toFixed(4)} is below champion ${champion.version}'s ${champion.championRocAuc.toFixed(4)} minus the margin ${gate.aucMargin}${basis}`,
     };
   }
   const drops = champion.subgroups
-    .filter((s) => s.count >= gate.minSubgroupCount && s.challengerRocAuc !== null && s.championRocAuc !== null
-      && s.challengerRocAuc < s.championRocAuc - gate.subgroupMargin)
+    .filter(
+      (s) =>
+        s.count >= gate.minSubgroupCount &&
+        s.challengerRocAuc !== null &&
+        s.championRocAuc !== null &&
+        s.challengerRocAuc < s.championRocAuc - gate.subgroupMargin,
+    )
     .map((s) => `${s.attribute}=${s.group}`);
   if (drops.length > 0) {
-    return { decision: 'rejected', subgroupDrops: drops, reason: `ROC AUC drops by more than ${gate.subgroupMargin} against champion ${champion.version} in ${drops.join(', ')}${basis}` };
+    return {
+      decision: 'rejected',
+      subgroupDrops: drops,
+      reason: `ROC AUC drops by more than ${gate.subgroupMargin} against champion ${champion.version} in ${drops.join(', ')}${basis}`,
+    };
   }
   return {
-    decision: 'promoted', subgroupDrops: [],
+    decision: 'promoted',
+    subgroupDrops: [],
     reason: `test ROC AUC ${champion.challengerRocAuc.toFixed(4)} within ${gate.aucMargin} of champion ${champion.version}'s ${champion.championRocAuc.toFixed(4)} or better, no subgroup of ${gate.minSubgroupCount}+ stays dropping by more than ${gate.subgroupMargin}${basis}`,
   };
 }

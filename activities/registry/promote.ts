@@ -31,13 +31,24 @@ export interface PromoteCandidateInput {
 async function compareWithChampion(store: ObjectStore, challenger: ModelMetadata, champion: ModelMetadata): Promise<ChampionComparison> {
   try {
     const r = await rescoreOnChallengerTestSet(store, challenger, champion.version);
-    return { version: champion.version, basis: 'rescored', rows: r.rows, challengerRocAuc: r.challengerRocAuc, championRocAuc: r.championRocAuc, subgroups: r.subgroups };
+    return {
+      version: champion.version,
+      basis: 'rescored',
+      rows: r.rows,
+      challengerRocAuc: r.challengerRocAuc,
+      championRocAuc: r.championRocAuc,
+      subgroups: r.subgroups,
+    };
   } catch (err) {
     // A champion trained on other features (a schema change) cannot score these rows: say so, compare what was recorded.
     if (!(err instanceof InvalidInputError || err instanceof NotFoundError || err instanceof CorruptFileError)) throw err;
     return {
-      version: champion.version, basis: 'recorded', note: `the champion could not be re-scored: ${err.message}`,
-      challengerRocAuc: challenger.metrics.rocAuc, championRocAuc: champion.metrics.rocAuc, subgroups: [],
+      version: champion.version,
+      basis: 'recorded',
+      note: `the champion could not be re-scored: ${err.message}`,
+      challengerRocAuc: challenger.metrics.rocAuc,
+      championRocAuc: champion.metrics.rocAuc,
+      subgroups: [],
     };
   }
 }
@@ -55,9 +66,10 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
   }
   const championMeta = alias.doc ? await readMetadata(store, input.model, alias.doc.version) : undefined;
   const champion = championMeta && mode === 'gate' ? await compareWithChampion(store, metadata, championMeta) : null;
-  let outcome: GateOutcome = mode === 'gate'
-    ? decideGate(metadata.metrics, champion, input.gate)
-    : { decision: 'promoted', reason: `${mode} by an operator${input.reason ? `: ${input.reason}` : ''}`, subgroupDrops: [] };
+  let outcome: GateOutcome =
+    mode === 'gate'
+      ? decideGate(metadata.metrics, champion, input.gate)
+      : { decision: 'promoted', reason: `${mode} by an operator${input.reason ? `: ${input.reason}` : ''}`, subgroupDrops: [] };
   if (outcome.decision === 'promoted') {
     try {
       await moveAlias(store, input.model, alias, version, input.workflowId);
@@ -69,16 +81,33 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
   if (mode === 'gate') {
     // The gate's own decision stays in the metadata; operators' moves are in the audit chain.
     metadata.gate = {
-      ...outcome, decidedAt: new Date().toISOString(), champion: champion?.version ?? null,
-      comparison: champion ? { basis: champion.basis, rows: champion.rows ?? null, note: champion.note ?? null, challengerRocAuc: champion.challengerRocAuc, championRocAuc: champion.championRocAuc } : null,
+      ...outcome,
+      decidedAt: new Date().toISOString(),
+      champion: champion?.version ?? null,
+      comparison: champion
+        ? {
+            basis: champion.basis,
+            rows: champion.rows ?? null,
+            note: champion.note ?? null,
+            challengerRocAuc: champion.challengerRocAuc,
+            championRocAuc: champion.championRocAuc,
+          }
+        : null,
       subgroups: champion?.subgroups ?? [],
-      challengerRocAuc: metadata.metrics.rocAuc, challengerEce: metadata.metrics.ece, settings: input.gate,
+      challengerRocAuc: metadata.metrics.rocAuc,
+      challengerEce: metadata.metrics.ece,
+      settings: input.gate,
     };
     await writeMetadata(store, metadata);
   }
   await appendAudit(store, `registry-${input.model}`, `${mode}:${version}:${input.workflowId}`, {
-    type: mode, model: input.model, version, decision: outcome.decision, reason: outcome.reason,
-    previousChampion: alias.doc?.version ?? null, workflowId: input.workflowId,
+    type: mode,
+    model: input.model,
+    version,
+    decision: outcome.decision,
+    reason: outcome.reason,
+    previousChampion: alias.doc?.version ?? null,
+    workflowId: input.workflowId,
   });
   return { promoted: outcome.decision === 'promoted', version, previousChampion: alias.doc?.version ?? null, reason: outcome.reason };
 }

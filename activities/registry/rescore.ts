@@ -41,9 +41,18 @@ export async function rescoreOnChallengerTestSet(store: ObjectStore, challenger:
     for (const [group, idx] of [...rowsOf].sort(([x], [y]) => x.localeCompare(y))) {
       const y = Uint8Array.from(idx, (i) => labels[i]!);
       subgroups.push({
-        attribute, group, count: idx.length, positives: y.reduce((s, v) => s + v, 0),
-        challengerRocAuc: aucOrNull(Float64Array.from(idx, (i) => a[i]!), y),
-        championRocAuc: aucOrNull(Float64Array.from(idx, (i) => b[i]!), y),
+        attribute,
+        group,
+        count: idx.length,
+        positives: y.reduce((s, v) => s + v, 0),
+        challengerRocAuc: aucOrNull(
+          Float64Array.from(idx, (i) => a[i]!),
+          y,
+        ),
+        championRocAuc: aucOrNull(
+          Float64Array.from(idx, (i) => b[i]!),
+          y,
+        ),
       });
     }
   }

@@ -32,8 +32,12 @@ function hiddenParam(h: Hyperparameters): number[] {
 
 async function trainMlp(x: Float64Array, y: Uint8Array, n: number, d: number, h: Hyperparameters, ctx: TrainContext): Promise<TrainedModel> {
   const options: MlpOptions = {
-    hidden: hiddenParam(h), epochs: numberParam(h, 'epochs', DEFAULT_MLP.epochs), batchSize: numberParam(h, 'batchSize', DEFAULT_MLP.batchSize),
-    learningRate: numberParam(h, 'learningRate', DEFAULT_MLP.learningRate), l2: numberParam(h, 'l2', DEFAULT_MLP.l2), seed: numberParam(h, 'seed', DEFAULT_MLP.seed),
+    hidden: hiddenParam(h),
+    epochs: numberParam(h, 'epochs', DEFAULT_MLP.epochs),
+    batchSize: numberParam(h, 'batchSize', DEFAULT_MLP.batchSize),
+    learningRate: numberParam(h, 'learningRate', DEFAULT_MLP.learningRate),
+    l2: numberParam(h, 'l2', DEFAULT_MLP.l2),
+    seed: numberParam(h, 'seed', DEFAULT_MLP.seed),
   };
   const runtime = await tfRuntime(ctx.tfBackend);
   const resumeFrom = await ctx.loadCheckpoint();
@@ -71,7 +75,15 @@ function numberParam(h: Hyperparameters, name: string, fallback: number): number
   return v;
 }
 
-export async function trainFamily(family: ModelFamily, x: Float64Array, y: Uint8Array, n: number, d: number, h: Hyperparameters, ctx?: TrainContext): Promise<TrainedModel> {
+export async function trainFamily(
+  family: ModelFamily,
+  x: Float64Array,
+  y: Uint8Array,
+  n: number,
+  d: number,
+  h: Hyperparameters,
+  ctx?: TrainContext,
+): Promise<TrainedModel> {
   switch (family) {
     case 'logreg': {
       const hyperparameters = { l2: numberParam(h, 'l2', 1.0), maxIter: numberParam(h, 'maxIter', 100) };

@@ -47,16 +47,22 @@ export function labelledRows(table: Table): ShardRows & { censoredRows: number }
   for (const field of table.schema.fields) {
     if (NON_FEATURE_COLUMNS.has(field.name)) continue;
     const vector = table.getChild(field.name)!;
-    columns.set(field.name, DataType.isFloat(field.type) || DataType.isInt(field.type)
-      ? take(intOrFloatToFloat64(vector, field.name))
-      : takeStrings(stringValues(vector, table.numRows)));
+    columns.set(
+      field.name,
+      DataType.isFloat(field.type) || DataType.isInt(field.type)
+        ? take(intOrFloatToFloat64(vector, field.name))
+        : takeStrings(stringValues(vector, table.numRows)),
+    );
   }
   const labelVector = table.getChild(LABEL_COLUMN);
   if (!labelVector) throw new InvalidInputError('features: a feature table has no label column');
   const labelValues = intOrFloatToFloat64(labelVector, LABEL_COLUMN);
   const labels = Uint8Array.from(keep, (i) => (labelValues[i] === 1 ? 1 : 0));
   return {
-    rows, columns, labels, censoredRows: table.numRows - rows,
+    rows,
+    columns,
+    labels,
+    censoredRows: table.numRows - rows,
     patientKeys: takeStrings(stringValues(table.getChild('patient_key'), table.numRows)),
     encounterIds: takeStrings(stringValues(table.getChild('encounter_id'), table.numRows)),
   };

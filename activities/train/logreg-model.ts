@@ -55,7 +55,9 @@ export function checkFeatureMatrix(x: Float64Array, n: number, d: number, domain
   for (let k = 0; k < x.length; k++) {
     if (!Number.isFinite(x[k]!)) {
       const row = Math.floor(k / d);
-      throw new InvalidInputError(`${domain}: feature column ${k - row * d} has a non-finite value (NaN or infinity) at row ${row}; impute and scale before this step`);
+      throw new InvalidInputError(
+        `${domain}: feature column ${k - row * d} has a non-finite value (NaN or infinity) at row ${row}; impute and scale before this step`,
+      );
     }
   }
 }

@@ -78,7 +78,7 @@ export function logRegFit(x: Float64Array, labels: Uint8Array, n: number, d: num
   const gradient = new Float64Array(p);
   const hessian = new Float64Array(p * p);
   let candidate = new Float64Array(p);
-  const chunkRows = Math.max(1, Math.floor(stepWork / (p * p / 2 + p)));
+  const chunkRows = Math.max(1, Math.floor(stepWork / ((p * p) / 2 + p)));
   let cursor = 0; // rows of the current iteration's pass already summed
   const step = (): boolean => {
     if (done) return true;
@@ -94,7 +94,9 @@ export function logRegFit(x: Float64Array, labels: Uint8Array, n: number, d: num
     if (cursor !== 0) return false;
     addPenalty(beta, l2, p, gradient, hessian);
     if (!choleskyInPlace(hessian, p)) {
-      throw new InvalidInputError('logreg: the Hessian is not positive definite (constant or collinear feature columns, or perfectly separated classes); use l2 > 0');
+      throw new InvalidInputError(
+        'logreg: the Hessian is not positive definite (constant or collinear feature columns, or perfectly separated classes); use l2 > 0',
+      );
     }
     const newton = choleskySolve(hessian, p, gradient);
     let fullMove = 0;
@@ -227,8 +229,15 @@ function penalisedLoss(x: Float64Array, labels: Uint8Array, weights: Float64Arra
 
 /** Adds rows [from, to) to the gradient and Hessian (lower triangle) of the unpenalised objective. */
 function accumulateRows(
-  x: Float64Array, labels: Uint8Array, weights: Float64Array, d: number,
-  beta: Float64Array, gradient: Float64Array, hessian: Float64Array, from: number, to: number,
+  x: Float64Array,
+  labels: Uint8Array,
+  weights: Float64Array,
+  d: number,
+  beta: Float64Array,
+  gradient: Float64Array,
+  hessian: Float64Array,
+  from: number,
+  to: number,
 ): void {
   const p = d + 1;
   for (let i = from; i < to; i++) {

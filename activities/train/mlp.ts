@@ -52,7 +52,6 @@ export interface MlpHooks {
   onEpochEnd?(checkpoint: MlpCheckpoint): Promise<void>;
 }
 
-
 function permutation(n: number, seed: number): Uint32Array {
   const p = Uint32Array.from({ length: n }, (_, i) => i);
   const r = mulberry32(seed); // tfjs's own shuffle is not seeded
@@ -66,9 +65,16 @@ function permutation(n: number, seed: number): Uint32Array {
 }
 
 function checkOptions(o: MlpOptions): void {
-  const ok = o.hidden.length > 0 && o.hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)
-    && Number.isInteger(o.epochs) && o.epochs >= 1 && Number.isInteger(o.batchSize) && o.batchSize >= 1
-    && o.learningRate > 0 && o.l2 >= 0 && Number.isInteger(o.seed);
+  const ok =
+    o.hidden.length > 0 &&
+    o.hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096) &&
+    Number.isInteger(o.epochs) &&
+    o.epochs >= 1 &&
+    Number.isInteger(o.batchSize) &&
+    o.batchSize >= 1 &&
+    o.learningRate > 0 &&
+    o.l2 >= 0 &&
+    Number.isInteger(o.seed);
   if (!ok) throw new InvalidInputError('mlp: hidden must be positive layer sizes; epochs, batchSize and seed whole numbers; learningRate > 0; l2 >= 0');
 }
 
@@ -76,11 +82,17 @@ export async function fitMlp(tf: Tf, x: Float64Array, y: Uint8Array, n: number, 
   checkOptions(options);
   if (x.length !== n * d || y.length !== n) throw new InvalidInputError(`mlp: expected ${n} x ${d} features and ${n} labels`);
   const model = tf.sequential();
-  options.hidden.forEach((units, i) => model.add(tf.layers.dense({
-    ...(i === 0 ? { inputShape: [d] } : {}), units, activation: 'relu',
-    kernelInitializer: tf.initializers.heNormal({ seed: options.seed + i }),
-    kernelRegularizer: options.l2 > 0 ? tf.regularizers.l2({ l2: options.l2 }) : undefined,
-  })));
+  options.hidden.forEach((units, i) =>
+    model.add(
+      tf.layers.dense({
+        ...(i === 0 ? { inputShape: [d] } : {}),
+        units,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: options.seed + i }),
+        kernelRegularizer: options.l2 > 0 ? tf.regularizers.l2({ l2: options.l2 }) : undefined,
+      }),
+    ),
+  );
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: options.seed + 1000 }) }));
   const optimizer = tf.train.adam(options.learningRate);
   model.compile({ optimizer, loss: 'binaryCrossentropy' });
@@ -124,9 +136,15 @@ export async function fitMlp(tf: Tf, x: Float64Array, y: Uint8Array, n: number, 
   return result;
 }
 
-async function checkpoint(model: { getWeights(): { shape: number[]; dataSync(): ArrayLike<number> }[] }, optimizer: { getWeights(): Promise<{ name: string; tensor: { shape: number[]; dataSync(): ArrayLike<number> } }[]> }, epoch: number, loss: number): Promise<MlpCheckpoint> {
+async function checkpoint(
+  model: { getWeights(): { shape: number[]; dataSync(): ArrayLike<number> }[] },
+  optimizer: { getWeights(): Promise<{ name: string; tensor: { shape: number[]; dataSync(): ArrayLike<number> } }[]> },
+  epoch: number,
+  loss: number,
+): Promise<MlpCheckpoint> {
   return {
-    epoch, loss,
+    epoch,
+    loss,
     weights: model.getWeights().map((w) => ({ shape: [...w.shape], values: Array.from(w.dataSync()) })),
     optimizer: (await optimizer.getWeights()).map((w) => ({ name: w.name, shape: [...w.tensor.shape], values: Array.from(w.tensor.dataSync()) })),
   };
@@ -138,7 +156,13 @@ function toModel(model: { getWeights(): { shape: number[]; dataSync(): ArrayLike
   for (let i = 0; i < w.length; i += 2) {
     const kernel = w[i]!;
     const [inputs, units] = kernel.shape as [number, number];
-    layers.push({ weights: Array.from(kernel.dataSync()), bias: Array.from(w[i + 1]!.dataSync()), inputs, units, activation: i + 2 === w.length ? 'sigmoid' : 'relu' });
+    layers.push({
+      weights: Array.from(kernel.dataSync()),
+      bias: Array.from(w[i + 1]!.dataSync()),
+      inputs,
+      units,
+      activation: i + 2 === w.length ? 'sigmoid' : 'relu',
+    });
   }
   return { kind: 'mlp', inputs: d, layers, epochs, trainLoss };
 }

@@ -45,17 +45,27 @@ export interface TrainCandidateInput {
 function qualityRecord(q: QualityOutcome): NonNullable<ModelMetadata['dataQuality']> {
   const reports = [q.ingest, q.features].filter((r): r is QualityReport => r !== null);
   return {
-    passed: reports.every((r) => r.passed), breaches: reports.flatMap((r) => r.breaches.map(describeBreach)),
-    ...(q.acceptedBreach ? { acceptedBreach: q.acceptedBreach } : {}), baselineVersion: q.features?.baselineVersion ?? null,
+    passed: reports.every((r) => r.passed),
+    breaches: reports.flatMap((r) => r.breaches.map(describeBreach)),
+    ...(q.acceptedBreach ? { acceptedBreach: q.acceptedBreach } : {}),
+    baselineVersion: q.features?.baselineVersion ?? null,
   };
 }
 
 function resultOf(m: ModelMetadata): CandidateResult {
   return {
-    family: m.family, version: m.version, trainSeconds: m.trainSeconds, registryPrefix: lake.registryVersion(m.name, m.version),
+    family: m.family,
+    version: m.version,
+    trainSeconds: m.trainSeconds,
+    registryPrefix: lake.registryVersion(m.name, m.version),
     metrics: {
-      rocAuc: m.metrics.rocAuc, prAuc: m.metrics.prAuc, brier: m.metrics.brier, ece: m.metrics.ece,
-      testRows: m.metrics.testRows, testPositives: m.metrics.testPositives, trainRows: m.split.trainRows,
+      rocAuc: m.metrics.rocAuc,
+      prAuc: m.metrics.prAuc,
+      brier: m.metrics.brier,
+      ece: m.metrics.ece,
+      testRows: m.metrics.testRows,
+      testPositives: m.metrics.testPositives,
+      trainRows: m.split.trainRows,
     },
   };
 }
@@ -92,7 +102,9 @@ export async function trainCandidate(deps: ActivityDeps, input: TrainCandidateIn
 type Progress = Record<string, string | number>;
 
 async function trainAndRecord(
-  deps: ActivityDeps, input: TrainCandidateInput, store: ObjectStore,
+  deps: ActivityDeps,
+  input: TrainCandidateInput,
+  store: ObjectStore,
   { beat, pause }: { beat: (s: Progress) => void; pause: (s: Progress) => Promise<void> },
 ): Promise<CandidateResult> {
   beat({ step: 'load' });
@@ -102,7 +114,7 @@ async function trainAndRecord(
     throw new InvalidInputError(`train: ${data.rows} stays give ${split.train.length} training and ${split.test.length} test rows; both must be non-empty`);
   }
   const pipeline = input.pipelineKey
-    ? JSON.parse(new TextDecoder().decode(await store.get(input.pipelineKey))) as PreprocessingPipeline
+    ? (JSON.parse(new TextDecoder().decode(await store.get(input.pipelineKey))) as PreprocessingPipeline)
     : fitPipeline(data.columns, split.train);
   const xTrain = transform(pipeline, data.columns, split.train);
   const yTrain = Uint8Array.from(split.train, (r) => data.labels[r]!);
@@ -111,12 +123,12 @@ async function trainAndRecord(
   const trained = input.subForests
     ? await mergeSubForests(store, input.subForests, input.hyperparameters)
     : await trainFamily(input.family, xTrain, yTrain, split.train.length, pipeline.width, input.hyperparameters, {
-      tfBackend: deps.config.tfBackend,
-      loadCheckpoint: () => readJson<MlpCheckpoint>(store, lake.checkpoint(input.model, input.version)),
-      saveCheckpoint: (c) => writeJson(store, lake.checkpoint(input.model, input.version), c),
-      progress: beat,
-      pause,
-    });
+        tfBackend: deps.config.tfBackend,
+        loadCheckpoint: () => readJson<MlpCheckpoint>(store, lake.checkpoint(input.model, input.version)),
+        saveCheckpoint: (c) => writeJson(store, lake.checkpoint(input.model, input.version), c),
+        progress: beat,
+        pause,
+      });
   const trainSeconds = trained.trainSeconds ?? (performance.now() - started) / 1000;
 
   beat({ step: 'evaluate' });
@@ -127,9 +139,16 @@ async function trainAndRecord(
   const importance = await importanceOf(pipeline, trained, xTest, labels, input.seed, (done, total) => pause({ step: 'importance', feature: done, of: total }));
   beat({ step: 'write' });
   const evaluation = evaluatePredictions({
-    title: `${input.model} ${input.version}`, scores, labels, rows: split.test, columns: data.columns, importance,
+    title: `${input.model} ${input.version}`,
+    scores,
+    labels,
+    rows: split.test,
+    columns: data.columns,
+    importance,
     facts: [
-      { label: 'model', value: input.model }, { label: 'version', value: input.version }, { label: 'family', value: input.family },
+      { label: 'model', value: input.model },
+      { label: 'version', value: input.version },
+      { label: 'family', value: input.family },
       { label: 'features', value: `${input.dataset}@${input.featuresVersion}` },
     ],
   });
@@ -141,27 +160,45 @@ async function trainAndRecord(
   await store.put(prefix('preprocessing_pipeline.json'), pipelineJson, { contentType: 'application/json' });
   await writeJson(store, prefix('feature_mapping.json'), featureMapping(pipeline));
   await store.put(prefix('report.html'), evaluation.reportHtml, { contentType: 'text/html' });
-  await store.put(prefix('predictions.parquet'), writeParquet(new Table({
-    encounter_id: utf8Vector(Array.from(split.test, (r) => data.encounterIds[r] ?? null)),
-    patient_key: utf8Vector(Array.from(split.test, (r) => data.patientKeys[r] ?? null)),
-    score: float64Vector(scores),
-    label: float64Vector(Float64Array.from(labels)),
-  })));
+  await store.put(
+    prefix('predictions.parquet'),
+    writeParquet(
+      new Table({
+        encounter_id: utf8Vector(Array.from(split.test, (r) => data.encounterIds[r] ?? null)),
+        patient_key: utf8Vector(Array.from(split.test, (r) => data.patientKeys[r] ?? null)),
+        score: float64Vector(scores),
+        label: float64Vector(Float64Array.from(labels)),
+      }),
+    ),
+  );
   const manifestBytes = await store.get(lake.featureManifest(input.dataset, input.featuresVersion));
   const metadata: ModelMetadata = {
-    name: input.model, version: input.version, family: input.family, created: new Date().toISOString(), codeVersion: input.codeVersion,
+    name: input.model,
+    version: input.version,
+    family: input.family,
+    created: new Date().toISOString(),
+    codeVersion: input.codeVersion,
     backend: trained.backend,
     trainingData: {
-      dataset: input.dataset, version: input.featuresVersion, manifestKey: lake.featureManifest(input.dataset, input.featuresVersion),
-      manifestSha256: sha256Hex(manifestBytes), rows: data.rows, positives: data.positives,
+      dataset: input.dataset,
+      version: input.featuresVersion,
+      manifestKey: lake.featureManifest(input.dataset, input.featuresVersion),
+      manifestSha256: sha256Hex(manifestBytes),
+      rows: data.rows,
+      positives: data.positives,
     },
     split: { by: 'patient', testFraction: input.testFraction, seed: input.seed, trainRows: split.train.length, testRows: split.test.length },
     pipelineSha256: sha256Hex(pipelineJson),
     hyperparameters: trained.hyperparameters,
     trainSeconds,
     metrics: {
-      rocAuc: evaluation.metrics.rocAuc, prAuc: evaluation.metrics.averagePrecision, brier: evaluation.metrics.brier,
-      logLoss: evaluation.metrics.logLoss, ece: evaluation.metrics.ece, testRows: evaluation.metrics.count, testPositives: evaluation.metrics.positives,
+      rocAuc: evaluation.metrics.rocAuc,
+      prAuc: evaluation.metrics.averagePrecision,
+      brier: evaluation.metrics.brier,
+      logLoss: evaluation.metrics.logLoss,
+      ece: evaluation.metrics.ece,
+      testRows: evaluation.metrics.count,
+      testPositives: evaluation.metrics.positives,
     },
     subgroupMetrics: evaluation.subgroups,
     featureImportance: importance,
@@ -187,12 +224,21 @@ const IMPORTANCE_ROWS = 5_000;
 
 /** Permutation importance per input feature (a feature's one-hot or missing-indicator columns move together). */
 function importanceOf(
-  pipeline: PreprocessingPipeline, trained: TrainedModel, xTest: Float64Array, labels: Uint8Array, seed: number, afterGroup: (done: number, total: number) => Promise<void>,
+  pipeline: PreprocessingPipeline,
+  trained: TrainedModel,
+  xTest: Float64Array,
+  labels: Uint8Array,
+  seed: number,
+  afterGroup: (done: number, total: number) => Promise<void>,
 ): Promise<Importance[]> {
   const d = pipeline.width;
   const n = Math.min(labels.length, IMPORTANCE_ROWS);
   const columnsOf = new Map<string, number[]>();
   for (const o of featureMapping(pipeline).outputs) columnsOf.set(o.input, [...(columnsOf.get(o.input) ?? []), o.index]);
   const groups = [...columnsOf].map(([feature, columns]) => ({ feature, columns }));
-  return permutationImportance((x, rows) => trained.predict(x, rows), xTest.subarray(0, n * d), labels.subarray(0, n), n, d, groups, { repeats: 3, seed, afterGroup });
+  return permutationImportance((x, rows) => trained.predict(x, rows), xTest.subarray(0, n * d), labels.subarray(0, n), n, d, groups, {
+    repeats: 3,
+    seed,
+    afterGroup,
+  });
 }

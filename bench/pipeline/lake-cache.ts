@@ -43,7 +43,8 @@ export async function cachedLake(patients: number, days: number, seed: number, l
   // One chunk: a daily file per table, as a hospital's extract sends it (chunks would split each day
   // into patients/5000 files). Memory is the generator's, for all patients at once.
   const summary = await writeRawLake(store, { ...YEAR_OF_DAILY_FILES, patients, days: days + 1, seed, patientsPerChunk: patients }, (p) =>
-    log(`  generated ${p.patientsDone}/${p.patients} patients, ${p.filesWritten} files, ${(p.bytesWritten / 1e6).toFixed(0)} MB`));
+    log(`  generated ${p.patientsDone}/${p.patients} patients, ${p.filesWritten} files, ${(p.bytesWritten / 1e6).toFixed(0)} MB`),
+  );
   const dates = (await readdir(join(root, 'raw', 'encounters'))).map((d) => d.slice('ingest_date='.length)).sort();
   let rawFiles = 0;
   let rawBytes = 0;

@@ -46,12 +46,14 @@ async function copyDays(lake: BenchLake, cache: CachedLake, dates: readonly stri
   try {
     const files = await rawFileList(cache.root, dates);
     let next = 0;
-    await Promise.all(Array.from({ length: PUTS_IN_FLIGHT }, async () => {
-      while (next < files.length) {
-        const f = files[next++]!;
-        await store.put(f.key, await readFile(f.path), { contentType: 'application/vnd.apache.parquet' });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: PUTS_IN_FLIGHT }, async () => {
+        while (next < files.length) {
+          const f = files[next++]!;
+          await store.put(f.key, await readFile(f.path), { contentType: 'application/vnd.apache.parquet' });
+        }
+      }),
+    );
   } finally {
     store.close();
   }

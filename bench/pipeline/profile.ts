@@ -31,7 +31,10 @@ function areaOf(where: string, name: string): string {
 }
 
 /** The `top` functions by self time over every profile in `dir`, and self time by area. */
-export function topSelfTime(dir: string, top = 15): { totalMs: number; files: number; functions: HotFunction[]; areas: { area: string; selfMs: number; share: number }[] } {
+export function topSelfTime(
+  dir: string,
+  top = 15,
+): { totalMs: number; files: number; functions: HotFunction[]; areas: { area: string; selfMs: number; share: number }[] } {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   const self = new Map<string, { name: string; where: string; us: number }>();
   const areas = new Map<string, number>();
@@ -54,8 +57,13 @@ export function topSelfTime(dir: string, top = 15): { totalMs: number; files: nu
       totalUs += us;
     });
   }
-  const functions = [...self.values()].sort((a, b) => b.us - a.us).slice(0, top)
+  const functions = [...self.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, top)
     .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, share: totalUs > 0 ? e.us / totalUs : 0 }));
-  const byArea = [...areas].sort((a, b) => b[1] - a[1]).slice(0, top).map(([area, us]) => ({ area, selfMs: us / 1000, share: totalUs > 0 ? us / totalUs : 0 }));
+  const byArea = [...areas]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([area, us]) => ({ area, selfMs: us / 1000, share: totalUs > 0 ? us / totalUs : 0 }));
   return { totalMs: totalUs / 1000, files: files.length, functions, areas: byArea };
 }

@@ -75,8 +75,15 @@ async function withStageWorkers<R>(opts: RunOptions, stage: string, fn: () => Pr
     for (const queues of LAYOUTS[layout]) {
       const port = await freePort();
       const env = {
-        PATH: process.env.PATH, HOME: process.env.HOME, ...KEYS, CAREPIPE_TEMPORAL_ADDRESS: addresses.temporalAddress, CAREPIPE_S3_ENDPOINT: addresses.s3Endpoint,
-        CAREPIPE_LAKE: lake.uri, CAREPIPE_TASK_QUEUE_PREFIX: prefix, CAREPIPE_LOG_LEVEL: 'info', CAREPIPE_METRICS_PORT: String(port),
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...KEYS,
+        CAREPIPE_TEMPORAL_ADDRESS: addresses.temporalAddress,
+        CAREPIPE_S3_ENDPOINT: addresses.s3Endpoint,
+        CAREPIPE_LAKE: lake.uri,
+        CAREPIPE_TASK_QUEUE_PREFIX: prefix,
+        CAREPIPE_LOG_LEVEL: 'info',
+        CAREPIPE_METRICS_PORT: String(port),
       };
       const nodeArgs = profileFolder ? ['--cpu-prof', `--cpu-prof-dir=${profileFolder}`] : [];
       workers.push({ proc: await startWorker(env, ['--queues', queues], nodeArgs), port });
@@ -99,7 +106,13 @@ async function withStageWorkers<R>(opts: RunOptions, stage: string, fn: () => Pr
 
 /** Ingest of every raw file not yet ingested, then the feature build, on `opts.lake`. */
 export async function runPipeline(opts: RunOptions, label: string): Promise<PipelineRun> {
-  const vars = { ...KEYS, CAREPIPE_TEMPORAL_ADDRESS: opts.addresses.temporalAddress, CAREPIPE_S3_ENDPOINT: opts.addresses.s3Endpoint, CAREPIPE_LAKE: opts.lake.uri, CAREPIPE_TASK_QUEUE_PREFIX: opts.prefix };
+  const vars = {
+    ...KEYS,
+    CAREPIPE_TEMPORAL_ADDRESS: opts.addresses.temporalAddress,
+    CAREPIPE_S3_ENDPOINT: opts.addresses.s3Endpoint,
+    CAREPIPE_LAKE: opts.lake.uri,
+    CAREPIPE_TASK_QUEUE_PREFIX: opts.prefix,
+  };
   const config = parseConfig(vars);
   const connection = await Connection.connect({ address: opts.addresses.temporalAddress });
   const client = new Client({ connection, dataConverter: dataConverter({ activeId: 'bench', keys: new Map([['bench', CODEC_KEY]]), source: 'bench' }) });

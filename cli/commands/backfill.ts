@@ -37,7 +37,12 @@ export function backfillInput(opts: Omit<BackfillOptions, keyof RunFlags>, confi
   if (opts.from === undefined || opts.to === undefined) throw new ConfigError('give the dates: --from YYYY-MM-DD --to YYYY-MM-DD (or --resume <workflow id>)');
   if (opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
   return {
-    lake: opts.lake ?? config.lake.uri, from: opts.from, to: opts.to, dataset: opts.dataset, bucketCount: opts.buckets, maxParallelDates: opts.parallel,
+    lake: opts.lake ?? config.lake.uri,
+    from: opts.from,
+    to: opts.to,
+    dataset: opts.dataset,
+    bucketCount: opts.buckets,
+    maxParallelDates: opts.parallel,
     ...(opts.retrain ? { retrain: { model: opts.model, families: opts.families, codeVersion: codeVersion() } } : {}),
   };
 }
@@ -74,9 +79,11 @@ function reportLines(r: BackfillResult): string[] {
   const f = r.features;
   const p = r.retrain?.promotion;
   return [
-    ...r.dates.map((d) => (d.status === 'done'
-      ? `  ${d.date}: ${d.files} files (${d.skippedFiles} unchanged, ${d.quarantinedFiles} quarantined), ${d.rowsIn} rows`
-      : `  ${d.date}: FAILED (${d.errorType})`)),
+    ...r.dates.map((d) =>
+      d.status === 'done'
+        ? `  ${d.date}: ${d.files} files (${d.skippedFiles} unchanged, ${d.quarantinedFiles} quarantined), ${d.rowsIn} rows`
+        : `  ${d.date}: FAILED (${d.errorType})`,
+    ),
     `features ${f.dataset}@${f.version}: ${f.builtShards} of ${f.shards} shards rebuilt, ${f.reusedShards} reused, ${f.shards - f.builtShards - f.reusedShards} already built`,
     ...(p ? [p.promoted ? `promoted ${p.version}: ${p.reason}` : `not promoted (${p.version}): ${p.reason}`] : []),
   ];
@@ -85,7 +92,7 @@ function reportLines(r: BackfillResult): string[] {
 /** With --json, the dates a failed backfill finished and failed, and the command that resumes it (stderr says it too). */
 function failureOf(err: RunFailedError, workflowId: string) {
   const cause = (err.cause as WorkflowFailedError | undefined)?.cause;
-  const details = cause instanceof ApplicationFailure ? cause.details?.[0] as BackfillFailureDetails | undefined : undefined;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as BackfillFailureDetails | undefined) : undefined;
   return { json: { failed: details?.failed ?? null, done: details?.done ?? null, resume: `carepipe backfill --resume ${workflowId}` } };
 }
 
@@ -105,17 +112,19 @@ export const backfillRun: RunCommand<BackfillOptions, BackfillRequest, typeof ba
 };
 
 export function registerBackfill(program: Command): void {
-  addRunFlags(program.command('backfill')
-    .description(COMMANDS.backfill)
-    .addOption(options.date('--from <date>', 'first ingest date (YYYY-MM-DD)'))
-    .addOption(options.date('--to <date>', 'last ingest date (YYYY-MM-DD)'))
-    .option('--resume <workflowId>', 'resume a failed backfill: run again only the dates it failed on')
-    .addOption(options.lake())
-    .addOption(options.dataset())
-    .addOption(options.buckets())
-    .option('--parallel <n>', 'dates ingested at once (1 to 64)', wholeNumber('--parallel', 1, 64), 4)
-    .option('--retrain', 'retrain and gate a model on the rebuilt features')
-    .addOption(options.model('registry model name (with --retrain)'))
-    .addOption(options.families('comma-separated model families (with --retrain)')))
-    .action(action((opts: BackfillOptions) => runWorkflowCommand(backfillRun, opts)));
+  addRunFlags(
+    program
+      .command('backfill')
+      .description(COMMANDS.backfill)
+      .addOption(options.date('--from <date>', 'first ingest date (YYYY-MM-DD)'))
+      .addOption(options.date('--to <date>', 'last ingest date (YYYY-MM-DD)'))
+      .option('--resume <workflowId>', 'resume a failed backfill: run again only the dates it failed on')
+      .addOption(options.lake())
+      .addOption(options.dataset())
+      .addOption(options.buckets())
+      .option('--parallel <n>', 'dates ingested at once (1 to 64)', wholeNumber('--parallel', 1, 64), 4)
+      .option('--retrain', 'retrain and gate a model on the rebuilt features')
+      .addOption(options.model('registry model name (with --retrain)'))
+      .addOption(options.families('comma-separated model families (with --retrain)')),
+  ).action(action((opts: BackfillOptions) => runWorkflowCommand(backfillRun, opts)));
 }

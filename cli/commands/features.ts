@@ -15,7 +15,11 @@ import { featureQualityLines } from '../quality.js';
 import { addRunFlags, type RunCommand, type RunFlags, runWorkflowCommand } from '../run-workflow.js';
 import { probeFeatures, startFeatures } from '../runs.js';
 
-interface FeaturesOptions extends RunFlags { lake?: string; dataset: string; buckets: number }
+interface FeaturesOptions extends RunFlags {
+  lake?: string;
+  dataset: string;
+  buckets: number;
+}
 
 export const featuresRun: RunCommand<FeaturesOptions, FeaturesInput, typeof featuresWorkflow> = {
   input: (opts, config) => ({ lake: opts.lake ?? config.lake.uri, dataset: opts.dataset, bucketCount: opts.buckets }),
@@ -41,10 +45,7 @@ export const featuresRun: RunCommand<FeaturesOptions, FeaturesInput, typeof feat
 };
 
 export function registerFeatures(program: Command): void {
-  addRunFlags(program.command('features')
-    .description(COMMANDS.features)
-    .addOption(options.lake())
-    .addOption(options.dataset())
-    .addOption(options.buckets()))
-    .action(action((opts: FeaturesOptions) => runWorkflowCommand(featuresRun, opts)));
+  addRunFlags(
+    program.command('features').description(COMMANDS.features).addOption(options.lake()).addOption(options.dataset()).addOption(options.buckets()),
+  ).action(action((opts: FeaturesOptions) => runWorkflowCommand(featuresRun, opts)));
 }

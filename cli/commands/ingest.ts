@@ -12,10 +12,20 @@ import { addRunFlags, type RunCommand, type RunFlags, runWorkflowCommand } from 
 import { probeIngest, startIngest } from '../runs.js';
 import { compactionLine } from '../compaction-line.js';
 
-interface IngestOptions extends RunFlags { lake?: string; from?: string; to?: string; tables?: RawTable[]; buckets: number; filesPerTask?: number }
+interface IngestOptions extends RunFlags {
+  lake?: string;
+  from?: string;
+  to?: string;
+  tables?: RawTable[];
+  buckets: number;
+  filesPerTask?: number;
+}
 
 function parseTables(list: string): RawTable[] {
-  const tables = list.split(',').map((t) => t.trim()).filter(Boolean);
+  const tables = list
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of tables) if (!(RAW_TABLES as readonly string[]).includes(t)) refuse(`--tables: unknown table "${t}"; known: ${RAW_TABLES.join(', ')}`);
   return tables as RawTable[];
 }
@@ -24,8 +34,10 @@ export const ingestRun: RunCommand<IngestOptions, IngestInput, typeof ingestWork
   input(opts, config) {
     if (opts.from && opts.to && opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
     return {
-      lake: opts.lake ?? config.lake.uri, bucketCount: opts.buckets,
-      ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+      lake: opts.lake ?? config.lake.uri,
+      bucketCount: opts.buckets,
+      ...(opts.from ? { from: opts.from } : {}),
+      ...(opts.to ? { to: opts.to } : {}),
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(opts.filesPerTask ? { filesPerTask: opts.filesPerTask } : {}),
     };
@@ -46,13 +58,15 @@ export const ingestRun: RunCommand<IngestOptions, IngestInput, typeof ingestWork
 };
 
 export function registerIngest(program: Command): void {
-  addRunFlags(program.command('ingest')
-    .description(COMMANDS.ingest)
-    .addOption(options.lake())
-    .addOption(options.date('--from <date>', 'first ingest date (YYYY-MM-DD); default: the first there is'))
-    .addOption(options.date('--to <date>', 'last ingest date (YYYY-MM-DD); default: the last there is'))
-    .option('--tables <list>', `comma-separated tables (${RAW_TABLES.join(', ')}); default: all`, parseTables)
-    .addOption(options.buckets())
-    .option('--files-per-task <n>', 'raw files of one table curated by one activity (1 to 256; default 16)', wholeNumber('--files-per-task', 1, 256)))
-    .action(action((opts: IngestOptions) => runWorkflowCommand(ingestRun, opts)));
+  addRunFlags(
+    program
+      .command('ingest')
+      .description(COMMANDS.ingest)
+      .addOption(options.lake())
+      .addOption(options.date('--from <date>', 'first ingest date (YYYY-MM-DD); default: the first there is'))
+      .addOption(options.date('--to <date>', 'last ingest date (YYYY-MM-DD); default: the last there is'))
+      .option('--tables <list>', `comma-separated tables (${RAW_TABLES.join(', ')}); default: all`, parseTables)
+      .addOption(options.buckets())
+      .option('--files-per-task <n>', 'raw files of one table curated by one activity (1 to 256; default 16)', wholeNumber('--files-per-task', 1, 256)),
+  ).action(action((opts: IngestOptions) => runWorkflowCommand(ingestRun, opts)));
 }

@@ -11,13 +11,18 @@ import { action, printJson, say } from '../output.js';
 import { addRunFlags, type RunCommand, type RunFlags, runWorkflowCommand } from '../run-workflow.js';
 import { compactStamp } from '../runs.js';
 
-interface CompactOptions extends RunFlags { lake?: string; buckets: number }
+interface CompactOptions extends RunFlags {
+  lake?: string;
+  buckets: number;
+}
 
 export const compactRun: RunCommand<CompactOptions, CompactInput, typeof compactWorkflow> = {
   input: (opts, config) => ({ lake: opts.lake ?? config.lake.uri, bucketCount: opts.buckets }),
   start: async (client, config, input) => ({
     handle: await client.workflow.start(compactWorkflow, {
-      workflowId: `compact/${compactStamp()}`, taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'), args: [input],
+      workflowId: `compact/${compactStamp()}`,
+      taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
+      args: [input],
     }),
   }),
   // A compaction is a plan, one activity per bucket and a finish: it reports at the end.
@@ -32,7 +37,11 @@ async function lakeStats(uri: string, s3: ReturnType<typeof loadConfig>['s3']): 
   try {
     for await (const o of store.list('')) {
       const zone = o.key.startsWith('curated/')
-        ? (/\/gen-[0-9a-f]+\.parquet$/.test(o.key) ? 'curated (generations)' : o.key.endsWith('/_current.json') ? 'curated (records)' : 'curated (staged fragments)')
+        ? /\/gen-[0-9a-f]+\.parquet$/.test(o.key)
+          ? 'curated (generations)'
+          : o.key.endsWith('/_current.json')
+            ? 'curated (records)'
+            : 'curated (staged fragments)'
         : o.key.split('/')[0]!;
       const z = (out[zone] ??= { objects: 0, bytes: 0 });
       z.objects++;
@@ -46,19 +55,25 @@ async function lakeStats(uri: string, s3: ReturnType<typeof loadConfig>['s3']): 
 
 export function registerLake(program: Command): void {
   const lakeCommand = program.command('lake').description(COMMANDS.lake);
-  addRunFlags(lakeCommand.command('compact')
-    .description('run compactWorkflow: fold every ingested day the curated generations do not hold yet into one file per table and bucket')
-    .addOption(options.lake())
-    .addOption(options.buckets()))
-    .action(action((opts: CompactOptions) => runWorkflowCommand(compactRun, opts)));
-  lakeCommand.command('stats')
+  addRunFlags(
+    lakeCommand
+      .command('compact')
+      .description('run compactWorkflow: fold every ingested day the curated generations do not hold yet into one file per table and bucket')
+      .addOption(options.lake())
+      .addOption(options.buckets()),
+  ).action(action((opts: CompactOptions) => runWorkflowCommand(compactRun, opts)));
+  lakeCommand
+    .command('stats')
     .description('objects and bytes per zone of the lake (curated: generations, records, staged fragments)')
     .addOption(options.lake())
     .option('--json', 'print as JSON')
-    .action(action(async (opts: { lake?: string; json?: boolean }) => {
-      const config = loadConfig();
-      const stats = await lakeStats(opts.lake ?? config.lake.uri, config.s3);
-      if (opts.json) return printJson(stats);
-      for (const [zone, z] of Object.entries(stats).sort()) say(`${zone.padEnd(28)} ${String(z.objects).padStart(9)} objects ${(z.bytes / 2 ** 20).toFixed(1).padStart(10)} MiB`);
-    }));
+    .action(
+      action(async (opts: { lake?: string; json?: boolean }) => {
+        const config = loadConfig();
+        const stats = await lakeStats(opts.lake ?? config.lake.uri, config.s3);
+        if (opts.json) return printJson(stats);
+        for (const [zone, z] of Object.entries(stats).sort())
+          say(`${zone.padEnd(28)} ${String(z.objects).padStart(9)} objects ${(z.bytes / 2 ** 20).toFixed(1).padStart(10)} MiB`);
+      }),
+    );
 }

@@ -46,7 +46,12 @@ export function retrainInput(opts: Omit<RetrainOptions, keyof RunFlags>, config:
   if ((opts.from || opts.to) && !opts.ingest) throw new ConfigError('--from and --to select dates to ingest: add --ingest');
   if (opts.from && opts.to && opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
   return {
-    lake: opts.lake ?? config.lake.uri, model: opts.model, dataset: opts.dataset, families: opts.families, bucketCount: opts.buckets, trigger: 'manual',
+    lake: opts.lake ?? config.lake.uri,
+    model: opts.model,
+    dataset: opts.dataset,
+    families: opts.families,
+    bucketCount: opts.buckets,
+    trigger: 'manual',
     hyperparameters: parseParams(opts.param ?? [], opts.families),
     ...(opts.ingest ? { ingest: { ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) } } : {}),
     ...(opts.quality && Object.keys(opts.quality).length ? { quality: opts.quality } : {}),
@@ -76,10 +81,21 @@ export function summarize(result: RetrainResult) {
     promotion: result.promotion,
     features: result.features,
     ingest: result.ingest,
-    families: Object.fromEntries(result.candidates.map((c) => [c.family, {
-      version: c.version, roc_auc: c.metrics.rocAuc, pr_auc: c.metrics.prAuc, brier: c.metrics.brier, ece: c.metrics.ece,
-      train_seconds: c.trainSeconds, test_rows: c.metrics.testRows, registry: c.registryPrefix,
-    }])),
+    families: Object.fromEntries(
+      result.candidates.map((c) => [
+        c.family,
+        {
+          version: c.version,
+          roc_auc: c.metrics.rocAuc,
+          pr_auc: c.metrics.prAuc,
+          brier: c.metrics.brier,
+          ece: c.metrics.ece,
+          train_seconds: c.trainSeconds,
+          test_rows: c.metrics.testRows,
+          registry: c.registryPrefix,
+        },
+      ]),
+    ),
   };
 }
 
@@ -92,7 +108,9 @@ export function retrainReport(result: RetrainResult): Required<RunReport> {
       ...featureQualityLines(result.features.quality),
       ...(result.quality.acceptedBreach ? [`data-quality breach accepted: "${result.quality.acceptedBreach}" (recorded in the model metadata)`] : []),
       ...result.candidates.map((c) => `  ${c.family}: test ROC AUC ${c.metrics.rocAuc.toFixed(4)}, trained in ${c.trainSeconds.toFixed(1)} s -> ${c.version}`),
-      result.promotion.promoted ? `promoted ${result.promotion.version}: ${result.promotion.reason}` : `not promoted (${result.promotion.version}): ${result.promotion.reason}`,
+      result.promotion.promoted
+        ? `promoted ${result.promotion.version}: ${result.promotion.reason}`
+        : `not promoted (${result.promotion.version}): ${result.promotion.reason}`,
     ],
   };
 }
@@ -115,18 +133,28 @@ export const retrainRun: RunCommand<RetrainOptions, RetrainInput, typeof retrain
 const collect = (v: string, acc: string[]) => [...acc, v];
 
 export function registerRetrain(program: Command): void {
-  addRunFlags(program.command('retrain')
-    .description(COMMANDS.retrain)
-    .addOption(options.lake())
-    .addOption(options.model())
-    .addOption(options.dataset())
-    .addOption(options.families())
-    .option('--param <family.name=value>', 'a hyperparameter, recorded in the model metadata (repeatable), e.g. mlp.epochs=20', collect, [] as string[])
-    .option('--ingest', 'ingest the landing zone first')
-    .addOption(options.date('--from <date>', 'first ingest date (with --ingest)'))
-    .addOption(options.date('--to <date>', 'last ingest date (with --ingest)'))
-    .addOption(options.buckets())
-    .addOption(new Option('--quality <name=value>', 'a data-quality limit (repeatable), e.g. maxRejectRate=0.1').argParser(qualityLimit).default({}, 'the limits of docs/architecture.md'))
-    .option('--accept-quality-breach <reason>', 'train even if the data-quality gate finds a breach; the reason is recorded in the run and the model metadata', acceptReason))
-    .action(action((opts: RetrainOptions) => runWorkflowCommand(retrainRun, opts)));
+  addRunFlags(
+    program
+      .command('retrain')
+      .description(COMMANDS.retrain)
+      .addOption(options.lake())
+      .addOption(options.model())
+      .addOption(options.dataset())
+      .addOption(options.families())
+      .option('--param <family.name=value>', 'a hyperparameter, recorded in the model metadata (repeatable), e.g. mlp.epochs=20', collect, [] as string[])
+      .option('--ingest', 'ingest the landing zone first')
+      .addOption(options.date('--from <date>', 'first ingest date (with --ingest)'))
+      .addOption(options.date('--to <date>', 'last ingest date (with --ingest)'))
+      .addOption(options.buckets())
+      .addOption(
+        new Option('--quality <name=value>', 'a data-quality limit (repeatable), e.g. maxRejectRate=0.1')
+          .argParser(qualityLimit)
+          .default({}, 'the limits of docs/architecture.md'),
+      )
+      .option(
+        '--accept-quality-breach <reason>',
+        'train even if the data-quality gate finds a breach; the reason is recorded in the run and the model metadata',
+        acceptReason,
+      ),
+  ).action(action((opts: RetrainOptions) => runWorkflowCommand(retrainRun, opts)));
 }

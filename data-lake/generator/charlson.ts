@@ -3,5 +3,10 @@
  * reads the same mapping; the generator re-exports it so both score stays identically.
  */
 export {
-  CHARLSON_CATEGORIES, CHARLSON_WEIGHTS, charlsonCategoriesOf, charlsonIndex, normalizeIcd10, type CharlsonCategory,
+  CHARLSON_CATEGORIES,
+  CHARLSON_WEIGHTS,
+  charlsonCategoriesOf,
+  charlsonIndex,
+  normalizeIcd10,
+  type CharlsonCategory,
 } from '../../activities/features/charlson.js';

@@ -45,22 +45,60 @@ type Weighted = ReadonlyArray<readonly [code: string, weight: number]>;
 
 /** Why a patient is admitted, roughly as common as in US discharge data. */
 const INPATIENT_REASONS: Weighted = [
-  ['J18.9', 10], ['A41.9', 9], ['N39.0', 6], ['N17.9', 5], ['L03.115', 4], ['S72.001A', 3],
-  ['I63.9', 4], ['I21.4', 4], ['K92.2', 4], ['I48.91', 4], ['R55', 3], ['K85.90', 2],
-  ['K57.92', 2], ['I26.99', 2], ['J96.01', 3], ['U07.1', 3], ['E86.0', 3], ['R07.9', 3], ['M62.82', 1],
+  ['J18.9', 10],
+  ['A41.9', 9],
+  ['N39.0', 6],
+  ['N17.9', 5],
+  ['L03.115', 4],
+  ['S72.001A', 3],
+  ['I63.9', 4],
+  ['I21.4', 4],
+  ['K92.2', 4],
+  ['I48.91', 4],
+  ['R55', 3],
+  ['K85.90', 2],
+  ['K57.92', 2],
+  ['I26.99', 2],
+  ['J96.01', 3],
+  ['U07.1', 3],
+  ['E86.0', 3],
+  ['R07.9', 3],
+  ['M62.82', 1],
 ];
 
 const EMERGENCY_REASONS: Weighted = [
-  ['R07.9', 8], ['R10.9', 8], ['J06.9', 6], ['N39.0', 4], ['S09.90XA', 3], ['R51.9', 4],
-  ['M54.50', 5], ['S93.401A', 3], ['R11.2', 3], ['T78.40XA', 2], ['K52.9', 3], ['R42', 3],
+  ['R07.9', 8],
+  ['R10.9', 8],
+  ['J06.9', 6],
+  ['N39.0', 4],
+  ['S09.90XA', 3],
+  ['R51.9', 4],
+  ['M54.50', 5],
+  ['S93.401A', 3],
+  ['R11.2', 3],
+  ['T78.40XA', 2],
+  ['K52.9', 3],
+  ['R42', 3],
 ];
 
 const OUTPATIENT_REASONS: Weighted = [
-  ['Z00.00', 8], ['I10', 8], ['E11.9', 5], ['Z23', 4], ['E78.5', 5], ['J30.9', 2], ['M17.11', 2], ['K21.9', 3],
+  ['Z00.00', 8],
+  ['I10', 8],
+  ['E11.9', 5],
+  ['Z23', 4],
+  ['E78.5', 5],
+  ['J30.9', 2],
+  ['M17.11', 2],
+  ['K21.9', 3],
 ];
 
 const AMBULATORY_REASONS: Weighted = [
-  ['Z12.11', 5], ['H25.9', 4], ['M17.11', 2], ['K80.20', 2], ['N40.0', 2], ['Z51.11', 2],
+  ['Z12.11', 5],
+  ['H25.9', 4],
+  ['M17.11', 2],
+  ['K80.20', 2],
+  ['N40.0', 2],
+  ['Z51.11', 2],
 ];
 
 /** When a chronic condition flares, this is the admitting diagnosis. */
@@ -76,7 +114,12 @@ export const FLARE_REASON: Partial<Record<CharlsonCategory, string>> = {
 
 /** Secondary diagnoses outside the Charlson index, with their prevalence among adults in hospital. */
 export const COMMON_SECONDARY: Weighted = [
-  ['I10', 0.45], ['E78.5', 0.35], ['E66.9', 0.18], ['F17.210', 0.14], ['Z79.01', 0.08], ['K21.9', 0.12],
+  ['I10', 0.45],
+  ['E78.5', 0.35],
+  ['E66.9', 0.18],
+  ['F17.210', 0.14],
+  ['Z79.01', 0.08],
+  ['K21.9', 0.12],
 ];
 
 /** Secondary diagnoses written when the stay's labs show them (none is in the Charlson index). */

@@ -3,9 +3,7 @@
  * straight into a byte buffer with their offsets, numbers into typed arrays, nulls into a
  * validity bitmap. Generated strings are ASCII (checked), so no encoder runs per value.
  */
-import {
-  Bool, type Data, DateDay, Float64, Int32, TimestampMillisecond, Utf8, makeData,
-} from 'apache-arrow';
+import { Bool, type Data, DateDay, Float64, Int32, TimestampMillisecond, Utf8, makeData } from 'apache-arrow';
 
 abstract class Validity {
   length = 0;
@@ -54,8 +52,12 @@ export class Utf8Builder extends Validity {
   finish(): Data<Utf8> {
     const n = this.length;
     return makeData({
-      type: new Utf8(), length: n, nullCount: this.nullCount, nullBitmap: this.bitmap(),
-      valueOffsets: this.offsets.slice(0, n + 1), data: this.bytes.slice(0, this.offsets[n]),
+      type: new Utf8(),
+      length: n,
+      nullCount: this.nullCount,
+      nullBitmap: this.bitmap(),
+      valueOffsets: this.offsets.slice(0, n + 1),
+      data: this.bytes.slice(0, this.offsets[n]),
     });
   }
 }

@@ -31,8 +31,11 @@ export interface MessinessCounts {
 export function emptyCounts(): MessinessCounts {
   const perTable = () => ({ patients: 0, encounters: 0, diagnoses: 0, lab_results: 0 });
   return {
-    alternateUnits: 0, impossible: { patients: 0, encounters: 0, lab_results: 0 }, unknownCodes: { diagnoses: 0, lab_results: 0 },
-    duplicates: perTable(), corrections: perTable(),
+    alternateUnits: 0,
+    impossible: { patients: 0, encounters: 0, lab_results: 0 },
+    unknownCodes: { diagnoses: 0, lab_results: 0 },
+    duplicates: perTable(),
+    corrections: perTable(),
   };
 }
 
@@ -80,8 +83,18 @@ export class RowEmitter {
   }
 
   patient(
-    day: number, id: string, first: string, last: string, birthDay: number, sex: Sex, race: string | null,
-    ethnicity: string | null, zip: string | null, ssn: string | null, phone: string | null, email: string | null,
+    day: number,
+    id: string,
+    first: string,
+    last: string,
+    birthDay: number,
+    sex: Sex,
+    race: string | null,
+    ethnicity: string | null,
+    zip: string | null,
+    ssn: string | null,
+    phone: string | null,
+    email: string | null,
   ): void {
     const put = (d: number, pid: string, birth: number, ph: string | null) => {
       const times = this.dup('patients') ? 2 : 1;
@@ -105,12 +118,21 @@ export class RowEmitter {
 
   /** `dischargeMs` NaN for a stay open at the cutoff. An inpatient stay may first be sent open. */
   encounter(
-    day: number, id: string, patientId: string, encounterClass: string, admitMs: number, dischargeMs: number,
-    primaryDx: string, disposition: string | null, facility: string, payer: string | null,
+    day: number,
+    id: string,
+    patientId: string,
+    encounterClass: string,
+    admitMs: number,
+    dischargeMs: number,
+    primaryDx: string,
+    disposition: string | null,
+    facility: string,
+    payer: string | null,
   ): void {
     const put = (d: number, eid: string, cls: string, admit: number, discharge: number, disp: string | null) => {
       const times = this.dup('encounters') ? 2 : 1;
-      for (let i = 0; i < times; i++) this.rows.rows('encounters', d, this.file).append(eid, patientId, cls, admit, discharge, primaryDx, disp, facility, payer);
+      for (let i = 0; i < times; i++)
+        this.rows.rows('encounters', d, this.file).append(eid, patientId, cls, admit, discharge, primaryDx, disp, facility, payer);
     };
     const openDay = this.calendar.landingDay(admitMs);
     if (encounterClass === 'inpatient' && !Number.isNaN(dischargeMs) && openDay < day && this.mess.bernoulli(this.knobs.correctionRate)) {
@@ -143,7 +165,9 @@ export class RowEmitter {
     const later = this.correctionDay(day);
     if (this.unknown.bernoulli(this.knobs.unknownCodeRate)) {
       const unit = Number.isNaN(value) ? null : spec.unit;
-      this.rows.rows('lab_results', day, this.file).append(`${id}UX`, patientId, encounterId, this.unknown.pick(UNKNOWN_LOINC_CODES), value, unit, observedMs, null);
+      this.rows
+        .rows('lab_results', day, this.file)
+        .append(`${id}UX`, patientId, encounterId, this.unknown.pick(UNKNOWN_LOINC_CODES), value, unit, observedMs, null);
       this.counts.unknownCodes.lab_results++;
     }
     if (Number.isNaN(value)) {
@@ -166,8 +190,16 @@ export class RowEmitter {
 
   /** `unit` is the canonical unit, or null; `alternate` sends the value converted to the alternate unit. */
   private putLab(
-    day: number, id: string, patientId: string, encounterId: string | null, unit: string | null, spec: LabSpec,
-    canonical: number, alternate: boolean, observedMs: number, flag: string | null,
+    day: number,
+    id: string,
+    patientId: string,
+    encounterId: string | null,
+    unit: string | null,
+    spec: LabSpec,
+    canonical: number,
+    alternate: boolean,
+    observedMs: number,
+    flag: string | null,
   ): void {
     const alt = alternate ? spec.alternate : undefined;
     const value = alt ? canonical * alt.factor : canonical;

@@ -108,7 +108,13 @@ export async function* generateRawFiles(input: GeneratorInput = {}): AsyncGenera
     const file: RawFile = { kind: 'raw', table, ingestDate, fileName, key: `${lake.rawDatePrefix(table, ingestDate)}${fileName}`, data, writeOptions };
     if (corruption) {
       file.corruption = corruption;
-      corruptFiles.push({ key: file.key, table, kind: corruption, rows: data.numRows, expected: corruption === 'truncated' || corruption === 'wrong-type' ? 'quarantine' : 'accept' });
+      corruptFiles.push({
+        key: file.key,
+        table,
+        kind: corruption,
+        rows: data.numRows,
+        expected: corruption === 'truncated' || corruption === 'wrong-type' ? 'quarantine' : 'accept',
+      });
     }
     return file;
   };
@@ -116,7 +122,10 @@ export async function* generateRawFiles(input: GeneratorInput = {}): AsyncGenera
   for (let chunk = 0; chunk < chunks; chunk++) {
     const rows = new ChunkRows(options.filesPerDay);
     const env = {
-      seed: options.seed, calendar, truth, emitter: new RowEmitter(rows, m, calendar, options.seed, counts),
+      seed: options.seed,
+      calendar,
+      truth,
+      emitter: new RowEmitter(rows, m, calendar, options.seed, counts),
       timing: new ProducerTiming(calendar, options, options.seed),
     };
     const end = Math.min(options.patients, (chunk + 1) * options.patientsPerChunk);

@@ -67,12 +67,23 @@ export class GroundTruth {
   private part = this.newPart();
 
   private newPart() {
-    return { id: new Utf8Builder(), p: new Float64Builder(), observed: new Float64Builder(), label: new Int32Builder(), censored: new BoolBuilder(), length: 0 };
+    return {
+      id: new Utf8Builder(),
+      p: new Float64Builder(),
+      observed: new Float64Builder(),
+      label: new Int32Builder(),
+      censored: new BoolBuilder(),
+      length: 0,
+    };
   }
 
   add(encounterId: string, p: number, pObserved: number, label: 0 | 1, censored: boolean): void {
     const t = this.part;
-    t.id.append(encounterId); t.p.append(p); t.observed.append(pObserved); t.label.append(label); t.censored.append(censored);
+    t.id.append(encounterId);
+    t.p.append(p);
+    t.observed.append(pObserved);
+    t.label.append(label);
+    t.censored.append(censored);
     t.length++;
     this.indexStays++;
     this.readmissions += label;

@@ -2,7 +2,14 @@
 export { generateRawFiles, type CorruptFile, type GeneratedFile, type GenerationStats, type GroundTruthFile, type RawFile } from './generate.js';
 export { writeRawLake, encodeFile, type GenerationProgress, type GenerationSummary } from './write.js';
 export {
-  resolveOptions, MILD_MESSINESS, NO_MESSINESS, DEFAULT_OPTIONS, YEAR_OF_DAILY_FILES, type GeneratorInput, type GeneratorOptions, type MessinessOptions,
+  resolveOptions,
+  MILD_MESSINESS,
+  NO_MESSINESS,
+  DEFAULT_OPTIONS,
+  YEAR_OF_DAILY_FILES,
+  type GeneratorInput,
+  type GeneratorOptions,
+  type MessinessOptions,
 } from './options.js';
 export type { MessinessCounts } from './emitter.js';
 export type { CorruptionKind } from './odd-files.js';

@@ -125,8 +125,7 @@ export function resolveOptions(input: GeneratorInput = {}): GeneratorOptions {
   const options: GeneratorOptions = {
     ...DEFAULT_OPTIONS,
     ...defined,
-    messiness:
-      messInput === 'none' ? { ...NO_MESSINESS } : { ...MILD_MESSINESS, ...definedOnly(messInput ?? {}) },
+    messiness: messInput === 'none' ? { ...NO_MESSINESS } : { ...MILD_MESSINESS, ...definedOnly(messInput ?? {}) },
   };
   integer('patients', options.patients, 1);
   // Medical record numbers have 8 digits (people.ts).

@@ -72,13 +72,21 @@ export function drawPatient(rng: Rng, seed: number, index: number, calendar: Cal
   const secondaryCodes = COMMON_SECONDARY.filter(([, prevalence]) => rng.bernoulli(prevalence)).map(([code]) => code);
 
   return {
-    index, id, digits: id.slice(3), sex, birthDay, startAge,
+    index,
+    id,
+    digits: id.slice(3),
+    sex,
+    birthDay,
+    startAge,
     race: RACES[rng.weighted(RACE_WEIGHTS)]!,
     ethnicity: ETHNICITIES[rng.weighted(ETHNICITY_WEIGHTS)]!,
     person: drawPerson(rng, sex),
     payer,
     facility: rng.pick(FACILITIES),
-    conditions, chronicCodes, secondaryCodes, burden,
+    conditions,
+    chronicCodes,
+    secondaryCodes,
+    burden,
     baseline: drawBaseline(rng, sex, startAge, conditions),
   };
 }

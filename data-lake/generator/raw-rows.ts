@@ -18,25 +18,55 @@ export class PatientRows {
   readonly table = 'patients' as const;
   length = 0;
   private readonly cols = {
-    id: new Utf8Builder(), first: new Utf8Builder(), last: new Utf8Builder(), birth: new DateDayBuilder(),
-    sex: new Utf8Builder(), race: new Utf8Builder(), ethnicity: new Utf8Builder(), zip: new Utf8Builder(),
-    ssn: new Utf8Builder(), phone: new Utf8Builder(), email: new Utf8Builder(),
+    id: new Utf8Builder(),
+    first: new Utf8Builder(),
+    last: new Utf8Builder(),
+    birth: new DateDayBuilder(),
+    sex: new Utf8Builder(),
+    race: new Utf8Builder(),
+    ethnicity: new Utf8Builder(),
+    zip: new Utf8Builder(),
+    ssn: new Utf8Builder(),
+    phone: new Utf8Builder(),
+    email: new Utf8Builder(),
   };
 
   append(
-    id: string, first: string, last: string, birthDay: number, sex: string, race: string | null,
-    ethnicity: string | null, zip: string | null, ssn: string | null, phone: string | null, email: string | null,
+    id: string,
+    first: string,
+    last: string,
+    birthDay: number,
+    sex: string,
+    race: string | null,
+    ethnicity: string | null,
+    zip: string | null,
+    ssn: string | null,
+    phone: string | null,
+    email: string | null,
   ): void {
     const c = this.cols;
-    c.id.append(id); c.first.append(first); c.last.append(last); c.birth.append(birthDay); c.sex.append(sex);
-    c.race.append(race); c.ethnicity.append(ethnicity); c.zip.append(zip); c.ssn.append(ssn); c.phone.append(phone); c.email.append(email);
+    c.id.append(id);
+    c.first.append(first);
+    c.last.append(last);
+    c.birth.append(birthDay);
+    c.sex.append(sex);
+    c.race.append(race);
+    c.ethnicity.append(ethnicity);
+    c.zip.append(zip);
+    c.ssn.append(ssn);
+    c.phone.append(phone);
+    c.email.append(email);
     this.length++;
   }
 
   toTable(): Table {
     const c = this.cols;
     const columns = [c.id, c.first, c.last, c.birth, c.sex, c.race, c.ethnicity, c.zip, c.ssn, c.phone, c.email];
-    return tableOf(contractSchemas.patients, columns.map((b) => b.finish()), this.length);
+    return tableOf(
+      contractSchemas.patients,
+      columns.map((b) => b.finish()),
+      this.length,
+    );
   }
 }
 
@@ -44,27 +74,50 @@ export class EncounterRows {
   readonly table = 'encounters' as const;
   length = 0;
   private readonly cols = {
-    id: new Utf8Builder(), patient: new Utf8Builder(), cls: new Utf8Builder(), admit: new TimestampMsBuilder(),
-    discharge: new TimestampMsBuilder(), dx: new Utf8Builder(), disposition: new Utf8Builder(),
-    facility: new Utf8Builder(), payer: new Utf8Builder(),
+    id: new Utf8Builder(),
+    patient: new Utf8Builder(),
+    cls: new Utf8Builder(),
+    admit: new TimestampMsBuilder(),
+    discharge: new TimestampMsBuilder(),
+    dx: new Utf8Builder(),
+    disposition: new Utf8Builder(),
+    facility: new Utf8Builder(),
+    payer: new Utf8Builder(),
   };
 
   /** `dischargeMs` NaN for a stay still open. */
   append(
-    id: string, patientId: string, encounterClass: string, admitMs: number, dischargeMs: number,
-    primaryDx: string, disposition: string | null, facility: string, payer: string | null,
+    id: string,
+    patientId: string,
+    encounterClass: string,
+    admitMs: number,
+    dischargeMs: number,
+    primaryDx: string,
+    disposition: string | null,
+    facility: string,
+    payer: string | null,
   ): void {
     const c = this.cols;
-    c.id.append(id); c.patient.append(patientId); c.cls.append(encounterClass); c.admit.append(admitMs);
-    c.discharge.append(dischargeMs); c.dx.append(primaryDx); c.disposition.append(disposition);
-    c.facility.append(facility); c.payer.append(payer);
+    c.id.append(id);
+    c.patient.append(patientId);
+    c.cls.append(encounterClass);
+    c.admit.append(admitMs);
+    c.discharge.append(dischargeMs);
+    c.dx.append(primaryDx);
+    c.disposition.append(disposition);
+    c.facility.append(facility);
+    c.payer.append(payer);
     this.length++;
   }
 
   toTable(): Table {
     const c = this.cols;
     const columns = [c.id, c.patient, c.cls, c.admit, c.discharge, c.dx, c.disposition, c.facility, c.payer];
-    return tableOf(contractSchemas.encounters, columns.map((b) => b.finish()), this.length);
+    return tableOf(
+      contractSchemas.encounters,
+      columns.map((b) => b.finish()),
+      this.length,
+    );
   }
 }
 
@@ -75,7 +128,10 @@ export class DiagnosisRows {
 
   append(encounterId: string, patientId: string, icd10: string, rank: number): void {
     const c = this.cols;
-    c.encounter.append(encounterId); c.patient.append(patientId); c.icd10.append(icd10); c.rank.append(rank);
+    c.encounter.append(encounterId);
+    c.patient.append(patientId);
+    c.icd10.append(icd10);
+    c.rank.append(rank);
     this.length++;
   }
 
@@ -89,30 +145,57 @@ export class LabRows {
   readonly table = 'lab_results' as const;
   length = 0;
   private readonly cols = {
-    id: new Utf8Builder(), patient: new Utf8Builder(), encounter: new Utf8Builder(), loinc: new Utf8Builder(),
-    value: new Float64Builder(), unit: new Utf8Builder(), observed: new TimestampMsBuilder(), flag: new Utf8Builder(),
+    id: new Utf8Builder(),
+    patient: new Utf8Builder(),
+    encounter: new Utf8Builder(),
+    loinc: new Utf8Builder(),
+    value: new Float64Builder(),
+    unit: new Utf8Builder(),
+    observed: new TimestampMsBuilder(),
+    flag: new Utf8Builder(),
   };
 
   /** `value` NaN for a missing result. */
   append(
-    id: string, patientId: string, encounterId: string | null, loinc: string, value: number,
-    unit: string | null, observedMs: number, flag: string | null,
+    id: string,
+    patientId: string,
+    encounterId: string | null,
+    loinc: string,
+    value: number,
+    unit: string | null,
+    observedMs: number,
+    flag: string | null,
   ): void {
     const c = this.cols;
-    c.id.append(id); c.patient.append(patientId); c.encounter.append(encounterId); c.loinc.append(loinc);
-    c.value.append(value); c.unit.append(unit); c.observed.append(observedMs); c.flag.append(flag);
+    c.id.append(id);
+    c.patient.append(patientId);
+    c.encounter.append(encounterId);
+    c.loinc.append(loinc);
+    c.value.append(value);
+    c.unit.append(unit);
+    c.observed.append(observedMs);
+    c.flag.append(flag);
     this.length++;
   }
 
   toTable(): Table {
     const c = this.cols;
     const columns = [c.id, c.patient, c.encounter, c.loinc, c.value, c.unit, c.observed, c.flag];
-    return tableOf(contractSchemas.lab_results, columns.map((b) => b.finish()), this.length);
+    return tableOf(
+      contractSchemas.lab_results,
+      columns.map((b) => b.finish()),
+      this.length,
+    );
   }
 }
 
 export type TableRows = PatientRows | EncounterRows | DiagnosisRows | LabRows;
-interface RowsByTable { patients: PatientRows; encounters: EncounterRows; diagnoses: DiagnosisRows; lab_results: LabRows }
+interface RowsByTable {
+  patients: PatientRows;
+  encounters: EncounterRows;
+  diagnoses: DiagnosisRows;
+  lab_results: LabRows;
+}
 const FACTORIES: { [T in RawTable]: () => RowsByTable[T] } = {
   patients: () => new PatientRows(),
   encounters: () => new EncounterRows(),

@@ -24,15 +24,32 @@ export interface StayLabSummary {
 
 /** Extra tests on admission, each drawn with its probability; liver tests come together. */
 const ADMISSION_EXTRAS: ReadonlyArray<readonly [readonly LabName[], number]> = [
-  [['albumin'], 0.6], [['bilirubin', 'alt', 'ast'], 0.5], [['lactate'], 0.3], [['troponin'], 0.3],
-  [['inr'], 0.3], [['magnesium'], 0.4], [['phosphate'], 0.3],
+  [['albumin'], 0.6],
+  [['bilirubin', 'alt', 'ast'], 0.5],
+  [['lactate'], 0.3],
+  [['troponin'], 0.3],
+  [['inr'], 0.3],
+  [['magnesium'], 0.4],
+  [['phosphate'], 0.3],
 ];
-const DAILY_EXTRAS: ReadonlyArray<readonly [readonly LabName[], number]> = [[['magnesium'], 0.3], [['phosphate'], 0.2], [['albumin'], 0.15]];
+const DAILY_EXTRAS: ReadonlyArray<readonly [readonly LabName[], number]> = [
+  [['magnesium'], 0.3],
+  [['phosphate'], 0.2],
+  [['albumin'], 0.15],
+];
 
 /** `stayLanding`: the ingest date of a stay sent whole at admission, where its results land too. */
 export function drawStayLabs(
-  env: StayEnv, rng: Rng, pt: PatientState, cls: EncounterClass, idPrefix: string, encounterId: string,
-  admitMs: number, limitMs: number, stay: StayState, stayLanding: number | undefined,
+  env: StayEnv,
+  rng: Rng,
+  pt: PatientState,
+  cls: EncounterClass,
+  idPrefix: string,
+  encounterId: string,
+  admitMs: number,
+  limitMs: number,
+  stay: StayState,
+  stayLanding: number | undefined,
 ): StayLabSummary {
   const summary: StayLabSummary = { hemoglobinMin: NaN, creatinineMax: NaN, sodiumMin: NaN, albuminMin: NaN, firstLandingDay: env.calendar.lastDay };
   let seq = 0;

@@ -42,9 +42,12 @@ function plannedEnd(rng: Rng, cls: EncounterClass, admitMs: number, age: number,
       if (end < admitMs + 6 * HOUR_MS) end += DAY_MS;
       return Math.round(end);
     }
-    case 'emergency': return Math.round(admitMs + rng.uniform(2, 10) * HOUR_MS);
-    case 'outpatient': return Math.round(admitMs + rng.uniform(1 / 3, 1) * HOUR_MS);
-    case 'ambulatory': return Math.round(admitMs + rng.uniform(1, 6) * HOUR_MS);
+    case 'emergency':
+      return Math.round(admitMs + rng.uniform(2, 10) * HOUR_MS);
+    case 'outpatient':
+      return Math.round(admitMs + rng.uniform(1 / 3, 1) * HOUR_MS);
+    case 'ambulatory':
+      return Math.round(admitMs + rng.uniform(1, 6) * HOUR_MS);
   }
 }
 
@@ -74,7 +77,13 @@ function primaryReason(rng: Rng, cls: EncounterClass, pt: PatientState): string 
 }
 
 export function simulateEncounter(
-  env: StayEnv, rng: Rng, pt: PatientState, cls: EncounterClass, admitMs: number, seq: number, priorInpatient365: number,
+  env: StayEnv,
+  rng: Rng,
+  pt: PatientState,
+  cls: EncounterClass,
+  admitMs: number,
+  seq: number,
+  priorInpatient365: number,
 ): EncounterOutcome {
   const { calendar, emitter, timing } = env;
   const encounterId = `V${pt.digits}${pad(seq, 2)}`;
@@ -99,7 +108,16 @@ export function simulateEncounter(
   };
   const reason = primaryReason(rng, cls, pt);
   const labs = drawStayLabs(
-    env, rng, pt, cls, `L${pt.digits}${pad(seq, 2)}`, encounterId, admitMs, Math.min(end, calendar.cutoffMs), stay, sentAtAdmission ? landing : undefined,
+    env,
+    rng,
+    pt,
+    cls,
+    `L${pt.digits}${pad(seq, 2)}`,
+    encounterId,
+    admitMs,
+    Math.min(end, calendar.cutoffMs),
+    stay,
+    sentAtAdmission ? landing : undefined,
   );
 
   const losDays = (end - admitMs) / DAY_MS;
@@ -125,9 +143,16 @@ export function simulateEncounter(
   const facts: DischargeFacts | undefined =
     inpatient && !open && !expired && disposition !== null && disposition !== 'expired'
       ? {
-          age: Math.min(90, ageOn(pt.birthDay, end)), losDays, priorInpatient365, charlson,
-          hemoglobinMin: labs.hemoglobinMin, creatinineMax: labs.creatinineMax, sodiumMin: labs.sodiumMin,
-          albuminMin: labs.albuminMin, disposition, payer,
+          age: Math.min(90, ageOn(pt.birthDay, end)),
+          losDays,
+          priorInpatient365,
+          charlson,
+          hemoglobinMin: labs.hemoglobinMin,
+          creatinineMax: labs.creatinineMax,
+          sodiumMin: labs.sodiumMin,
+          albuminMin: labs.albuminMin,
+          disposition,
+          payer,
         }
       : undefined;
   return { encounterId, endMs, expired, facts, firstLandingDay: Math.min(landing, labs.firstLandingDay) };

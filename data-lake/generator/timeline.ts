@@ -10,9 +10,7 @@ import type { Calendar } from './calendar.js';
 import type { GroundTruth } from './ground-truth.js';
 import { drawPatient } from './patient.js';
 import { Rng } from './prng.js';
-import {
-  DAY_MS, DELAY_WEIGHTS, HOUR_MS, probabilitySeenBefore, quantizeRisk, readmissionAdmitMs, readmissionRisk,
-} from './risk.js';
+import { DAY_MS, DELAY_WEIGHTS, HOUR_MS, probabilitySeenBefore, quantizeRisk, readmissionAdmitMs, readmissionRisk } from './risk.js';
 import { ageOn, simulateEncounter } from './stay.js';
 import type { StayEnv } from './stay-env.js';
 
@@ -119,7 +117,17 @@ export function simulatePatient(env: TimelineEnv, index: number): void {
 
   const { person } = pt;
   emitter.patient(
-    firstLandingDay, pt.id, person.first, person.last, pt.birthDay, pt.sex, pt.race, pt.ethnicity,
-    person.zip, person.ssn, person.phone, person.email,
+    firstLandingDay,
+    pt.id,
+    person.first,
+    person.last,
+    pt.birthDay,
+    pt.sex,
+    pt.race,
+    pt.ethnicity,
+    person.zip,
+    person.ssn,
+    person.phone,
+    person.email,
   );
 }

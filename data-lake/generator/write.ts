@@ -72,7 +72,14 @@ export async function writeRawLake(
     if (file.kind === 'ground-truth' && onProgress) {
       const elapsedMs = Date.now() - started;
       onProgress({
-        chunksDone, chunks: file.chunks, patientsDone: file.patientsDone, patients: file.patients, filesWritten, rowsWritten, bytesWritten, elapsedMs,
+        chunksDone,
+        chunks: file.chunks,
+        patientsDone: file.patientsDone,
+        patients: file.patients,
+        filesWritten,
+        rowsWritten,
+        bytesWritten,
+        elapsedMs,
         remainingMs: Math.round((elapsedMs / chunksDone) * (file.chunks - chunksDone)),
       });
     }

@@ -80,7 +80,10 @@ test.serial('The pool curates every file of every table to the same fragments, r
   t.deepEqual([...tables].sort(), ['diagnoses', 'encounters', 'lab_results', 'patients']);
   t.true(withRejects > 0, 'some files have rejected rows');
   t.true(quarantined > 0, 'the corrupt mode quarantines some files');
-  t.true(samples.some((s) => s.inline.kind === 'curated' && s.inline.fragments.length > 1), 'some files span several buckets');
+  t.true(
+    samples.some((s) => s.inline.kind === 'curated' && s.inline.fragments.length > 1),
+    'some files span several buckets',
+  );
 });
 
 test.serial('Every generated file sent at once to a two-thread pool completes and matches inline curation, a view into a bigger buffer too.', async (t) => {
@@ -116,29 +119,41 @@ test.serial('Corrupt bytes come back as a quarantine outcome, the same as inline
   }
   const trapped = await p(cases[1]![1]);
   t.deepEqual(trapped, {
-    kind: 'quarantine', reasonType: 'CorruptFileError',
+    kind: 'quarantine',
+    reasonType: 'CorruptFileError',
     reason: 'parquet: cannot read raw/lab_results/ingest_date=2025-01-01/corrupt_trap.parquet: parquet-wasm trapped (unreachable) and was restarted',
   });
   t.is(p.stats().threadDeaths, 0);
 });
 
 test.serial('A thread killed mid-request fails that request with a TransientError, and the queued requests complete on a replacement thread.', async (t) => {
-  const p = pool({ testHooks: [{ source: '/exit.parquet', action: 'exit' }, { source: '/uncaught.parquet', action: 'uncaught' }] });
+  const p = pool({
+    testHooks: [
+      { source: '/exit.parquet', action: 'exit' },
+      { source: '/uncaught.parquet', action: 'uncaught' },
+    ],
+  });
   const victim = sampleOf(t, (s) => s.file.table === 'lab_results' && s.inline.kind === 'curated');
   const others = samples.filter((s) => s.inline.kind === 'curated' && s !== victim).slice(0, 5);
   const killer = p(requestOf(victim.file, victim.bytes, 'raw/lab_results/ingest_date=2025-01-01/exit.parquet'));
   const rest = others.map((s) => p(requestOf(s.file, s.bytes)));
   const err = await t.throwsAsync(killer, { instanceOf: TransientError });
-  t.is(err.message, 'curator: the thread curating raw/lab_results/ingest_date=2025-01-01/exit.parquet died (exit code 70); ' +
-    'retried, and quarantined if the same bytes kill a thread again in this process');
+  t.is(
+    err.message,
+    'curator: the thread curating raw/lab_results/ingest_date=2025-01-01/exit.parquet died (exit code 70); ' +
+      'retried, and quarantined if the same bytes kill a thread again in this process',
+  );
   const outcomes = await Promise.all(rest);
   outcomes.forEach((outcome, i) => t.deepEqual(outcome, others[i]!.inline, others[i]!.file.key));
 
   // An uncaught exception kills the thread just the same.
   const other = others[0]!;
   const uncaught = await t.throwsAsync(p(requestOf(other.file, other.bytes, 'raw/x/ingest_date=2025-01-01/uncaught.parquet')), { instanceOf: TransientError });
-  t.is(uncaught.message, 'curator: the thread curating raw/x/ingest_date=2025-01-01/uncaught.parquet died (uncaught Error); ' +
-    'retried, and quarantined if the same bytes kill a thread again in this process');
+  t.is(
+    uncaught.message,
+    'curator: the thread curating raw/x/ingest_date=2025-01-01/uncaught.parquet died (uncaught Error); ' +
+      'retried, and quarantined if the same bytes kill a thread again in this process',
+  );
   t.is((uncaught.cause as Error).message, 'curator test hook: uncaught exception');
   t.deepEqual(await p(requestOf(victim.file, victim.bytes)), victim.inline, 'the same bytes under a source that does not kill');
   t.deepEqual(p.stats(), { threads: 2, busy: 0, queued: 0, threadDeaths: 2 });
@@ -152,7 +167,8 @@ test.serial('The same bytes killing a thread twice end as a quarantine outcome n
   await t.throwsAsync(p(requestOf(b!.file, b!.bytes, source)), { instanceOf: TransientError }, 'different bytes: a first death');
   // The same bytes again, as a copy at another address: counted by content, not by buffer.
   t.deepEqual(await p(requestOf(a!.file, new Uint8Array(a!.bytes), source)), {
-    kind: 'quarantine', reasonType: 'CorruptFileError',
+    kind: 'quarantine',
+    reasonType: 'CorruptFileError',
     reason: `curator: curating ${source} killed a curator thread 2 times (last: exit code 70); quarantined rather than retried`,
   });
   t.is(p.stats().threadDeaths, 3);
@@ -189,7 +205,10 @@ test.serial('A request heartbeats the activity that sent it while it waits and w
   await first;
   t.deepEqual(outcome, second!.inline);
   t.deepEqual(beats[0], { step: 'curate', state: 'queued' });
-  t.true(beats.some((b) => (b as { state: string }).state === 'running'), JSON.stringify(beats.slice(-3)));
+  t.true(
+    beats.some((b) => (b as { state: string }).state === 'running'),
+    JSON.stringify(beats.slice(-3)),
+  );
   t.true(beats.every((b) => (b as { step: string }).step === 'curate'));
 });
 
@@ -206,7 +225,8 @@ test.serial('close() finishes the requests already accepted, then refuses new wo
   t.deepEqual(p.stats(), { threads: 0, busy: 0, queued: 0, threadDeaths: 0 });
   t.is(p.close(), closed, 'closing twice is the same close');
   t.throws(() => createCuratorPool({ threads: 0 }), {
-    instanceOf: ConfigError, message: 'curator pool: threads must be a whole number from 1 to 256, got 0 (0 threads means curating inline, without a pool)',
+    instanceOf: ConfigError,
+    message: 'curator pool: threads must be a whole number from 1 to 256, got 0 (0 threads means curating inline, without a pool)',
   });
 });
 
@@ -215,9 +235,11 @@ test('CAREPIPE_WORKER_CURATOR_THREADS defaults to the cores, takes 0 for inline 
   t.is(parseConfig({ CAREPIPE_WORKER_CURATOR_THREADS: '0' }).worker.curatorThreads, 0);
   t.is(parseConfig({ CAREPIPE_WORKER_CURATOR_THREADS: '256' }).worker.curatorThreads, 256);
   t.throws(() => parseConfig({ CAREPIPE_WORKER_CURATOR_THREADS: '257' }), {
-    instanceOf: ConfigError, message: 'CAREPIPE_WORKER_CURATOR_THREADS must be between 0 and 256, got 257.',
+    instanceOf: ConfigError,
+    message: 'CAREPIPE_WORKER_CURATOR_THREADS must be between 0 and 256, got 257.',
   });
   t.throws(() => parseConfig({ CAREPIPE_WORKER_CURATOR_THREADS: 'all' }), {
-    instanceOf: ConfigError, message: 'CAREPIPE_WORKER_CURATOR_THREADS must be a whole number, got "all".',
+    instanceOf: ConfigError,
+    message: 'CAREPIPE_WORKER_CURATOR_THREADS must be a whole number, got "all".',
   });
 });

@@ -58,7 +58,11 @@ test.before(async () => {
   lakeDir = local.dir;
   store = local.deps.lake(local.lakeUri);
   // A producer writes plain files: only the data files, none of a FileStore's own.
-  cpSync(join(producerDir, 'raw'), join(lakeDir, 'raw'), { recursive: true, preserveTimestamps: true, filter: (src) => !src.split('/').at(-1)!.startsWith('.') });
+  cpSync(join(producerDir, 'raw'), join(lakeDir, 'raw'), {
+    recursive: true,
+    preserveTimestamps: true,
+    filter: (src) => !src.split('/').at(-1)!.startsWith('.'),
+  });
   producerFiles = new Map([...filesOnDisk(join(producerDir, 'raw'))].filter(([path]) => !path.split('/').some((s) => s.startsWith('.'))));
   rawBefore = filesOnDisk(join(lakeDir, 'raw'));
   await ingestAll(local.deps, local.lakeUri, 4);
@@ -78,9 +82,12 @@ test('raw/ holds exactly the files the producer wrote, untouched, after ingest a
   t.deepEqual([...rawAfter].sort(), [...rawBefore].sort());
 });
 
-test('every file under the lake root, dot-folders included, is one of the store\'s objects: the store keeps no file of its own per object.', async (t) => {
+test("every file under the lake root, dot-folders included, is one of the store's objects: the store keeps no file of its own per object.", async (t) => {
   const zones = readdirSync(lakeDir).filter((name) => !name.startsWith('.'));
-  t.true(['raw', 'curated', 'rejects', 'features', 'manifests'].every((zone) => zones.includes(zone)), zones.join(', '));
+  t.true(
+    ['raw', 'curated', 'rejects', 'features', 'manifests'].every((zone) => zones.includes(zone)),
+    zones.join(', '),
+  );
   const onDisk = [...filesOnDisk(lakeDir).keys()];
   const objects = await listKeys(store, '');
   t.true(objects.length > 50, `${objects.length} objects: enough that a per-object file would show`);
@@ -100,11 +107,17 @@ test('pyarrow reads every table of raw/, curated/ and rejects/ and the feature v
     t.is(expected[`raw/${table}`], generation.rows[table], `raw/${table}`);
     t.true((expected[`curated/${table}`] ?? 0) > 0, `curated/${table}`);
   }
-  t.true(Object.keys(expected).some((name) => name.startsWith('rejects/')), 'the lake has rejects');
+  t.true(
+    Object.keys(expected).some((name) => name.startsWith('rejects/')),
+    'the lake has rejects',
+  );
   t.is(expected[`features/readmission/${build.version}`], build.rows);
   t.deepEqual(Object.fromEntries(Object.entries(readers.datasets).map(([name, d]) => [name, d.rows])), expected);
   for (const table of RAW_TABLES) {
-    t.true(['bucket', 'ingest_date'].every((c) => readers.datasets[`curated/${table}`]?.columns.includes(c)), `curated/${table} partitions`);
+    t.true(
+      ['bucket', 'ingest_date'].every((c) => readers.datasets[`curated/${table}`]?.columns.includes(c)),
+      `curated/${table} partitions`,
+    );
   }
 });
 

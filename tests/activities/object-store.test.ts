@@ -17,9 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { parseConfig, parseLakeUri, type LakeLocation, type S3Settings } from '../../core/config.js';
-import {
-  ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError,
-} from '../../core/errors.js';
+import { ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError } from '../../core/errors.js';
 import { lockPath } from '../../activities/io/file-store-lock.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { ensureBucket, joinKey, openStore, type OpenStoreOptions } from '../../activities/io/open-store.js';
@@ -44,7 +42,14 @@ interface Backend {
   multipartEtags: boolean;
 }
 
-const fileSettings: S3Settings = { endpoint: undefined, region: 'us-east-1', forcePathStyle: false, credentials: undefined, multipartThresholdBytes: 5 * MiB, conditionalWrites: 'atomic' };
+const fileSettings: S3Settings = {
+  endpoint: undefined,
+  region: 'us-east-1',
+  forcePathStyle: false,
+  credentials: undefined,
+  multipartThresholdBytes: 5 * MiB,
+  conditionalWrites: 'atomic',
+};
 let tempRoot = '';
 
 const backends: Backend[] = [
@@ -137,7 +142,13 @@ function registerContract(backend: Backend): void {
   test(`${n}: ranged reads return exactly the requested bytes, including the last byte.`, async (t) => {
     const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) % 251));
     await store.put('range/pattern.bin', body);
-    for (const [start, end] of [[0, 1], [0, 10], [100, 357], [999, 1000], [0, 1000]] as const) {
+    for (const [start, end] of [
+      [0, 1],
+      [0, 10],
+      [100, 357],
+      [999, 1000],
+      [0, 1000],
+    ] as const) {
       t.deepEqual(Buffer.from(await store.getRange('range/pattern.bin', start, end)), body.subarray(start, end), `[${start}, ${end})`);
     }
     t.deepEqual(Buffer.from(await store.getRange('range/pattern.bin', 990, 5000)), body.subarray(990), 'a range past the end is cut short');
@@ -180,48 +191,101 @@ function registerContract(backend: Backend): void {
   test(`${n}: listing a prefix returns every key under it in S3 order${n === 'S3Store' ? ', across several pages' : ''}.`, async (t) => {
     // In S3 order '-' (0x2d) and '.' sort before '/' (0x2f), and 'z' before 'é' (0xc3 0xa9).
     const expected = [
-      'listing/a-c', 'listing/a.txt', 'listing/a/b', 'listing/a/c/d', 'listing/a0',
+      'listing/a-c',
+      'listing/a.txt',
+      'listing/a/b',
+      'listing/a/c/d',
+      'listing/a0',
       ...Array.from({ length: 10 }, (_, i) => `listing/b/${String(i).padStart(2, '0')}`),
-      'listing/c', 'listing/z', 'listing/é',
+      'listing/c',
+      'listing/z',
+      'listing/é',
     ];
     const puts = await Promise.all([...expected].reverse().map((key) => store.put(key, key)));
     await store.put('listing-other/x', 'outside the prefix');
     await parent.put('listing/outside-the-lake', 'outside the lake root');
 
     const listed = await collect(store.list('listing/'));
-    t.deepEqual(listed.map((o) => o.key), expected);
+    t.deepEqual(
+      listed.map((o) => o.key),
+      expected,
+    );
     t.true(listed.length > 4 * LIST_PAGE_SIZE, 'enough keys for several pages');
-    t.deepEqual(listed.map((o) => o.size), expected.map((key) => Buffer.byteLength(key)));
-    t.deepEqual(listed.map((o) => o.etag), expected.map((key) => puts.find((p) => p.key === key)?.etag));
-    t.deepEqual((await collect(store.list('listing/a'))).map((o) => o.key), expected.slice(0, 5), 'a prefix may end inside a name');
+    t.deepEqual(
+      listed.map((o) => o.size),
+      expected.map((key) => Buffer.byteLength(key)),
+    );
+    t.deepEqual(
+      listed.map((o) => o.etag),
+      expected.map((key) => puts.find((p) => p.key === key)?.etag),
+    );
+    t.deepEqual(
+      (await collect(store.list('listing/a'))).map((o) => o.key),
+      expected.slice(0, 5),
+      'a prefix may end inside a name',
+    );
     t.deepEqual(await collect(store.list('listing/nothing-here/')), []);
   });
 
   test(`${n}: a listing after a key returns the keys after it in the same order${n === 'S3Store' ? ', across several pages' : ''}.`, async (t) => {
     const keys = [
-      'after/a-c', 'after/a.txt', 'after/a/b', 'after/a/c/d', 'after/a0',
+      'after/a-c',
+      'after/a.txt',
+      'after/a/b',
+      'after/a/c/d',
+      'after/a0',
       ...Array.from({ length: 10 }, (_, i) => `after/b/${String(i).padStart(2, '0')}`),
-      'after/c', 'after/é',
+      'after/c',
+      'after/é',
     ];
     const puts = await Promise.all(keys.map((key) => store.put(key, key)));
     const after = async (startAfter: string, prefix = 'after/') => (await collect(store.list(prefix, { startAfter }))).map((o) => o.key);
     // A key that exists, one inside a folder, one between keys, a folder itself, and the bounds.
-    for (const startAfter of ['after/a/b', 'after/a/c/c', 'after/a/', 'after/a', 'after/b/03', 'after/b/', 'after/b', 'after/b0', 'after/', '', 'after/z', 'b']) {
-      t.deepEqual(await after(startAfter), keys.filter((k) => compareKeys(k, startAfter) > 0), `after ${startAfter}`);
+    for (const startAfter of [
+      'after/a/b',
+      'after/a/c/c',
+      'after/a/',
+      'after/a',
+      'after/b/03',
+      'after/b/',
+      'after/b',
+      'after/b0',
+      'after/',
+      '',
+      'after/z',
+      'b',
+    ]) {
+      t.deepEqual(
+        await after(startAfter),
+        keys.filter((k) => compareKeys(k, startAfter) > 0),
+        `after ${startAfter}`,
+      );
     }
     t.deepEqual(await after('after/b/07', 'after/b/'), ['after/b/08', 'after/b/09']);
     t.deepEqual(await after('a', 'after/a/'), keys.slice(2, 4), 'a start before the prefix lists the whole prefix');
     const listed = await collect(store.list('after/', { startAfter: 'after/a-c' }));
-    t.deepEqual(listed.map((o) => o.etag), puts.slice(1).map((p) => p.etag));
+    t.deepEqual(
+      listed.map((o) => o.etag),
+      puts.slice(1).map((p) => p.etag),
+    );
   });
 
   test(`${n}: listing one level returns its objects and sub-prefixes.`, async (t) => {
     for (const key of ['level/x.json', 'level/y', 'level/a/1', 'level/a/2', 'level/b/c/3']) await store.put(key, 'level');
     const level = await store.listLevel('level/');
-    t.deepEqual(level.objects.map((o) => [o.key, o.size]), [['level/x.json', 5], ['level/y', 5]]);
+    t.deepEqual(
+      level.objects.map((o) => [o.key, o.size]),
+      [
+        ['level/x.json', 5],
+        ['level/y', 5],
+      ],
+    );
     t.deepEqual(level.prefixes, ['level/a/', 'level/b/']);
     const inner = await store.listLevel('level/a/');
-    t.deepEqual(inner.objects.map((o) => o.key), ['level/a/1', 'level/a/2']);
+    t.deepEqual(
+      inner.objects.map((o) => o.key),
+      ['level/a/1', 'level/a/2'],
+    );
     t.deepEqual(inner.prefixes, []);
     t.true((await store.listLevel('')).prefixes.includes('level/'));
     t.deepEqual(await store.listLevel('level/none/'), { objects: [], prefixes: [] });
@@ -238,7 +302,11 @@ function registerContract(backend: Backend): void {
   });
 
   if (backend.enforcesConditions) {
-    registerConditionalContract(n, () => store, () => lake);
+    registerConditionalContract(
+      n,
+      () => store,
+      () => lake,
+    );
   } else {
     test(`${n}: a conditional put throws ConfigError and writes nothing when the store does not enforce conditions.`, async (t) => {
       const refused = { instanceOf: ConfigError, message: (m: string) => m.includes('conditional writes') && m.includes(String(backend.settings().endpoint)) };
@@ -257,7 +325,8 @@ function registerConditionalContract(n: string, store: () => ObjectStore, lake: 
     const first = await store().put('conditional/create.json', 'first', { ifNoneMatch: '*' });
     t.is((await store().head('conditional/create.json'))?.etag, first.etag);
     await t.throwsAsync(store().put('conditional/create.json', 'second', { ifNoneMatch: '*' }), {
-      instanceOf: PreconditionFailedError, message: (m) => m.includes('conditional/create.json'),
+      instanceOf: PreconditionFailedError,
+      message: (m) => m.includes('conditional/create.json'),
     });
     t.is(Buffer.from(await store().get('conditional/create.json')).toString('utf8'), 'first');
   });
@@ -302,11 +371,18 @@ function registerConditionalContract(n: string, store: () => ObjectStore, lake: 
   test(`${n}: compare-and-swap increments from three processes lose no update.`, async (t) => {
     await store().put('conditional/counter', '0\n');
     const worker = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'store-cas-worker.js');
-    const runs = await Promise.all([0, 1, 2].map(() =>
-      promisify(execFile)(process.execPath, [worker, lake().uri, 'conditional/counter', '25'])));
+    const runs = await Promise.all([0, 1, 2].map(() => promisify(execFile)(process.execPath, [worker, lake().uri, 'conditional/counter', '25'])));
     const reports = runs.map((r) => JSON.parse(r.stdout) as { made: number; lost: number });
-    t.deepEqual(reports.map((r) => r.made), [25, 25, 25]);
-    t.is(Buffer.from(await store().get('conditional/counter')).toString('utf8').split('\n')[0], '75');
+    t.deepEqual(
+      reports.map((r) => r.made),
+      [25, 25, 25],
+    );
+    t.is(
+      Buffer.from(await store().get('conditional/counter'))
+        .toString('utf8')
+        .split('\n')[0],
+      '75',
+    );
   });
 }
 
@@ -325,7 +401,11 @@ test('FileStore: keys that could leave the lake root or clash with its own files
   await t.throwsAsync(collect(store.list('../')), { instanceOf: InvalidInputError });
   await t.throwsAsync(collect(store.list('.carepipe/etag/')), { instanceOf: InvalidInputError });
   await store.put('kept', 'x');
-  t.deepEqual((await collect(store.list(''))).map((o) => o.key), ['kept'], 'the store\'s own tree is never listed');
+  t.deepEqual(
+    (await collect(store.list(''))).map((o) => o.key),
+    ['kept'],
+    "the store's own tree is never listed",
+  );
   t.deepEqual((await store.listLevel('')).prefixes, []);
   t.false(existsSync(join(root, 'escape')));
   await rm(root, { recursive: true, force: true });
@@ -351,14 +431,17 @@ test('FileStore: a listing after a key reads no folder and no object wholly befo
   await rm(root, { recursive: true, force: true });
 });
 
-test('FileStore: a file replaced behind the store\'s back gets a new etag, and head and list agree on it.', async (t) => {
+test("FileStore: a file replaced behind the store's back gets a new etag, and head and list agree on it.", async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'carepipe-etag-'));
   const store = openStore(parseLakeUri(`file://${root}`), fileSettings);
   const put = await store.put('data/file.txt', 'written by the store');
   await writeFile(join(root, 'data', 'file.txt'), 'written by someone else');
   const head = await store.head('data/file.txt');
   t.not(head?.etag, put.etag);
-  t.deepEqual((await collect(store.list('data/'))).map((o) => [o.etag, o.size]), [[head?.etag, 23]]);
+  t.deepEqual(
+    (await collect(store.list('data/'))).map((o) => [o.etag, o.size]),
+    [[head?.etag, 23]],
+  );
   await t.throwsAsync(store.put('data/file.txt', 'x', { ifMatch: put.etag }), { instanceOf: PreconditionFailedError });
   await rm(root, { recursive: true, force: true });
 });
@@ -371,7 +454,10 @@ test('FileStore: reading and listing files the store did not write writes nothin
   await writeFile(join(folder, 'part-0.parquet'), 'written by the producer');
   const head = await store.head('raw/labs/ingest_date=2025-01-01/part-0.parquet');
   t.is(head?.size, 23);
-  t.deepEqual((await collect(store.list('raw/'))).map((o) => o.etag), [head?.etag]);
+  t.deepEqual(
+    (await collect(store.list('raw/'))).map((o) => o.etag),
+    [head?.etag],
+  );
   t.deepEqual(await filesUnder(root), ['raw/labs/ingest_date=2025-01-01/part-0.parquet']);
   t.deepEqual(await readdir(root), ['raw']);
   await rm(root, { recursive: true, force: true });
@@ -408,7 +494,7 @@ test('FileStore: a rewrite with the same bytes gets a new etag, so an ifMatch on
   await rm(root, { recursive: true, force: true });
 });
 
-test('FileStore: a new version\'s mtime is later than the one it replaces, even when the clock says otherwise.', async (t) => {
+test("FileStore: a new version's mtime is later than the one it replaces, even when the clock says otherwise.", async (t) => {
   // ext4 hands a freed inode straight back, and older kernels stamp mtime once a clock tick, so
   // without this a quick same-size rewrite could take back an earlier version's etag. A version
   // stamped an hour ahead stands for "same tick": the next write must still land after it.
@@ -429,7 +515,7 @@ test('FileStore: a new version\'s mtime is later than the one it replaces, even 
     tags.add(v.etag);
     previous = mtimeNs;
   }
-  t.is(tags.size, 40, 'no version took back an earlier one\'s etag');
+  t.is(tags.size, 40, "no version took back an earlier one's etag");
   await t.throwsAsync(store.put('alias/champion.json', 'late', { ifMatch: ahead1?.etag }), { instanceOf: PreconditionFailedError });
   await rm(root, { recursive: true, force: true });
 });
@@ -446,21 +532,33 @@ test('FileStore: what earlier versions kept (the .carepipe/ etag tree, .carepipe
     await writeFile(join(root, '.carepipe', 'etag', 'data', `${name}.json`), stale);
   }
   const listed = await collect(store.list(''));
-  t.deepEqual(listed.map((o) => o.key), ['data/a.parquet', 'data/b.parquet']);
-  t.deepEqual(listed.map((o) => o.etag), [(await store.head('data/a.parquet'))?.etag, (await store.head('data/b.parquet'))?.etag]);
+  t.deepEqual(
+    listed.map((o) => o.key),
+    ['data/a.parquet', 'data/b.parquet'],
+  );
+  t.deepEqual(
+    listed.map((o) => o.etag),
+    [(await store.head('data/a.parquet'))?.etag, (await store.head('data/b.parquet'))?.etag],
+  );
   t.false(listed.some((o) => o.etag === md5Hex('stale')));
   t.deepEqual((await store.listLevel('')).prefixes, ['data/']);
   const a2 = await store.put('data/a.parquet', 'rewritten', { ifMatch: listed[0]?.etag });
   t.is((await store.head('data/a.parquet'))?.etag, a2.etag);
   await store.delete('data/b.parquet');
-  t.deepEqual((await collect(store.list(''))).map((o) => o.key), ['data/a.parquet']);
+  t.deepEqual(
+    (await collect(store.list(''))).map((o) => o.key),
+    ['data/a.parquet'],
+  );
   await rm(root, { recursive: true, force: true });
 });
 
 /** Every file under `root`, dot-files and the store's own folders included, as sorted keys. */
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => !e.isDirectory()).map((e) => relative(root, join(e.parentPath, e.name))).sort(compareKeys);
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort(compareKeys);
 }
 
 // ---- S3Store only ------------------------------------------------------------------------------
@@ -470,9 +568,15 @@ test('S3Store: conditional writes are trusted as atomic on AWS S3 and on no othe
   const aws = parseConfig({ CAREPIPE_S3_ENDPOINT: 'aws' }).s3;
   const local = parseConfig({}).s3;
   const declared = parseConfig({ CAREPIPE_S3_CONDITIONAL_WRITES: 'atomic' }).s3;
-  t.deepEqual([aws, local, declared].map((s) => s.conditionalWrites), ['atomic', 'per-request', 'atomic']);
+  t.deepEqual(
+    [aws, local, declared].map((s) => s.conditionalWrites),
+    ['atomic', 'per-request', 'atomic'],
+  );
   const stores = [aws, local, declared].map((s) => openStore(lake, s));
-  t.deepEqual(stores.map((s) => s.capabilities.conditionalCreate), [true, false, true]);
+  t.deepEqual(
+    stores.map((s) => s.capabilities.conditionalCreate),
+    [true, false, true],
+  );
   for (const s of stores) s.close();
 });
 
@@ -518,7 +622,10 @@ test('S3Store: a wrong secret key fails with ConfigError naming the endpoint.', 
   const lake = parseLakeUri(`s3://${uniqueBucket('wrong-secret')}`);
   await ensureBucket(lake, settings);
   const store = openStore(lake, { ...settings, credentials: { accessKeyId: settings.credentials?.accessKeyId ?? '', secretAccessKey: 'not-the-secret' } });
-  await t.throwsAsync(store.get('any'), { instanceOf: ConfigError, message: (m) => m.includes(String(settings.endpoint)) && m.includes('SignatureDoesNotMatch') });
+  await t.throwsAsync(store.get('any'), {
+    instanceOf: ConfigError,
+    message: (m) => m.includes(String(settings.endpoint)) && m.includes('SignatureDoesNotMatch'),
+  });
   store.close();
 });
 

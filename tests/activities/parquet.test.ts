@@ -11,12 +11,40 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import {
-  type DataType, DateDay, DateMillisecond, DenseUnion, Field, Float32, Float64, Int16, Int32, Int64, Int8, makeBuilder,
-  makeData, makeVector, Null, RecordBatch, Schema, Table, TimeUnit, Timestamp, Uint16, Uint64, Utf8, type Vector, vectorFromArray,
+  type DataType,
+  DateDay,
+  DateMillisecond,
+  DenseUnion,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  makeBuilder,
+  makeData,
+  makeVector,
+  Null,
+  RecordBatch,
+  Schema,
+  Table,
+  TimeUnit,
+  Timestamp,
+  Uint16,
+  Uint64,
+  Utf8,
+  type Vector,
+  vectorFromArray,
 } from 'apache-arrow';
 import { CorruptFileError, InvalidInputError, SchemaMismatchError } from '../../core/errors.js';
 import {
-  intOrFloatToFloat64, readParquet, readParquetSchema, timestampColumnToMillis, writeParquet, type WriteParquetOptions,
+  intOrFloatToFloat64,
+  readParquet,
+  readParquetSchema,
+  timestampColumnToMillis,
+  writeParquet,
+  type WriteParquetOptions,
 } from '../../activities/io/parquet.js';
 import { parquetWasmGeneration } from '../../activities/io/parquet-runtime.js';
 
@@ -71,16 +99,18 @@ function assertColumn(t: ExecutionContext, file: string, name: string, vector: V
     t.deepEqual([...vector] as unknown[], want.values, `${file}: ${name}`);
     return;
   }
-  const numbers = want.kind === 'timestamp' || want.kind === 'date'
-    ? timestampColumnToMillis(vector, name)
-    : intOrFloatToFloat64(vector, name);
+  const numbers = want.kind === 'timestamp' || want.kind === 'date' ? timestampColumnToMillis(vector, name) : intOrFloatToFloat64(vector, name);
   const at = firstDifference(numbers, want.values as (number | null)[]);
   t.is(at, -1, `${file}: ${name} differs at row ${at}: ${numbers[at]} != ${String(want.values[at])}`);
 }
 
 function assertMatchesExpected(t: ExecutionContext, file: string, table: Table, want: ExpectedFile): void {
   t.is(table.numRows, want.rows, `${file}: rows`);
-  t.deepEqual(table.schema.fields.map((f) => f.name), Object.keys(want.columns), `${file}: column names`);
+  t.deepEqual(
+    table.schema.fields.map((f) => f.name),
+    Object.keys(want.columns),
+    `${file}: column names`,
+  );
   for (const [name, column] of Object.entries(want.columns)) {
     const field = table.schema.fields.find((f) => f.name === name);
     t.is(field?.nullable, column.nullable, `${file}: ${name} nullability`);
@@ -112,10 +142,16 @@ test('A small batch size splits the table into chunks without changing any value
 
 test('Selecting columns keeps the file order and leaves out names the file lacks.', (t) => {
   const table = readParquet(fixture('lab_extra_columns.parquet'), { columns: ['value', 'lab_id', 'abnormal_flag', 'no_such_column'] });
-  t.deepEqual(table.schema.fields.map((f) => f.name), ['lab_id', 'value', 'abnormal_flag']);
+  t.deepEqual(
+    table.schema.fields.map((f) => f.name),
+    ['lab_id', 'value', 'abnormal_flag'],
+  );
   t.deepEqual([...table.getChild('lab_id')!].slice(0, 2), ['L0000', 'L0001']);
   const missing = readParquet(fixture('lab_missing_abnormal_flag.parquet'), { columns: ['lab_id', 'abnormal_flag'] });
-  t.deepEqual(missing.schema.fields.map((f) => f.name), ['lab_id']);
+  t.deepEqual(
+    missing.schema.fields.map((f) => f.name),
+    ['lab_id'],
+  );
   t.is(missing.numRows, 10);
 });
 
@@ -123,8 +159,11 @@ test('Reading only the schema gives the same fields and types as reading the dat
   for (const file of ['lab_ts_int96.parquet', 'lab_no_arrow_schema.parquet', 'patients_snappy.parquet', 'lab_zero_rows.parquet']) {
     const schema = readParquetSchema(fixture(file), { source: file });
     const table = readParquet(fixture(file), { source: file });
-    t.deepEqual(schema.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`),
-      table.schema.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`), file);
+    t.deepEqual(
+      schema.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`),
+      table.schema.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`),
+      file,
+    );
   }
 });
 
@@ -173,7 +212,10 @@ function labTable(rows: number, metadata?: Map<string, string>): Table {
   });
   if (!metadata) return table;
   const schema = new Schema(table.schema.fields, metadata);
-  return new Table(schema, table.batches.map((batch) => new RecordBatch(schema, batch.data)));
+  return new Table(
+    schema,
+    table.batches.map((batch) => new RecordBatch(schema, batch.data)),
+  );
 }
 
 /** The values of labTable's columns, as the round trip and pyarrow comparisons see them. */
@@ -195,7 +237,9 @@ function summary(table: Table) {
   }
   return {
     rows: table.numRows,
-    lab_id_sha256: createHash('sha256').update(labIds.map((v) => v ?? '\0').join('\n')).digest('hex'),
+    lab_id_sha256: createHash('sha256')
+      .update(labIds.map((v) => v ?? '\0').join('\n'))
+      .digest('hex'),
     value_sum: valueSum,
     value_nulls: value.filter(Number.isNaN).length,
     observed_ms_sum: observedSum.toString(),
@@ -206,7 +250,11 @@ function summary(table: Table) {
 }
 
 function assertSameValues(t: ExecutionContext, actual: Table, wanted: Table, label: string): void {
-  t.deepEqual(actual.schema.fields.map((f) => `${f.name}:${String(f.type)}`), wanted.schema.fields.map((f) => `${f.name}:${String(f.type)}`), label);
+  t.deepEqual(
+    actual.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+    wanted.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+    label,
+  );
   t.deepEqual([...actual.getChild('lab_id')!], [...wanted.getChild('lab_id')!], `${label}: lab_id`);
   for (const name of ['value', 'dx_rank']) {
     t.is(firstDifference(intOrFloatToFloat64(actual.getChild(name)!), intOrFloatToFloat64(wanted.getChild(name)!)), -1, `${label}: ${name}`);
@@ -217,7 +265,8 @@ function assertSameValues(t: ExecutionContext, actual: Table, wanted: Table, lab
 }
 
 const VARIANTS: WriteParquetOptions[] = (['snappy', 'zstd', 'gzip', 'uncompressed'] as const).flatMap((compression) =>
-  ([1, 2] as const).flatMap((dataPageVersion) => [true, false].map((dictionary) => ({ compression, dataPageVersion, dictionary }))));
+  ([1, 2] as const).flatMap((dataPageVersion) => [true, false].map((dictionary) => ({ compression, dataPageVersion, dictionary }))),
+);
 const variantName = (o: WriteParquetOptions) => `${o.compression}-v${o.dataPageVersion}-${o.dictionary ? 'dict' : 'plain'}`;
 
 test('Writing then reading gives back every value, for each compression, data page version and encoding.', (t) => {
@@ -239,7 +288,13 @@ test('A 200,000-row table survives the round trip with every value equal.', (t) 
 });
 
 test('Writing is deterministic: the same table and options give identical bytes, also after a decoder restart.', (t) => {
-  const table = labTable(5_000, new Map([['carepipe.table', 'lab_results'], ['carepipe.schema', '1']]));
+  const table = labTable(
+    5_000,
+    new Map([
+      ['carepipe.table', 'lab_results'],
+      ['carepipe.schema', '1'],
+    ]),
+  );
   for (const options of [{}, { compression: 'zstd', dataPageVersion: 2 }] as WriteParquetOptions[]) {
     const first = writeParquet(table, options);
     t.deepEqual(writeParquet(table, options), first);
@@ -258,11 +313,21 @@ test('The bytes written for a fixed table are the recorded ones, so content hash
 });
 
 test('Schema and field metadata survive the round trip and are visible from the schema alone.', (t) => {
-  const metadata = new Map([['carepipe.table', 'lab_results'], ['carepipe.schema', '3'], ['a.b', 'x=y']]);
+  const metadata = new Map([
+    ['carepipe.table', 'lab_results'],
+    ['carepipe.schema', '3'],
+    ['a.b', 'x=y'],
+  ]);
   const base = labTable(10);
   const field = new Field('value', new Float64(), true, new Map([['unit', 'mg/dL']]));
-  const schema = new Schema(base.schema.fields.map((f) => (f.name === 'value' ? field : f)), metadata);
-  const table = new Table(schema, base.batches.map((b) => new RecordBatch(schema, b.data)));
+  const schema = new Schema(
+    base.schema.fields.map((f) => (f.name === 'value' ? field : f)),
+    metadata,
+  );
+  const table = new Table(
+    schema,
+    base.batches.map((b) => new RecordBatch(schema, b.data)),
+  );
   const bytes = writeParquet(table);
   const read = readParquet(bytes);
   t.deepEqual([...read.schema.metadata].sort(), [...metadata].sort());
@@ -307,7 +372,10 @@ test('Random bytes, with or without the Parquet magic, are CorruptFileErrors.', 
 test('A file that makes parquet-wasm trap is a CorruptFileError, and the decoder works again afterwards.', (t) => {
   const bytes = fixture('corrupt_trap.parquet');
   // The footer is intact: the schema reads; decoding the data pages panics.
-  t.deepEqual(readParquetSchema(bytes).fields.map((f) => f.name), ['a', 's', 'i']);
+  t.deepEqual(
+    readParquetSchema(bytes).fields.map((f) => f.name),
+    ['a', 's', 'i'],
+  );
   const generation = parquetWasmGeneration();
   for (let i = 1; i <= 3; i++) {
     const err = t.throws(() => readParquet(bytes, { source: 'corrupt_trap.parquet' }), { instanceOf: CorruptFileError });
@@ -404,7 +472,10 @@ test('Nanosecond conversion is exact for values anywhere in the int64 range.', (
     values.push(i % 2 ? v : -v);
   }
   const floorDiv = (v: bigint, d: bigint) => (v % d < 0n ? v / d - 1n : v / d);
-  for (const [unit, divisor] of [[TimeUnit.NANOSECOND, 1_000_000n], [TimeUnit.MICROSECOND, 1_000n]] as const) {
+  for (const [unit, divisor] of [
+    [TimeUnit.NANOSECOND, 1_000_000n],
+    [TimeUnit.MICROSECOND, 1_000n],
+  ] as const) {
     const got = timestampColumnToMillis(int64Vector(new Timestamp(unit), values));
     const wanted = values.map((v) => Number(floorDiv(v, divisor)));
     t.is(firstDifference(got, wanted), -1, `unit ${unit}`);
@@ -441,5 +512,8 @@ test('Integers of every width and floats widen to float64 with nulls as NaN.', (
 test('Normalising a column of the wrong type is a SchemaMismatchError naming the column.', (t) => {
   const strings = vectorFromArray(['1.5', null], new Utf8());
   t.throws(() => intOrFloatToFloat64(strings, 'value'), { instanceOf: SchemaMismatchError, message: 'arrow: column value is Utf8, not an integer or float' });
-  t.throws(() => timestampColumnToMillis(strings, 'observed_at'), { instanceOf: SchemaMismatchError, message: 'arrow: column observed_at is Utf8, not a timestamp or date' });
+  t.throws(() => timestampColumnToMillis(strings, 'observed_at'), {
+    instanceOf: SchemaMismatchError,
+    message: 'arrow: column observed_at is Utf8, not a timestamp or date',
+  });
 });

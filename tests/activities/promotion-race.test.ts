@@ -21,10 +21,18 @@ import { testKeyRing } from '../helpers/pipeline-env.js';
 
 function metadata(version: string, rocAuc: number): ModelMetadata {
   return {
-    name: 'race', version, family: 'logreg', created: '2026-11-28T00:00:00Z', codeVersion: 'test', backend: 'typescript-cpu',
+    name: 'race',
+    version,
+    family: 'logreg',
+    created: '2026-11-28T00:00:00Z',
+    codeVersion: 'test',
+    backend: 'typescript-cpu',
     trainingData: { dataset: 'd', version: 'v-1', manifestKey: 'k', manifestSha256: '0'.repeat(64), rows: 100, positives: 10 },
-    split: { by: 'patient', testFraction: 0.2, seed: 1, trainRows: 80, testRows: 20 }, pipelineSha256: '0'.repeat(64),
-    hyperparameters: {}, trainSeconds: 1, metrics: { rocAuc, prAuc: 0.3, brier: 0.1, logLoss: 0.3, ece: 0.02, testRows: 20, testPositives: 4 },
+    split: { by: 'patient', testFraction: 0.2, seed: 1, trainRows: 80, testRows: 20 },
+    pipelineSha256: '0'.repeat(64),
+    hyperparameters: {},
+    trainSeconds: 1,
+    metrics: { rocAuc, prAuc: 0.3, brier: 0.1, logLoss: 0.3, ece: 0.02, testRows: 20, testPositives: 4 },
     subgroupMetrics: {},
   };
 }
@@ -38,12 +46,20 @@ function fileLake(): { deps: ActivityDeps; uri: string } {
 test('of two promotions racing from the same champion, exactly one moves the alias and the other is told it lost', async (t) => {
   const { deps, uri } = fileLake();
   const store = deps.lake(uri);
-  for (const [v, auc] of [['v1', 0.7], ['v2', 0.75], ['v3', 0.76]] as const) await writeMetadata(store, metadata(v, auc));
+  for (const [v, auc] of [
+    ['v1', 0.7],
+    ['v2', 0.75],
+    ['v3', 0.76],
+  ] as const)
+    await writeMetadata(store, metadata(v, auc));
   await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
   for (let round = 0; round < 5; round++) {
     const before = (await readAlias(store, 'race')).doc!.version;
-    const [a, b] = await Promise.all(['v2', 'v3'].map((version) =>
-      promoteCandidate(deps, { lake: uri, model: 'race', version, gate: DEFAULT_GATE, workflowId: `race-${round}-${version}`, mode: 'force' })));
+    const [a, b] = await Promise.all(
+      ['v2', 'v3'].map((version) =>
+        promoteCandidate(deps, { lake: uri, model: 'race', version, gate: DEFAULT_GATE, workflowId: `race-${round}-${version}`, mode: 'force' }),
+      ),
+    );
     const winners = [a!, b!].filter((r) => r.promoted && r.previousChampion === before);
     const losers = [a!, b!].filter((r) => !r.promoted);
     const after = (await readAlias(store, 'race')).doc!;
@@ -74,10 +90,20 @@ test('the gate rejects a challenger worse than the champion by more than the mar
   const worse = await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v2', gate: { ...DEFAULT_GATE, aucMargin: 0.001 }, workflowId: 'w2' });
   t.false(worse.promoted);
   // These hand-made versions have no model files to re-score, so the gate says it compared recorded numbers.
-  t.is(worse.reason, "test ROC AUC 0.7400 is below champion v3's 0.7449 minus the margin 0.001 (recorded test sets: the champion could not be re-scored: features: no manifest at features/d/v-1/manifest.json; build the features first)");
+  t.is(
+    worse.reason,
+    "test ROC AUC 0.7400 is below champion v3's 0.7449 minus the margin 0.001 (recorded test sets: the champion could not be re-scored: features: no manifest at features/d/v-1/manifest.json; build the features first)",
+  );
   t.is((await readAlias(store, 'race')).doc!.version, 'v3');
   const audit = await readAuditStream(store, 'registry-race');
-  t.deepEqual(audit.map((r) => [r.event.version, r.event.decision]), [['v1', 'promoted'], ['v3', 'promoted'], ['v2', 'rejected']]);
+  t.deepEqual(
+    audit.map((r) => [r.event.version, r.event.decision]),
+    [
+      ['v1', 'promoted'],
+      ['v3', 'promoted'],
+      ['v2', 'rejected'],
+    ],
+  );
 });
 
 test('an operator can force a version past the gate and roll back; both are audited and the gate record is kept', async (t) => {
@@ -88,13 +114,32 @@ test('an operator can force a version past the gate and roll back; both are audi
   await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
   const gated = await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v2', gate: DEFAULT_GATE, workflowId: 'w2' });
   t.false(gated.promoted);
-  const forced = await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v2', gate: DEFAULT_GATE, workflowId: 'op-1', mode: 'force', reason: 'ticket 42' });
+  const forced = await promoteCandidate(deps, {
+    lake: uri,
+    model: 'race',
+    version: 'v2',
+    gate: DEFAULT_GATE,
+    workflowId: 'op-1',
+    mode: 'force',
+    reason: 'ticket 42',
+  });
   t.true(forced.promoted);
   t.is(forced.reason, 'force by an operator: ticket 42');
-  const back = await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'op-2', mode: 'rollback', reason: 'bad calibration' });
+  const back = await promoteCandidate(deps, {
+    lake: uri,
+    model: 'race',
+    version: 'v1',
+    gate: DEFAULT_GATE,
+    workflowId: 'op-2',
+    mode: 'rollback',
+    reason: 'bad calibration',
+  });
   t.true(back.promoted);
   t.is((await readAlias(store, 'race')).doc!.version, 'v1');
   const audit = await readAuditStream(store, 'registry-race');
-  t.deepEqual(audit.map((r) => r.event.type), ['gate', 'gate', 'force', 'rollback']);
+  t.deepEqual(
+    audit.map((r) => r.event.type),
+    ['gate', 'gate', 'force', 'rollback'],
+  );
   t.deepEqual(verifyAuditChain(audit), { ok: true });
 });

@@ -17,15 +17,21 @@ const HEAVY = ['@temporalio', '@aws-sdk', 'apache-arrow', 'parquet-wasm', '@tens
 async function modulesLoadedBy(args: string[]): Promise<{ code: number | null; stdout: string; modules: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'carepipe-startup-'));
   const log = join(dir, 'modules.log');
-  writeFileSync(join(dir, 'hooks.mjs'), [
-    "import { appendFileSync } from 'node:fs';",
-    'export async function resolve(specifier, context, next) {',
-    '  const result = await next(specifier, context);',
-    `  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');`,
-    '  return result;',
-    '}',
-  ].join('\n'));
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    [
+      "import { appendFileSync } from 'node:fs';",
+      'export async function resolve(specifier, context, next) {',
+      '  const result = await next(specifier, context);',
+      `  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');`,
+      '  return result;',
+      '}',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+  );
   writeFileSync(log, '');
   const r = await runCli(args, cliEnv({ NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'register.mjs')).href}` }));
   return { code: r.code, stdout: r.stdout, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
@@ -35,15 +41,24 @@ test('carepipe --help lists the commands without loading Temporal, the AWS SDK, 
   const r = await modulesLoadedBy(['--help']);
   t.is(r.code, 0);
   t.regex(r.stdout, /^ {2}retrain\b/m);
-  t.true(r.modules.some((m) => m.endsWith('/cli/command-list.js')), 'the hook saw the command list');
-  t.deepEqual(r.modules.filter((m) => HEAVY.some((h) => m.includes(h))), []);
+  t.true(
+    r.modules.some((m) => m.endsWith('/cli/command-list.js')),
+    'the hook saw the command list',
+  );
+  t.deepEqual(
+    r.modules.filter((m) => HEAVY.some((h) => m.includes(h))),
+    [],
+  );
 });
 
 test('a command loads its own module and what it needs, and no other command', async (t) => {
   const r = await modulesLoadedBy(['retrain', '--help']);
   t.is(r.code, 0);
   t.true(r.modules.some((m) => m.endsWith('/cli/commands/retrain.js')));
-  t.true(r.modules.some((m) => m.includes('@temporalio')), 'retrain starts workflows: the hook sees what it loads');
+  t.true(
+    r.modules.some((m) => m.includes('@temporalio')),
+    'retrain starts workflows: the hook sees what it loads',
+  );
   t.false(r.modules.some((m) => m.endsWith('/cli/commands/demo.js')));
 });
 

@@ -12,7 +12,8 @@ const keysEnv = {
 test('carepipe --help lists every command and exits 0', async (t) => {
   const r = await runCli(['--help'], cliEnv({}));
   t.is(r.code, 0);
-  for (const command of ['stack', 'worker', 'codec-server', 'generate', 'retrain', 'schedule', 'backfill', 'demo']) t.regex(r.stdout, new RegExp(`^  ${command}\\b`, 'm'));
+  for (const command of ['stack', 'worker', 'codec-server', 'generate', 'retrain', 'schedule', 'backfill', 'demo'])
+    t.regex(r.stdout, new RegExp(`^  ${command}\\b`, 'm'));
 });
 
 test('every command has its own --help', async (t) => {
@@ -44,14 +45,23 @@ test('an unknown queue name for the worker is a usage error (exit 2)', async (t)
 test('a GPU worker whose configured backend cannot load stops at start with exit 2, naming the variable, before keys or Temporal', async (t) => {
   // No keys and an address nothing answers on: exit 2 (not 3) shows the check comes first.
   // tfjs-node-gpu is not a dependency and is not installable here (its install downloads libtensorflow).
-  const r = await runCli(['worker', '--queues', 'train-gpu'], cliEnv({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu', CAREPIPE_TEMPORAL_ADDRESS: '127.0.0.1:1', CAREPIPE_KEY_FILE: '/nonexistent/keys.json' }));
+  const r = await runCli(
+    ['worker', '--queues', 'train-gpu'],
+    cliEnv({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu', CAREPIPE_TEMPORAL_ADDRESS: '127.0.0.1:1', CAREPIPE_KEY_FILE: '/nonexistent/keys.json' }),
+  );
   t.is(r.code, 2, r.stderr);
-  t.regex(r.stderr, /^carepipe: CAREPIPE_TF_BACKEND=tfjs-node-gpu, but that TensorFlow\.js backend cannot load in this worker \(TensorFlow\.js backend tfjs-node-gpu: not installed\); it needs `npm install --no-save @tensorflow\/tfjs-node-gpu@4\.22\.0` on a node with CUDA 11\.8 and cuDNN 8 \(README, "GPU nodes"\); set CAREPIPE_TF_BACKEND=auto to train on the best backend found instead\.\n$/);
+  t.regex(
+    r.stderr,
+    /^carepipe: CAREPIPE_TF_BACKEND=tfjs-node-gpu, but that TensorFlow\.js backend cannot load in this worker \(TensorFlow\.js backend tfjs-node-gpu: not installed\); it needs `npm install --no-save @tensorflow\/tfjs-node-gpu@4\.22\.0` on a node with CUDA 11\.8 and cuDNN 8 \(README, "GPU nodes"\); set CAREPIPE_TF_BACKEND=auto to train on the best backend found instead\.\n$/,
+  );
 });
 
 test('a worker that serves no training queue does not load TensorFlow.js, whatever backend is configured', async (t) => {
   // The data queue with the GPU backend configured gets past the check and stops at the keys (exit 2, another sentence).
-  const r = await runCli(['worker', '--queues', 'data'], cliEnv({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu', CAREPIPE_TEMPORAL_ADDRESS: '127.0.0.1:1', CAREPIPE_KEY_FILE: '/nonexistent/keys.json' }));
+  const r = await runCli(
+    ['worker', '--queues', 'data'],
+    cliEnv({ CAREPIPE_TF_BACKEND: 'tfjs-node-gpu', CAREPIPE_TEMPORAL_ADDRESS: '127.0.0.1:1', CAREPIPE_KEY_FILE: '/nonexistent/keys.json' }),
+  );
   t.is(r.code, 2, r.stderr);
   t.notRegex(r.stderr, /CAREPIPE_TF_BACKEND/);
 });
@@ -68,7 +78,7 @@ test('--from without --ingest is refused before anything starts', async (t) => {
   t.is(r.stderr, 'carepipe: --from and --to select dates to ingest: add --ingest\n');
 });
 
-test('generate writes the contract\'s tables into a file:// lake and reports the Bayes-optimal AUC as JSON', async (t) => {
+test("generate writes the contract's tables into a file:// lake and reports the Bayes-optimal AUC as JSON", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'carepipe-cli-gen-'));
   const r = await runCli(['generate', '--lake', `file://${dir}`, '--patients', '300', '--days', '2', '--seed', '5', '--json'], cliEnv({}));
   t.is(r.code, 0, r.stderr);
@@ -79,7 +89,10 @@ test('generate writes the contract\'s tables into a file:// lake and reports the
   for (const table of ['patients', 'encounters', 'diagnoses', 'lab_results']) {
     t.true(summary.rows[table]! > 0, table);
     const dates = readdirSync(join(dir, 'raw', table));
-    t.true(dates.every((d) => /^ingest_date=\d{4}-\d{2}-\d{2}$/.test(d)), dates.join(','));
+    t.true(
+      dates.every((d) => /^ingest_date=\d{4}-\d{2}-\d{2}$/.test(d)),
+      dates.join(','),
+    );
   }
   t.true(existsSync(join(dir, 'ground-truth', 'generation.json')));
 });

@@ -52,8 +52,12 @@ test.before(async () => {
   ports = { temporal: await freePort(), ui: await freePort(), s3: await freePort(), codec: await freePort() };
   // What the spawned `carepipe codec-server` reads: its keys, its port and the Web UI's origin.
   Object.assign(process.env, {
-    CAREPIPE_CODEC_KEYS: `k1:${KEY.toString('base64')}`, CAREPIPE_PSEUDONYM_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    CAREPIPE_STATE_DIR: stateDir, CAREPIPE_STACK_UI_PORT: String(ports.ui), CAREPIPE_CODEC_SERVER_PORT: String(ports.codec), CAREPIPE_LOG_LEVEL: 'info',
+    CAREPIPE_CODEC_KEYS: `k1:${KEY.toString('base64')}`,
+    CAREPIPE_PSEUDONYM_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    CAREPIPE_STATE_DIR: stateDir,
+    CAREPIPE_STACK_UI_PORT: String(ports.ui),
+    CAREPIPE_CODEC_SERVER_PORT: String(ports.codec),
+    CAREPIPE_LOG_LEVEL: 'info',
   });
   const codec = { host: '127.0.0.1', port: ports.codec };
   endpoint = codecEndpoint(codec);
@@ -61,12 +65,19 @@ test.before(async () => {
   connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
   client = new Client({ connection, dataConverter: dataConverter(RING) });
   // No worker serves this queue: the run stays open with its encrypted input in history.
-  const handle = await client.workflow.start('codecProbe', { taskQueue: 'codec-probe', workflowId: `codec-probe-${randomBytes(4).toString('hex')}`, args: [INPUT] });
+  const handle = await client.workflow.start('codecProbe', {
+    taskQueue: 'codec-probe',
+    workflowId: `codec-probe-${randomBytes(4).toString('hex')}`,
+    args: [INPUT],
+  });
   workflowId = handle.workflowId;
 });
 
 test.after.always(async () => {
-  await client?.workflow.getHandle(workflowId).terminate().catch(() => undefined);
+  await client?.workflow
+    .getHandle(workflowId)
+    .terminate()
+    .catch(() => undefined);
   await connection?.close();
   if (stateDir) {
     await stackDown({ stateDir });
@@ -82,9 +93,17 @@ async function storedInput() {
 
 const b64 = (u: Uint8Array | null | undefined) => Buffer.from(u ?? new Uint8Array()).toString('base64');
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(`${endpoint}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() as Record<string, unknown>, headers: res.headers };
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(`${endpoint}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
 test.serial('the server stores ciphertext; POST /decode gives back the input, as the Web UI and the CLI would ask', async (t) => {
@@ -92,7 +111,9 @@ test.serial('the server stores ciphertext; POST /decode gives back the input, as
   t.is(payloads.length, 1);
   t.is(Buffer.from(payloads[0]!.metadata!.encoding!).toString(), 'binary/encrypted');
   t.false(Buffer.from(payloads[0]!.data!).includes(MARKER), 'the marker is not in the stored bytes');
-  const wire = { payloads: payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) })) };
+  const wire = {
+    payloads: payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) })),
+  };
   for (const path of ['/decode', '/default/decode']) {
     const r = await post(path, wire, { 'X-Namespace': 'default' });
     t.is(r.status, 200, path);
@@ -112,8 +133,22 @@ test.serial('the server stores ciphertext; POST /decode gives back the input, as
 test.serial('temporal workflow show reads the input through --codec-endpoint, and only ciphertext without it', async (t) => {
   const temporal = ensureTool(TOOLS.temporal, TOOLS_DIR);
   const startInput = async (...extra: string[]) => {
-    const { stdout } = await run(temporal, ['workflow', 'show', '--address', `127.0.0.1:${ports.temporal}`, '--workflow-id', workflowId, '--output', 'json', ...extra]);
-    const events = (JSON.parse(stdout) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { metadata: { encoding: string }; data: string }[] } } }[] }).events;
+    const { stdout } = await run(temporal, [
+      'workflow',
+      'show',
+      '--address',
+      `127.0.0.1:${ports.temporal}`,
+      '--workflow-id',
+      workflowId,
+      '--output',
+      'json',
+      ...extra,
+    ]);
+    const events = (
+      JSON.parse(stdout) as {
+        events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { metadata: { encoding: string }; data: string }[] } } }[];
+      }
+    ).events;
     const [payload] = events[0]!.workflowExecutionStartedEventAttributes!.input.payloads;
     return { encoding: Buffer.from(payload!.metadata.encoding, 'base64').toString(), data: Buffer.from(payload!.data, 'base64') };
   };
@@ -130,15 +165,25 @@ test.serial('the Web UI, started with --ui-codec-endpoint, shows the decoded inp
     const url = `http://localhost:${ports.ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
     // An open run's page keeps polling (never network-idle): wait for the text itself.
     await page.goto(url, { waitUntil: 'domcontentloaded' });
-    const shown = await page.getByText(MARKER).first().waitFor({ state: 'visible', timeout: 30_000 }).then(() => true, () => false);
+    const shown = await page
+      .getByText(MARKER)
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 })
+      .then(
+        () => true,
+        () => false,
+      );
     if (!shown) await page.screenshot({ path: join(REPO_ROOT, '.test-artifacts', 'codec-web-ui-failed.png'), fullPage: true }).catch(() => undefined);
     t.true(shown, `the marker is on ${url}`);
   });
 });
 
-test.serial('browsers get CORS for the Web UI\'s origin only; wrong routes, methods, bodies and keys are refused with a reason', async (t) => {
+test.serial("browsers get CORS for the Web UI's origin only; wrong routes, methods, bodies and keys are refused with a reason", async (t) => {
   const ui = `http://localhost:${ports.ui}`;
-  const preflight = await fetch(`${endpoint}/decode`, { method: 'OPTIONS', headers: { Origin: ui, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' } });
+  const preflight = await fetch(`${endpoint}/decode`, {
+    method: 'OPTIONS',
+    headers: { Origin: ui, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' },
+  });
   t.is(preflight.status, 204);
   t.is(preflight.headers.get('access-control-allow-origin'), ui);
   t.regex(preflight.headers.get('access-control-allow-headers') ?? '', /X-Namespace/);
@@ -155,7 +200,9 @@ test.serial('browsers get CORS for the Web UI\'s origin only; wrong routes, meth
   t.regex(String((await post('/decode', { payloads: [{ data: '%%%' }] })).json.error), /payloads\[0\]\.data is not base64/);
   const otherKey = new AesGcmPayloadCodec({ activeId: 'k9', keys: new Map([['k9', randomBytes(32)]]), source: 'elsewhere' });
   const [foreignSealed] = await otherKey.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(INPUT)) }]);
-  const unknown = await post('/decode', { payloads: [{ metadata: Object.fromEntries(Object.entries(foreignSealed!.metadata!).map(([k, v]) => [k, b64(v)])), data: b64(foreignSealed!.data) }] });
+  const unknown = await post('/decode', {
+    payloads: [{ metadata: Object.fromEntries(Object.entries(foreignSealed!.metadata!).map(([k, v]) => [k, b64(v)])), data: b64(foreignSealed!.data) }],
+  });
   t.is(unknown.status, 400);
   t.regex(String(unknown.json.error), /key "k9"/);
   t.false(JSON.stringify(unknown.json).includes(MARKER));
@@ -168,7 +215,8 @@ test.serial('with a token configured, a request without the bearer token is refu
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/decode`;
   try {
-    const ask = (auth?: string) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) }, body: '{"payloads":[]}' });
+    const ask = (auth?: string) =>
+      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) }, body: '{"payloads":[]}' });
     t.is((await ask()).status, 401);
     t.is((await ask('Bearer wrong-token-of-some-length')).status, 401);
     t.is((await ask(`Bearer ${token}`)).status, 200);

@@ -78,8 +78,10 @@ test.before(async () => {
     const dir = process.env.CAREPIPE_TEST_ARTIFACTS ?? '.test-artifacts';
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'worker-metrics.txt'), metricsText);
-    return sampleWith(metricsText, `${METRICS.rows}_total`, { activity_type: 'ingestFiles' }) === ingest.rowsIn
-      && sampleWith(metricsText, `${METRICS.failures}_total`, { activity_type: 'listRawFiles' }) !== undefined;
+    return (
+      sampleWith(metricsText, `${METRICS.rows}_total`, { activity_type: 'ingestFiles' }) === ingest.rowsIn &&
+      sampleWith(metricsText, `${METRICS.failures}_total`, { activity_type: 'listRawFiles' }) !== undefined
+    );
   });
 });
 
@@ -91,7 +93,7 @@ test.after.always(async () => {
   await env?.close();
 });
 
-test('the endpoint serves the SDK runtime\'s own metrics for this worker\'s task queues', (t) => {
+test("the endpoint serves the SDK runtime's own metrics for this worker's task queues", (t) => {
   const slots = samples(metricsText, 'temporal_worker_task_slots_available');
   t.true(slots.size > 0, 'task slot gauges are exported');
   t.true([...slots.keys()].some((labels) => labels.includes(`task_queue="${env.queuePrefix}-data"`)));
@@ -126,7 +128,10 @@ test('failures are counted by error type and retryability', (t) => {
 });
 
 test('worker logs are one JSON object a line; activity lines carry the workflow, run and activity ids', (t) => {
-  const lines = worker.output().stderr.split('\n').filter((l) => l.trim() !== '');
+  const lines = worker
+    .output()
+    .stderr.split('\n')
+    .filter((l) => l.trim() !== '');
   t.true(lines.length > 3);
   const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   for (const e of entries) {
@@ -143,6 +148,6 @@ test('worker logs are one JSON object a line; activity lines carry the workflow,
   const started = entries.find((e) => e.msg === 'worker started');
   t.is(started?.metrics, `http://127.0.0.1:${port}/metrics`);
   const failure = entries.find((e) => e.source === 'temporal' && e.activityType === 'listRawFiles');
-  t.truthy(failure, 'the SDK\'s line about the failed activity is JSON too, with its ids');
+  t.truthy(failure, "the SDK's line about the failed activity is JSON too, with its ids");
   t.regex(failure!.workflowId as string, /^ingest\//);
 });

@@ -26,8 +26,13 @@ const env = cliEnv(vars);
 const MODEL = 'cli-model';
 let worker: BackgroundCli;
 
-interface RetrainJson { promoted: string | null; families: Record<string, { version: string; roc_auc: number }> }
-interface VersionsJson { versions: { version: string; champion: boolean; rocAuc: number }[] }
+interface RetrainJson {
+  promoted: string | null;
+  families: Record<string, { version: string; roc_auc: number }>;
+}
+interface VersionsJson {
+  versions: { version: string; champion: boolean; rocAuc: number }[];
+}
 
 async function json<T>(args: string[]): Promise<T> {
   const r = await runCli([...args, '--json'], env);
@@ -59,9 +64,15 @@ test.serial('retrain records --param hyperparameters; models list, show, promote
   t.not(v2, v1);
 
   const listed = await json<VersionsJson>(['models', 'list', MODEL]);
-  t.deepEqual(listed.versions.map((v) => v.version), [v1, v2]);
+  t.deepEqual(
+    listed.versions.map((v) => v.version),
+    [v1, v2],
+  );
   const champion = second.promoted ?? v1;
-  t.deepEqual(listed.versions.filter((v) => v.champion).map((v) => v.version), [champion]);
+  t.deepEqual(
+    listed.versions.filter((v) => v.champion).map((v) => v.version),
+    [champion],
+  );
 
   const shown = await json<{ version: string; hyperparameters: { l2: number }; auditChain: { ok: boolean } }>(['models', 'show', MODEL, v2]);
   t.is(shown.version, v2);
@@ -74,13 +85,22 @@ test.serial('retrain records --param hyperparameters; models list, show, promote
   t.deepEqual([forced.promoted, forced.version, forced.previousChampion], [true, other, champion]);
   const back = await json<{ version: string; previousChampion: string }>(['models', 'rollback', MODEL, '--reason', 'too early']);
   t.deepEqual([back.version, back.previousChampion], [champion, other]);
-  t.deepEqual((await json<VersionsJson>(['models', 'list', MODEL])).versions.filter((v) => v.champion).map((v) => v.version), [champion]);
+  t.deepEqual(
+    (await json<VersionsJson>(['models', 'list', MODEL])).versions.filter((v) => v.champion).map((v) => v.version),
+    [champion],
+  );
 
   const store = openStore(parseConfig(vars).lake, parseConfig(vars).s3);
   const audit = await readAuditStream(store, `registry-${MODEL}`);
   store.close();
   t.deepEqual(verifyAuditChain(audit), { ok: true });
-  t.deepEqual(audit.slice(-2).map((r) => [r.event.type, r.event.reason]), [['force', 'force by an operator: ticket 7'], ['rollback', 'rollback by an operator: too early']]);
+  t.deepEqual(
+    audit.slice(-2).map((r) => [r.event.type, r.event.reason]),
+    [
+      ['force', 'force by an operator: ticket 7'],
+      ['rollback', 'rollback by an operator: too early'],
+    ],
+  );
 });
 
 test('an unknown version, a bad --param and a --param for a family not trained are usage errors (exit 2)', async (t) => {

@@ -44,8 +44,16 @@ test('a worker killed mid-training loses no epoch: another worker resumes from t
   const first = startCli(['worker'], cliEnv(vars));
   try {
     const handle = await startRetrain(client, config, {
-      lake: parseLakeUri(config.lake.uri).uri, model: MODEL, dataset: 'readmission', families: ['mlp'], bucketCount: 4,
-      trigger: 'manual', ingest: {}, codeVersion: 'test', gate: { maxEce: 1 }, trainingHeartbeatSeconds: 5,
+      lake: parseLakeUri(config.lake.uri).uri,
+      model: MODEL,
+      dataset: 'readmission',
+      families: ['mlp'],
+      bucketCount: 4,
+      trigger: 'manual',
+      ingest: {},
+      codeVersion: 'test',
+      gate: { maxEce: 1 },
+      trainingHeartbeatSeconds: 5,
       hyperparameters: { mlp: { epochs: EPOCHS, batchSize: 16, hidden: '16', learningRate: 0.001 } },
     });
     // Wait for a few epochs' checkpoints, then kill the worker without letting it finish anything.
@@ -79,7 +87,10 @@ test('a worker killed mid-training loses no epoch: another worker resumes from t
       const attempts = (history.events ?? [])
         .filter((e) => e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
         .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
-      t.true(attempts.some((a) => a >= 2), `attempts seen: ${attempts.join(',')}`);
+      t.true(
+        attempts.some((a) => a >= 2),
+        `attempts seen: ${attempts.join(',')}`,
+      );
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

@@ -33,8 +33,15 @@ test.before(async () => {
   await writeRawLake(env.deps.lake(env.lakeUri), { patients: 300, days: 2, seed: 8, messiness: 'none' });
   await env.startWorkers();
   const handle = await startRetrain(env.client, env.config, {
-    lake: env.lakeUri, model: MODEL, dataset: 'readmission', families: ['logreg'], bucketCount: 4, trigger: 'manual', ingest: {},
-    codeVersion: 'test', gate: { maxEce: 0.5 },
+    lake: env.lakeUri,
+    model: MODEL,
+    dataset: 'readmission',
+    families: ['logreg'],
+    bucketCount: 4,
+    trigger: 'manual',
+    ingest: {},
+    codeVersion: 'test',
+    gate: { maxEce: 0.5 },
   });
   workflowId = handle.workflowId;
   result = await handle.result();
@@ -47,8 +54,19 @@ test.after.always(async () => {
 /** `temporal workflow list --query ...` against the test server: the workflow ids it prints. */
 async function temporalList(query: string): Promise<string[]> {
   const binary = ensureTool(TOOLS.temporal, join(REPO_ROOT, process.env.CAREPIPE_TOOLS_DIR ?? '.tools'));
-  const { stdout } = await run(binary, ['workflow', 'list', '--address', env.config.temporal.address, '--namespace', 'default', '--query', query, '--output', 'json']);
-  const rows = stdout.trim() === '' ? [] : JSON.parse(stdout) as { execution: { workflowId: string } }[];
+  const { stdout } = await run(binary, [
+    'workflow',
+    'list',
+    '--address',
+    env.config.temporal.address,
+    '--namespace',
+    'default',
+    '--query',
+    query,
+    '--output',
+    'json',
+  ]);
+  const rows = stdout.trim() === '' ? [] : (JSON.parse(stdout) as { execution: { workflowId: string } }[]);
   return rows.map((r) => r.execution.workflowId).sort();
 }
 
@@ -84,11 +102,20 @@ test('the run has a readable id, the custom search attributes and a summary memo
 });
 
 test('temporal workflow list --query finds the run by model and stage, and its children by stage', async (t) => {
-  const done = await eventually(() => temporalList(`CarepipeModel = "${MODEL}" AND CarepipeStage = "done"`), (ids) => ids.length > 0);
+  const done = await eventually(
+    () => temporalList(`CarepipeModel = "${MODEL}" AND CarepipeStage = "done"`),
+    (ids) => ids.length > 0,
+  );
   t.deepEqual(done, [workflowId]);
-  const features = await eventually(() => temporalList(`CarepipeModel = "${MODEL}" AND CarepipeStage = "features"`), (ids) => ids.length > 0);
+  const features = await eventually(
+    () => temporalList(`CarepipeModel = "${MODEL}" AND CarepipeStage = "features"`),
+    (ids) => ids.length > 0,
+  );
   t.deepEqual(features, [`${workflowId}/features`]);
-  const all = await eventually(() => temporalList(`CarepipeModel = "${MODEL}"`), (ids) => ids.length >= 4);
+  const all = await eventually(
+    () => temporalList(`CarepipeModel = "${MODEL}"`),
+    (ids) => ids.length >= 4,
+  );
   t.deepEqual(all, [workflowId, `${workflowId}/features`, `${workflowId}/ingest`, `${workflowId}/train`].sort());
   t.deepEqual(await temporalList(`CarepipeModel = "${MODEL}" AND CarepipeTrigger = "schedule"`), []);
 });
@@ -101,7 +128,11 @@ test('headless Chromium finds the run in the Web UI under a search-attribute fil
     let found = false;
     for (let i = 0; i < 20 && !found; i++) {
       await page.goto(filtered, { waitUntil: 'networkidle' });
-      found = await page.getByText(workflowId, { exact: true }).first().isVisible().catch(() => false);
+      found = await page
+        .getByText(workflowId, { exact: true })
+        .first()
+        .isVisible()
+        .catch(() => false);
     }
     t.true(found, `${workflowId} is listed at ${filtered}`);
     t.is(await page.getByText(`${workflowId}/features`, { exact: true }).count(), 0, 'the stage filter leaves the children out');
@@ -112,6 +143,6 @@ test('headless Chromium finds the run in the Web UI under a search-attribute fil
 
     await page.goto(list(`CarepipeModel = "${MODEL}-other"`), { waitUntil: 'networkidle' });
     await page.waitForTimeout(500);
-    t.is(await page.getByText(workflowId, { exact: true }).count(), 0, 'another model\'s filter does not list the run');
+    t.is(await page.getByText(workflowId, { exact: true }).count(), 0, "another model's filter does not list the run");
   });
 });

@@ -58,13 +58,25 @@ test.serial('a worker stopped by SIGTERM mid-ingest exits 0, and a second worker
   const first = startCli(['worker'], cliEnv(vars));
   await waitForLog(first, /"msg":"worker started"/);
   // At start the worker says what it computes with (workers/cores.ts).
-  const cores = JSON.parse(first.output().stderr.split('\n').find((l) => l.includes('"msg":"worker cores"'))!) as Record<string, unknown>;
+  const cores = JSON.parse(
+    first
+      .output()
+      .stderr.split('\n')
+      .find((l) => l.includes('"msg":"worker cores"'))!,
+  ) as Record<string, unknown>;
   t.is(cores.availableParallelism, availableParallelism());
   t.is(cores.curatorThreads, availableParallelism());
   t.is(cores.queues, ['orchestration', 'data', 'features', 'train-cpu', 'train-gpu'].map((q) => `${prefix}-${q}`).join(','));
   const handle = await startRetrain(client, config, {
-    lake: parseLakeUri(config.lake.uri).uri, model: 'shutdown-test', dataset: 'readmission', families: ['logreg'], bucketCount: 8,
-    trigger: 'manual', ingest: {}, codeVersion: 'test', gate: { maxEce: 0.2 },
+    lake: parseLakeUri(config.lake.uri).uri,
+    model: 'shutdown-test',
+    dataset: 'readmission',
+    families: ['logreg'],
+    bucketCount: 8,
+    trigger: 'manual',
+    ingest: {},
+    codeVersion: 'test',
+    gate: { maxEce: 0.2 },
   });
   await waitForLog(first, /"msg":"file ingested"/); // the fan-out is under way
   first.child.kill('SIGTERM');
@@ -74,7 +86,10 @@ test.serial('a worker stopped by SIGTERM mid-ingest exits 0, and a second worker
   const second = startCli(['worker', '--queues', 'orchestration,data,features,train-cpu'], cliEnv(vars));
   const result = await followRetrain(handle, () => {}, 250);
   const rawRows = Object.values(generation.rows).reduce((a, b) => a + b, 0);
-  t.is(result.ingest!.files, Object.values(generation.filesByTable).reduce((a, b) => a + b, 0));
+  t.is(
+    result.ingest!.files,
+    Object.values(generation.filesByTable).reduce((a, b) => a + b, 0),
+  );
   t.is(result.ingest!.rowsIn, rawRows);
   t.is(result.ingest!.accepted, rawRows);
   t.is(result.features.rows, generation.indexStays, 'no stay lost or counted twice');

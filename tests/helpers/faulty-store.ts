@@ -31,7 +31,10 @@ export class FaultyStore implements ObjectStore {
   readonly injected: InjectedFault[] = [];
   private readonly left: Map<FaultRule, number>;
 
-  constructor(private readonly inner: ObjectStore, rules: readonly FaultRule[]) {
+  constructor(
+    private readonly inner: ObjectStore,
+    rules: readonly FaultRule[],
+  ) {
     this.left = new Map(rules.map((r) => [r, r.times]));
   }
 

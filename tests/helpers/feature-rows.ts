@@ -8,8 +8,10 @@ export type Value = string | number | null;
 export function rowsOf(table: Table): Record<string, Value>[] {
   const columns = table.schema.fields.map((f) => {
     const v = table.getChild(f.name)!;
-    const values: Value[] = f.name.endsWith('_time') ? Array.from(timestampColumnToMillis(v), (x) => (Number.isNaN(x) ? null : x))
-      : DataType.isUtf8(f.type) ? stringValues(v, table.numRows)
+    const values: Value[] = f.name.endsWith('_time')
+      ? Array.from(timestampColumnToMillis(v), (x) => (Number.isNaN(x) ? null : x))
+      : DataType.isUtf8(f.type)
+        ? stringValues(v, table.numRows)
         : Array.from(intOrFloatToFloat64(v), (x) => (Number.isNaN(x) ? null : x));
     return [f.name, values] as const;
   });
@@ -29,9 +31,7 @@ export function compareRows(rows: readonly Record<string, Value>[], reference: R
     if (Object.keys(row).sort().join() !== Object.keys(expected).sort().join()) columnMismatches.push(String(row.encounter_id));
     for (const [column, value] of Object.entries(row)) {
       const want = expected[column] ?? null;
-      const same = typeof value === 'number' && typeof want === 'number'
-        ? Math.abs(value - want) <= 1e-9 * Math.max(1, Math.abs(want))
-        : value === want;
+      const same = typeof value === 'number' && typeof want === 'number' ? Math.abs(value - want) <= 1e-9 * Math.max(1, Math.abs(want)) : value === want;
       if (!same) mismatches.push(`${String(row.encounter_id)}.${column}: ${String(value)} != ${String(want)}`);
       compared++;
     }

@@ -76,34 +76,42 @@ export async function splitCuratedFiles(store: ObjectStore, rowsPerPiece: number
     const m = JSON.parse(new TextDecoder().decode(await store.get(key))) as FileManifest;
     if (m.status !== 'ingested') continue;
     // A batch's fragment holds several files' rows: this file's are [offset, offset + rows).
-    const parts = await Promise.all(m.fragments.map(async (fragment) => ({
-      bucket: fragment.bucket,
-      table: readParquet(await store.get(fragment.key), { source: fragment.key }).slice(fragment.offset ?? 0, (fragment.offset ?? 0) + fragment.rows),
-    })));
+    const parts = await Promise.all(
+      m.fragments.map(async (fragment) => ({
+        bucket: fragment.bucket,
+        table: readParquet(await store.get(fragment.key), { source: fragment.key }).slice(fragment.offset ?? 0, (fragment.offset ?? 0) + fragment.rows),
+      })),
+    );
     const pieces = Math.max(1, ...parts.map((p) => Math.ceil(p.table.numRows / rowsPerPiece)));
     const stem = m.fileName.replace(/\.parquet$/, '');
     for (let from = 0; from < pieces; from += 16) {
-      await Promise.all(Array.from({ length: Math.min(16, pieces - from) }, async (_, k) => {
-        const j = from + k;
-        const inputHash = sha256Hex(m.inputHash, String(j));
-        const fragments: CuratedFragment[] = [];
-        for (const { bucket, table } of parts) {
-          if (j * rowsPerPiece >= table.numRows) continue;
-          const key = lake.curatedFragment(m.table, bucket, m.ingestDate, inputHash.slice(0, 16));
-          const rows = table.slice(j * rowsPerPiece, Math.min(table.numRows, (j + 1) * rowsPerPiece));
-          const bytes = writeParquet(rows, CURATED_PARQUET);
-          await store.put(key, bytes);
-          fragments.push({ bucket, key, rows: rows.numRows, sha256: sha256Hex(bytes) });
-        }
-        // `<stem>.pNNNN.parquet` sorts among the day's other files as `<stem>.parquet` did: the contract's order is kept.
-        const fileName = `${stem}.p${String(j).padStart(4, '0')}.parquet`;
-        const piece: FileManifest = {
-          ...m, fileName, source: `raw/${m.table}/ingest_date=${m.ingestDate}/${fileName}`, inputHash, fragments,
-          ...(j === 0 ? {} : { rowsIn: 0, accepted: 0, corrected: 0, rejected: 0, rejectReasons: {}, rejectsKey: null }),
-        };
-        await store.put(lake.ingestFileManifest(m.table, m.ingestDate, fileName), JSON.stringify(piece));
-        written += fragments.length;
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(16, pieces - from) }, async (_, k) => {
+          const j = from + k;
+          const inputHash = sha256Hex(m.inputHash, String(j));
+          const fragments: CuratedFragment[] = [];
+          for (const { bucket, table } of parts) {
+            if (j * rowsPerPiece >= table.numRows) continue;
+            const key = lake.curatedFragment(m.table, bucket, m.ingestDate, inputHash.slice(0, 16));
+            const rows = table.slice(j * rowsPerPiece, Math.min(table.numRows, (j + 1) * rowsPerPiece));
+            const bytes = writeParquet(rows, CURATED_PARQUET);
+            await store.put(key, bytes);
+            fragments.push({ bucket, key, rows: rows.numRows, sha256: sha256Hex(bytes) });
+          }
+          // `<stem>.pNNNN.parquet` sorts among the day's other files as `<stem>.parquet` did: the contract's order is kept.
+          const fileName = `${stem}.p${String(j).padStart(4, '0')}.parquet`;
+          const piece: FileManifest = {
+            ...m,
+            fileName,
+            source: `raw/${m.table}/ingest_date=${m.ingestDate}/${fileName}`,
+            inputHash,
+            fragments,
+            ...(j === 0 ? {} : { rowsIn: 0, accepted: 0, corrected: 0, rejected: 0, rejectReasons: {}, rejectsKey: null }),
+          };
+          await store.put(lake.ingestFileManifest(m.table, m.ingestDate, fileName), JSON.stringify(piece));
+          written += fragments.length;
+        }),
+      );
     }
     await store.delete(key);
     for (const fragment of m.fragments) replaced.add(fragment.key);

@@ -22,7 +22,9 @@ export async function snapshot(store: ObjectStore, prefixes: readonly string[]):
   const out = new Map<string, ObjectState>();
   for (const prefix of prefixes) {
     for await (const o of store.list(prefix)) {
-      const md5 = createHash('md5').update(await store.get(o.key)).digest('hex');
+      const md5 = createHash('md5')
+        .update(await store.get(o.key))
+        .digest('hex');
       out.set(o.key, { md5, size: o.size, lastModified: o.lastModified.getTime() });
     }
   }

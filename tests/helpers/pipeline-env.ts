@@ -65,7 +65,13 @@ export async function createPipelineEnv(name: string): Promise<PipelineEnv> {
     workers = [];
   };
   return {
-    config, keys, deps, lakeUri: parseLakeUri(config.lake.uri).uri, client, rawClient, queuePrefix,
+    config,
+    keys,
+    deps,
+    lakeUri: parseLakeUri(config.lake.uri).uri,
+    client,
+    rawClient,
+    queuePrefix,
     async startWorkers() {
       workers = await createWorkers({ deps, connection: nativeConnection, queues: QUEUE_ROLES, queuePrefix, workflowBundle: bundle });
       running = Promise.all(workers.map((w) => w.run()));

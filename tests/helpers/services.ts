@@ -28,6 +28,10 @@ export function testTemporalAddress(): string {
 
 /** A bucket name unique to one test file and title: lowercase, 3-63 chars. */
 export function uniqueBucket(title: string): string {
-  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40);
   return `t-${slug}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`.slice(0, 63).replace(/-$/, '0');
 }

@@ -17,14 +17,31 @@ import { testS3Settings } from './services.js';
 const [lakeUri, key, timesArg] = process.argv.slice(2);
 if (!lakeUri || !key || !timesArg) throw new Error('usage: store-cas-worker.js <lakeUri> <key> <times>');
 const lake = parseLakeUri(lakeUri);
-const store = openStore(lake, lake.kind === 's3' ? testS3Settings() : { endpoint: undefined, region: 'us-east-1', forcePathStyle: false, credentials: undefined, multipartThresholdBytes: 5 << 20, conditionalWrites: 'atomic' }, { conditionalWrites: 'atomic' });
+const store = openStore(
+  lake,
+  lake.kind === 's3'
+    ? testS3Settings()
+    : {
+        endpoint: undefined,
+        region: 'us-east-1',
+        forcePathStyle: false,
+        credentials: undefined,
+        multipartThresholdBytes: 5 << 20,
+        conditionalWrites: 'atomic',
+      },
+  { conditionalWrites: 'atomic' },
+);
 
 let made = 0;
 let lost = 0;
 while (made < Number(timesArg)) {
   const info = await store.head(key);
   if (!info) throw new Error(`${key} is missing`);
-  const value = Number(Buffer.from(await store.get(key)).toString('utf8').split('\n')[0]);
+  const value = Number(
+    Buffer.from(await store.get(key))
+      .toString('utf8')
+      .split('\n')[0],
+  );
   try {
     // The padding makes each write take long enough for a non-atomic check to show.
     await store.put(key, Buffer.concat([Buffer.from(`${value + 1}\n`), randomBytes(128 * 1024)]), { ifMatch: info.etag });

@@ -12,9 +12,12 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 
 /** A stream that yields `bytes` in chunks of `chunkSize`, as a file or socket would. */
 export function chunked(bytes: Uint8Array, chunkSize: number): Readable {
-  return Readable.from((function* () {
-    for (let at = 0; at < bytes.length; at += chunkSize) yield Buffer.from(bytes.subarray(at, at + chunkSize));
-  })(), { objectMode: false });
+  return Readable.from(
+    (function* () {
+      for (let at = 0; at < bytes.length; at += chunkSize) yield Buffer.from(bytes.subarray(at, at + chunkSize));
+    })(),
+    { objectMode: false },
+  );
 }
 
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

@@ -56,7 +56,10 @@ test('logistic regression pauses between Newton iterations', async (t) => {
   const { x, y } = data(n, d, 4);
   const pauses: (string | number | undefined)[] = [];
   const ctx: TrainContext = {
-    tfBackend: 'cpu', loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, progress: () => {},
+    tfBackend: 'cpu',
+    loadCheckpoint: async () => undefined,
+    saveCheckpoint: async () => {},
+    progress: () => {},
     pause: async (details) => {
       pauses.push(details.iteration);
     },
@@ -64,7 +67,11 @@ test('logistic regression pauses between Newton iterations', async (t) => {
   const model = await trainFamily('logreg', x, y, n, d, {}, ctx);
   const iterations = (JSON.parse(model.serialize()) as { iterations: number }).iterations;
   t.true(iterations >= 3);
-  t.deepEqual(pauses, Array.from({ length: iterations - 1 }, (_, i) => i + 1), 'a pause after every iteration but the last');
+  t.deepEqual(
+    pauses,
+    Array.from({ length: iterations - 1 }, (_, i) => i + 1),
+    'a pause after every iteration but the last',
+  );
 });
 
 test('heartbeatWhileRunning heartbeats the current details while the activity awaits, and stops when told', async (t) => {
@@ -123,7 +130,10 @@ test('tree families pause through the training context after every tree, so its 
   for (const family of ['gbdt', 'rf'] as const) {
     const trees: (string | number | undefined)[] = [];
     const ctx: TrainContext = {
-      tfBackend: 'cpu', loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, progress: () => {},
+      tfBackend: 'cpu',
+      loadCheckpoint: async () => undefined,
+      saveCheckpoint: async () => {},
+      progress: () => {},
       pause: async (details) => {
         trees.push(details.tree);
       },

@@ -15,10 +15,18 @@ function parse(args: string[]): { values?: Record<string, unknown>; stderr: stri
   let stderr = '';
   const program = new CarepipeCommand('carepipe').exitOverride().configureOutput({ writeErr: (s) => (stderr += s), writeOut: () => undefined });
   let values: Record<string, unknown> | undefined;
-  program.command('run')
-    .addOption(options.lake()).addOption(options.buckets()).addOption(options.dataset()).addOption(options.model()).addOption(options.families())
-    .addOption(options.date('--from <date>', 'first date')).addOption(overlapOption('policy'))
-    .action((opts: Record<string, unknown>) => { values = opts; });
+  program
+    .command('run')
+    .addOption(options.lake())
+    .addOption(options.buckets())
+    .addOption(options.dataset())
+    .addOption(options.model())
+    .addOption(options.families())
+    .addOption(options.date('--from <date>', 'first date'))
+    .addOption(overlapOption('policy'))
+    .action((opts: Record<string, unknown>) => {
+      values = opts;
+    });
   try {
     program.parse(['node', 'carepipe', 'run', ...args]);
     return { values, stderr };
@@ -30,9 +38,18 @@ function parse(args: string[]): { values?: Record<string, unknown>; stderr: stri
 
 test('the shared flags parse to typed values, with parsed defaults', (t) => {
   t.deepEqual(parse([]).values, { buckets: 32, dataset: 'readmission', model: 'readmission-30d', families: ['logreg'] });
-  t.deepEqual(parse(['--lake', 's3://my-lake/prod/', '--buckets', '8', '--families', 'logreg,mlp,logreg', '--from', '2024-02-29', '--overlap', 'skip']).values, {
-    lake: 's3://my-lake/prod', buckets: 8, dataset: 'readmission', model: 'readmission-30d', families: ['logreg', 'mlp'], from: '2024-02-29', overlap: 'skip',
-  });
+  t.deepEqual(
+    parse(['--lake', 's3://my-lake/prod/', '--buckets', '8', '--families', 'logreg,mlp,logreg', '--from', '2024-02-29', '--overlap', 'skip']).values,
+    {
+      lake: 's3://my-lake/prod',
+      buckets: 8,
+      dataset: 'readmission',
+      model: 'readmission-30d',
+      families: ['logreg', 'mlp'],
+      from: '2024-02-29',
+      overlap: 'skip',
+    },
+  );
 });
 
 test('a refused value is one line naming the flag and the value, exit code 2, no help after it', (t) => {
@@ -53,14 +70,14 @@ test('a refused value is one line naming the flag and the value, exit code 2, no
   }
 });
 
-test('commander\'s other errors keep its own wording', (t) => {
+test("commander's other errors keep its own wording", (t) => {
   const r = parse(['--bogus']);
-  t.is(r.exitCode, 1, 'the program in main.ts maps this exit to 2; here exitOverride keeps commander\'s own code');
+  t.is(r.exitCode, 1, "the program in main.ts maps this exit to 2; here exitOverride keeps commander's own code");
   t.regex(r.stderr, /^error: unknown option '--bogus'/);
   t.is(usageErrorLine("error: unknown option '--bogus'"), "error: unknown option '--bogus'");
 });
 
-test('durations are the SDK\'s Duration strings, with a unit, not below the flag\'s minimum', (t) => {
+test("durations are the SDK's Duration strings, with a unit, not below the flag's minimum", (t) => {
   const every = durationMs('--every', 1_000);
   t.is(every('6h'), 21_600_000);
   t.is(every('10 minutes'), 600_000);

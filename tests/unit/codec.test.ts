@@ -38,7 +38,10 @@ test('after rotation, old payloads decrypt with the key they name and new ones u
   const [fromNew] = await rotated.encode([defaultPayloadConverter.toPayload(42)]);
   t.is(text.decode(fromNew!.metadata![KEY_ID_METADATA]), 'k2');
   const decoded = await rotated.decode([fromOld!, fromNew!]);
-  t.deepEqual(decoded.map((p) => defaultPayloadConverter.fromPayload(p)), [41, 42]);
+  t.deepEqual(
+    decoded.map((p) => defaultPayloadConverter.fromPayload(p)),
+    [41, 42],
+  );
 });
 
 test('a payload under an unknown key or with tampered bytes is refused', async (t) => {

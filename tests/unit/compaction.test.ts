@@ -82,11 +82,15 @@ async function generations(store: ObjectStore, bucketCount: number) {
   return out;
 }
 
-test('a compacted zone is one generation and one record per table and bucket, every accepted row once, in the contract\'s order', async (t) => {
+test("a compacted zone is one generation and one record per table and bucket, every accepted row once, in the contract's order", async (t) => {
   const { store } = await generatedLake('compact-shape', 2);
   const keys = await keysUnder(store, 'curated/');
   t.true(keys.length > 0);
-  t.deepEqual(keys.filter((k) => !/\/bucket=\d{3}\/(_current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)), [], 'no staged fragment is left');
+  t.deepEqual(
+    keys.filter((k) => !/\/bucket=\d{3}\/(_current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)),
+    [],
+    'no staged fragment is left',
+  );
   t.true(keys.length <= RAW_TABLES.length * 2 * 2, `${keys.length} objects for 4 tables x 2 buckets`);
   const manifests = await fileManifests(store);
   for (const table of RAW_TABLES) {
@@ -96,7 +100,11 @@ test('a compacted zone is one generation and one record per table and bucket, ev
       const record = await json<GenerationRecord>(store, lake.curatedRecord(table, b));
       const gen = readParquet(await store.get(record.key!));
       t.is(gen.numRows, record.rows);
-      t.is(record.files.reduce((n, f) => n + f.rows, 0), record.rows, `${table}/${b}: the record's files account for its rows`);
+      t.is(
+        record.files.reduce((n, f) => n + f.rows, 0),
+        record.rows,
+        `${table}/${b}: the record's files account for its rows`,
+      );
       const order = stringValues(gen.getChild('ingest_date'), gen.numRows).map((d, i) => `${d}/${stringValues(gen.getChild('source_file'), gen.numRows)[i]}`);
       t.deepEqual(order, [...order].sort(), `${table}/${b}: rows in ingest date, then file name order`);
       rows += gen.numRows;
@@ -125,7 +133,11 @@ test('day by day gives the same generations, byte for byte, as all days at once;
     t.is(g.record.key, b.get(k)!.record.key, `${k}: the same generation`);
     t.deepEqual(g.bytes, b.get(k)!.bytes, `${k}: the same bytes`);
     const old = before.get(k)?.record.key;
-    if (old && old !== g.record.key) t.true(g.record.superseded.some((s) => s.key === old) && !!(await daily.store.head(old)), `${k}: the superseded generation stays for readers planned on it`);
+    if (old && old !== g.record.key)
+      t.true(
+        g.record.superseded.some((s) => s.key === old) && !!(await daily.store.head(old)),
+        `${k}: the superseded generation stays for readers planned on it`,
+      );
   }
 
   // A corrected file for the first day: its last row dropped.
@@ -165,7 +177,10 @@ test('two compactions of one bucket at once: both finish, and the record names t
   await writeRawLake(l.store, GENERATOR);
   await ingestAll(l.deps, l.lakeUri, 1, { compact: false });
   const work = await planCompactionWork(l.store, 1, 'pseudo-1', async () => {});
-  const [x, y] = await Promise.all([compactBucketTables(l.store, work!.buckets[0]!, async () => {}), compactBucketTables(l.store, work!.buckets[0]!, async () => {})]);
+  const [x, y] = await Promise.all([
+    compactBucketTables(l.store, work!.buckets[0]!, async () => {}),
+    compactBucketTables(l.store, work!.buckets[0]!, async () => {}),
+  ]);
   t.is(x.tables.length, 4);
   t.is(y.tables.length, 4);
   const reference = await generatedLake('compact-race-reference', 1);
@@ -185,8 +200,12 @@ test('staged fragments no manifest names and generations no record names are swe
   const threeHoursAgo = new Date(Date.now() - 3 * 3600_000);
   for (const key of [dead, strayGeneration]) utimesSync(join(dir, key), threeHoursAgo, threeHoursAgo);
   const swept = await sweepCurated(store, Date.now() - 2 * 3600_000, async () => {});
-  t.deepEqual(swept, { fragmentsDeleted: 1, generationsDeleted: 1, pending: 1 + (await keysUnder(store, 'curated/')).filter((k) => k.endsWith('.parquet') && k !== recent).length });
-  t.is(await store.head(dead), undefined, 'the dead attempt\'s fragment is deleted');
+  t.deepEqual(swept, {
+    fragmentsDeleted: 1,
+    generationsDeleted: 1,
+    pending: 1 + (await keysUnder(store, 'curated/')).filter((k) => k.endsWith('.parquet') && k !== recent).length,
+  });
+  t.is(await store.head(dead), undefined, "the dead attempt's fragment is deleted");
   t.is(await store.head(strayGeneration), undefined, 'a generation no record names is deleted');
   t.truthy(await store.head(recent), 'a fragment younger than the grace period is kept: its ingest may be writing its manifest');
   t.truthy(await store.head(record.key!), 'the current generation stays');
@@ -202,13 +221,19 @@ test('a zone that mixes pseudonym keys is refused, saying how many files are und
   await writeIngestManifests(other, { lake: lakeUri });
   const err = await t.throwsAsync(compactLake(store, { bucketCount: 2, pseudonymKeyId: 'pseudo-2' }), { instanceOf: InvalidInputError });
   t.regex(err?.message ?? '', /^compaction: cannot fold the curated zone: it mixes pseudonym keys \(key id pseudo-1: \d+, key id pseudo-2: 1\)/);
-  t.regex(err?.message ?? '', new RegExp(`Re-run \`carepipe ingest --lake ${lakeUri} --buckets 2\` with CAREPIPE_PSEUDONYM_KEY_ID=pseudo-2 to re-curate every file`));
+  t.regex(
+    err?.message ?? '',
+    new RegExp(`Re-run \`carepipe ingest --lake ${lakeUri} --buckets 2\` with CAREPIPE_PSEUDONYM_KEY_ID=pseudo-2 to re-curate every file`),
+  );
 });
 
-test('a zone of another bucket count than the build\'s is refused, by compaction and by the feature plan', async (t) => {
+test("a zone of another bucket count than the build's is refused, by compaction and by the feature plan", async (t) => {
   const { store, lakeUri, deps } = await generatedLake('compact-buckets', 2);
   const err = await t.throwsAsync(planFeatures(store, { dataset: 'd', bucketCount: 4 }), { instanceOf: InvalidInputError });
-  t.regex(err?.message ?? '', new RegExp(`other bucket counts than this build's 4 \\(generations with 2 buckets: 8\\)\\. Re-run \`carepipe ingest --lake ${lakeUri} --buckets 4\``));
+  t.regex(
+    err?.message ?? '',
+    new RegExp(`other bucket counts than this build's 4 \\(generations with 2 buckets: 8\\)\\. Re-run \`carepipe ingest --lake ${lakeUri} --buckets 4\``),
+  );
   const raw = (await fileManifests(store)).find((m) => m.table === 'lab_results')!;
   const resent = raw.source.replace(/[^/]+$/, 'resent.parquet');
   await store.put(resent, await store.get(raw.source));
@@ -218,17 +243,26 @@ test('a zone of another bucket count than the build\'s is refused, by compaction
   t.regex(mixed?.message ?? '', /other bucket counts than this build's 2 \(2 buckets: \d+ files, 4 buckets: 1 files\)/);
 });
 
-test('two files of one ingest date resolve by file name, not by their fragments\' hashes: read order and winner', async (t) => {
+test("two files of one ingest date resolve by file name, not by their fragments' hashes: read order and winner", async (t) => {
   const local = localLake('plan-ties');
   dirs.push(local.dir);
   const store = local.deps.lake(local.lakeUri);
   const date = '2025-03-10';
   const admit = Date.UTC(2025, 1, 1, 10);
-  const encounters = (payer: string) => writeParquet(new Table({
-    encounter_id: utf8Vector(['E-1']), patient_id: utf8Vector(['MRN-1']), encounter_class: utf8Vector(['inpatient']),
-    admit_time: timestampMsVector(Float64Array.of(admit)), discharge_time: timestampMsVector(Float64Array.of(admit + 2 * 86_400_000)),
-    primary_dx: utf8Vector(['J18.9']), discharge_disposition: utf8Vector(['home']), facility_id: utf8Vector(['FAC01']), payer: utf8Vector([payer]),
-  }));
+  const encounters = (payer: string) =>
+    writeParquet(
+      new Table({
+        encounter_id: utf8Vector(['E-1']),
+        patient_id: utf8Vector(['MRN-1']),
+        encounter_class: utf8Vector(['inpatient']),
+        admit_time: timestampMsVector(Float64Array.of(admit)),
+        discharge_time: timestampMsVector(Float64Array.of(admit + 2 * 86_400_000)),
+        primary_dx: utf8Vector(['J18.9']),
+        discharge_disposition: utf8Vector(['home']),
+        facility_id: utf8Vector(['FAC01']),
+        payer: utf8Vector([payer]),
+      }),
+    );
   // The fragment key's hash is of the raw bytes, the curation settings and the name (ingest-file.ts).
   const hashOf = (bytes: Uint8Array, name: string) => sha256Hex(sha256Hex(bytes, CURATION_VERSION, 'pseudo-1', '1'), name).slice(0, 16);
   // The later name gets the smaller hash: a key order would fold it first and let it lose.
@@ -239,10 +273,11 @@ test('two files of one ingest date resolve by file name, not by their fragments\
   await store.put(`raw/encounters/ingest_date=${date}/a-first.parquet`, early);
   await store.put(`raw/encounters/ingest_date=${date}/b-second.parquet`, late);
   // Each in a task of its own, so each has its own fragment, whose keys sort against the names.
-  for (const name of ['a-first.parquet', 'b-second.parquet']) await ingestFile(local.deps, { lake: local.lakeUri, key: `raw/encounters/ingest_date=${date}/${name}`, bucketCount: 1 });
+  for (const name of ['a-first.parquet', 'b-second.parquet'])
+    await ingestFile(local.deps, { lake: local.lakeUri, key: `raw/encounters/ingest_date=${date}/${name}`, bucketCount: 1 });
   await writeIngestManifests(local.deps, { lake: local.lakeUri });
   const staged = [...(await fileManifests(store))].filter((m) => m.table === 'encounters').map((m) => m.fragments[0]!.key);
-  t.true(staged[0]! > staged[1]!, 'the staged keys\' order is not the files\' order');
+  t.true(staged[0]! > staged[1]!, "the staged keys' order is not the files' order");
   await compactLake(store, { bucketCount: 1, pseudonymKeyId: 'pseudo-1' });
 
   const { plan, bucketPlans } = await planFeatures(store, { dataset: 'd', bucketCount: 1 });
@@ -259,16 +294,17 @@ test('two files of one ingest date resolve by file name, not by their fragments\
   t.deepEqual(stringValues(shard.getChild('payer'), shard.numRows), [latePayer]);
 });
 
-test('a batch\'s fragment holds its files\' rows one after another; a file curated again alone leaves it until the others are folded, then the sweep deletes it', async (t) => {
+test("a batch's fragment holds its files' rows one after another; a file curated again alone leaves it until the others are folded, then the sweep deletes it", async (t) => {
   const l = newLake('compact-batch');
   // Files on many days: several to a batch.
   await writeRawLake(l.store, { patients: 150, days: 40, seed: 7, messiness: 'none' });
   await ingestAll(l.deps, l.lakeUri, 2, { compact: false });
   const manifests = await fileManifests(l.store);
   const byKey = new Map<string, { m: FileManifest; offset: number; rows: number; members: number }[]>();
-  for (const m of manifests) for (const f of m.fragments) byKey.set(f.key, [...(byKey.get(f.key) ?? []), { m, offset: f.offset ?? 0, rows: f.rows, members: f.members ?? 1 }]);
+  for (const m of manifests)
+    for (const f of m.fragments) byKey.set(f.key, [...(byKey.get(f.key) ?? []), { m, offset: f.offset ?? 0, rows: f.rows, members: f.members ?? 1 }]);
   const shared = [...byKey].filter(([, named]) => named.length > 1);
-  t.true(shared.length > 0, 'files of a table share their batch\'s fragments');
+  t.true(shared.length > 0, "files of a table share their batch's fragments");
   for (const [key, named] of shared) {
     const sorted = [...named].sort((a, b) => a.offset - b.offset);
     let at = 0;
@@ -299,5 +335,9 @@ test('a batch\'s fragment holds its files\' rows one after another; a file curat
   const swept = await sweepCurated(l.store, Date.now() + 3600_000, async () => {});
   t.is(await l.store.head(sharedKey), undefined, 'the sweep deletes it once every row in it is folded');
   t.true(swept.fragmentsDeleted >= 1);
-  t.deepEqual((await keysUnder(l.store, 'curated/')).filter((k) => /\/part-[0-9a-f]+\.parquet$/.test(k)), [], 'no staged fragment is left');
+  t.deepEqual(
+    (await keysUnder(l.store, 'curated/')).filter((k) => /\/part-[0-9a-f]+\.parquet$/.test(k)),
+    [],
+    'no staged fragment is left',
+  );
 });

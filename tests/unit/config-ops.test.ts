@@ -21,12 +21,20 @@ test('metrics are off by default and served on the configured host and port when
   t.is(metricsUrl(parseConfig({}).metrics), undefined);
   const on = parseConfig({ CAREPIPE_METRICS_PORT: '9464', CAREPIPE_METRICS_HOST: '0.0.0.0' }).metrics;
   t.is(metricsUrl(on), 'http://0.0.0.0:9464/metrics');
-  t.throws(() => parseConfig({ CAREPIPE_METRICS_PORT: '70000' }), { instanceOf: ConfigError, message: 'CAREPIPE_METRICS_PORT must be between 0 and 65535, got 70000.' });
+  t.throws(() => parseConfig({ CAREPIPE_METRICS_PORT: '70000' }), {
+    instanceOf: ConfigError,
+    message: 'CAREPIPE_METRICS_PORT must be between 0 and 65535, got 70000.',
+  });
 });
 
 test('Temporal TLS is off without settings, mTLS with a client certificate, server TLS alone with CAREPIPE_TEMPORAL_TLS', (t) => {
   t.is(parseConfig({}).temporal.tls, undefined);
-  const mtls = parseConfig({ CAREPIPE_TEMPORAL_TLS_CERT: cert, CAREPIPE_TEMPORAL_TLS_KEY: key, CAREPIPE_TEMPORAL_TLS_CA: ca, CAREPIPE_TEMPORAL_TLS_SERVER_NAME: 'frontend' }).temporal.tls!;
+  const mtls = parseConfig({
+    CAREPIPE_TEMPORAL_TLS_CERT: cert,
+    CAREPIPE_TEMPORAL_TLS_KEY: key,
+    CAREPIPE_TEMPORAL_TLS_CA: ca,
+    CAREPIPE_TEMPORAL_TLS_SERVER_NAME: 'frontend',
+  }).temporal.tls!;
   t.true(mtls.clientCertPair!.crt.toString().startsWith('-----BEGIN CERTIFICATE-----'));
   t.true(mtls.clientCertPair!.key.toString().startsWith('-----BEGIN PRIVATE KEY-----'));
   t.truthy(mtls.serverRootCACertificate);
@@ -36,13 +44,21 @@ test('Temporal TLS is off without settings, mTLS with a client certificate, serv
 
 test('bad TLS settings stop the process with a sentence that names the variable', (t) => {
   t.throws(() => parseConfig({ CAREPIPE_TEMPORAL_TLS_CERT: cert }), {
-    instanceOf: ConfigError, message: 'CAREPIPE_TEMPORAL_TLS_CERT and CAREPIPE_TEMPORAL_TLS_KEY must be set together (the client certificate and its key).',
+    instanceOf: ConfigError,
+    message: 'CAREPIPE_TEMPORAL_TLS_CERT and CAREPIPE_TEMPORAL_TLS_KEY must be set together (the client certificate and its key).',
   });
   t.throws(() => parseConfig({ CAREPIPE_TEMPORAL_TLS_CA: join(dir, 'missing.pem') }), {
-    instanceOf: ConfigError, message: `CAREPIPE_TEMPORAL_TLS_CA names ${join(dir, 'missing.pem')}, which cannot be read.`,
+    instanceOf: ConfigError,
+    message: `CAREPIPE_TEMPORAL_TLS_CA names ${join(dir, 'missing.pem')}, which cannot be read.`,
   });
   const notPem = join(dir, 'not.pem');
   writeFileSync(notPem, 'hello');
-  t.throws(() => parseConfig({ CAREPIPE_TEMPORAL_TLS_CA: notPem }), { instanceOf: ConfigError, message: `CAREPIPE_TEMPORAL_TLS_CA names ${notPem}, which is not a PEM file.` });
-  t.throws(() => parseConfig({ CAREPIPE_TEMPORAL_TLS: 'false', CAREPIPE_TEMPORAL_TLS_CA: ca }), { instanceOf: ConfigError, message: /^CAREPIPE_TEMPORAL_TLS is false but/ });
+  t.throws(() => parseConfig({ CAREPIPE_TEMPORAL_TLS_CA: notPem }), {
+    instanceOf: ConfigError,
+    message: `CAREPIPE_TEMPORAL_TLS_CA names ${notPem}, which is not a PEM file.`,
+  });
+  t.throws(() => parseConfig({ CAREPIPE_TEMPORAL_TLS: 'false', CAREPIPE_TEMPORAL_TLS_CA: ca }), {
+    instanceOf: ConfigError,
+    message: /^CAREPIPE_TEMPORAL_TLS is false but/,
+  });
 });

@@ -67,7 +67,9 @@ test('keys come from the environment, with the active id checked', (t) => {
   t.is(keys.codec.activeId, 'new');
   t.deepEqual([...keys.codec.keys.keys()], ['old', 'new']);
   t.is(keys.pseudonym.activeId, 'p1');
-  const err = t.throws(() => requireKeys(parseConfig({ CAREPIPE_CODEC_KEYS: `a:${k}`, CAREPIPE_CODEC_KEY_ID: 'b', CAREPIPE_PSEUDONYM_KEYS: `p:${k}` })), { instanceOf: ConfigError });
+  const err = t.throws(() => requireKeys(parseConfig({ CAREPIPE_CODEC_KEYS: `a:${k}`, CAREPIPE_CODEC_KEY_ID: 'b', CAREPIPE_PSEUDONYM_KEYS: `p:${k}` })), {
+    instanceOf: ConfigError,
+  });
   t.is(err?.message, 'CAREPIPE_CODEC_KEY_ID is "b", which is not one of the key ids in CAREPIPE_CODEC_KEYS.');
   const short = t.throws(() => requireKeys(parseConfig({ CAREPIPE_CODEC_KEYS: 'a:c2hvcnQ=', CAREPIPE_PSEUDONYM_KEYS: `p:${k}` })), { instanceOf: ConfigError });
   t.is(short?.message, 'CAREPIPE_CODEC_KEYS entry "a" must be a base64-encoded 32-byte key.');
@@ -100,7 +102,7 @@ test('the codec server needs only the codec ring, from the environment or the ke
   t.deepEqual(requireCodecKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).keys, requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).codec.keys);
 });
 
-test('codec server settings: loopback, the Web UI\'s origins, an optional token of some length', (t) => {
+test("codec server settings: loopback, the Web UI's origins, an optional token of some length", (t) => {
   const local = parseConfig({}).codecServer;
   t.deepEqual(local, { port: 8234, host: '127.0.0.1', origins: ['http://localhost:8233', 'http://127.0.0.1:8233'] });
   const remote = parseConfig({ CAREPIPE_TEMPORAL_UI_URL: 'https://temporal.example.org/', CAREPIPE_CODEC_SERVER_TOKEN: 'x'.repeat(20) }).codecServer;
@@ -112,13 +114,15 @@ test('codec server settings: loopback, the Web UI\'s origins, an optional token 
   t.throws(() => parseConfig({ CAREPIPE_CODEC_SERVER_PORT: '70000' }), { instanceOf: ConfigError, message: /CAREPIPE_CODEC_SERVER_PORT/ });
 });
 
-test('command-line overrides are read by the variable\'s own rules, win over the environment, and are named by their flag when refused', (t) => {
+test("command-line overrides are read by the variable's own rules, win over the environment, and are named by their flag when refused", (t) => {
   const c = parseConfig({ CAREPIPE_METRICS_PORT: '9000' }, { CAREPIPE_METRICS_PORT: { value: '9464', flag: '--metrics-port' } });
   t.is(c.metrics.port, 9464);
   t.is(parseConfig({ CAREPIPE_METRICS_PORT: '9000' }).metrics.port, 9000);
   const range = t.throws(() => parseConfig({}, { CAREPIPE_WORKER_CURATOR_THREADS: { value: '300', flag: '--curator-threads' } }), { instanceOf: ConfigError });
   t.is(range?.message, '--curator-threads must be between 0 and 256, got 300.');
-  const word = t.throws(() => parseConfig({}, { CAREPIPE_WORKER_ACTIVITY_CONCURRENCY: { value: 'many', flag: '--activity-concurrency' } }), { instanceOf: ConfigError });
+  const word = t.throws(() => parseConfig({}, { CAREPIPE_WORKER_ACTIVITY_CONCURRENCY: { value: 'many', flag: '--activity-concurrency' } }), {
+    instanceOf: ConfigError,
+  });
   t.is(word?.message, '--activity-concurrency must be a whole number, got "many".');
   const host = t.throws(() => parseConfig({}, { CAREPIPE_CODEC_SERVER_HOST: { value: 'a b', flag: '--host' } }), { instanceOf: ConfigError });
   t.regex(host?.message ?? '', /^--host must be a host name or IP address, got "a b"/);

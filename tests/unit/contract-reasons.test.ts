@@ -42,13 +42,24 @@ test('no rule judges a time against the ingest date any more', (t) => {
 });
 
 test('a messy generated lake, curated for real, rejects and quarantines only for documented reasons', async (t) => {
-  const { files } = await generate({ patients: 300, days: 20, seed: 11, messiness: { corrupt: true, impossibleRate: 0.02, unknownCodeRate: 0.02, duplicateRate: 0.02 } });
+  const { files } = await generate({
+    patients: 300,
+    days: 20,
+    seed: 11,
+    messiness: { corrupt: true, impossibleRate: 0.02, unknownCodeRate: 0.02, duplicateRate: 0.02 },
+  });
   const seen = new Set<string>();
   const pseudonymKey = { id: 'k1', secret: new Uint8Array(32).fill(3) };
   for (const f of files) {
     if (f.kind !== 'raw') continue;
     const outcome = curateFile({
-      bytes: encodeFile(f), source: f.key, table: f.table, ingestDate: f.ingestDate, fileName: f.fileName, bucketCount: 4, pseudonymKey,
+      bytes: encodeFile(f),
+      source: f.key,
+      table: f.table,
+      ingestDate: f.ingestDate,
+      fileName: f.fileName,
+      bucketCount: 4,
+      pseudonymKey,
     });
     if (outcome.kind === 'quarantine') seen.add(outcome.reasonType);
     else for (const code of Object.keys(outcome.rejectReasons)) seen.add(code);

@@ -17,14 +17,22 @@ import { findOnPath } from '../../infra/tools.js';
 const run = promisify(execFile);
 const DOCKERFILES = ['Dockerfile', 'Dockerfile.gpu'];
 
-interface Instruction { op: string; args: string }
+interface Instruction {
+  op: string;
+  args: string;
+}
 
 /** One instruction a line, continuations joined, comments dropped. */
 function parse(text: string): Instruction[] {
-  return text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [op = '', ...rest] = l.split(/\s+/);
-    return { op: op.toUpperCase(), args: rest.join(' ') };
-  });
+  return text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [op = '', ...rest] = l.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(' ') };
+    });
 }
 
 const files = Object.fromEntries(DOCKERFILES.map((f) => [f, parse(readFileSync(join(REPO_ROOT, f), 'utf8'))]));
@@ -37,7 +45,7 @@ function finalStage(ins: Instruction[]): Instruction[] {
 /** hadolint on PATH, else where infra/test-deps.sh puts it. */
 function hadolint(): string {
   const found = findOnPath('hadolint') ?? [join(parseConfig(readEnv()).toolsDir, 'bin', 'hadolint')].find(existsSync);
-  if (!found) throw new Error('hadolint is not installed: infra/test-deps.sh (npm test\'s pretest step) installs it into .tools/bin');
+  if (!found) throw new Error("hadolint is not installed: infra/test-deps.sh (npm test's pretest step) installs it into .tools/bin");
   return found;
 }
 
@@ -60,8 +68,16 @@ for (const name of DOCKERFILES) {
   });
 
   test(`every path ${name} copies from the build context exists and is not excluded by .dockerignore`, (t) => {
-    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    const sources = files[name]!.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    const sources = files[name]!.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).flatMap((i) =>
+      i.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1),
+    );
     t.true(sources.length >= 5, sources.join(' '));
     for (const source of sources) {
       t.true(existsSync(join(REPO_ROOT, source)), `${name}: COPY ${source}: no such path`);
@@ -75,13 +91,33 @@ for (const name of DOCKERFILES) {
     t.true(froms.length >= 2, 'multi-stage');
     for (const image of froms) t.regex(image, /^[\w./-]+:\d+\.\d+\.\d+-[\w.-]+$/, `${image}: a full version tag`);
     const last = finalStage(ins);
-    t.deepEqual(last.filter((i) => i.op === 'WORKDIR').map((i) => i.args), ['/app']);
-    t.deepEqual(last.filter((i) => i.op === 'USER').map((i) => i.args), ['10001:10001'], 'the uid infra/k8s runs as');
-    t.deepEqual(last.filter((i) => i.op === 'ENTRYPOINT').map((i) => i.args), ['["node", "/app/bin/carepipe.js"]']);
-    t.false(last.some((i) => i.op === 'RUN'), 'the final stage only copies: nothing is installed there');
+    t.deepEqual(
+      last.filter((i) => i.op === 'WORKDIR').map((i) => i.args),
+      ['/app'],
+    );
+    t.deepEqual(
+      last.filter((i) => i.op === 'USER').map((i) => i.args),
+      ['10001:10001'],
+      'the uid infra/k8s runs as',
+    );
+    t.deepEqual(
+      last.filter((i) => i.op === 'ENTRYPOINT').map((i) => i.args),
+      ['["node", "/app/bin/carepipe.js"]'],
+    );
+    t.false(
+      last.some((i) => i.op === 'RUN'),
+      'the final stage only copies: nothing is installed there',
+    );
     // The final stage's packages come from a stage that installed production packages only.
     const depsStage = ins.slice(ins.findIndex((i) => i.op === 'FROM' && / AS deps$/.test(i.args)));
-    const installs = depsStage.slice(0, depsStage.findIndex((i, k) => k > 0 && i.op === 'FROM')).filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
+    const installs = depsStage
+      .slice(
+        0,
+        depsStage.findIndex((i, k) => k > 0 && i.op === 'FROM'),
+      )
+      .filter((i) => i.op === 'RUN')
+      .map((i) => i.args)
+      .join(' ');
     t.regex(installs, /npm ci --omit=dev/);
     t.true(last.some((i) => i.op === 'COPY' && i.args === '--from=deps /app/node_modules node_modules'));
   });

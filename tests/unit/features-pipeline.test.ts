@@ -5,11 +5,16 @@
  * puts no patient on both sides.
  */
 import test, { type ExecutionContext } from 'ava';
+import { type FitPartial, binValue, finalizePipeline, fitPipeline, histogramMedian, mergePartials, partialOf } from '../../activities/features/fit-stats.js';
 import {
-  type FitPartial, binValue, finalizePipeline, fitPipeline, histogramMedian, mergePartials, partialOf,
-} from '../../activities/features/fit-stats.js';
-import {
-  type FeatureColumns, MISSING, type NumericStep, type PreprocessingPipeline, UNKNOWN, featureMapping, featureNames, transform,
+  type FeatureColumns,
+  MISSING,
+  type NumericStep,
+  type PreprocessingPipeline,
+  UNKNOWN,
+  featureMapping,
+  featureNames,
+  transform,
 } from '../../activities/features/pipeline.js';
 import { isTestPatient, splitByPatient } from '../../activities/train/feature-set.js';
 
@@ -58,7 +63,7 @@ function assertSamePipeline(t: ExecutionContext, a: PreprocessingPipeline, b: Pr
       t.deepEqual(s, o);
       return;
     }
-    for (const k of ['median', 'min', 'max', 'missingIndicator'] as const) t.is(s[k], (o)[k], `${s.name}.${k}`);
+    for (const k of ['median', 'min', 'max', 'missingIndicator'] as const) t.is(s[k], o[k], `${s.name}.${k}`);
     for (const k of ['mean', 'std'] as const) t.true(Math.abs(s[k] - o[k]) <= 1e-12 * Math.max(1, Math.abs(o[k])), `${s.name}.${k}: ${s[k]} vs ${o[k]}`);
   });
 }
@@ -66,7 +71,11 @@ function assertSamePipeline(t: ExecutionContext, a: PreprocessingPipeline, b: Pr
 test('merging per-shard partials gives the pipeline fitted on all rows at once, whatever the split and merge order', (t) => {
   const cols = columns();
   const whole = fitPipeline(cols, allRows);
-  for (const [k, seed] of [[2, 1], [7, 2], [32, 3]] as const) {
+  for (const [k, seed] of [
+    [2, 1],
+    [7, 2],
+    [32, 3],
+  ] as const) {
     const partials = shards(k, seed).map((rows) => partialOf(cols, rows));
     assertSamePipeline(t, finalizePipeline(mergePartials(partials)), whole);
     assertSamePipeline(t, finalizePipeline(mergePartials([...partials].reverse())), whole);

@@ -23,38 +23,142 @@ const ts = (name: string, values: number[]): CuratedColumn => ({ name, kind: 'ti
 
 interface Lake {
   patients: [key: string, birthIso: string, sex: string, race: string | null][];
-  encounters: [id: string, key: string, cls: string, admit: number, discharge: number, dx: string, disposition: string | null, payer: string | null, ingest?: string][];
+  encounters: [
+    id: string,
+    key: string,
+    cls: string,
+    admit: number,
+    discharge: number,
+    dx: string,
+    disposition: string | null,
+    payer: string | null,
+    ingest?: string,
+  ][];
   diagnoses: [enc: string, key: string, icd10: string][];
   labs: [id: string, key: string, loinc: string, value: number | null, unit: string, at: number][];
 }
 
 function lineage(n: number, ingest: (string | undefined)[] = []): CuratedColumn[] {
-  return [str('ingest_date', Array.from({ length: n }, (_, i) => ingest[i] ?? '2024-09-01')), str('source_file', new Array<string>(n).fill('a.parquet'))];
+  return [
+    str(
+      'ingest_date',
+      Array.from({ length: n }, (_, i) => ingest[i] ?? '2024-09-01'),
+    ),
+    str('source_file', new Array<string>(n).fill('a.parquet')),
+  ];
 }
 
 function tablesOf(l: Lake): { patients: Table; encounters: Table; diagnoses: Table; labs: Table } {
   const e = l.encounters;
   return {
     patients: toTable([
-      str('patient_key', l.patients.map((p) => p[0])),
+      str(
+        'patient_key',
+        l.patients.map((p) => p[0]),
+      ),
       { name: 'birth_date', kind: 'date', values: Int32Array.from(l.patients, (p) => (p[1] ? dayOf(p[1]) : NULL_DAY)) },
-      str('sex', l.patients.map((p) => p[2])), str('race', l.patients.map((p) => p[3])), str('ethnicity', l.patients.map(() => 'nonhispanic')),
+      str(
+        'sex',
+        l.patients.map((p) => p[2]),
+      ),
+      str(
+        'race',
+        l.patients.map((p) => p[3]),
+      ),
+      str(
+        'ethnicity',
+        l.patients.map(() => 'nonhispanic'),
+      ),
       ...lineage(l.patients.length),
     ]),
     encounters: toTable([
-      str('encounter_id', e.map((x) => x[0])), str('patient_key', e.map((x) => x[1])), str('encounter_class', e.map((x) => x[2])),
-      ts('admit_time', e.map((x) => x[3])), ts('discharge_time', e.map((x) => x[4])), str('primary_dx', e.map((x) => x[5])),
-      str('discharge_disposition', e.map((x) => x[6])), str('facility_id', e.map(() => 'FAC01')), str('payer', e.map((x) => x[7])),
-      ...lineage(e.length, e.map((x) => x[8])),
+      str(
+        'encounter_id',
+        e.map((x) => x[0]),
+      ),
+      str(
+        'patient_key',
+        e.map((x) => x[1]),
+      ),
+      str(
+        'encounter_class',
+        e.map((x) => x[2]),
+      ),
+      ts(
+        'admit_time',
+        e.map((x) => x[3]),
+      ),
+      ts(
+        'discharge_time',
+        e.map((x) => x[4]),
+      ),
+      str(
+        'primary_dx',
+        e.map((x) => x[5]),
+      ),
+      str(
+        'discharge_disposition',
+        e.map((x) => x[6]),
+      ),
+      str(
+        'facility_id',
+        e.map(() => 'FAC01'),
+      ),
+      str(
+        'payer',
+        e.map((x) => x[7]),
+      ),
+      ...lineage(
+        e.length,
+        e.map((x) => x[8]),
+      ),
     ]),
     diagnoses: toTable([
-      str('encounter_id', l.diagnoses.map((d) => d[0])), str('patient_key', l.diagnoses.map((d) => d[1])), str('icd10', l.diagnoses.map((d) => d[2])),
-      { name: 'dx_rank', kind: 'int', values: Int32Array.from(l.diagnoses, (_, i) => i + 1) }, ...lineage(l.diagnoses.length),
+      str(
+        'encounter_id',
+        l.diagnoses.map((d) => d[0]),
+      ),
+      str(
+        'patient_key',
+        l.diagnoses.map((d) => d[1]),
+      ),
+      str(
+        'icd10',
+        l.diagnoses.map((d) => d[2]),
+      ),
+      { name: 'dx_rank', kind: 'int', values: Int32Array.from(l.diagnoses, (_, i) => i + 1) },
+      ...lineage(l.diagnoses.length),
     ]),
     labs: toTable([
-      str('lab_id', l.labs.map((x) => x[0])), str('patient_key', l.labs.map((x) => x[1])), str('encounter_id', l.labs.map(() => null)),
-      str('loinc', l.labs.map((x) => x[2])), { name: 'value', kind: 'float', values: Float64Array.from(l.labs, (x) => x[3] ?? Number.NaN) },
-      str('unit', l.labs.map((x) => x[4])), ts('observed_at', l.labs.map((x) => x[5])), str('abnormal_flag', l.labs.map(() => null)),
+      str(
+        'lab_id',
+        l.labs.map((x) => x[0]),
+      ),
+      str(
+        'patient_key',
+        l.labs.map((x) => x[1]),
+      ),
+      str(
+        'encounter_id',
+        l.labs.map(() => null),
+      ),
+      str(
+        'loinc',
+        l.labs.map((x) => x[2]),
+      ),
+      { name: 'value', kind: 'float', values: Float64Array.from(l.labs, (x) => x[3] ?? Number.NaN) },
+      str(
+        'unit',
+        l.labs.map((x) => x[4]),
+      ),
+      ts(
+        'observed_at',
+        l.labs.map((x) => x[5]),
+      ),
+      str(
+        'abnormal_flag',
+        l.labs.map(() => null),
+      ),
       ...lineage(l.labs.length),
     ]),
   };
@@ -63,8 +167,10 @@ function tablesOf(l: Lake): { patients: Table; encounters: Table; diagnoses: Tab
 function inputsOf(l: Lake): BucketInputs {
   const t = tablesOf(l);
   return {
-    patients: dedupeTable('patients', [t.patients]), encounters: dedupeTable('encounters', [t.encounters]),
-    diagnoses: dedupeTable('diagnoses', [t.diagnoses]), labs: dedupeTable('lab_results', [t.labs]),
+    patients: dedupeTable('patients', [t.patients]),
+    encounters: dedupeTable('encounters', [t.encounters]),
+    diagnoses: dedupeTable('diagnoses', [t.diagnoses]),
+    labs: dedupeTable('lab_results', [t.labs]),
   };
 }
 
@@ -85,7 +191,10 @@ function row(frame: FeatureFrame, encounterId: string): Record<string, unknown> 
 /** One patient with a year of history before the index stay E5 (2024-06-01 08:00 to 06-04 20:00). */
 function baseLake(): Lake {
   return {
-    patients: [['pA', '1950-06-02', 'F', 'white'], ['pB', '1980-01-01', 'M', null]],
+    patients: [
+      ['pA', '1950-06-02', 'F', 'white'],
+      ['pB', '1980-01-01', 'M', null],
+    ],
     encounters: [
       ['E1', 'pA', 'inpatient', T0 - 400 * DAY, T0 - 398 * DAY, 'J18.9', 'home', 'medicare'], // over 365 days before: not prior
       ['E2', 'pA', 'inpatient', T0 - 200 * DAY, T0 - 195 * DAY, 'I50.9', 'home', 'medicare'],
@@ -96,9 +205,11 @@ function baseLake(): Lake {
       ['F1', 'pB', 'inpatient', T0, T0 + DAY, 'Z51.11', 'expired', 'commercial'], // expired: not an index stay
     ],
     diagnoses: [
-      ['E2', 'pA', 'I509'], ['E2', 'pA', 'E1122'], // heart failure (1) + complicated diabetes (2), 195 days before
+      ['E2', 'pA', 'I509'],
+      ['E2', 'pA', 'E1122'], // heart failure (1) + complicated diabetes (2), 195 days before
       ['E1', 'pA', 'C787'], // metastatic, but 398 days before: outside the look-back
-      ['E5', 'pA', 'I214'], ['E5', 'pA', 'I10'],
+      ['E5', 'pA', 'I214'],
+      ['E5', 'pA', 'I10'],
       ['E6', 'pA', 'E119'], // uncomplicated diabetes, superseded by the complicated one
     ],
     labs: [
@@ -118,21 +229,32 @@ const lab = (frame: FeatureFrame, encounterId: string, name: string) => {
   return ['last', 'min', 'max', 'mean', 'count'].map((stat) => r[`lab_${name}_${stat}`]);
 };
 
-test('one patient\'s index stays have the hand-computed features', (t) => {
+test("one patient's index stays have the hand-computed features", (t) => {
   const frame = build(baseLake());
   t.is(frame.rows, 3, 'E1, E2 and E5; not the visits, not the stay that ended in death');
-  t.deepEqual((frame.columns.find((c) => c.name === 'encounter_id')!.values as string[]), ['E1', 'E2', 'E5'], 'in patient, then admission order');
+  t.deepEqual(frame.columns.find((c) => c.name === 'encounter_id')!.values as string[], ['E1', 'E2', 'E5'], 'in patient, then admission order');
   const e5 = row(frame, 'E5');
   t.like(e5, {
-    patient_key: 'pA', admit_time: T0, discharge_time: T0 + 3.5 * DAY, label: 0, censored: 0,
+    patient_key: 'pA',
+    admit_time: T0,
+    discharge_time: T0 + 3.5 * DAY,
+    label: 0,
+    censored: 0,
     age: 73, // born 1950-06-02, admitted 2024-06-01: the day before the 74th birthday
-    los_days: 3.5, prior_inpatient_365d: 1, prior_emergency_180d: 1,
+    los_days: 3.5,
+    prior_inpatient_365d: 1,
+    prior_emergency_180d: 1,
     // I21 (myocardial infarction, 1) + I50 (heart failure, 1) and E11.22 (complicated diabetes, 2) within a
     // year; E11.9 is superseded by E11.22; C78.7 ended 398 days before and does not count.
     charlson_index: 4,
-    sex: 'F', race: 'white', ethnicity: 'nonhispanic', discharge_disposition: 'snf', payer: 'medicare', dx_chapter: 'circulatory',
+    sex: 'F',
+    race: 'white',
+    ethnicity: 'nonhispanic',
+    discharge_disposition: 'snf',
+    payer: 'medicare',
+    dx_chapter: 'circulatory',
   });
-  t.deepEqual(lab(frame, 'E5', 'sodium'), [134, 131, 137, 134, 3], 'the result before admission is not the stay\'s');
+  t.deepEqual(lab(frame, 'E5', 'sodium'), [134, 131, 137, 134, 3], "the result before admission is not the stay's");
   t.deepEqual(lab(frame, 'E5', 'hemoglobin'), [9.5, 9.5, 9.5, 9.5, 1], 'a result without a value is not a measurement');
   t.deepEqual(lab(frame, 'E5', 'glucose'), [Number.NaN, Number.NaN, Number.NaN, Number.NaN, 0]);
   // E2: E1 (admitted 200 days before) is a prior stay, and its metastatic code (6) ended within the year.
@@ -169,7 +291,7 @@ test('events planted after discharge change no feature of the index stay; a read
   const after = build(plantAfterDischarge(baseLake()));
   for (const id of ['E1', 'E2', 'E5']) t.deepEqual(featuresOnly(row(after, id)), featuresOnly(row(before, id)), id);
   t.is(row(before, 'E5').label, 0);
-  t.is(row(after, 'E5').label, 1, 'E7 is admitted 10 days after E5\'s discharge');
+  t.is(row(after, 'E5').label, 1, "E7 is admitted 10 days after E5's discharge");
   t.is(row(after, 'E2').label, 0);
   t.is(after.rows, before.rows + 1, 'the readmission is an index stay of its own');
 });
@@ -196,14 +318,24 @@ test('a lab or diagnosis planted on another patient changes nothing of this one'
 
 test('corrections resolve across ingest days: the latest ingest date wins, then the latest file name', (t) => {
   const base = tablesOf(baseLake());
-  const resend = (value: number, ingest: string, file: string) => toTable([
-    str('lab_id', ['L2']), str('patient_key', ['pA']), str('encounter_id', [null]), str('loinc', ['2951-2']),
-    { name: 'value', kind: 'float', values: Float64Array.of(value) }, str('unit', ['mmol/L']), ts('observed_at', [T0 + DAY]),
-    str('abnormal_flag', [null]), str('ingest_date', [ingest]), str('source_file', [file]),
-  ]);
+  const resend = (value: number, ingest: string, file: string) =>
+    toTable([
+      str('lab_id', ['L2']),
+      str('patient_key', ['pA']),
+      str('encounter_id', [null]),
+      str('loinc', ['2951-2']),
+      { name: 'value', kind: 'float', values: Float64Array.of(value) },
+      str('unit', ['mmol/L']),
+      ts('observed_at', [T0 + DAY]),
+      str('abnormal_flag', [null]),
+      str('ingest_date', [ingest]),
+      str('source_file', [file]),
+    ]);
   const inputs = (parts: Table[]): BucketInputs => ({
-    patients: dedupeTable('patients', [base.patients]), encounters: dedupeTable('encounters', [base.encounters]),
-    diagnoses: dedupeTable('diagnoses', [base.diagnoses]), labs: dedupeTable('lab_results', [base.labs, ...parts]),
+    patients: dedupeTable('patients', [base.patients]),
+    encounters: dedupeTable('encounters', [base.encounters]),
+    diagnoses: dedupeTable('diagnoses', [base.diagnoses]),
+    labs: dedupeTable('lab_results', [base.labs, ...parts]),
   });
   // L2 was 137 on 2024-09-01 (a.parquet); a later day's 140 wins, and an earlier day's 150 loses.
   const later = buildReadmissionFeatures(inputs([resend(150, '2024-08-30', 'z.parquet'), resend(140, '2024-09-03', 'a.parquet')]), FOLLOWED);
@@ -272,7 +404,9 @@ test('deduplication by hashed key bytes keeps one winner per key, also when 30-b
   const ids = Array.from({ length: n }, (_, i) => `L${(i * 7919).toString(36)}`);
   const first = toTable([str('lab_id', ids), str('ingest_date', new Array<string>(n).fill('2025-01-01')), str('source_file', new Array<string>(n).fill('a'))]);
   const again = toTable([
-    str('lab_id', ids.slice(0, resent)), str('ingest_date', new Array<string>(resent).fill('2025-01-02')), str('source_file', new Array<string>(resent).fill('a')),
+    str('lab_id', ids.slice(0, resent)),
+    str('ingest_date', new Array<string>(resent).fill('2025-01-02')),
+    str('source_file', new Array<string>(resent).fill('a')),
   ]);
   const { rows } = dedupeTable('lab_results', [first, again]);
   t.is(rows.length, n);

@@ -23,7 +23,10 @@ import { lake } from '../../data-lake/layout.js';
 import { ingestAll, localLake } from '../helpers/features-lake.js';
 import { compareRows, rowsOf, type Value } from '../helpers/feature-rows.js';
 
-interface Reference { data_end: string; rows: Record<string, Record<string, Value>> }
+interface Reference {
+  data_end: string;
+  rows: Record<string, Record<string, Value>>;
+}
 
 let store: ObjectStore;
 let pseudonymizer: Pseudonymizer;
@@ -75,7 +78,7 @@ test('the features are not trivial: labs, comorbidities, priors and chapters tak
   t.true(shardRows.some((r) => (r.lab_glucose_count as number) > 3));
 });
 
-test('labels and follow-up flags equal the generator\'s ground truth, and the counts add up', async (t) => {
+test("labels and follow-up flags equal the generator's ground truth, and the counts add up", async (t) => {
   const truth = new Map<string, { label: number; censored: boolean }>();
   for await (const o of store.list(lake.groundTruth('readmission/'))) {
     const table = readParquet(await store.get(o.key), { source: o.key });

@@ -41,9 +41,15 @@ import { RAW_TABLES, type RawTable, lake } from '../../data-lake/layout.js';
 import { ingestAll, localLake } from '../helpers/features-lake.js';
 import { compareRows, rowsOf, type Value } from '../helpers/feature-rows.js';
 
-interface Reference { data_end: string; rows: Record<string, Record<string, Value>> }
+interface Reference {
+  data_end: string;
+  rows: Record<string, Record<string, Value>>;
+}
 /** An inpatient stay with a discharge, as the raw files show it: its discharge and the first file date carrying it (epoch day). */
-interface RawStay { dischargeMs: number; fileDay: number }
+interface RawStay {
+  dischargeMs: number;
+  fileDay: number;
+}
 
 const DAY = 86_400_000;
 const PATIENTS = 800;
@@ -70,7 +76,8 @@ test.before(async () => {
   generation = await writeRawLake(store, { ...YEAR_OF_DAILY_FILES, patients: PATIENTS, seed: 41, filesPerDay: 1 });
   await ingestAll(local.deps, local.lakeUri, BUCKETS);
   for await (const o of store.list('manifests/ingest/')) {
-    if (/^manifests\/ingest\/[a-z_]+\/ingest_date=[\d-]+\.json$/.test(o.key)) dayManifests.push(JSON.parse(new TextDecoder().decode(await store.get(o.key))) as DayManifest);
+    if (/^manifests\/ingest\/[a-z_]+\/ingest_date=[\d-]+\.json$/.test(o.key))
+      dayManifests.push(JSON.parse(new TextDecoder().decode(await store.get(o.key))) as DayManifest);
   }
   build = await buildLakeFeatures(store, { dataset: 'readmission', bucketCount: BUCKETS });
   manifest = JSON.parse(new TextDecoder().decode(await store.get(lake.featureManifest('readmission', build.version)))) as FeatureManifest;
@@ -126,7 +133,7 @@ async function laterThanTheirFile(table: RawTable, column: string): Promise<{ la
   return out;
 }
 
-test('the lake is a year of daily files, and many of its times are later than their file\'s date', async (t) => {
+test("the lake is a year of daily files, and many of its times are later than their file's date", async (t) => {
   const { first, last } = generation.ingestDates;
   t.true(Date.parse(last) - Date.parse(first) >= 364 * DAY, `${first} to ${last}`);
   // A small lake has a few days on which nothing at all happened, so no file landed.
@@ -150,11 +157,23 @@ test('ingest rejects exactly the rows the messiness injected, and quarantines no
   };
   for (const table of RAW_TABLES) {
     const days = dayManifests.filter((d) => d.table === table);
-    t.is(days.reduce((n, d) => n + d.rowsIn, 0), generation.rows[table], `${table}: every raw row is counted`);
+    t.is(
+      days.reduce((n, d) => n + d.rowsIn, 0),
+      generation.rows[table],
+      `${table}: every raw row is counted`,
+    );
     const reasons: Record<string, number> = {};
     for (const d of days) for (const [reason, n] of Object.entries(d.rejectReasons)) reasons[reason] = (reasons[reason] ?? 0) + n;
-    t.is(days.reduce((n, d) => n + d.rejected, 0), injected[table], `${table}: rejected ${JSON.stringify(reasons)}`);
-    t.deepEqual(days.flatMap((d) => d.quarantined), [], table);
+    t.is(
+      days.reduce((n, d) => n + d.rejected, 0),
+      injected[table],
+      `${table}: rejected ${JSON.stringify(reasons)}`,
+    );
+    t.deepEqual(
+      days.flatMap((d) => d.quarantined),
+      [],
+      table,
+    );
   }
   t.true(injected.encounters > 0 && injected.lab_results > 0);
 });
@@ -190,7 +209,8 @@ test('at every data end of the last 45 days, a stay is followed exactly when its
     const encounters = await readBucketTable(store, 'encounters', planned.parts.encounters, async () => {});
     for (const end of ends) {
       const frame = buildReadmissionFeatures(
-        { patients: EMPTY_BUCKET_TABLE, encounters, diagnoses: EMPTY_BUCKET_TABLE, labs: EMPTY_BUCKET_TABLE }, { dataEndMs: end },
+        { patients: EMPTY_BUCKET_TABLE, encounters, diagnoses: EMPTY_BUCKET_TABLE, labs: EMPTY_BUCKET_TABLE },
+        { dataEndMs: end },
       );
       const ids = frame.columns.find((c) => c.name === 'encounter_id')!.values as string[];
       const censored = frame.columns.find((c) => c.name === 'censored')!.values as Int32Array;

@@ -50,12 +50,32 @@ test('abnormal flags follow the reference range, the critical limits and the sex
 
 test('the readmission risk is the documented logistic function of the discharge facts', (t) => {
   const base = {
-    age: 65, losDays: 0, priorInpatient365: 0, charlson: 0, hemoglobinMin: NaN, creatinineMax: NaN, sodiumMin: NaN,
-    albuminMin: NaN, disposition: 'home' as const, payer: 'other' as const,
+    age: 65,
+    losDays: 0,
+    priorInpatient365: 0,
+    charlson: 0,
+    hemoglobinMin: NaN,
+    creatinineMax: NaN,
+    sodiumMin: NaN,
+    albuminMin: NaN,
+    disposition: 'home' as const,
+    payer: 'other' as const,
   };
   const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
   t.is(readmissionRisk(base), Math.round(sigmoid(-3.3) * 1e6) / 1e6);
-  const sick = { ...base, age: 80, losDays: 6, priorInpatient365: 2, charlson: 4, hemoglobinMin: 9, creatinineMax: 2.3, sodiumMin: 131, albuminMin: 2.9, disposition: 'snf' as const, payer: 'medicaid' as const };
+  const sick = {
+    ...base,
+    age: 80,
+    losDays: 6,
+    priorInpatient365: 2,
+    charlson: 4,
+    hemoglobinMin: 9,
+    creatinineMax: 2.3,
+    sodiumMin: 131,
+    albuminMin: 2.9,
+    disposition: 'snf' as const,
+    payer: 'medicaid' as const,
+  };
   const logit = -3.3 + 0.015 * 15 + 0.65 * Math.log(3) + 0.14 * 4 + 0.038 * 6 + 0.23 * 2 + 0.36 * 1 + 0.095 * 4 + 0.55 * 0.5 + 0.36 + 0.28;
   t.true(Math.abs(readmissionRisk(sick) - sigmoid(logit)) < 1e-6);
   t.true(readmissionRisk({ ...base, age: 103 }) === readmissionRisk({ ...base, age: 90 }), 'ages over 89 count as 90');
@@ -76,8 +96,14 @@ test('the PRNG is deterministic per seed and path and its helpers have the right
   const b = Rng.derive(7, 1, 2);
   const c = Rng.derive(7, 2, 1);
   const xs = Array.from({ length: 5 }, () => a.nextUint32());
-  t.deepEqual(Array.from({ length: 5 }, () => b.nextUint32()), xs);
-  t.notDeepEqual(Array.from({ length: 5 }, () => c.nextUint32()), xs);
+  t.deepEqual(
+    Array.from({ length: 5 }, () => b.nextUint32()),
+    xs,
+  );
+  t.notDeepEqual(
+    Array.from({ length: 5 }, () => c.nextUint32()),
+    xs,
+  );
   const rng = new Rng(42);
   const n = 20000;
   const mean = (f: () => number) => Array.from({ length: n }, f).reduce((s, v) => s + v, 0) / n;

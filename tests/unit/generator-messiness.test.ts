@@ -8,8 +8,13 @@ import { CorruptFileError } from '../../core/errors.js';
 import { FileStore } from '../../activities/io/file-store.js';
 import { readParquet } from '../../activities/io/parquet.js';
 import {
-  type GeneratedFile, type GeneratorInput, type MessinessOptions, type RawFile,
-  LABS, NO_MESSINESS, writeRawLake,
+  type GeneratedFile,
+  type GeneratorInput,
+  type MessinessOptions,
+  type RawFile,
+  LABS,
+  NO_MESSINESS,
+  writeRawLake,
 } from '../../data-lake/generator/index.js';
 import { MALFORMED_ICD10_CODES, UNKNOWN_LOINC_CODES } from '../../data-lake/generator/emitter.js';
 import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
@@ -18,20 +23,19 @@ import { generate } from '../helpers/generated.js';
 
 type Row = Record<string, unknown>;
 
-
 const BASE: GeneratorInput = { patients: 800, days: 30, seed: 21 };
 const only = (knobs: Partial<MessinessOptions>): GeneratorInput => ({ ...BASE, messiness: { ...NO_MESSINESS, ...knobs } });
 const cleanPromise = generate({ ...BASE, messiness: 'none' });
 
 const rawFiles = (files: GeneratedFile[], table: RawTable) =>
-  files.filter((f): f is RawFile => f.kind === 'raw' && f.table === table)
+  files
+    .filter((f): f is RawFile => f.kind === 'raw' && f.table === table)
     .sort((a, b) => (a.ingestDate === b.ingestDate ? (a.fileName < b.fileName ? -1 : 1) : a.ingestDate < b.ingestDate ? -1 : 1));
 const rowsOf = (table: Table): Row[] => table.toArray().map((r) => (r as { toJSON(): Row }).toJSON());
 const keyOf = (table: RawTable, row: Row) => RAW_PRIMARY_KEYS[table].map((k) => String(row[k])).join('|');
 
 /** Every row with the ingest date it landed on, in landing order. */
-const landed = (files: GeneratedFile[], table: RawTable) =>
-  rawFiles(files, table).flatMap((f) => rowsOf(f.data).map((row) => ({ date: f.ingestDate, row })));
+const landed = (files: GeneratedFile[], table: RawTable) => rawFiles(files, table).flatMap((f) => rowsOf(f.data).map((row) => ({ date: f.ingestDate, row })));
 
 /** Last write wins by ingest date, then file name; sorted by key. */
 function latest(files: GeneratedFile[], table: RawTable): [string, Row][] {
@@ -43,7 +47,11 @@ function latest(files: GeneratedFile[], table: RawTable): [string, Row][] {
 test('alternate-unit lab rows convert back to the values the clean lake has', async (t) => {
   const [clean, messy] = await Promise.all([cleanPromise, generate(only({ alternateUnitRate: 0.3 }))]);
   const canonical = new Map(latest(clean.files, 'lab_results'));
-  const factors = new Map(Object.values(LABS).filter((s) => s.alternate).map((s) => [`${s.loinc} ${s.alternate!.unit}`, s.alternate!.factor]));
+  const factors = new Map(
+    Object.values(LABS)
+      .filter((s) => s.alternate)
+      .map((s) => [`${s.loinc} ${s.alternate!.unit}`, s.alternate!.factor]),
+  );
   t.deepEqual([...factors.keys()].sort(), ['2160-0 umol/L', '2345-7 mmol/L', '718-7 g/L']);
   let converted = 0;
   for (const { row } of landed(messy.files, 'lab_results')) {
@@ -89,7 +97,9 @@ test('duplicates are exact copies of the row before them and the rest is the cle
     let copies = 0;
     for (const f of rawFiles(messy.files, table)) {
       const rows = rowsOf(f.data).map((r) => JSON.stringify(r));
-      rows.forEach((r, i) => { if (i > 0 && r === rows[i - 1]) copies++; });
+      rows.forEach((r, i) => {
+        if (i > 0 && r === rows[i - 1]) copies++;
+      });
     }
     t.is(copies, messy.stats.messiness.duplicates[table], table);
     t.true(copies > 0, table);
@@ -99,7 +109,10 @@ test('duplicates are exact copies of the row before them and the rest is the cle
 
 test('impossible rows have keys of their own and cannot be true', async (t) => {
   const [clean, messy] = await Promise.all([cleanPromise, generate(only({ impossibleRate: 0.01 }))]);
-  const injected = (table: RawTable, key: string) => latest(messy.files, table).map(([, row]) => row).filter((r) => (r[key] as string).endsWith('X'));
+  const injected = (table: RawTable, key: string) =>
+    latest(messy.files, table)
+      .map(([, row]) => row)
+      .filter((r) => (r[key] as string).endsWith('X'));
   const firstIngest = Date.parse(`${messy.stats.ingestDates.first}T00:00:00Z`);
   const old = injected('patients', 'patient_id');
   t.is(old.length, messy.stats.messiness.impossible.patients);
@@ -120,8 +133,14 @@ test('impossible rows have keys of their own and cannot be true', async (t) => {
 /** LOINC's mod-10 check digit of the part before the dash. */
 function loincCheckDigit(body: string): number {
   const digits = [...body].reverse();
-  const doubled = digits.filter((_, i) => i % 2 === 0).reverse().join('');
-  const rest = digits.filter((_, i) => i % 2 === 1).reverse().join('');
+  const doubled = digits
+    .filter((_, i) => i % 2 === 0)
+    .reverse()
+    .join('');
+  const rest = digits
+    .filter((_, i) => i % 2 === 1)
+    .reverse()
+    .join('');
   const sum = [...`${rest}${String(Number(doubled) * 2)}`].reduce((n, d) => n + Number(d), 0);
   return (10 - (sum % 10)) % 10;
 }
@@ -134,7 +153,9 @@ test('unknown-code rows carry codes no vocabulary has, have keys of their own, a
   t.true(m.unknownCodes.lab_results > 100 && m.unknownCodes.diagnoses > 5, JSON.stringify(m.unknownCodes));
 
   const known = new Set(Object.values(LABS).map((s) => s.loinc));
-  const labs = landed(messy.files, 'lab_results').map(({ row }) => row).filter((r) => (r.lab_id as string).endsWith('UX'));
+  const labs = landed(messy.files, 'lab_results')
+    .map(({ row }) => row)
+    .filter((r) => (r.lab_id as string).endsWith('UX'));
   t.is(labs.length, m.unknownCodes.lab_results);
   t.true(labs.every((r) => !known.has(r.loinc as string) && UNKNOWN_LOINC_CODES.includes(r.loinc as never)));
   t.deepEqual([...new Set(labs.map((r) => r.loinc as string))].sort(), [...UNKNOWN_LOINC_CODES].sort());
@@ -143,7 +164,9 @@ test('unknown-code rows carry codes no vocabulary has, have keys of their own, a
   for (const code of known) t.is(loincCheckDigit(code.split('-')[0]!), Number(code.split('-')[1]), code);
   for (const code of UNKNOWN_LOINC_CODES) t.not(loincCheckDigit(code.split('-')[0]!), Number(code.split('-')[1]), code);
 
-  const dx = landed(messy.files, 'diagnoses').map(({ row }) => row).filter((r) => (r.encounter_id as string).endsWith('UX'));
+  const dx = landed(messy.files, 'diagnoses')
+    .map(({ row }) => row)
+    .filter((r) => (r.encounter_id as string).endsWith('UX'));
   t.is(dx.length, m.unknownCodes.diagnoses);
   t.true(dx.every((r) => MALFORMED_ICD10_CODES.includes(r.icd10 as never) && r.dx_rank === 1));
   const cleanCodes = new Set(landed(clean.files, 'diagnoses').map(({ row }) => row.icd10));
@@ -185,7 +208,10 @@ test('the corrupt mode writes the four odd files it reports and pyarrow reads ev
     const extra = readParquet(await bytes('extra-column'));
     t.deepEqual(extra.schema.names, [...contractSchemas.encounters.names, 'source_system']);
     t.is(extra.numRows, byKind.get('extra-column')!.rows);
-    t.deepEqual(readParquet(await bytes('missing-column')).schema.names, contractSchemas.lab_results.names.filter((n) => n !== 'abnormal_flag'));
+    t.deepEqual(
+      readParquet(await bytes('missing-column')).schema.names,
+      contractSchemas.lab_results.names.filter((n) => n !== 'abnormal_flag'),
+    );
 
     // An outside reader: pyarrow takes every file but the two meant for quarantine, with the contract's types.
     const unreadable = new Set(summary.corruptFiles.filter((f) => f.expected === 'quarantine').map((f) => f.key));
@@ -204,7 +230,10 @@ out["types"] = {k: sorted(v) for k, v in out["types"].items()}
 print(json.dumps({k: sorted(v) if isinstance(v, set) else v for k, v in out.items()}))
 `;
     const report = JSON.parse(execFileSync('python3', ['-c', script, root], { input: JSON.stringify(readable), encoding: 'utf8' })) as {
-      types: Record<string, string[]>; codecs: string[]; versions: string[]; rows: number;
+      types: Record<string, string[]>;
+      codecs: string[];
+      versions: string[];
+      rows: number;
     };
     t.deepEqual(report.types['encounters.admit_time'], ['timestamp[ms, tz=UTC]']);
     t.deepEqual(report.types['patients.birth_date'], ['date32[day]']);
@@ -220,7 +249,16 @@ print(json.dumps({k: sorted(v) if isinstance(v, set) else v for k, v in out.item
 });
 
 test('with every knob on, the summary accounts for every row beyond the clean lake', async (t) => {
-  const knobs = { alternateUnitRate: 0.1, impossibleRate: 0.01, unknownCodeRate: 0.01, duplicateRate: 0.01, correctionRate: 0.05, emptyFileRate: 0.1, mixedFileFormats: true, corrupt: true };
+  const knobs = {
+    alternateUnitRate: 0.1,
+    impossibleRate: 0.01,
+    unknownCodeRate: 0.01,
+    duplicateRate: 0.01,
+    correctionRate: 0.05,
+    emptyFileRate: 0.1,
+    mixedFileFormats: true,
+    corrupt: true,
+  };
   const [clean, messy] = await Promise.all([cleanPromise, generate(only(knobs))]);
   const m = messy.stats.messiness;
   for (const table of RAW_TABLES) {

@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { FileStore } from '../../activities/io/file-store.js';
 import { readParquet, writeParquet } from '../../activities/io/parquet.js';
-import {
-  type GeneratedFile, type GeneratorInput, type RawFile, writeRawLake,
-} from '../../data-lake/generator/index.js';
+import { type GeneratedFile, type GeneratorInput, type RawFile, writeRawLake } from '../../data-lake/generator/index.js';
 import { RAW_TABLES } from '../../data-lake/layout.js';
 import { contractSchemas, isPhiField } from '../../schemas/raw.js';
 import { generate } from '../helpers/generated.js';
@@ -15,10 +13,10 @@ import { generate } from '../helpers/generated.js';
 type Row = Record<string, unknown>;
 const DAY = 86_400_000;
 
-
 /** The raw files of a table a reader can take, in landing order (the corrupt mode's unreadable copies left out). */
 const rawFiles = (files: GeneratedFile[], table: string) =>
-  files.filter((f): f is RawFile => f.kind === 'raw' && f.table === table && f.corruption !== 'truncated' && f.corruption !== 'wrong-type')
+  files
+    .filter((f): f is RawFile => f.kind === 'raw' && f.table === table && f.corruption !== 'truncated' && f.corruption !== 'wrong-type')
     .sort((a, b) => (a.ingestDate === b.ingestDate ? (a.fileName < b.fileName ? -1 : 1) : a.ingestDate < b.ingestDate ? -1 : 1));
 const rowsOf = (table: Table): Row[] => table.toArray().map((r) => (r as { toJSON(): Row }).toJSON());
 
@@ -33,7 +31,7 @@ function latestByKey(files: RawFile[], key: string): Map<string, Row> {
 function sortedAuc(scores: number[], labels: number[]): number {
   const order = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
   const ranks = new Array<number>(scores.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
     for (let k = i; k <= j; k++) ranks[order[k]!] = (i + j) / 2 + 1;
@@ -41,7 +39,12 @@ function sortedAuc(scores: number[], labels: number[]): number {
   }
   let rankSum = 0;
   let positives = 0;
-  labels.forEach((y, i) => { if (y === 1) { rankSum += ranks[i]!; positives++; } });
+  labels.forEach((y, i) => {
+    if (y === 1) {
+      rankSum += ranks[i]!;
+      positives++;
+    }
+  });
   const negatives = labels.length - positives;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
@@ -72,7 +75,10 @@ test('a generated file read back from Parquet keeps the contract types and its v
   for (const table of RAW_TABLES) {
     const file = rawFiles(files, table).find((f) => !f.corruption && f.data.numRows > 0)!;
     const back = readParquet(writeParquet(file.data, file.writeOptions));
-    t.deepEqual(back.schema.fields.map((f) => `${f.name}:${String(f.type)}`), contractSchemas[table].fields.map((f) => `${f.name}:${String(f.type)}`));
+    t.deepEqual(
+      back.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+      contractSchemas[table].fields.map((f) => `${f.name}:${String(f.type)}`),
+    );
     t.deepEqual(rowsOf(back), rowsOf(file.data));
   }
 });
@@ -112,11 +118,18 @@ test('the rows do not depend on how patients are grouped into chunks or spread o
     generate({ ...input, patientsPerChunk: 1000, filesPerDay: 3 }),
   ]);
   for (const table of RAW_TABLES) {
-    const lines = (files: GeneratedFile[]) => rawFiles(files, table).flatMap((f) => rowsOf(f.data).map((r) => `${f.ingestDate} ${JSON.stringify(r)}`)).sort();
+    const lines = (files: GeneratedFile[]) =>
+      rawFiles(files, table)
+        .flatMap((f) => rowsOf(f.data).map((r) => `${f.ingestDate} ${JSON.stringify(r)}`))
+        .sort();
     t.deepEqual(lines(small.files), lines(large.files), table);
     t.deepEqual(lines(split.files), lines(large.files), table);
   }
-  const names = new Set(rawFiles(split.files, 'lab_results').filter((f) => f.data.numRows > 0).map((f) => f.fileName));
+  const names = new Set(
+    rawFiles(split.files, 'lab_results')
+      .filter((f) => f.data.numRows > 0)
+      .map((f) => f.fileName),
+  );
   t.deepEqual([...names].sort(), ['part-c00000-f00.parquet', 'part-c00000-f01.parquet', 'part-c00000-f02.parquet']);
   t.is(small.stats.bayesAuc, large.stats.bayesAuc);
   t.deepEqual(small.stats.messiness, large.stats.messiness);
@@ -134,11 +147,16 @@ test('every patient has 1 to 8 encounters and inpatients are older than outpatie
   t.is([...patients.keys()].filter((id) => !id.endsWith('X')).length, PATIENTS);
 
   const meanAge = (cls: string) => {
-    const ages = encounters.filter((e) => e.encounter_class === cls).map((e) => ((e.admit_time as number) - (patients.get(e.patient_id as string)!.birth_date as number)) / (365.25 * DAY));
+    const ages = encounters
+      .filter((e) => e.encounter_class === cls)
+      .map((e) => ((e.admit_time as number) - (patients.get(e.patient_id as string)!.birth_date as number)) / (365.25 * DAY));
     return ages.reduce((a, b) => a + b, 0) / ages.length;
   };
   t.true(meanAge('inpatient') > meanAge('outpatient') + 3, `${meanAge('inpatient')} vs ${meanAge('outpatient')}`);
-  t.is(stats.rows.patients, [...rawFiles(files, 'patients')].reduce((n, f) => n + f.data.numRows, 0));
+  t.is(
+    stats.rows.patients,
+    [...rawFiles(files, 'patients')].reduce((n, f) => n + f.data.numRows, 0),
+  );
 });
 
 test('inpatient stays have a full panel on admission and several labs every stay day', async (t) => {
@@ -146,7 +164,8 @@ test('inpatient stays have a full panel on admission and several labs every stay
   const encounters = latestByKey(rawFiles(files, 'encounters'), 'encounter_id');
   const labs = latestByKey(rawFiles(files, 'lab_results'), 'lab_id');
   const perEncounter = new Map<string, number>();
-  for (const lab of labs.values()) if (!(lab.lab_id as string).endsWith('X')) perEncounter.set(lab.encounter_id as string, (perEncounter.get(lab.encounter_id as string) ?? 0) + 1);
+  for (const lab of labs.values())
+    if (!(lab.lab_id as string).endsWith('X')) perEncounter.set(lab.encounter_id as string, (perEncounter.get(lab.encounter_id as string) ?? 0) + 1);
   let labCount = 0;
   let stayDays = 0;
   for (const e of encounters.values()) {
@@ -160,10 +179,14 @@ test('inpatient stays have a full panel on admission and several labs every stay
   t.true(perDay > 8 && perDay < 20, `${perDay} labs per stay day`);
   const missing = [...labs.values()].filter((l) => l.value === null);
   t.true(missing.length > 0 && missing.every((l) => l.unit === null && l.abnormal_flag === null));
-  t.true([...labs.values()].some((l) => l.encounter_id === null), 'some clinic results are not linked to a visit');
+  t.true(
+    [...labs.values()].some((l) => l.encounter_id === null),
+    'some clinic results are not linked to a visit',
+  );
   const loincs = new Set([...labs.values()].map((l) => l.loinc));
   t.true(loincs.size >= 20, `${loincs.size} LOINC codes`);
-  for (const flag of new Set([...labs.values()].map((l) => l.abnormal_flag))) t.true(['L', 'H', 'LL', 'HH', 'N', null].includes((flag ?? null) as string | null));
+  for (const flag of new Set([...labs.values()].map((l) => l.abnormal_flag)))
+    t.true(['L', 'H', 'LL', 'HH', 'N', null].includes((flag ?? null) as string | null));
 });
 
 test('every ground-truth label follows the readmission rule on the generated encounters', async (t) => {
@@ -204,7 +227,10 @@ test('the Bayes AUC is in a learnable range and equals the AUC recomputed from t
       scores.push(row.p_observed as number);
       labels.push(row.label as number);
       t.true((row.p_observed as number) <= (row.p as number));
-      if (!row.censored) { complete[0].push(row.p_observed as number); complete[1].push(row.label as number); }
+      if (!row.censored) {
+        complete[0].push(row.p_observed as number);
+        complete[1].push(row.label as number);
+      }
     }
   }
   t.true(Math.abs(sortedAuc(scores, labels) - stats.bayesAuc) < 1e-12);
@@ -219,7 +245,10 @@ test('identifiers are fake and shaped like the real thing', async (t) => {
   const check = (column: string, pattern: RegExp) => {
     const values = patients.map((p) => p[column]).filter((v): v is string => v !== null);
     t.true(values.length > patients.length / 2, column);
-    t.true(values.every((v) => pattern.test(v)), column);
+    t.true(
+      values.every((v) => pattern.test(v)),
+      column,
+    );
   };
   check('patient_id', /^MRN\d{8}X?$/);
   check('ssn', /^9\d\d-\d\d-\d{4}$/);
@@ -229,8 +258,16 @@ test('identifiers are fake and shaped like the real thing', async (t) => {
   t.true(patients.every((p) => ['F', 'M', 'U'].includes(p.sex as string)));
 });
 
-test('with the timing knobs, a stay sent at admission lands whole on its admission\'s local date and an evening event on its own', async (t) => {
-  const { files, stats } = await generate({ patients: 400, days: 60, historyDays: 30, seed: 13, sentAtAdmissionRate: 0.3, eveningRate: 0.3, messiness: 'none' });
+test("with the timing knobs, a stay sent at admission lands whole on its admission's local date and an evening event on its own", async (t) => {
+  const { files, stats } = await generate({
+    patients: 400,
+    days: 60,
+    historyDays: 30,
+    seed: 13,
+    sentAtAdmissionRate: 0.3,
+    eveningRate: 0.3,
+    messiness: 'none',
+  });
   const dayOf = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY;
   const [first, last] = [dayOf(stats.ingestDates.first), dayOf(stats.ingestDates.last)];
   const clamp = (day: number) => Math.min(last, Math.max(first, day));
@@ -254,7 +291,10 @@ test('with the timing knobs, a stay sent at admission lands whole on its admissi
     else t.fail(`${row.encounter_id as string} on day ${day}: admitted ${new Date(admit).toISOString()}, discharged ${new Date(discharge).toISOString()}`);
   }
   t.true(counts.evening > 20 && counts.atAdmission > 100 && counts.dayAfter > counts.atAdmission, JSON.stringify(counts));
-  t.true(rows('diagnoses').every(({ day, row }) => day === stayDay.get(row.encounter_id as string)), 'diagnoses come with their stay');
+  t.true(
+    rows('diagnoses').every(({ day, row }) => day === stayDay.get(row.encounter_id as string)),
+    'diagnoses come with their stay',
+  );
 
   let eveningLabs = 0;
   let afterTheirDate = 0;

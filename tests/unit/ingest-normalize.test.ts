@@ -9,9 +9,7 @@ import { normalizeEncounters } from '../../activities/ingest/tables/encounters.j
 import { normalizeLabResults } from '../../activities/ingest/tables/lab-results.js';
 import { normalizePatients } from '../../activities/ingest/tables/patients.js';
 import { resolveUnit } from '../../activities/ingest/units.js';
-import {
-  NULL_DAY, date32Vector, float64Vector, int32Vector, int64Vector, timestampMsVector, utf8Vector,
-} from '../../activities/io/arrow-columns.js';
+import { NULL_DAY, date32Vector, float64Vector, int32Vector, int64Vector, timestampMsVector, utf8Vector } from '../../activities/io/arrow-columns.js';
 import { readParquet, writeParquet } from '../../activities/io/parquet.js';
 import { LABS, NO_MESSINESS, encodeFile } from '../../data-lake/generator/index.js';
 import { RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
@@ -29,7 +27,10 @@ const NOON_BEFORE = START - DAY / 2;
 const HOUR = 3_600_000;
 const YEAR_1900 = Date.UTC(1900, 0, 1);
 const ctx = (table: RawTable): NormalizeContext => ({
-  source: `raw/${table}/ingest_date=${INGEST_DATE}/hand-built.parquet`, ingestDate: INGEST_DATE, fileName: 'hand-built.parquet', pseudonymizer,
+  source: `raw/${table}/ingest_date=${INGEST_DATE}/hand-built.parquet`,
+  ingestDate: INGEST_DATE,
+  fileName: 'hand-built.parquet',
+  pseudonymizer,
 });
 
 /** A row's verdict: its reject reason, or `accepted` / `corrected`. */
@@ -91,9 +92,25 @@ const LAB_CASES: LabCase[] = [
   { label: 'a code that is not LOINC-shaped', loinc: 'GLU', value: 95, unit: 'mg/dL', expect: 'invalid_loinc' },
   { label: 'a result without a value', loinc: '2345-7', value: Number.NaN, unit: 'mg/dL', expect: 'accepted', canonical: [null, null] },
   { label: 'a result without a value, in an odd unit', loinc: '2345-7', value: Number.NaN, unit: 'furlongs', expect: 'accepted', canonical: [null, null] },
-  { label: 'observed at the last instant of the ingest date', loinc: '2345-7', value: 95, unit: 'mg/dL', at: END - 1, expect: 'accepted', canonical: [95, 'mg/dL'] },
+  {
+    label: 'observed at the last instant of the ingest date',
+    loinc: '2345-7',
+    value: 95,
+    unit: 'mg/dL',
+    at: END - 1,
+    expect: 'accepted',
+    canonical: [95, 'mg/dL'],
+  },
   { label: 'observed after the ingest date', loinc: '2345-7', value: 95, unit: 'mg/dL', at: END, expect: 'accepted', canonical: [95, 'mg/dL'] },
-  { label: 'observed a year after the ingest date', loinc: '2345-7', value: 95, unit: 'mg/dL', at: END + 365 * DAY, expect: 'accepted', canonical: [95, 'mg/dL'] },
+  {
+    label: 'observed a year after the ingest date',
+    loinc: '2345-7',
+    value: 95,
+    unit: 'mg/dL',
+    at: END + 365 * DAY,
+    expect: 'accepted',
+    canonical: [95, 'mg/dL'],
+  },
   { label: 'observed on 1900-01-01', loinc: '2345-7', value: 95, unit: 'mg/dL', at: YEAR_1900, expect: 'accepted', canonical: [95, 'mg/dL'] },
   { label: 'observed before 1900', loinc: '2345-7', value: 95, unit: 'mg/dL', at: YEAR_1900 - 1, expect: 'implausible_observed_at' },
 ];
@@ -157,13 +174,26 @@ test('every LOINC code the generator writes is in the catalogue, in the generato
 /** LOINC's mod-10 check digit of the part before the dash (12345 -> 5, LOINC's own example). */
 function loincCheckDigit(body: string): number {
   const digits = [...body].reverse();
-  const doubled = digits.filter((_, i) => i % 2 === 0).reverse().join('');
-  const rest = digits.filter((_, i) => i % 2 === 1).reverse().join('');
+  const doubled = digits
+    .filter((_, i) => i % 2 === 0)
+    .reverse()
+    .join('');
+  const rest = digits
+    .filter((_, i) => i % 2 === 1)
+    .reverse()
+    .join('');
   const sum = [...`${rest}${String(Number(doubled) * 2)}`].reduce((s, d) => s + Number(d), 0);
   return (10 - (sum % 10)) % 10;
 }
 
-interface EncounterCase { label: string; admit: number; discharge: number; dx: string; expect: string; dxOut?: string }
+interface EncounterCase {
+  label: string;
+  admit: number;
+  discharge: number;
+  dx: string;
+  expect: string;
+  dxOut?: string;
+}
 
 const ENCOUNTER_CASES: EncounterCase[] = [
   { label: 'a closed stay with a dotted code', admit: START - 4 * DAY, discharge: NOON_BEFORE, dx: 'E11.9', expect: 'accepted', dxOut: 'E119' },
@@ -181,7 +211,14 @@ const ENCOUNTER_CASES: EncounterCase[] = [
   // Times are not judged against the ingest date (docs/data-contract.md): a stay sent on its
   // admission day with its discharge, an evening discharge that is the next day in UTC, a re-export.
   { label: 'admitted after the ingest date', admit: END, discharge: Number.NaN, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
-  { label: 'sent on its admission day with an evening discharge that is the next day in UTC', admit: START + 10 * HOUR, discharge: END + 2 * HOUR, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
+  {
+    label: 'sent on its admission day with an evening discharge that is the next day in UTC',
+    admit: START + 10 * HOUR,
+    discharge: END + 2 * HOUR,
+    dx: 'I50.9',
+    expect: 'accepted',
+    dxOut: 'I509',
+  },
   { label: 'discharged two years after the ingest date', admit: END + 700 * DAY, discharge: END + 730 * DAY, dx: 'I50.9', expect: 'accepted', dxOut: 'I509' },
   { label: 'a garbled code', admit: START - 4 * DAY, discharge: NOON_BEFORE, dx: 'XX.Y', expect: 'invalid_primary_dx' },
   { label: 'an ICD-9 code', admit: START - 4 * DAY, discharge: NOON_BEFORE, dx: '250.00', expect: 'invalid_primary_dx' },
@@ -262,9 +299,16 @@ test('each patient is accepted or rejected by age, and ages over 89 read as 90',
   const text = (value: string | null) => utf8Vector(cases.map(() => value));
   const table = new Table({
     patient_id: utf8Vector(cases.map((_, i) => `MRN${i}`)),
-    first_name: text('Ann'), last_name: text('Lee'),
+    first_name: text('Ann'),
+    last_name: text('Lee'),
     birth_date: date32Vector(Int32Array.from(cases, (c) => c.birthDay)),
-    sex: text('F'), race: text('white'), ethnicity: text('nonhispanic'), zip: text('02139'), ssn: text(null), phone: text(null), email: text(null),
+    sex: text('F'),
+    race: text('white'),
+    ethnicity: text('nonhispanic'),
+    zip: text('02139'),
+    ssn: text(null),
+    phone: text(null),
+    email: text(null),
   });
   const n = normalizePatients(table, ctx('patients'));
   cases.forEach((c, i) => t.is(verdict(n, i), c.expect, c.label));
@@ -272,17 +316,27 @@ test('each patient is accepted or rejected by age, and ages over 89 read as 90',
   const shift = (i: number) => pseudonymizer.patient(`MRN${i}`).shiftDays;
   t.is(birth[0], cases[0]!.birthDay + shift(0));
   t.is(birth[1], ingestDay - Math.ceil(90 * 365.2425) + shift(1));
-  t.deepEqual(n.columns.map((c) => c.name), ['patient_key', 'birth_date', 'sex', 'race', 'ethnicity', 'zip3', 'ingest_date', 'source_file']);
+  t.deepEqual(
+    n.columns.map((c) => c.name),
+    ['patient_key', 'birth_date', 'sex', 'race', 'ethnicity', 'zip3', 'ingest_date', 'source_file'],
+  );
 });
 
 const PSEUDONYM_KEY = { id: 'test-key', secret: new Uint8Array(SECRET) };
 const request = (table: RawTable, bytes: Uint8Array, fileName = 'hand-built.parquet', ingestDate = INGEST_DATE): CurateRequest => ({
-  bytes, source: `raw/${table}/ingest_date=${ingestDate}/${fileName}`, table, ingestDate, fileName, bucketCount: 4, pseudonymKey: PSEUDONYM_KEY,
+  bytes,
+  source: `raw/${table}/ingest_date=${ingestDate}/${fileName}`,
+  table,
+  ingestDate,
+  fileName,
+  bucketCount: 4,
+  pseudonymKey: PSEUDONYM_KEY,
 });
 
 test('an int64 value column widens to float64, and a utf8 one quarantines the file with a message naming file and column', (t) => {
   const base = labTable(LAB_CASES.slice(0, 1));
-  const withValue = (value: Vector) => new Table(Object.fromEntries(base.schema.fields.map((f) => [f.name, f.name === 'value' ? value : base.getChild(f.name)!])));
+  const withValue = (value: Vector) =>
+    new Table(Object.fromEntries(base.schema.fields.map((f) => [f.name, f.name === 'value' ? value : base.getChild(f.name)!])));
   const ok = curateFile(request('lab_results', writeParquet(withValue(int64Vector(Float64Array.of(95))))));
   if (ok.kind !== 'curated') return t.fail(ok.reason);
   t.deepEqual([ok.rowsIn, ok.accepted, ok.rejected], [1, 1, 0]);
@@ -294,11 +348,17 @@ test('an int64 value column widens to float64, and a utf8 one quarantines the fi
   t.true(bad.reason.includes('raw/lab_results/ingest_date=2025-03-10/hand-built.parquet') && bad.reason.includes('"value"'), bad.reason);
 });
 
-
 test('curating a messy generated lake rejects exactly the injected impossible and unknown-code rows and the in-file duplicates', async (t) => {
   const knobs = {
-    ...NO_MESSINESS, alternateUnitRate: 0.2, impossibleRate: 0.02, unknownCodeRate: 0.02, duplicateRate: 0.02, correctionRate: 0.05,
-    emptyFileRate: 0.1, mixedFileFormats: true, corrupt: true,
+    ...NO_MESSINESS,
+    alternateUnitRate: 0.2,
+    impossibleRate: 0.02,
+    unknownCodeRate: 0.02,
+    duplicateRate: 0.02,
+    correctionRate: 0.05,
+    emptyFileRate: 0.1,
+    mixedFileFormats: true,
+    corrupt: true,
   };
   const { files, stats } = await generate({ patients: 500, days: 10, seed: 8, messiness: knobs });
   const m = stats.messiness;
@@ -331,7 +391,11 @@ test('curating a messy generated lake rejects exactly the injected impossible an
     for (let i = 1; i < rows.length; i++) {
       if (rows[i] !== rows[i - 1]) continue;
       if (String(keyColumn.get(i)).endsWith('X')) dupOfInjected[file.table]++;
-      else if (file.table === 'lab_results' && alternateUnits.has(`${String(file.data.getChild('loinc')!.get(i))} ${String(file.data.getChild('unit')!.get(i))}`)) dupOfAlternate++;
+      else if (
+        file.table === 'lab_results' &&
+        alternateUnits.has(`${String(file.data.getChild('loinc')!.get(i))} ${String(file.data.getChild('unit')!.get(i))}`)
+      )
+        dupOfAlternate++;
     }
     if (file.table === 'lab_results') {
       for (const fragment of outcome.fragments) {
@@ -355,10 +419,15 @@ test('curating a messy generated lake rejects exactly the injected impossible an
   }
   const dups = (table: RawTable) => m.duplicates[table] - dupOfInjected[table];
   t.deepEqual(reasons.patients, { implausible_birth_date: m.impossible.patients + dupOfInjected.patients, duplicate_key_in_file: dups('patients') });
-  t.deepEqual(reasons.encounters, { discharge_before_admission: m.impossible.encounters + dupOfInjected.encounters, duplicate_key_in_file: dups('encounters') });
+  t.deepEqual(reasons.encounters, {
+    discharge_before_admission: m.impossible.encounters + dupOfInjected.encounters,
+    duplicate_key_in_file: dups('encounters'),
+  });
   t.deepEqual(reasons.diagnoses, { invalid_icd10: m.unknownCodes.diagnoses, duplicate_key_in_file: dups('diagnoses') });
   t.deepEqual(reasons.lab_results, {
-    impossible_value: m.impossible.lab_results + dupOfInjected.lab_results, unknown_loinc: m.unknownCodes.lab_results, duplicate_key_in_file: dups('lab_results'),
+    impossible_value: m.impossible.lab_results + dupOfInjected.lab_results,
+    unknown_loinc: m.unknownCodes.lab_results,
+    duplicate_key_in_file: dups('lab_results'),
   });
   t.is(dupOfInjected.diagnoses, 0, 'unknown-code rows are never duplicated');
   t.true(m.impossible.patients > 0 && m.impossible.encounters > 0 && m.unknownCodes.diagnoses > 0 && m.unknownCodes.lab_results > 0, JSON.stringify(m));

@@ -39,7 +39,11 @@ test('an unchanged raw file is skipped without reading it; a replaced one is rea
   const rawKeys: string[] = [];
   for await (const o of store.list('raw/')) if (o.key.endsWith('.parquet')) rawKeys.push(o.key);
   t.true(rawKeys.length > 10);
-  t.deepEqual(reads.filter((k) => k.startsWith('raw/')), [], 'no raw byte read on the rerun');
+  t.deepEqual(
+    reads.filter((k) => k.startsWith('raw/')),
+    [],
+    'no raw byte read on the rerun',
+  );
 
   const target = rawKeys.find((k) => k.startsWith('raw/encounters/'))!;
   const original = readParquet(await store.get(target));
@@ -48,5 +52,9 @@ test('an unchanged raw file is skipped without reading it; a replaced one is rea
   const result = await ingestFile(deps, { lake: l.lakeUri, key: target, bucketCount: 2 });
   t.is(result.status, 'ingested');
   t.is(result.rowsIn, original.numRows - 1);
-  t.deepEqual(reads.filter((k) => k.startsWith('raw/')), [target], 'the replaced file is read');
+  t.deepEqual(
+    reads.filter((k) => k.startsWith('raw/')),
+    [target],
+    'the replaced file is read',
+  );
 });

@@ -30,16 +30,25 @@ interface Container {
 interface Deployment {
   kind: 'Deployment';
   metadata: { name: string };
-  spec: { template: { spec: {
-    terminationGracePeriodSeconds: number;
-    nodeSelector?: Record<string, string>;
-    tolerations?: { key: string; operator: string; effect: string }[];
-    containers: Container[];
-  } } };
+  spec: {
+    template: {
+      spec: {
+        terminationGracePeriodSeconds: number;
+        nodeSelector?: Record<string, string>;
+        tolerations?: { key: string; operator: string; effect: string }[];
+        containers: Container[];
+      };
+    };
+  };
 }
 
-const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[]; images: { name: string }[] };
-const docs = kustomization.resources.flatMap((file) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> }));
+const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as {
+  resources: string[];
+  images: { name: string }[];
+};
+const docs = kustomization.resources.flatMap((file) =>
+  parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> }),
+);
 const deployment = (name: string) => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name) as unknown as Deployment;
 const config = docs.find((d) => d.kind === 'ConfigMap')!.data!;
 
@@ -50,7 +59,8 @@ async function validate(files: string[]): Promise<{ code: number; output: string
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (/No module named kubernetes_validate/.test(e.stderr ?? '')) throw new Error("kubernetes-validate is not installed: `pip install kubernetes-validate` (infra/test-deps.sh, npm test's pretest step, does)");
+    if (/No module named kubernetes_validate/.test(e.stderr ?? ''))
+      throw new Error("kubernetes-validate is not installed: `pip install kubernetes-validate` (infra/test-deps.sh, npm test's pretest step, does)");
     return { code: typeof e.code === 'number' ? e.code : 1, output: (e.stdout ?? '') + (e.stderr ?? '') };
   }
 }
@@ -61,7 +71,16 @@ test('every resource of the kustomization passes a strict Kubernetes schema chec
   t.is(r.code, 0, r.output);
   const passed = r.output.split('\n').filter((l) => / passed for resource /.test(l)).length;
   t.is(passed, docs.length, r.output);
-  t.deepEqual(docs.map((d) => d.kind).sort(), ['ConfigMap', 'Deployment', 'Deployment', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+  t.deepEqual(docs.map((d) => d.kind).sort(), [
+    'ConfigMap',
+    'Deployment',
+    'Deployment',
+    'Deployment',
+    'Namespace',
+    'PodDisruptionBudget',
+    'Service',
+    'ServiceAccount',
+  ]);
 });
 
 test('the schema check is real: a deployment with a wrong type fails it', async (t) => {
@@ -128,17 +147,31 @@ test('workers expose the metrics port the config names, and every variable the m
 
 test('the codec server gets the codec keys and not the pseudonym key, listens beyond loopback on the port its Service targets, and is probed on /health', (t) => {
   const spec = deployment('carepipe-codec-server').spec.template.spec as unknown as {
-    containers: { args: string[]; env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]; envFrom: { secretRef?: unknown }[]; ports: { containerPort: number }[]; readinessProbe: { httpGet: { path: string } } }[];
+    containers: {
+      args: string[];
+      env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
+      envFrom: { secretRef?: unknown }[];
+      ports: { containerPort: number }[];
+      readinessProbe: { httpGet: { path: string } };
+    }[];
   };
   const [c] = spec.containers;
   t.deepEqual(c!.args, ['codec-server']);
-  t.false(c!.envFrom.some((e) => e.secretRef !== undefined), 'no whole-secret import');
-  const fromSecret = c!.env.filter((e) => e.valueFrom).map((e) => e.valueFrom!.secretKeyRef.key).sort();
+  t.false(
+    c!.envFrom.some((e) => e.secretRef !== undefined),
+    'no whole-secret import',
+  );
+  const fromSecret = c!.env
+    .filter((e) => e.valueFrom)
+    .map((e) => e.valueFrom!.secretKeyRef.key)
+    .sort();
   t.deepEqual(fromSecret, ['CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID']);
   t.is(c!.env.find((e) => e.name === 'CAREPIPE_CODEC_SERVER_HOST')?.value, '0.0.0.0');
   for (const e of c!.env) t.true((ENV_VARS as readonly string[]).includes(e.name), e.name);
   t.is(c!.ports[0]!.containerPort, parseConfig({}).codecServer.port);
   t.is(c!.readinessProbe.httpGet.path, '/health');
-  const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'carepipe-codec-server') as unknown as { spec: { ports: { port: number; targetPort: string }[] } };
+  const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'carepipe-codec-server') as unknown as {
+    spec: { ports: { port: number; targetPort: string }[] };
+  };
   t.is(service.spec.ports[0]!.targetPort, 'codec');
 });

@@ -32,10 +32,12 @@ async function rawZone(name: string, days: number) {
     }
   }
   const other = ['raw/encounters/ingest_date=2025-01-02/_SUCCESS', 'raw/encounters/notes/readme.parquet', 'raw/unknown_table/ingest_date=2025-01-02/a.parquet'];
-  await Promise.all([...keys, ...other].map(async (key) => {
-    await mkdir(dirname(join(local.dir, key)), { recursive: true });
-    await writeFile(join(local.dir, key), key);
-  }));
+  await Promise.all(
+    [...keys, ...other].map(async (key) => {
+      await mkdir(dirname(join(local.dir, key)), { recursive: true });
+      await writeFile(join(local.dir, key), key);
+    }),
+  );
   const store = new CountingStore(local.deps.lake(local.lakeUri));
   local.deps.lake = () => store;
   return { ...local, store, keys: keys.sort(compareKeys), cleanUp: () => rm(local.dir, { recursive: true, force: true }) };
@@ -58,7 +60,10 @@ async function allPages(zone: Zone, range: { from?: string; to?: string; tables?
 
 /** Pages of `limit` keys, each but the last naming its last key as the next cursor. */
 function checkPages(t: ExecutionContext, pages: RawFilePage[], expected: string[]): void {
-  t.deepEqual(pages.flatMap((p) => p.keys), expected);
+  t.deepEqual(
+    pages.flatMap((p) => p.keys),
+    expected,
+  );
   t.is(pages.length, Math.max(1, Math.ceil(expected.length / PAGE)));
   for (const [i, p] of pages.entries()) {
     if (i < pages.length - 1) t.deepEqual([p.keys.length, p.nextStartAfter], [PAGE, p.keys.at(-1)]);
@@ -74,7 +79,10 @@ test('paging through the whole raw zone touches each object about once, at half 
       const pages = await allPages(zone);
       checkPages(t, pages, zone.keys);
       // One look past each page's end, and the non-raw keys inside the listed prefixes.
-      t.true(zone.store.listed <= zone.keys.length + pages.length + 3, `${zone.store.listed} objects listed for ${zone.keys.length} files in ${pages.length} pages`);
+      t.true(
+        zone.store.listed <= zone.keys.length + pages.length + 3,
+        `${zone.store.listed} objects listed for ${zone.keys.length} files in ${pages.length} pages`,
+      );
       t.true(zone.store.listCalls <= pages.length * RAW_TABLES.length);
       perFile.push(zone.store.listed / zone.keys.length);
       t.log(`${days} days: ${zone.keys.length} files, ${pages.length} pages, ${zone.store.listed} objects listed in ${zone.store.listCalls} listings`);
@@ -101,14 +109,25 @@ test('a date range lists only the days in it, and a table filter only its tables
     const pages = await allPages(zone, { from, to });
     checkPages(t, pages, expected);
     // Per page and table at most one key past the range's end or the page's end.
-    t.true(zone.store.listed <= expected.length + pages.length * (RAW_TABLES.length + 1), `${zone.store.listed} objects listed for ${expected.length} in range`);
+    t.true(
+      zone.store.listed <= expected.length + pages.length * (RAW_TABLES.length + 1),
+      `${zone.store.listed} objects listed for ${expected.length} in range`,
+    );
 
     const two = await allPages(zone, { from, tables: ['lab_results', 'diagnoses'] });
-    checkPages(t, two, zone.keys.filter((k) => /^raw\/(lab_results|diagnoses)\//.test(k) && dateOf(k) >= from));
+    checkPages(
+      t,
+      two,
+      zone.keys.filter((k) => /^raw\/(lab_results|diagnoses)\//.test(k) && dateOf(k) >= from),
+    );
     t.true(zone.store.listed <= 2 * 90 * FILES_PER_DAY + two.length, 'the other tables and the days before the range are not listed');
 
     const one = await allPages(zone, { from: to, to });
-    checkPages(t, one, zone.keys.filter((k) => dateOf(k) === to));
+    checkPages(
+      t,
+      one,
+      zone.keys.filter((k) => dateOf(k) === to),
+    );
     t.true(zone.store.listed <= RAW_TABLES.length * (FILES_PER_DAY + 1), 'a one-day listing touches that day and one key after it per table');
   } finally {
     await zone.cleanUp();

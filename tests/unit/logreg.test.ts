@@ -8,7 +8,6 @@ import { mulberry32 } from '../../core/random.js';
 import { fitLogReg, loadLogReg, predictProba, serializeLogReg, type LogRegOptions } from '../../activities/train/logreg.js';
 import { choleskyInPlace, choleskySolve } from '../../activities/train/matrix.js';
 
-
 const N = 20_000;
 const D = 5;
 const TRUE_INTERCEPT = -0.7;
@@ -134,7 +133,10 @@ test('a serialised model loads back to the same model and identical predictions'
   const loaded = loadLogReg(serializeLogReg(model));
   t.deepEqual(loaded, model);
   t.deepEqual(predictProba(loaded, DATA.x, N, D), predictProba(model, DATA.x, N, D));
-  t.throws(() => loadLogReg('{"kind":"logreg","intercept":0}'), { instanceOf: InvalidInputError, message: 'logreg: model field "coef" is not an array of finite numbers' });
+  t.throws(() => loadLogReg('{"kind":"logreg","intercept":0}'), {
+    instanceOf: InvalidInputError,
+    message: 'logreg: model field "coef" is not an array of finite numbers',
+  });
   t.throws(() => loadLogReg('not json'), { instanceOf: InvalidInputError });
 });
 
@@ -144,7 +146,10 @@ test('predictProba computes the logistic of the linear predictor', (t) => {
   t.is(p[0], 1 / (1 + Math.exp(-0.5)));
   t.true(Math.abs(p[1]! - 1 / (1 + Math.exp(0.5))) < 1e-15);
   t.is(p[2], 0); // exp underflows without a NaN
-  t.throws(() => predictProba(model, new Float64Array(3), 1, 3), { instanceOf: InvalidInputError, message: 'logreg: the model has 2 coefficients but the matrix has 3 columns' });
+  t.throws(() => predictProba(model, new Float64Array(3), 1, 3), {
+    instanceOf: InvalidInputError,
+    message: 'logreg: the model has 2 coefficients but the matrix has 3 columns',
+  });
 });
 
 test('a NaN or infinite feature is rejected with the column index and no value', (t) => {
@@ -160,7 +165,13 @@ test('a NaN or infinite feature is rejected with the column index and no value',
 test('fitLogReg rejects one-class labels, mismatched shapes and bad options', (t) => {
   const x = DATA.x.slice(0, 4 * D);
   t.throws(() => fitLogReg(x, new Uint8Array(4), 4, D), { instanceOf: InvalidInputError, message: 'logreg: the labels contain only one class' });
-  t.throws(() => fitLogReg(x, Uint8Array.from([0, 1, 0]), 4, D), { instanceOf: InvalidInputError, message: 'logreg: labels has 3 entries but the matrix has 4 rows' });
-  t.throws(() => fitLogReg(x, Uint8Array.from([0, 1, 0, 1]), 5, D), { instanceOf: InvalidInputError, message: 'logreg: the matrix has 20 values, expected n * d = 25' });
+  t.throws(() => fitLogReg(x, Uint8Array.from([0, 1, 0]), 4, D), {
+    instanceOf: InvalidInputError,
+    message: 'logreg: labels has 3 entries but the matrix has 4 rows',
+  });
+  t.throws(() => fitLogReg(x, Uint8Array.from([0, 1, 0, 1]), 5, D), {
+    instanceOf: InvalidInputError,
+    message: 'logreg: the matrix has 20 values, expected n * d = 25',
+  });
   t.throws(() => fitLogReg(x, Uint8Array.from([0, 1, 0, 1]), 4, D, { l2: -1 }), { instanceOf: InvalidInputError });
 });

@@ -6,13 +6,21 @@ import { join } from 'node:path';
 import { InvalidInputError } from '../../core/errors.js';
 import { mulberry32 } from '../../core/random.js';
 import {
-  averagePrecision, binaryMetrics, brierScore, calibration, expectedCalibrationError, logLoss, prCurve,
-  rocAuc, rocCurve, subgroupMetrics, thresholdTable,
+  averagePrecision,
+  binaryMetrics,
+  brierScore,
+  calibration,
+  expectedCalibrationError,
+  logLoss,
+  prCurve,
+  rocAuc,
+  rocCurve,
+  subgroupMetrics,
+  thresholdTable,
 } from '../../activities/evaluate/metrics.js';
 
 const f64 = (xs: number[]): Float64Array => Float64Array.from(xs);
 const u8 = (xs: number[]): Uint8Array => Uint8Array.from(xs);
-
 
 // The 6-sample case worked by hand below.
 const S6 = f64([0.9, 0.8, 0.7, 0.7, 0.4, 0.2]);
@@ -55,13 +63,22 @@ test('brierScore and logLoss of the 6-sample case match the hand sums', (t) => {
 
 test('calibration with two uniform bins puts a score on the inner edge in the lower bin', (t) => {
   const bins = calibration(S6, Y6, 2);
-  t.deepEqual(bins.map((b) => [b.lower, b.upper, b.count, b.fractionPositive]), [[0, 0.5, 2, 0.5], [0.5, 1, 4, 0.5]]);
+  t.deepEqual(
+    bins.map((b) => [b.lower, b.upper, b.count, b.fractionPositive]),
+    [
+      [0, 0.5, 2, 0.5],
+      [0.5, 1, 4, 0.5],
+    ],
+  );
   t.true(Math.abs(bins[0]!.meanPredicted! - 0.3) < 1e-15);
   t.true(Math.abs(bins[1]!.meanPredicted! - 0.775) < 1e-15);
   // (2 * |0.3 - 0.5| + 4 * |0.775 - 0.5|) / 6
   t.true(Math.abs(expectedCalibrationError(S6, Y6, 2) - 0.25) < 1e-15);
   const edge = calibration(f64([0.5, 0.6]), u8([0, 1]), 2);
-  t.deepEqual(edge.map((b) => b.count), [1, 1]);
+  t.deepEqual(
+    edge.map((b) => b.count),
+    [1, 1],
+  );
   const empty = calibration(f64([0.9]), u8([1]), 2);
   t.deepEqual(empty[0], { lower: 0, upper: 0.5, count: 0, meanPredicted: null, fractionPositive: null });
 });
@@ -96,7 +113,14 @@ test('metrics reject mismatched lengths, empty input, bad labels and out-of-rang
 test('subgroupMetrics computes each group on its own rows and gives a null AUC to a one-class group', (t) => {
   const groups = ['f', 'm', 'f', 'm', 'f', 'x'];
   const rows = subgroupMetrics(S6, Y6, groups);
-  t.deepEqual(rows.map((r) => [r.group, r.count, r.positives]), [['f', 3, 3], ['m', 2, 0], ['x', 1, 0]]);
+  t.deepEqual(
+    rows.map((r) => [r.group, r.count, r.positives]),
+    [
+      ['f', 3, 3],
+      ['m', 2, 0],
+      ['x', 1, 0],
+    ],
+  );
   t.true(rows.every((r) => r.rocAuc === null));
   const mixed = subgroupMetrics(S6, Y6, ['a', 'a', 'a', 'b', 'b', 'b']);
   t.is(mixed[0]!.rocAuc, rocAuc(f64([0.9, 0.8, 0.7]), u8([1, 0, 1])));
@@ -142,9 +166,16 @@ print(json.dumps(out))
 `;
 
 interface SklearnReference {
-  rocAuc: number; ap: number; brier: number; logLoss: number;
-  fpr: number[]; tpr: number[]; rocThresholds: number[];
-  precision: number[]; recall: number[]; prThresholds: number[];
+  rocAuc: number;
+  ap: number;
+  brier: number;
+  logLoss: number;
+  fpr: number[];
+  tpr: number[];
+  rocThresholds: number[];
+  precision: number[];
+  recall: number[];
+  prThresholds: number[];
   [calibration: `cal_${string}`]: { frac: number[]; mean: number[] };
 }
 
@@ -187,15 +218,31 @@ test('metrics on 2,000 tied scores agree with scikit-learn', (t) => {
   assertClose(t, pr.precision, ref.precision, 1e-15, 'precision');
   assertClose(t, pr.recall, ref.recall, 1e-15, 'recall');
   t.deepEqual(Array.from(pr.thresholds.subarray(1)), ref.prThresholds);
-  for (const [strategy, bins] of [['uniform', 10], ['quantile', 10], ['quantile', 7]] as const) {
+  for (const [strategy, bins] of [
+    ['uniform', 10],
+    ['quantile', 10],
+    ['quantile', 7],
+  ] as const) {
     const filled = calibration(scores, labels, bins, strategy).filter((b) => b.count > 0);
     const expected = ref[`cal_${strategy}_${bins}`];
     if (expected === undefined) {
       t.fail(`scikit-learn returned no ${strategy} ${bins}-bin calibration`);
       continue;
     }
-    assertClose(t, filled.map((b) => b.fractionPositive!), expected.frac, 1e-12, `${strategy} ${bins} fraction positive`);
-    assertClose(t, filled.map((b) => b.meanPredicted!), expected.mean, 1e-12, `${strategy} ${bins} mean predicted`);
+    assertClose(
+      t,
+      filled.map((b) => b.fractionPositive!),
+      expected.frac,
+      1e-12,
+      `${strategy} ${bins} fraction positive`,
+    );
+    assertClose(
+      t,
+      filled.map((b) => b.meanPredicted!),
+      expected.mean,
+      1e-12,
+      `${strategy} ${bins} mean predicted`,
+    );
   }
   const summary = binaryMetrics(scores, labels);
   t.is(summary.count, 2000);

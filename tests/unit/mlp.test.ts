@@ -7,7 +7,7 @@ import { parseConfig, readEnv } from '../../core/config.js';
 /** Labels from a known nonlinear rule (an interaction a linear model cannot express), seeded. */
 function dataset(n: number, d: number, seed: number): { x: Float64Array; y: Uint8Array } {
   let s = seed;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const gauss = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
   const x = new Float64Array(n * d);
   const y = new Uint8Array(n);
@@ -39,7 +39,10 @@ test('the configured backend loads: a named one exactly, auto the fastest instal
   }
   // wasm is a dependency, so auto never ends below it on a machine set up by `npm ci`.
   t.true(runtime.backend !== 'cpu', `auto fell to the cpu backend: ${JSON.stringify(runtime.skipped)}`);
-  t.deepEqual(runtime.skipped.map((s) => s.backend), AUTO_ORDER.slice(0, AUTO_ORDER.indexOf(runtime.backend)));
+  t.deepEqual(
+    runtime.skipped.map((s) => s.backend),
+    AUTO_ORDER.slice(0, AUTO_ORDER.indexOf(runtime.backend)),
+  );
   for (const s of runtime.skipped) t.true(s.reason.length > 0, `${s.backend} is skipped with a reason`);
 });
 
@@ -75,15 +78,29 @@ test('a run resumed from an epoch checkpoint trains only the remaining epochs an
   const { tf } = await tfRuntime(CHOICE);
   const straight = await fitMlp(tf, train.x, train.y, 4000, 6, options);
   const checkpoints: MlpCheckpoint[] = [];
-  await fitMlp(tf, train.x, train.y, 4000, 6, { ...options, epochs: 2 }, {
-    onEpochEnd: async (c) => void checkpoints.push(JSON.parse(JSON.stringify(c)) as MlpCheckpoint),
-  });
-  t.deepEqual(checkpoints.map((c) => c.epoch), [1, 2]);
+  await fitMlp(
+    tf,
+    train.x,
+    train.y,
+    4000,
+    6,
+    { ...options, epochs: 2 },
+    {
+      onEpochEnd: async (c) => void checkpoints.push(JSON.parse(JSON.stringify(c)) as MlpCheckpoint),
+    },
+  );
+  t.deepEqual(
+    checkpoints.map((c) => c.epoch),
+    [1, 2],
+  );
   const epochsTrained = new Set<number>();
   let batches = 0;
   const resumed = await fitMlp(tf, train.x, train.y, 4000, 6, options, {
     resumeFrom: checkpoints[1]!,
-    onBatch: (p) => { epochsTrained.add(p.epoch); batches++; },
+    onBatch: (p) => {
+      epochsTrained.add(p.epoch);
+      batches++;
+    },
   });
   t.deepEqual([...epochsTrained], [2, 3]);
   t.is(batches, 2 * Math.ceil(4000 / 128));

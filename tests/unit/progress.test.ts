@@ -24,7 +24,11 @@ test('bars redraw one line per stage on a terminal; plain lines elsewhere; nothi
   t.is(progressMode(undefined, {}), 'lines');
   let clock = 0;
   const out: string[] = [];
-  const bar = createProgressView('bar', (s) => out.push(s), () => clock);
+  const bar = createProgressView(
+    'bar',
+    (s) => out.push(s),
+    () => clock,
+  );
   bar.update({ label: 'ingest', unit: 'files', done: 0, total: 4 });
   clock = 2000;
   bar.update({ label: 'ingest', unit: 'files', done: 4, total: 4 });
@@ -38,7 +42,11 @@ test('bars redraw one line per stage on a terminal; plain lines elsewhere; nothi
     '\n',
   ]);
   const lines: string[] = [];
-  const plain = createProgressView('lines', (s) => lines.push(s), () => 0);
+  const plain = createProgressView(
+    'lines',
+    (s) => lines.push(s),
+    () => 0,
+  );
   plain.update({ label: 'train', unit: 'stages', done: 2 });
   plain.finish();
   t.deepEqual(lines, ['  train     2 stages\n']);

@@ -13,8 +13,19 @@ import { DEFAULT_QUALITY_LIMITS, describeBreach, describeBreaches, resolveQualit
 function day(table: DayManifest['table'], date: string, rowsIn: number, rejectReasons: Record<string, number>, files = 1, quarantined = 0): DayManifest {
   const rejected = Object.values(rejectReasons).reduce((a, b) => a + b, 0);
   return {
-    table, ingestDate: date, rowsIn, accepted: rowsIn - rejected, corrected: 0, rejected, rejectReasons,
-    files: Array.from({ length: files }, (_, i) => ({ source: `raw/${table}/ingest_date=${date}/f${i}.parquet`, status: i < quarantined ? 'quarantined' : 'ingested', rowsIn: 0, inputHash: 'h' })),
+    table,
+    ingestDate: date,
+    rowsIn,
+    accepted: rowsIn - rejected,
+    corrected: 0,
+    rejected,
+    rejectReasons,
+    files: Array.from({ length: files }, (_, i) => ({
+      source: `raw/${table}/ingest_date=${date}/f${i}.parquet`,
+      status: i < quarantined ? 'quarantined' : 'ingested',
+      rowsIn: 0,
+      inputHash: 'h',
+    })),
     quarantined: Array.from({ length: quarantined }, (_, i) => `raw/${table}/ingest_date=${date}/f${i}.parquet`),
   };
 }
@@ -31,13 +42,19 @@ test('a table whose reject rate passes the limit breaks the gate, naming the tab
   t.is(whole.subject, 'encounters');
   t.is(whole.value, 200 / 2000);
   t.is(whole.limitName, 'maxRejectRate');
-  t.deepEqual(whole.reasons, [['discharge_before_admission', 150], ['invalid_payer', 50]]);
+  t.deepEqual(whole.reasons, [
+    ['discharge_before_admission', 150],
+    ['invalid_payer', 50],
+  ]);
   const perDay = report.breaches.find((b) => b.check === 'day_reject_rate')!;
   t.is(perDay.date, '2025-01-01');
   t.is(perDay.value, 0.19);
   t.is(report.breaches.length, 2, 'the second day (1%) and the lab table (0.4%) are within limits');
   t.is(describeBreach(whole), 'ingest reject rate of encounters is 10.00%, limit maxRejectRate = 5.00% (discharge_before_admission: 150, invalid_payer: 50)');
-  t.is(describeBreach(perDay), 'ingest day reject rate of encounters on 2025-01-01 is 19.00%, limit maxRejectRate = 5.00% (discharge_before_admission: 150, invalid_payer: 40)');
+  t.is(
+    describeBreach(perDay),
+    'ingest day reject rate of encounters on 2025-01-01 is 19.00%, limit maxRejectRate = 5.00% (discharge_before_admission: 150, invalid_payer: 40)',
+  );
   const labs = report.tables.find((x) => x.table === 'lab_results')!;
   t.deepEqual(labs.reasons, [['unknown_loinc', 20]]);
 });
@@ -49,12 +66,20 @@ test('small days are judged only as part of their table, and quarantined files a
     day('lab_results', '2025-01-01', 1000, {}, 10, 1),
   ];
   const report = judgeIngest(days, DEFAULT_QUALITY_LIMITS);
-  t.deepEqual(report.breaches.map((b) => [b.check, b.subject, b.value]), [['quarantine_rate', 'lab_results', 0.1]]);
+  t.deepEqual(
+    report.breaches.map((b) => [b.check, b.subject, b.value]),
+    [['quarantine_rate', 'lab_results', 0.1]],
+  );
   t.true(judgeIngest(days, { ...DEFAULT_QUALITY_LIMITS, maxQuarantineRate: 0.1 }).passed, 'a limit is a bound, not a strict one');
 });
 
 const profile = (over: Partial<FeatureProfile> = {}): FeatureProfile => ({
-  version: 'v-new', indexStays: 13_000, labelledStays: 12_000, labelRate: 0.154, nullRates: { age: 0, lab_glucose_last: 0.3, payer: 0.05 }, ...over,
+  version: 'v-new',
+  indexStays: 13_000,
+  labelledStays: 12_000,
+  labelRate: 0.154,
+  nullRates: { age: 0, lab_glucose_last: 0.3, payer: 0.05 },
+  ...over,
 });
 const noIngest = judgeIngest([], DEFAULT_QUALITY_LIMITS);
 
@@ -62,18 +87,35 @@ test('a feature version that lost index stays and half its label rate against it
   const current = profile({ indexStays: 5_326, labelledStays: 5_000, labelRate: 0.073 });
   const report = judgeFeatures(current, profile({ version: 'v-old' }), noIngest, DEFAULT_QUALITY_LIMITS);
   t.false(report.passed);
-  t.deepEqual(report.breaches.map((b) => b.check), ['index_stay_drop', 'label_rate_change']);
+  t.deepEqual(
+    report.breaches.map((b) => b.check),
+    ['index_stay_drop', 'label_rate_change'],
+  );
   t.is(report.baselineVersion, 'v-old');
   t.true(Math.abs(report.breaches[0]!.value - (13_000 - 5_326) / 13_000) < 1e-12);
   t.regex(describeBreaches(report), /features label rate change is 8\.10%, limit maxLabelRateChange = 5\.00%/);
 });
 
 test('a feature whose null rate moves past its limit is named; a version with no baseline is judged on absolute bounds only', (t) => {
-  const moved = judgeFeatures(profile({ nullRates: { age: 0, lab_glucose_last: 0.9, payer: 0.05 } }), profile({ version: 'v-old' }), noIngest, DEFAULT_QUALITY_LIMITS);
-  t.deepEqual(moved.breaches.map((b) => [b.check, b.subject]), [['null_rate_change', 'lab_glucose_last']]);
+  const moved = judgeFeatures(
+    profile({ nullRates: { age: 0, lab_glucose_last: 0.9, payer: 0.05 } }),
+    profile({ version: 'v-old' }),
+    noIngest,
+    DEFAULT_QUALITY_LIMITS,
+  );
+  t.deepEqual(
+    moved.breaches.map((b) => [b.check, b.subject]),
+    [['null_rate_change', 'lab_glucose_last']],
+  );
   t.is(moved.nullRateChanges[0]!.feature, 'lab_glucose_last');
   const first = judgeFeatures(profile({ labelledStays: 10, labelRate: 0.9 }), null, noIngest, DEFAULT_QUALITY_LIMITS);
-  t.deepEqual(first.breaches.map((b) => [b.check, b.limitName]), [['labelled_stays', 'minLabelledStays'], ['label_rate', 'maxLabelRate']]);
+  t.deepEqual(
+    first.breaches.map((b) => [b.check, b.limitName]),
+    [
+      ['labelled_stays', 'minLabelledStays'],
+      ['label_rate', 'maxLabelRate'],
+    ],
+  );
   t.is(first.baselineVersion, null);
   t.true(judgeFeatures(profile(), profile({ version: 'v-old' }), noIngest, DEFAULT_QUALITY_LIMITS).passed);
 });
@@ -81,7 +123,10 @@ test('a feature whose null rate moves past its limit is named; a version with no
 test('the curated days behind a version are judged lake-wide on their reject and quarantine rates', (t) => {
   const curated = judgeIngest([day('encounters', '2025-01-01', 1000, { invalid_payer: 100 })], DEFAULT_QUALITY_LIMITS);
   const report = judgeFeatures(profile(), null, curated, DEFAULT_QUALITY_LIMITS);
-  t.deepEqual(report.breaches.map((b) => [b.stage, b.check, b.subject]), [['ingest', 'reject_rate', 'encounters']]);
+  t.deepEqual(
+    report.breaches.map((b) => [b.stage, b.check, b.subject]),
+    [['ingest', 'reject_rate', 'encounters']],
+  );
   t.is(report.curated[0]!.rejected, 100);
 });
 

@@ -1,7 +1,5 @@
 import test from 'ava';
-import {
-  binaryMetrics, calibration, prCurve, rocCurve, subgroupMetrics, thresholdTable,
-} from '../../activities/evaluate/metrics.js';
+import { binaryMetrics, calibration, prCurve, rocCurve, subgroupMetrics, thresholdTable } from '../../activities/evaluate/metrics.js';
 import { renderReport, type ReportInput } from '../../activities/evaluate/report-html.js';
 import { downsampleCurve } from '../../activities/evaluate/report-svg.js';
 
@@ -32,7 +30,14 @@ function evaluation(withImportance: boolean): ReportInput {
     calibration: calibration(scores, labels),
     thresholds: thresholdTable(scores, labels),
     subgroups: [{ attribute: 'sex', rows: subgroupMetrics(scores, labels, groups) }],
-    ...(withImportance ? { featureImportance: [{ feature: EVIL, importance: -0.4 }, { feature: 'age', importance: 1.3 }] } : {}),
+    ...(withImportance
+      ? {
+          featureImportance: [
+            { feature: EVIL, importance: -0.4 },
+            { feature: 'age', importance: 1.3 },
+          ],
+        }
+      : {}),
   };
 }
 

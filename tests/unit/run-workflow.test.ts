@@ -64,7 +64,9 @@ function fakeClient() {
     schedule: {
       getHandle: () => ({
         describe: async () => ({ info: { recentActions: triggered ? [{ action: { workflow: { workflowId: scheduled } } }] : [] } }),
-        trigger: async () => { triggered = true; },
+        trigger: async () => {
+          triggered = true;
+        },
       }),
     },
   };
@@ -77,8 +79,11 @@ const COMMANDS: [string, RegExp, (flags: RunFlags, env: RunEnv) => Promise<void>
   ['retrain', /^retrain\/readmission-30d\/\d{8}T\d{6}Z$/, (f, env) => runWorkflowCommand(retrainRun, { ...shared, ...f }, env)],
   ['features', /^features\/readmission\/\d{8}T\d{6}Z$/, (f, env) => runWorkflowCommand(featuresRun, { ...shared, ...f }, env)],
   ['ingest', /^ingest\/\d{8}T\d{6}Z$/, (f, env) => runWorkflowCommand(ingestRun, { ...shared, ...f }, env)],
-  ['backfill', /^backfill\/2025-01-01\.\.2025-01-02\/\d{8}T\d{6}Z$/,
-    (f, env) => runWorkflowCommand(backfillRun, { ...shared, from: '2025-01-01', to: '2025-01-02', parallel: 4, ...f }, env)],
+  [
+    'backfill',
+    /^backfill\/2025-01-01\.\.2025-01-02\/\d{8}T\d{6}Z$/,
+    (f, env) => runWorkflowCommand(backfillRun, { ...shared, from: '2025-01-01', to: '2025-01-02', parallel: 4, ...f }, env),
+  ],
   ['schedule trigger', /^retrain\/readmission-30d\/nightly-2026-01-01T02:00:00Z$/, (f, env) => runWorkflowCommand(triggerRun, { id: 'nightly', ...f }, env)],
 ];
 /** The progress line each command's run shows on a pipe: the shared view, its label and unit. */

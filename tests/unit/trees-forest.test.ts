@@ -95,9 +95,9 @@ test('prediction over per-feature columns equals prediction over the row-major m
 test('prediction over an Arrow table treats nulls as missing values and equals prediction over rows', async (t) => {
   const { forest } = await fitGbdt(TRAIN.x, TRAIN.y, 3000, D, parseGbdtParams({ maxIter: 10 }));
   const names = Array.from({ length: D }, (_, j) => `f${j}`);
-  const table = new Table(Object.fromEntries(names.map((name, j) => [
-    name, float64Vector(Float64Array.from({ length: 1000 }, (_, i) => PROBE.x[i * D + j]!)),
-  ])));
+  const table = new Table(
+    Object.fromEntries(names.map((name, j) => [name, float64Vector(Float64Array.from({ length: 1000 }, (_, i) => PROBE.x[i * D + j]!))])),
+  );
   t.deepEqual(predictTable(forest, table, names), predictProba(forest, PROBE.x, 1000, D));
   t.throws(() => predictTable(forest, table, ['f0', 'nope', 'f2', 'f3', 'f4', 'f5']), { message: 'trees: the table has no column "nope"' });
 });
@@ -107,7 +107,10 @@ test('sub-forests grown separately and merged in order are the forest grown in o
   const whole = await fitRandomForest(TRAIN.x, TRAIN.y, 3000, D, params);
   const parts = [];
   for (let k = 0; k < 3; k++) parts.push(await fitRandomForest(TRAIN.x, TRAIN.y, 3000, D, params, subForestRange(10, k, 3), { threads: 1 + (k % 2) }));
-  t.deepEqual(parts.map((p) => p.treeStart.length - 1), [3, 3, 4]);
+  t.deepEqual(
+    parts.map((p) => p.treeStart.length - 1),
+    [3, 3, 4],
+  );
   sameForest(t, mergeForests(parts), whole);
   t.deepEqual(predictProba(mergeForests(parts), PROBE.x, 1000, D), predictProba(whole, PROBE.x, 1000, D));
 });
@@ -136,7 +139,16 @@ test.after.always(() => {
 });
 
 const candidate = (family: 'rf' | 'gbdt', version: string, hyperparameters: TrainCandidateInput['hyperparameters']): TrainCandidateInput => ({
-  lake: lakeUri, model: 'trees-test', dataset: 'readmission', featuresVersion, family, version, hyperparameters, testFraction: 0.25, seed: 3, codeVersion: 'test',
+  lake: lakeUri,
+  model: 'trees-test',
+  dataset: 'readmission',
+  featuresVersion,
+  family,
+  version,
+  hyperparameters,
+  testFraction: 0.25,
+  seed: 3,
+  codeVersion: 'test',
 });
 
 async function scores(version: string): Promise<Float64Array> {
@@ -149,9 +161,16 @@ test('a forest trained as sub-forest activities and merged scores the test patie
   const merged = candidate('rf', 'v1-rf', hyperparameters);
   const parts = [];
   for (let part = 0; part < 3; part++) parts.push(await trainSubForest(deps, { ...merged, part, parts: 3 }));
-  t.deepEqual(parts.map((p) => [p.from, p.to]), [[0, 4], [4, 8], [8, 12]]);
+  t.deepEqual(
+    parts.map((p) => [p.from, p.to]),
+    [
+      [0, 4],
+      [4, 8],
+      [8, 12],
+    ],
+  );
   t.is(parts[1]!.key, subForestKey('trees-test', 'v1-rf', 1));
-  t.true(await store.head('registry/trees-test/v1-rf/parts/subforest-2.bin') !== undefined);
+  t.true((await store.head('registry/trees-test/v1-rf/parts/subforest-2.bin')) !== undefined);
   // A retried part finds its file and does not train again.
   const again = await trainSubForest(deps, { ...merged, part: 1, parts: 3 });
   t.deepEqual(again, parts[1]);
@@ -161,7 +180,7 @@ test('a forest trained as sub-forest activities and merged scores the test patie
   t.is(result.family, 'rf');
   t.is(result.metrics.rocAuc, single.metrics.rocAuc);
   t.deepEqual(await scores('v1-rf'), await scores('v2-rf'));
-  t.true(Math.abs(result.trainSeconds - parts.reduce((s, p) => s + p.trainSeconds, 0)) < 1e-9, 'train seconds are the parts\' summed');
+  t.true(Math.abs(result.trainSeconds - parts.reduce((s, p) => s + p.trainSeconds, 0)) < 1e-9, "train seconds are the parts' summed");
   const metadata = await readMetadata(store, 'trees-test', 'v1-rf');
   t.is(metadata!.backend, 'typescript-cpu');
   t.is(metadata!.hyperparameters.nEstimators, 12);
@@ -180,7 +199,9 @@ test('a gradient-boosted candidate writes model.json and model.bin that load bac
   // The test patients through the registered pipeline and the loaded model: the recorded scores.
   const features = await loadFeatureSet(store, 'readmission', featuresVersion);
   const split = splitByPatient(features.patientKeys, 0.25, 3);
-  const pipeline = JSON.parse(new TextDecoder().decode(await store.get(lake.registryFile('trees-test', 'v3-gbdt', 'preprocessing_pipeline.json')))) as PreprocessingPipeline;
+  const pipeline = JSON.parse(
+    new TextDecoder().decode(await store.get(lake.registryFile('trees-test', 'v3-gbdt', 'preprocessing_pipeline.json'))),
+  ) as PreprocessingPipeline;
   const x = transform(pipeline, features.columns, split.test);
   t.deepEqual(predictProba(forest, x, split.test.length, pipeline.width), await scores('v3-gbdt'));
   t.is(split.test.length, result.metrics.testRows);

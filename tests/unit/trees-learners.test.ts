@@ -158,10 +158,26 @@ test('gradient boosting ranks held-out rows of a noisy rule well', async (t) => 
 test('bad hyperparameters and labels are rejected with the name of what is wrong', async (t) => {
   t.throws(() => parseGbdtParams({ learningRate: 0 }), { instanceOf: InvalidInputError, message: 'gbdt: hyperparameter learningRate must be in (0, 10]' });
   t.throws(() => parseGbdtParams({ nTrees: 10 }), { instanceOf: InvalidInputError, message: /unknown hyperparameter "nTrees"/ });
-  t.throws(() => parseRfParams({ maxFeatures: 'all' }), { instanceOf: InvalidInputError, message: 'rf: hyperparameter maxFeatures must be "sqrt", "log2" or a fraction in (0, 1]' });
-  const x = new Float64Array(10);
-  await t.throwsAsync(fitGbdt(x, new Uint8Array(10), 10, 1, parseGbdtParams({})), { instanceOf: InvalidInputError, message: 'gbdt: the labels contain only one class' });
-  await t.throwsAsync(fitRandomForest(x, Uint8Array.from({ length: 10 }, (_, i) => (i === 3 ? 2 : i % 2)), 10, 1, parseRfParams({})), {
-    instanceOf: InvalidInputError, message: 'rf: label at row 3 is not 0 or 1',
+  t.throws(() => parseRfParams({ maxFeatures: 'all' }), {
+    instanceOf: InvalidInputError,
+    message: 'rf: hyperparameter maxFeatures must be "sqrt", "log2" or a fraction in (0, 1]',
   });
+  const x = new Float64Array(10);
+  await t.throwsAsync(fitGbdt(x, new Uint8Array(10), 10, 1, parseGbdtParams({})), {
+    instanceOf: InvalidInputError,
+    message: 'gbdt: the labels contain only one class',
+  });
+  await t.throwsAsync(
+    fitRandomForest(
+      x,
+      Uint8Array.from({ length: 10 }, (_, i) => (i === 3 ? 2 : i % 2)),
+      10,
+      1,
+      parseRfParams({}),
+    ),
+    {
+      instanceOf: InvalidInputError,
+      message: 'rf: label at row 3 is not 0 or 1',
+    },
+  );
 });

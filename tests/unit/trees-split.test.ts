@@ -28,7 +28,10 @@ function smallData(n: number, seed: number): { x: Float64Array; d: number } {
 test('edges put every one of up to 255 distinct values in its own bin, midway between neighbours', (t) => {
   const edges = edgesFromSketch(Float64Array.from([1, 2, 4, 8]), Float64Array.from([3, 1, 1, 5]));
   t.deepEqual([...edges], [1.5, 3, 6]);
-  t.deepEqual([1, 1.5, 1.6, 2, 4, 8, 100, -1].map((v) => binOf(edges, v)), [0, 0, 1, 1, 2, 3, 3, 0]);
+  t.deepEqual(
+    [1, 1.5, 1.6, 2, 4, 8, 100, -1].map((v) => binOf(edges, v)),
+    [0, 0, 1, 1, 2, 3, 3, 0],
+  );
   t.is(binOf(edges, Number.NaN), MISSING_BIN);
   t.is(edgesFromSketch(Float64Array.from([7]), Float64Array.from([10])).length, 0, 'a constant column has one bin');
 });
@@ -54,7 +57,8 @@ test('binMatrix bins exactly as binOf, so "bin <= t" is "value <= edges[t]"', (t
   const rng = new Rng(5);
   const d = 3;
   const x = new Float64Array(n * d);
-  for (let i = 0; i < n * d; i++) x[i] = rng.next() < 0.05 ? Number.NaN : rng.next() < 0.02 ? (rng.next() < 0.5 ? -Infinity : Infinity) : Math.round(rng.next() * 5000) / 7;
+  for (let i = 0; i < n * d; i++)
+    x[i] = rng.next() < 0.05 ? Number.NaN : rng.next() < 0.02 ? (rng.next() < 0.5 ? -Infinity : Infinity) : Math.round(rng.next() * 5000) / 7;
   const mapper = fitBinMapper(x, n, d);
   const binned = binMatrix(mapper, x, n, d);
   for (let j = 0; j < d; j++) {
@@ -85,18 +89,17 @@ interface Candidate {
 }
 
 /** Every split of the node rows, evaluated from the rows themselves. */
-function bruteForce(
-  binned: Uint8Array, n: number, bins: Uint16Array, gh: Float64Array, rows: number[], k: SplitConstraints,
-): Candidate {
+function bruteForce(binned: Uint8Array, n: number, bins: Uint16Array, gh: Float64Array, rows: number[], k: SplitConstraints): Candidate {
   const sum = (pred: (r: number) => boolean) => {
     let g = 0;
     let h = 0;
     let c = 0;
-    for (const r of rows) if (pred(r)) {
-      g += gh[2 * r]!;
-      h += gh[2 * r + 1]!;
-      c++;
-    }
+    for (const r of rows)
+      if (pred(r)) {
+        g += gh[2 * r]!;
+        h += gh[2 * r + 1]!;
+        c++;
+      }
     return { g, h, c };
   };
   const all = sum(() => true);
@@ -259,14 +262,22 @@ test('histograms built on a thread pool are bit for bit the ones built on one th
   const features = Int32Array.from([3, 0, 2, 1]);
   const pool = createHistogramPool(data, { threads: 3, minTaskCells: 0 });
   try {
-    for (const [start, end, identity] of [[0, n, true], [0, k, false], [10, 500, false]] as const) {
+    for (const [start, end, identity] of [
+      [0, n, true],
+      [0, k, false],
+      [10, 500, false],
+    ] as const) {
       const one = new Float64Array(histogramLength(d));
       const many = new Float64Array(histogramLength(d));
       inlineBuilder(data).build(one, features, d, start, end, identity);
       pool.build(many, features, d, start, end, identity);
       for (let f = 0; f < d; f++) {
         const used = usedSlots(f, bins);
-        t.deepEqual(used.map((i) => many[i]), used.map((i) => one[i]), `feature ${f}, rows ${start}..${end}`);
+        t.deepEqual(
+          used.map((i) => many[i]),
+          used.map((i) => one[i]),
+          `feature ${f}, rows ${start}..${end}`,
+        );
       }
     }
   } finally {
@@ -294,20 +305,37 @@ test('the WebAssembly kernels build bit for bit the histograms of the JavaScript
     for (let count = 1; count <= d; count++) {
       const features = Int32Array.from({ length: count }, (_, i) => (i * 3 + count) % d);
       // Builders take the WebAssembly kernels from WASM_MIN_ROWS rows on; the kernels themselves are also run directly on the small ranges.
-      for (const [start, end, identity] of [[0, n, true], [0, k, false], [17, 900, false], [17, 40, false], [5, 5, false]] as const) {
+      for (const [start, end, identity] of [
+        [0, n, true],
+        [0, k, false],
+        [17, 900, false],
+        [17, 40, false],
+        [5, 5, false],
+      ] as const) {
         const expected = new Float64Array(histogramLength(d));
         inlineBuilder(plain).build(expected, features, count, start, end, identity);
         kernels.accumulate(features, 0, count, start, end, identity, bins);
         for (const f of features) {
           const used = usedSlots(f, bins);
-          t.deepEqual(used.map((i) => kernels.out[i]), used.map((i) => expected[i]), `kernels: ${count} features, feature ${f}, rows ${start}..${end}`);
+          t.deepEqual(
+            used.map((i) => kernels.out[i]),
+            used.map((i) => expected[i]),
+            `kernels: ${count} features, feature ${f}, rows ${start}..${end}`,
+          );
         }
-        for (const [name, builder] of [['inline', inlineBuilder(wasm)], ['pool', pool]] as const) {
+        for (const [name, builder] of [
+          ['inline', inlineBuilder(wasm)],
+          ['pool', pool],
+        ] as const) {
           const got = new Float64Array(histogramLength(d)).fill(Number.NaN);
           builder.build(got, features, count, start, end, identity);
           for (const f of features) {
             const used = usedSlots(f, bins);
-            t.deepEqual(used.map((i) => got[i]), used.map((i) => expected[i]), `${name}: ${count} features, feature ${f}, rows ${start}..${end}`);
+            t.deepEqual(
+              used.map((i) => got[i]),
+              used.map((i) => expected[i]),
+              `${name}: ${count} features, feature ${f}, rows ${start}..${end}`,
+            );
           }
         }
       }
@@ -317,7 +345,7 @@ test('the WebAssembly kernels build bit for bit the histograms of the JavaScript
   }
 });
 
-test('a training memory is laid out in 64 KiB pages up to wasm32\'s 4 GiB, and larger trainings are refused (they keep plain arrays)', (t) => {
+test("a training memory is laid out in 64 KiB pages up to wasm32's 4 GiB, and larger trainings are refused (they keep plain arrays)", (t) => {
   const small = trainingLayout(100, 2);
   t.truthy(small);
   t.is(small!.pages, 1);

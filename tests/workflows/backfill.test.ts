@@ -62,7 +62,10 @@ async function bucketsOf(rawKey: string): Promise<number[]> {
 
 async function builtBuckets(version: string): Promise<number[]> {
   const m = await readJsonObject<FeatureManifest>(store, lake.featureManifest('readmission', version));
-  return m.shards.filter((s) => !s.reusedFrom).map((s) => s.bucket).sort((a, b) => a - b);
+  return m.shards
+    .filter((s) => !s.reusedFrom)
+    .map((s) => s.bucket)
+    .sort((a, b) => a - b);
 }
 
 test.before(async () => {
@@ -94,9 +97,19 @@ test.before(async () => {
   await env.startWorkers();
   // A history limit below what four dates in flight may add: each run starts one date, then continues as new.
   initialId = `backfill/initial-${Date.now()}`;
-  const handle = await startBackfill(env.client, env.config, {
-    lake: env.lakeUri, from: dates[0]!, to: dates[3]!, dataset: 'readmission', bucketCount: BUCKETS, historyLimit: SMALL_HISTORY,
-  }, initialId);
+  const handle = await startBackfill(
+    env.client,
+    env.config,
+    {
+      lake: env.lakeUri,
+      from: dates[0]!,
+      to: dates[3]!,
+      dataset: 'readmission',
+      bucketCount: BUCKETS,
+      historyLimit: SMALL_HISTORY,
+    },
+    initialId,
+  );
   initial = await handle.result();
 });
 
@@ -105,7 +118,10 @@ test.after.always(async () => {
 });
 
 test.serial('the initial load ingests every date, one child per date, and builds every bucket', (t) => {
-  t.deepEqual(initial.dates.map((d) => [d.date, d.status]), dates.map((d) => [d, 'done']));
+  t.deepEqual(
+    initial.dates.map((d) => [d.date, d.status]),
+    dates.map((d) => [d, 'done']),
+  );
   t.true(initial.dates.every((d) => d.files > 0 && d.skippedFiles === 0));
   t.is(initial.features.builtShards, initial.features.shards);
   t.is(initial.features.shards, BUCKETS);
@@ -115,11 +131,15 @@ test.serial('the initial load ingests every date, one child per date, and builds
 test.serial('the initial load runs its dates as a chain of runs that continue as new, each run short', async (t) => {
   const chain = await historyChain(env.client, initialId);
   t.is(chain.length, dates.length, 'one date a run under a limit smaller than the window needs');
-  t.deepEqual(chain.map((r) => r.continuedAsNew), [...dates.slice(1).map(() => true), false]);
+  t.deepEqual(
+    chain.map((r) => r.continuedAsNew),
+    [...dates.slice(1).map(() => true), false],
+  );
   // The last run also runs the features stage; the others hold one date's child each.
   for (const run of chain.slice(0, -1)) t.true(run.events.length <= SMALL_HISTORY, `${run.events.length} events`);
-  const started = chain.map((r) => r.events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
-    .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId));
+  const started = chain.map((r) =>
+    r.events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId),
+  );
   t.deepEqual(started, [...dates.map((d) => [`${initialId}/ingest/${d}`]).slice(0, -1), [`${initialId}/ingest/${dates[3]}`, `${initialId}/features`]]);
 });
 
@@ -143,7 +163,12 @@ test.serial('a late file for one past date rebuilds exactly the feature buckets 
   const run = await env.client.workflow.getHandle(out.workflowId).describe();
   t.is(run.typedSearchAttributes.get(SA_TRIGGER), 'backfill');
   t.is(run.typedSearchAttributes.get(SA_STAGE), 'done');
-  t.regex((run.memo as { summary: string }).summary, new RegExp(`^1 dates, ${day!.files} files \\(${day!.files - 1} unchanged\\); features readmission@v-[0-9a-f]{16}: ${touched.length} of ${BUCKETS} shards rebuilt$`));
+  t.regex(
+    (run.memo as { summary: string }).summary,
+    new RegExp(
+      `^1 dates, ${day!.files} files \\(${day!.files - 1} unchanged\\); features readmission@v-[0-9a-f]{16}: ${touched.length} of ${BUCKETS} shards rebuilt$`,
+    ),
+  );
 });
 
 let failedId: string;
@@ -156,13 +181,22 @@ test.serial('a backfill whose store refuses one date fails naming that date, aft
   t.is(r.code, 1);
   const out = JSON.parse(r.stdout) as { workflowId: string; failed: BackfillDateResult[]; done: string[]; resume: string };
   failedId = out.workflowId;
-  t.deepEqual(out.failed.map((f) => [f.date, f.status, f.errorType]), [[dates[2], 'failed', 'ConfigError']]);
+  t.deepEqual(
+    out.failed.map((f) => [f.date, f.status, f.errorType]),
+    [[dates[2], 'failed', 'ConfigError']],
+  );
   t.deepEqual(out.done, [dates[0], dates[1], dates[3]]);
   t.is(out.resume, `carepipe backfill --resume ${failedId}`);
-  t.is(r.stderr, `carepipe: workflow ${failedId} failed: 1 of 4 dates failed (${dates[2]}); fix the cause and resume: carepipe backfill --resume ${failedId}\n`);
+  t.is(
+    r.stderr,
+    `carepipe: workflow ${failedId} failed: 1 of 4 dates failed (${dates[2]}); fix the cause and resume: carepipe backfill --resume ${failedId}\n`,
+  );
   const status = async (date: string) => (await env.client.workflow.getHandle(`${failedId}/ingest/${date}`).describe()).status.name;
   t.deepEqual(await Promise.all(dates.map(status)), ['COMPLETED', 'COMPLETED', 'FAILED', 'COMPLETED']);
-  const features = await env.client.workflow.getHandle(`${failedId}/features`).describe().catch(() => undefined);
+  const features = await env.client.workflow
+    .getHandle(`${failedId}/features`)
+    .describe()
+    .catch(() => undefined);
   t.is(features, undefined, 'no features stage over a partial ingest');
 });
 
@@ -174,9 +208,12 @@ test.serial('a failed backfill that continued as new fails the same way, and its
   const cause = err?.cause;
   t.true(cause instanceof ApplicationFailure && cause.type === BACKFILL_INCOMPLETE, String(cause));
   const details = (cause as ApplicationFailure).details?.[0] as BackfillFailureDetails;
-  t.deepEqual(details.failed.map((f) => [f.date, f.errorType]), [[dates[2], 'ConfigError']]);
+  t.deepEqual(
+    details.failed.map((f) => [f.date, f.errorType]),
+    [[dates[2], 'ConfigError']],
+  );
   t.deepEqual(details.done, [dates[0], dates[1], dates[3]]);
-  t.deepEqual(details.input, input, 'the input as given, without the chain\'s cursor');
+  t.deepEqual(details.input, input, "the input as given, without the chain's cursor");
   t.true((await historyChain(env.client, id)).length > 1);
   const resumed = await resumeInput(env.client, id);
   t.deepEqual(resumed, { ...input, dates: [dates[2]], resumeOf: id }, 'the memo carried the input across the runs');
@@ -188,7 +225,11 @@ test.serial('once the store is fixed, --resume redoes only the failed date and r
   t.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as BackfillJson;
   t.is(out.resumeOf, failedId);
-  t.deepEqual(out.dates.map((d) => d.date), [dates[2]], 'only the failed date runs again');
+  t.deepEqual(
+    out.dates.map((d) => d.date),
+    [dates[2]],
+    'only the failed date runs again',
+  );
   t.is(out.dates[0]!.skippedFiles, out.dates[0]!.files - 1, 'the late file is the one new file on it');
   const late = [...withheld.keys()].find((k) => k.includes(`ingest_date=${dates[2]}/`))!;
   const touched = await bucketsOf(late);
@@ -199,10 +240,25 @@ test.serial('once the store is fixed, --resume redoes only the failed date and r
 });
 
 test.serial('a rerun of the whole finished range skips every file and every shard, and --retrain gates a model with trigger=backfill', async (t) => {
-  const r = await cli(['backfill', '--from', dates[0]!, '--to', dates[3]!, '--buckets', String(BUCKETS), '--retrain', '--model', 'readmission-bf-test', '--json']);
+  const r = await cli([
+    'backfill',
+    '--from',
+    dates[0]!,
+    '--to',
+    dates[3]!,
+    '--buckets',
+    String(BUCKETS),
+    '--retrain',
+    '--model',
+    'readmission-bf-test',
+    '--json',
+  ]);
   t.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as BackfillJson;
-  t.true(out.dates.every((d) => d.status === 'done' && d.skippedFiles === d.files), JSON.stringify(out.dates));
+  t.true(
+    out.dates.every((d) => d.status === 'done' && d.skippedFiles === d.files),
+    JSON.stringify(out.dates),
+  );
   t.is(out.features.builtShards, 0);
   t.is(out.features.reusedShards, 0);
   t.is(out.features.skippedShards, BUCKETS, 'every shard of this version is already built');

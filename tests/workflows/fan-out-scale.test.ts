@@ -31,7 +31,8 @@ test.before(async (t) => {
   const nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
   const connection = await Connection.connect({ address: testTemporalAddress() });
   const worker = await Worker.create({
-    connection: nativeConnection, taskQueue,
+    connection: nativeConnection,
+    taskQueue,
     workflowsPath: fileURLToPath(new URL('./fan-out-shards-workflow.js', import.meta.url)),
     activities: {
       touchShard: async (shard: number) => {
@@ -45,9 +46,13 @@ test.before(async (t) => {
   const workflowId = `fan-out-scale/${Date.now()}`;
   try {
     const started = process.hrtime.bigint();
-    result = await worker.runUntil(client.workflow.execute<typeof fanOutShardsWorkflow>('fanOutShardsWorkflow', {
-      taskQueue, workflowId, args: [{ shards: SHARDS, maxInFlight: MAX_IN_FLIGHT }],
-    }));
+    result = await worker.runUntil(
+      client.workflow.execute<typeof fanOutShardsWorkflow>('fanOutShardsWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ shards: SHARDS, maxInFlight: MAX_IN_FLIGHT }],
+      }),
+    );
     seconds = Number(process.hrtime.bigint() - started) / 1e9;
     chain = await historyChain(client, workflowId);
   } finally {
@@ -68,10 +73,17 @@ test('every one of 10,000 shards runs exactly once, and the sum carried across t
 test('the run continues as new before its history passes the limit, and the chain on the server is the runs counted', (t) => {
   t.is(chain.length, result.runs);
   t.true(chain.length >= 3, `${chain.length} runs`);
-  t.deepEqual(chain.map((r) => r.continuedAsNew), [...chain.slice(1).map(() => true), false]);
+  t.deepEqual(
+    chain.map((r) => r.continuedAsNew),
+    [...chain.slice(1).map(() => true), false],
+  );
   const lengths = chain.map((r) => r.events.length);
   for (const n of lengths) t.true(n <= HISTORY_EVENTS_BEFORE_CONTINUE, `${n} events`);
   const scheduled = chain.map((r) => r.events.filter((e) => e.activityTaskScheduledEventAttributes).length);
-  t.is(scheduled.reduce((a, b) => a + b, 0), SHARDS, 'each shard scheduled in exactly one run');
+  t.is(
+    scheduled.reduce((a, b) => a + b, 0),
+    SHARDS,
+    'each shard scheduled in exactly one run',
+  );
   t.log(`events per run: ${lengths.join(', ')}`);
 });

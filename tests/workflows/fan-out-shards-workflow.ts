@@ -31,10 +31,16 @@ export async function fanOutShardsWorkflow(input: FanOutShardsInput): Promise<Fa
   const shards = Array.from({ length: input.shards }, (_, i) => i);
   let sum = input.cursor?.sum ?? 0;
   const runs = (input.cursor?.runs ?? 0) + 1;
-  const next = await mapUntilHistoryFull(shards, input.cursor?.next ?? 0, input.maxInFlight, input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE, async (shard) => {
-    const answer = await touchShard(shard); // awaited first: `sum += await` would add to a stale sum
-    sum += answer;
-  });
+  const next = await mapUntilHistoryFull(
+    shards,
+    input.cursor?.next ?? 0,
+    input.maxInFlight,
+    input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE,
+    async (shard) => {
+      const answer = await touchShard(shard); // awaited first: `sum += await` would add to a stale sum
+      sum += answer;
+    },
+  );
   if (next < shards.length) await continueAsNew<typeof fanOutShardsWorkflow>({ ...input, cursor: { next, sum, runs } });
   return { shards: shards.length, sum, runs };
 }

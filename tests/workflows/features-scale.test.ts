@@ -46,7 +46,7 @@ test.before(async () => {
   await writeRawLake(referenceStore, generator);
   await ingestAll(env.deps, referenceUri, BUCKETS);
   const built = await buildLakeFeatures(referenceStore, { dataset: 'whole', bucketCount: BUCKETS });
-  whole = await JSON.parse(new TextDecoder().decode(await referenceStore.get(lake.featureManifest('whole', built.version)))) as FeatureManifest;
+  whole = (await JSON.parse(new TextDecoder().decode(await referenceStore.get(lake.featureManifest('whole', built.version))))) as FeatureManifest;
   wholeStore = referenceStore;
 
   await writeRawLake(store, generator);
@@ -90,7 +90,8 @@ function activities(events: HistoryEvent[]) {
 
 test('compacting over 2,000 fragments a bucket and building the shards complete on their first attempt under a 1 s heartbeat timeout, with the same features', async (t) => {
   const handle = await env.client.workflow.start(featuresWorkflow, {
-    workflowId: `features/scale-${Date.now()}`, taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
+    workflowId: `features/scale-${Date.now()}`,
+    taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
     args: [{ lake: env.lakeUri, dataset: 'readmission', bucketCount: BUCKETS, shardHeartbeatSeconds: 1 }],
   });
   const result = await handle.result();
@@ -104,11 +105,24 @@ test('compacting over 2,000 fragments a bucket and building the shards complete 
   t.is(shards.length, BUCKETS);
   t.is(ran.filter((a) => a.type === 'compactBucket').length, BUCKETS);
   t.is(ran.filter((a) => a.type === 'planFeatureBuild').length, 1);
-  t.deepEqual(ran.filter((a) => a.timedOut).map((a) => a.type), [], 'no activity timed out');
-  t.deepEqual(ran.map((a) => [a.type, a.attempt, a.completed !== undefined]), ran.map((a) => [a.type, 1, true]), 'every activity completed on attempt 1');
+  t.deepEqual(
+    ran.filter((a) => a.timedOut).map((a) => a.type),
+    [],
+    'no activity timed out',
+  );
+  t.deepEqual(
+    ran.map((a) => [a.type, a.attempt, a.completed !== undefined]),
+    ran.map((a) => [a.type, 1, true]),
+    'every activity completed on attempt 1',
+  );
   // How long they ran against the 1 s timeout: logged, not asserted (no wall-clock assertions).
   t.log(`shard seconds: ${shards.map((a) => (a.completed! - a.started!).toFixed(1)).join(', ')}`);
-  t.log(`compaction seconds: ${ran.filter((a) => a.type === 'compactBucket').map((a) => (a.completed! - a.started!).toFixed(1)).join(', ')}`);
+  t.log(
+    `compaction seconds: ${ran
+      .filter((a) => a.type === 'compactBucket')
+      .map((a) => (a.completed! - a.started!).toFixed(1))
+      .join(', ')}`,
+  );
 
   t.like(result, { shards: BUCKETS, builtShards: BUCKETS, rows: whole.rows, positives: whole.positives, censored: whole.censored });
   const manifest = await readJsonKey<FeatureManifest>(lake.featureManifest('readmission', result.version));

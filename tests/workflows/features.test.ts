@@ -34,10 +34,12 @@ let env: PipelineEnv;
 let store: ObjectStore;
 let first: FeaturesResult & { shardsUri: string; workflowId: string };
 
-const runFeatures = (input: Partial<FeaturesInput> & { dataset: string }, id: string) => env.client.workflow.start(featuresWorkflow, {
-  workflowId: `features/${id}-${Date.now()}`, taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
-  args: [{ lake: env.lakeUri, bucketCount: BUCKETS, ...input }],
-});
+const runFeatures = (input: Partial<FeaturesInput> & { dataset: string }, id: string) =>
+  env.client.workflow.start(featuresWorkflow, {
+    workflowId: `features/${id}-${Date.now()}`,
+    taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
+    args: [{ lake: env.lakeUri, bucketCount: BUCKETS, ...input }],
+  });
 
 async function ingest(): Promise<void> {
   const handle = await startIngest(env.client, env.config, { lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/features-${Date.now()}`);
@@ -50,11 +52,18 @@ const readManifest = async (version: string) =>
 /** `carepipe features` against this file's stack, queues and keys. */
 function featuresCli(...flags: string[]) {
   const key = (ring: typeof env.keys.codec) => `${ring.activeId}:${ring.keys.get(ring.activeId)!.toString('base64')}`;
-  return runCli(['features', '--lake', env.lakeUri, '--dataset', DATASET, '--buckets', String(BUCKETS), ...flags], cliEnv({
-    CAREPIPE_TEMPORAL_ADDRESS: env.config.temporal.address, CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
-    CAREPIPE_TASK_QUEUE_PREFIX: env.queuePrefix, CAREPIPE_CODEC_KEYS: key(env.keys.codec), CAREPIPE_CODEC_KEY_ID: env.keys.codec.activeId,
-    CAREPIPE_PSEUDONYM_KEYS: key(env.keys.pseudonym), CAREPIPE_PSEUDONYM_KEY_ID: env.keys.pseudonym.activeId,
-  }));
+  return runCli(
+    ['features', '--lake', env.lakeUri, '--dataset', DATASET, '--buckets', String(BUCKETS), ...flags],
+    cliEnv({
+      CAREPIPE_TEMPORAL_ADDRESS: env.config.temporal.address,
+      CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+      CAREPIPE_TASK_QUEUE_PREFIX: env.queuePrefix,
+      CAREPIPE_CODEC_KEYS: key(env.keys.codec),
+      CAREPIPE_CODEC_KEY_ID: env.keys.codec.activeId,
+      CAREPIPE_PSEUDONYM_KEYS: key(env.keys.pseudonym),
+      CAREPIPE_PSEUDONYM_KEY_ID: env.keys.pseudonym.activeId,
+    }),
+  );
 }
 
 test.before(async () => {
@@ -86,7 +95,11 @@ test.serial('carepipe features builds one shard per bucket and prints the versio
   t.true(first.rows > 300 && first.censored > 0 && first.censored < first.rows / 5, `${first.censored} of ${first.rows} censored`);
   t.is(manifest.labelRate, manifest.labelledPositives / manifest.labelledRows);
   const dayManifests = (await listKeys(store, 'manifests/ingest/')).filter((k) => /ingest_date=[\d-]+\.json$/.test(k));
-  t.deepEqual(manifest.sources.ingestManifests.map((s) => s.key), dayManifests, 'every day manifest of every table is a source');
+  t.deepEqual(
+    manifest.sources.ingestManifests.map((s) => s.key),
+    dayManifests,
+    'every day manifest of every table is a source',
+  );
   for (const s of manifest.sources.ingestManifests) t.is(s.sha256, sha256Hex(await store.get(s.key)));
   t.is(manifest.dataEnd, '2025-02-02');
 });
@@ -95,7 +108,10 @@ test.serial('without --json the command says what it found and where the shards 
   const r = await featuresCli();
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, new RegExp(`^${DATASET}@${first.version}: ${BUCKETS} shards \\(0 built, 0 reused, ${BUCKETS} already complete\\) in 1 run\\(s\\)$`, 'm'));
-  t.regex(r.stdout, new RegExp(`^${first.rows} index stays, ${first.positives} readmitted; ${first.censored} without 30 days of follow-up before ${first.dataEnd}$`, 'm'));
+  t.regex(
+    r.stdout,
+    new RegExp(`^${first.rows} index stays, ${first.positives} readmitted; ${first.censored} without 30 days of follow-up before ${first.dataEnd}$`, 'm'),
+  );
   t.true(r.stdout.includes(`shards:   ${first.shardsUri}\n`));
   t.true(r.stdout.includes(`manifest: ${env.lakeUri}/${first.manifestKey}\n`));
 });
@@ -138,9 +154,14 @@ test.serial('after a backfill only the buckets it touched are recomputed; the ot
   const touched = [...new Set(ids.map((id) => bucketOf(pseudonymizer.patient(id).key, BUCKETS)))].sort();
   const admit = Date.UTC(2025, 0, 29, 10);
   const backfill = new Table({
-    encounter_id: utf8Vector(['BF-1', 'BF-2']), patient_id: utf8Vector(ids), encounter_class: utf8Vector(['inpatient', 'inpatient']),
-    admit_time: timestampMsVector(Float64Array.of(admit, admit)), discharge_time: timestampMsVector(Float64Array.of(admit + 2 * 86_400_000, admit + 3 * 86_400_000)),
-    primary_dx: utf8Vector(['J18.9', 'I50.9']), discharge_disposition: utf8Vector(['home', 'snf']), facility_id: utf8Vector(['FAC01', 'FAC02']),
+    encounter_id: utf8Vector(['BF-1', 'BF-2']),
+    patient_id: utf8Vector(ids),
+    encounter_class: utf8Vector(['inpatient', 'inpatient']),
+    admit_time: timestampMsVector(Float64Array.of(admit, admit)),
+    discharge_time: timestampMsVector(Float64Array.of(admit + 2 * 86_400_000, admit + 3 * 86_400_000)),
+    primary_dx: utf8Vector(['J18.9', 'I50.9']),
+    discharge_disposition: utf8Vector(['home', 'snf']),
+    facility_id: utf8Vector(['FAC01', 'FAC02']),
     payer: utf8Vector(['medicare', 'medicaid']),
   });
   await store.put('raw/encounters/ingest_date=2025-02-02/backfill-1.parquet', writeParquet(backfill));
@@ -172,16 +193,29 @@ test.serial('after a backfill only the buckets it touched are recomputed; the ot
 test.serial('training fits the pipeline as a map-reduce over the shards, on the training patients only', async (t) => {
   const version = first.version;
   const candidates = await env.client.workflow.execute(trainWorkflow, {
-    workflowId: `train/features-${Date.now()}`, taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
-    args: [{
-      lake: env.lakeUri, model: 'features-fit', dataset: DATASET, featuresVersion: version, families: ['logreg'], hyperparameters: {},
-      testFraction: 0.25, seed: 3, versionStamp: '20250101T000000Z', codeVersion: 'test',
-    }],
+    workflowId: `train/features-${Date.now()}`,
+    taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
+    args: [
+      {
+        lake: env.lakeUri,
+        model: 'features-fit',
+        dataset: DATASET,
+        featuresVersion: version,
+        families: ['logreg'],
+        hyperparameters: {},
+        testFraction: 0.25,
+        seed: 3,
+        versionStamp: '20250101T000000Z',
+        codeVersion: 'test',
+      },
+    ],
   });
-  const registryPipeline = JSON.parse(new TextDecoder().decode(
-    await store.get(lake.registryFile('features-fit', candidates[0]!.version, 'preprocessing_pipeline.json')))) as PreprocessingPipeline;
-  const fitted = JSON.parse(new TextDecoder().decode(
-    await store.get(`${lake.featureFitPrefix(DATASET, version, 'test-0.25-seed-3')}preprocessing_pipeline.json`))) as PreprocessingPipeline;
+  const registryPipeline = JSON.parse(
+    new TextDecoder().decode(await store.get(lake.registryFile('features-fit', candidates[0]!.version, 'preprocessing_pipeline.json'))),
+  ) as PreprocessingPipeline;
+  const fitted = JSON.parse(
+    new TextDecoder().decode(await store.get(`${lake.featureFitPrefix(DATASET, version, 'test-0.25-seed-3')}preprocessing_pipeline.json`)),
+  ) as PreprocessingPipeline;
   t.deepEqual(registryPipeline, fitted, 'the trainer used the merged pipeline');
   const partials = (await listKeys(store, lake.featureFitPrefix(DATASET, version, 'test-0.25-seed-3'))).filter((k) => /bucket=\d{3}\.json$/.test(k));
   t.is(partials.length, BUCKETS, 'one partial per shard');
@@ -200,5 +234,8 @@ test.serial('training fits the pipeline as a map-reduce over the shards, on the 
     t.true(Math.abs(s.std - o.std) <= 1e-9 * Math.max(1, o.std), s.name);
   });
   const onTest = fitPipeline(data.columns, split.test);
-  t.notDeepEqual(onTest.steps.map((s) => (s.kind === 'numeric' ? s.mean : 0)), fitted.steps.map((s) => (s.kind === 'numeric' ? s.mean : 0)));
+  t.notDeepEqual(
+    onTest.steps.map((s) => (s.kind === 'numeric' ? s.mean : 0)),
+    fitted.steps.map((s) => (s.kind === 'numeric' ? s.mean : 0)),
+  );
 });

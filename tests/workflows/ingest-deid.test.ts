@@ -114,7 +114,9 @@ async function ingestAndBuildFeatures(): Promise<void> {
     curated.set(table, [...(curated.get(table) ?? []), { key, table: await readTable(store, key) }]);
   }
   featureShards = await Promise.all(
-    (await listKeys(store, `features/readmission/${features.version}/`)).filter((k) => k.endsWith('.parquet')).map(async (key) => ({ key, table: await readTable(store, key) })),
+    (await listKeys(store, `features/readmission/${features.version}/`))
+      .filter((k) => k.endsWith('.parquet'))
+      .map(async (key) => ({ key, table: await readTable(store, key) })),
   );
 }
 
@@ -148,10 +150,13 @@ function findPhi(key: string, bytes: Uint8Array): string[] {
   return found;
 }
 
-test('the scan is not vacuous: it finds the generator\'s PHI in the raw zone and in a curated-style file that leaks a column', async (t) => {
+test("the scan is not vacuous: it finds the generator's PHI in the raw zone and in a curated-style file that leaks a column", async (t) => {
   t.true(phiStrings.size > 4 * generation.options.patients, `${phiStrings.size} PHI strings`);
   t.true(searchable.length > 2 * generation.options.patients);
-  t.deepEqual(unreadableRaw, generation.corruptFiles.filter((f) => f.kind === 'truncated').map((f) => f.key));
+  t.deepEqual(
+    unreadableRaw,
+    generation.corruptFiles.filter((f) => f.kind === 'truncated').map((f) => f.key),
+  );
   const patients = rawTables.find((r) => r.key.startsWith('raw/patients/'))!;
   t.true(findPhi(patients.key, await store.get(patients.key)).length > 0);
   // Written as curated fragments are (writeParquet's defaults): the leaked column shows in the bytes too.
@@ -207,7 +212,8 @@ test('record ids are keyed pseudonyms: no raw encounter or lab id (built from th
       }
     }
   }
-  for (const { key, table } of featureShards) for (const id of strings(table, 'encounter_id')) if (id !== null && rawRecordIds.has(id)) leaks.push(`${key} encounter_id`);
+  for (const { key, table } of featureShards)
+    for (const id of strings(table, 'encounter_id')) if (id !== null && rawRecordIds.has(id)) leaks.push(`${key} encounter_id`);
   t.true(seen > 1000);
   t.deepEqual(leaks.slice(0, 5), []);
 });
@@ -216,7 +222,10 @@ test('each patient has one pseudonym, never their id, and one nonzero whole-day 
   const pidOf = pseudonymMap();
   t.is(new Set(pidOf.values()).size, pidOf.size, 'distinct patients, distinct pseudonyms');
   t.is(pidOf.size, generation.options.patients);
-  t.deepEqual([...pidOf].filter(([pk, pid]) => !/^p[0-9a-f]{24}$/.test(pk) || pk.includes(pid)), []);
+  t.deepEqual(
+    [...pidOf].filter(([pk, pid]) => !/^p[0-9a-f]{24}$/.test(pk) || pk.includes(pid)),
+    [],
+  );
   const shiftOf = new Map<string, number>();
   const problems: string[] = [];
   let checked = 0;
@@ -229,7 +238,13 @@ test('each patient has one pseudonym, never their id, and one nonzero whole-day 
     else if (shiftOf.get(pk) !== shift) problems.push(`${where}: shift ${shift / DAY_MS} days, the patient's is ${shiftOf.get(pk)! / DAY_MS}`);
   };
   for (const { key, table } of curated.get('encounters')!) {
-    const [pk, date, file, admit, discharge] = [strings(table, 'patient_key'), strings(table, 'ingest_date'), strings(table, 'source_file'), millis(table, 'admit_time'), millis(table, 'discharge_time')];
+    const [pk, date, file, admit, discharge] = [
+      strings(table, 'patient_key'),
+      strings(table, 'ingest_date'),
+      strings(table, 'source_file'),
+      millis(table, 'admit_time'),
+      millis(table, 'discharge_time'),
+    ];
     strings(table, 'encounter_id').forEach((id, i) => {
       const raw = rawEncounters.get(`${date[i]}/${file[i]}/${id}`)!;
       check(`${key} row ${i} admit_time`, pk[i]!, admit[i]!, raw.admit);
@@ -238,7 +253,12 @@ test('each patient has one pseudonym, never their id, and one nonzero whole-day 
     });
   }
   for (const { key, table } of curated.get('lab_results')!) {
-    const [pk, date, file, observed] = [strings(table, 'patient_key'), strings(table, 'ingest_date'), strings(table, 'source_file'), millis(table, 'observed_at')];
+    const [pk, date, file, observed] = [
+      strings(table, 'patient_key'),
+      strings(table, 'ingest_date'),
+      strings(table, 'source_file'),
+      millis(table, 'observed_at'),
+    ];
     strings(table, 'lab_id').forEach((id, i) => {
       const raw = rawLabs.get(`${date[i]}/${file[i]}/${id}`)!;
       if (pidOf.get(pk[i]!) !== raw.pid) problems.push(`${key} row ${i}: pseudonym of another patient`);
@@ -269,17 +289,24 @@ test('each patient has one pseudonym, never their id, and one nonzero whole-day 
   t.true(new Set(shiftOf.values()).size > 50, 'offsets differ between patients');
 });
 
-test('lengths of stay and the days between a patient\'s admissions survive exactly', (t) => {
+test("lengths of stay and the days between a patient's admissions survive exactly", (t) => {
   const byPatient = new Map<string, { curatedAdmit: number; rawAdmit: number }[]>();
   const problems: string[] = [];
   let stays = 0;
   for (const { key, table } of curated.get('encounters')!) {
-    const [pk, date, file, admit, discharge] = [strings(table, 'patient_key'), strings(table, 'ingest_date'), strings(table, 'source_file'), millis(table, 'admit_time'), millis(table, 'discharge_time')];
+    const [pk, date, file, admit, discharge] = [
+      strings(table, 'patient_key'),
+      strings(table, 'ingest_date'),
+      strings(table, 'source_file'),
+      millis(table, 'admit_time'),
+      millis(table, 'discharge_time'),
+    ];
     strings(table, 'encounter_id').forEach((id, i) => {
       const raw = rawEncounters.get(`${date[i]}/${file[i]}/${id}`)!;
       const los = discharge[i]! - admit[i]!;
       const rawLos = raw.discharge - raw.admit;
-      if (!(Object.is(los, rawLos) || (Number.isNaN(los) && Number.isNaN(rawLos)))) problems.push(`${key} row ${i}: length of stay ${los} ms, raw ${rawLos} ms`);
+      if (!(Object.is(los, rawLos) || (Number.isNaN(los) && Number.isNaN(rawLos))))
+        problems.push(`${key} row ${i}: length of stay ${los} ms, raw ${rawLos} ms`);
       if (!Number.isNaN(los)) stays++;
       byPatient.set(pk[i]!, [...(byPatient.get(pk[i]!) ?? []), { curatedAdmit: admit[i]!, rawAdmit: raw.admit }]);
     });

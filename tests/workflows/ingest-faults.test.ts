@@ -33,7 +33,13 @@ let cleanRun: { workflowId: string; summary: IngestSummary };
 let n = 0;
 
 async function ingest(lakeUri: string): Promise<{ workflowId: string; summary: IngestSummary }> {
-  const handle = await startIngest(env.client, env.config, { lake: lakeUri, bucketCount: BUCKETS, filesPerTask: 1 }, 'manual', `ingest/faults-${Date.now()}-${++n}`);
+  const handle = await startIngest(
+    env.client,
+    env.config,
+    { lake: lakeUri, bucketCount: BUCKETS, filesPerTask: 1 },
+    'manual',
+    `ingest/faults-${Date.now()}-${++n}`,
+  );
   return { workflowId: handle.workflowId, summary: await handle.result() };
 }
 
@@ -75,7 +81,11 @@ test.after.always(async () => {
   await env?.close();
 });
 
-interface Attempt { type: string; attempt: number; lastFailureType: string | undefined }
+interface Attempt {
+  type: string;
+  attempt: number;
+  lastFailureType: string | undefined;
+}
 
 /** The attempt each activity of a run completed on, from the history the server stores. */
 async function attempts(workflowId: string): Promise<{ byId: Map<string, Attempt>; failed: number }> {
@@ -97,9 +107,17 @@ async function attempts(workflowId: string): Promise<{ byId: Map<string, Attempt
 }
 
 test.serial('transient store errors are retried: the run succeeds and its history shows each retried attempt', async (t) => {
-  t.deepEqual(faulty.counts(), {
-    'get an encounters file': 2, 'get a lab file': 1, 'put a diagnoses fragment': 1, 'put a patients file manifest': 2, 'put a day manifest': 1,
-  }, 'every fault was injected');
+  t.deepEqual(
+    faulty.counts(),
+    {
+      'get an encounters file': 2,
+      'get a lab file': 1,
+      'put a diagnoses fragment': 1,
+      'put a patients file manifest': 2,
+      'put a day manifest': 1,
+    },
+    'every fault was injected',
+  );
   const { byId, failed } = await attempts(faultyRun.workflowId);
   t.is(failed, 0, 'no activity failed for good');
   const diagnosesKey = faulty.injected.find((f) => f.rule === 'put a diagnoses fragment')!.key;
@@ -111,12 +129,16 @@ test.serial('transient store errors are retried: the run succeeds and its histor
     [`ingest/${rawFileTag(keys.patients)}/1`, 3],
   ]);
   const retried = [...byId].filter(([, a]) => a.attempt > 1);
-  t.deepEqual(
-    Object.fromEntries(retried.map(([id, a]) => [a.type === 'ingestFiles' ? id : a.type, a.attempt])),
-    { ...Object.fromEntries(expected), writeIngestManifests: 2 },
-  );
+  t.deepEqual(Object.fromEntries(retried.map(([id, a]) => [a.type === 'ingestFiles' ? id : a.type, a.attempt])), {
+    ...Object.fromEntries(expected),
+    writeIngestManifests: 2,
+  });
   for (const [id, a] of retried) t.is(a.lastFailureType, 'TransientError', id);
-  t.is(byId.size, faultyRun.summary.files + 3 + 2 + BUCKETS, 'one activity per file, plus the listing, the day manifests, the quality check, and the compaction\'s plan, buckets and finish');
+  t.is(
+    byId.size,
+    faultyRun.summary.files + 3 + 2 + BUCKETS,
+    "one activity per file, plus the listing, the day manifests, the quality check, and the compaction's plan, buckets and finish",
+  );
 });
 
 test.serial('a run with transient faults ends exactly as a fault-free run: same summary, same objects, same bytes', async (t) => {
@@ -156,19 +178,34 @@ test.serial('rotating the pseudonym key curates every file again, deletes what t
     env.deps.keys = previousKeys;
   }
   t.is(rotated.skippedFiles, 0, 'no file skipped: the key is part of every input hash');
-  const totals = (s: IngestSummary) => ({ files: s.files, quarantinedFiles: s.quarantinedFiles, rowsIn: s.rowsIn, accepted: s.accepted, corrected: s.corrected, rejected: s.rejected });
+  const totals = (s: IngestSummary) => ({
+    files: s.files,
+    quarantinedFiles: s.quarantinedFiles,
+    rowsIn: s.rowsIn,
+    accepted: s.accepted,
+    corrected: s.corrected,
+    rejected: s.rejected,
+  });
   t.deepEqual(totals(rotated), totals(cleanRun.summary));
 
   const after = await snapshot(clean.store, ['curated/', 'rejects/']);
   // Records keep their keys (they are replaced in place) and now name generations of the new key only.
-  t.deepEqual([...before.keys()].filter((k) => after.has(k) && !k.endsWith('/_current.json')), [], 'every generation and rejects file of the old key is gone');
+  t.deepEqual(
+    [...before.keys()].filter((k) => after.has(k) && !k.endsWith('/_current.json')),
+    [],
+    'every generation and rejects file of the old key is gone',
+  );
   for (const key of [...after.keys()].filter((k) => k.endsWith('/_current.json'))) {
     t.like(await readJsonObject<{ pseudonymKeyId: string; superseded: unknown[] }>(clean.store, key), { pseudonymKeyId: 'pseudo-2', superseded: [] }, key);
   }
   const now = await patientKeysUnder(clean.store, ['curated/', 'rejects/']);
   t.is(now.rows, rotated.accepted + rotated.corrected, 'no duplicates: curated rows = accepted + corrected');
   t.is(now.keys.size, old.keys.size);
-  t.deepEqual([...now.keys].filter((k) => old.keys.has(k)), [], 'no old pseudonym in a curated or rejects cell');
+  t.deepEqual(
+    [...now.keys].filter((k) => old.keys.has(k)),
+    [],
+    'no old pseudonym in a curated or rejects cell',
+  );
   let inBytes = 0;
   for (const key of after.keys()) {
     const bytes = Buffer.from(await clean.store.get(key));

@@ -27,7 +27,13 @@ test.before(async () => {
   generation = await writeRawLake(store, { patients: 150, days: 20, filesPerDay: 20, historyDays: 30, seed: 3 });
   await env.startWorkers();
   workflowId = `ingest/scale-${Date.now()}`;
-  const handle = await startIngest(env.client, env.config, { lake: env.lakeUri, bucketCount: 4, pageSize: PAGE_SIZE, historyLimit: 60, maxInFlight: 8, filesPerTask: 1 }, 'manual', workflowId);
+  const handle = await startIngest(
+    env.client,
+    env.config,
+    { lake: env.lakeUri, bucketCount: 4, pageSize: PAGE_SIZE, historyLimit: 60, maxInFlight: 8, filesPerTask: 1 },
+    'manual',
+    workflowId,
+  );
   summary = await handle.result();
 });
 

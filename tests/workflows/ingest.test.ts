@@ -86,7 +86,11 @@ test.serial('the file with an extra column and the file without an optional colu
     // Compacted: the file's rows are those of its buckets' generations that carry its date and name.
     for (const { table, rows: mine } of await curatedRowsOf(store, m)) {
       rows += mine.length;
-      if (f.kind === 'missing-column') t.true(mine.every((i) => table.getChild('abnormal_flag')!.get(i) === null), 'the missing flags read as null');
+      if (f.kind === 'missing-column')
+        t.true(
+          mine.every((i) => table.getChild('abnormal_flag')!.get(i) === null),
+          'the missing flags read as null',
+        );
       else t.false(table.schema.names.includes('source_system'), 'the extra column is ignored');
     }
     t.is(rows, m.accepted + m.corrected, `${f.kind}: curated rows = accepted + corrected`);
@@ -150,31 +154,41 @@ test.serial('the rejects hold row number, reason code and pseudonym only, and th
   for (const reason of ['duplicate_key_in_file', 'impossible_value']) t.true(reasons.has(reason), reason);
 });
 
-test.serial('curated/ is one generation and its record per table and bucket, each row in the bucket its patient key hashes to, each patient in one bucket', async (t) => {
-  const bucketsOf = new Map<string, Set<number>>();
-  const tables = new Set<string>();
-  let misplaced = 0;
-  const keys = await listKeys(store, 'curated/');
-  t.deepEqual(keys.filter((k) => !/^curated\/[a-z_]+\/bucket=\d{3}\/(_current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)), [], 'no staged fragment is left');
-  t.is(keys.length, 2 * 4 * BUCKETS, 'objects grow with tables x buckets');
-  for (const key of keys.filter((k) => k.endsWith('.parquet'))) {
-    const m = /^curated\/([a-z_]+)\/bucket=(\d{3})\/gen-[0-9a-f]{16}\.parquet$/.exec(key);
-    t.truthy(m, key);
-    tables.add(m![1]!);
-    const bucket = Number(m![2]);
-    for (const pk of strings(await readTable(store, key), 'patient_key')) {
-      if (bucketOf(pk!, BUCKETS) !== bucket) misplaced++;
-      const set = bucketsOf.get(pk!) ?? new Set<number>();
-      set.add(bucket);
-      bucketsOf.set(pk!, set);
+test.serial(
+  'curated/ is one generation and its record per table and bucket, each row in the bucket its patient key hashes to, each patient in one bucket',
+  async (t) => {
+    const bucketsOf = new Map<string, Set<number>>();
+    const tables = new Set<string>();
+    let misplaced = 0;
+    const keys = await listKeys(store, 'curated/');
+    t.deepEqual(
+      keys.filter((k) => !/^curated\/[a-z_]+\/bucket=\d{3}\/(_current\.json|gen-[0-9a-f]{16}\.parquet)$/.test(k)),
+      [],
+      'no staged fragment is left',
+    );
+    t.is(keys.length, 2 * 4 * BUCKETS, 'objects grow with tables x buckets');
+    for (const key of keys.filter((k) => k.endsWith('.parquet'))) {
+      const m = /^curated\/([a-z_]+)\/bucket=(\d{3})\/gen-[0-9a-f]{16}\.parquet$/.exec(key);
+      t.truthy(m, key);
+      tables.add(m![1]!);
+      const bucket = Number(m![2]);
+      for (const pk of strings(await readTable(store, key), 'patient_key')) {
+        if (bucketOf(pk!, BUCKETS) !== bucket) misplaced++;
+        const set = bucketsOf.get(pk!) ?? new Set<number>();
+        set.add(bucket);
+        bucketsOf.set(pk!, set);
+      }
     }
-  }
-  t.is(misplaced, 0);
-  t.deepEqual([...tables].sort(), ['diagnoses', 'encounters', 'lab_results', 'patients']);
-  t.is(bucketsOf.size, generation.options.patients, 'one pseudonym per patient');
-  t.deepEqual([...bucketsOf.values()].filter((s) => s.size !== 1), []);
-  t.is(new Set([...bucketsOf.values()].map((s) => [...s][0])).size, BUCKETS, 'patients spread over every bucket');
-});
+    t.is(misplaced, 0);
+    t.deepEqual([...tables].sort(), ['diagnoses', 'encounters', 'lab_results', 'patients']);
+    t.is(bucketsOf.size, generation.options.patients, 'one pseudonym per patient');
+    t.deepEqual(
+      [...bucketsOf.values()].filter((s) => s.size !== 1),
+      [],
+    );
+    t.is(new Set([...bucketsOf.values()].map((s) => [...s][0])).size, BUCKETS, 'patients spread over every bucket');
+  },
+);
 
 test.serial('running the same ingest twice leaves the lake byte-identical and reports the second run as skipped work', async (t) => {
   const zones = ['curated/', 'rejects/', 'manifests/', 'quarantine/'];

@@ -21,27 +21,52 @@ let env: PipelineEnv;
 const MODEL = 'readmission-quality-test';
 const FIRST_DAYS = { from: '2025-01-01', to: '2025-01-20' };
 const input = (over: Partial<RetrainInput> = {}): RetrainInput => ({
-  lake: env.lakeUri, model: MODEL, dataset: 'readmission', families: ['logreg'], bucketCount: 4, trigger: 'manual',
-  ingest: FIRST_DAYS, codeVersion: 'test', gate: { maxEce: 1, aucMargin: 1 }, ...over,
+  lake: env.lakeUri,
+  model: MODEL,
+  dataset: 'readmission',
+  families: ['logreg'],
+  bucketCount: 4,
+  trigger: 'manual',
+  ingest: FIRST_DAYS,
+  codeVersion: 'test',
+  gate: { maxEce: 1, aucMargin: 1 },
+  ...over,
 });
 const runId = (name: string) => `retrain/${MODEL}/${name}-${Date.now()}`;
 
 async function failure(workflowId: string): Promise<ApplicationFailure> {
-  const err: unknown = await env.client.workflow.getHandle(workflowId).result().then(() => undefined, (e: unknown) => e);
+  const err: unknown = await env.client.workflow
+    .getHandle(workflowId)
+    .result()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   if (!(err instanceof WorkflowFailedError) || !(err.cause instanceof ApplicationFailure)) throw new Error(`expected a failed run, got ${String(err)}`);
   return err.cause;
 }
 
 /** Did the run get as far as starting its train child? */
 async function trainStarted(workflowId: string): Promise<boolean> {
-  return env.client.workflow.getHandle(`${workflowId}/train`).describe().then(() => true, () => false);
+  return env.client.workflow
+    .getHandle(`${workflowId}/train`)
+    .describe()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 test.before(async () => {
   env = await createPipelineEnv('quality-gate');
   // About a tenth of every table's rows are impossible (patients aged 140, discharges before
   // admission, negative glucose): far past the default 5% reject limit.
-  await writeRawLake(env.deps.lake(env.lakeUri), { patients: 600, days: 31, seed: 5, messiness: { impossibleRate: 0.12, correctionRate: 0, duplicateRate: 0 } });
+  await writeRawLake(env.deps.lake(env.lakeUri), {
+    patients: 600,
+    days: 31,
+    seed: 5,
+    messiness: { impossibleRate: 0.12, correctionRate: 0, duplicateRate: 0 },
+  });
   await env.startWorkers();
 });
 
@@ -62,14 +87,28 @@ test.serial('a breach after ingest stops the run before anything trains, naming 
   t.is(encounters.reasons[0]![0], 'discharge_before_admission');
   t.true(encounters.rejected / encounters.rowsIn > 0.05);
   t.false(await trainStarted(handle.workflowId), 'no train child was started');
-  t.false(await env.client.workflow.getHandle(`${handle.workflowId}/features`).describe().then(() => true, () => false), 'nor features');
+  t.false(
+    await env.client.workflow
+      .getHandle(`${handle.workflowId}/features`)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      ),
+    'nor features',
+  );
   const description = await handle.describe();
   t.is(description.searchAttributes.CarepipeStage?.[0], 'quality', 'the Web UI shows where it stopped');
   t.regex(String(description.memo?.summary), /^stopped at the data-quality gate after ingest: ingest reject rate of/);
 });
 
 test.serial('a breach accepted on purpose trains, and the reason is recorded in the run and in the model metadata', async (t) => {
-  const handle = await startRetrain(env.client, env.config, input({ acceptQualityBreach: 'test lake: impossible rows injected on purpose' }), runId('accepted'));
+  const handle = await startRetrain(
+    env.client,
+    env.config,
+    input({ acceptQualityBreach: 'test lake: impossible rows injected on purpose' }),
+    runId('accepted'),
+  );
   const result = await followRetrain(handle, () => {}, 200);
   t.false(result.quality.ingest!.passed);
   t.is(result.quality.acceptedBreach, 'test lake: impossible rows injected on purpose');
@@ -85,14 +124,23 @@ test.serial('a breach accepted on purpose trains, and the reason is recorded in 
 
 test.serial('the next feature version is judged against the previous one, and a features breach stops the run before training', async (t) => {
   // Ingest the remaining days (limits loosened for ingest), and ask for more labelled stays than exist.
-  const handle = await startRetrain(env.client, env.config, input({
-    ingest: {}, quality: { maxRejectRate: 1, minLabelledStays: 1_000_000 },
-  }), runId('features-breach'));
+  const handle = await startRetrain(
+    env.client,
+    env.config,
+    input({
+      ingest: {},
+      quality: { maxRejectRate: 1, minLabelledStays: 1_000_000 },
+    }),
+    runId('features-breach'),
+  );
   const f = await failure(handle.workflowId);
   t.is(f.type, 'DataQualityError');
   const report = f.details?.[0] as FeatureQualityReport;
   t.is(report.stage, 'features');
-  t.deepEqual(report.breaches.map((b) => b.check), ['labelled_stays']);
+  t.deepEqual(
+    report.breaches.map((b) => b.check),
+    ['labelled_stays'],
+  );
   t.regex(f.message, /features labelled stays is \d+, limit minLabelledStays = 1000000/);
   t.truthy(report.baselineVersion, 'compared against the version the accepted run trained on');
   t.not(report.baselineVersion, report.version);

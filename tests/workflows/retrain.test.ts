@@ -29,7 +29,13 @@ let first: { workflowId: string; result: RetrainResult };
 
 const MODEL = 'readmission-wf-test';
 const input = (): RetrainInput => ({
-  lake: env.lakeUri, model: MODEL, dataset: 'readmission', families: ['logreg'], bucketCount: 8, trigger: 'manual', ingest: {},
+  lake: env.lakeUri,
+  model: MODEL,
+  dataset: 'readmission',
+  families: ['logreg'],
+  bucketCount: 8,
+  trigger: 'manual',
+  ingest: {},
   codeVersion: 'test',
   // ~300 test stays make the 10-bin calibration error noisy; this file tests the plumbing, not the bound.
   gate: { maxEce: 0.2 },
@@ -58,7 +64,10 @@ test('ingest accounts for every raw row and builds one feature row per index sta
   const { ingest, features } = first.result;
   const rawRows = Object.values(generation.rows).reduce((a, b) => a + b, 0);
   t.truthy(ingest);
-  t.is(ingest!.files, Object.values(generation.filesByTable).reduce((a, b) => a + b, 0));
+  t.is(
+    ingest!.files,
+    Object.values(generation.filesByTable).reduce((a, b) => a + b, 0),
+  );
   t.is(ingest!.rowsIn, rawRows);
   t.is(ingest!.rowsIn, ingest!.accepted + ingest!.corrected + ingest!.rejected);
   t.is(ingest!.rejected, 0, 'a clean lake has nothing to reject');
@@ -76,7 +85,14 @@ test('the promoted candidate is in the registry with its files, lineage, gate de
   t.is(promotion.version, best.version);
   t.is(promotion.previousChampion, null);
   const store = env.deps.lake(env.lakeUri);
-  for (const file of ['model.json', 'preprocessing_pipeline.json', 'feature_mapping.json', 'model_metadata.yaml', 'report.html', 'predictions.parquet'] as const) {
+  for (const file of [
+    'model.json',
+    'preprocessing_pipeline.json',
+    'feature_mapping.json',
+    'model_metadata.yaml',
+    'report.html',
+    'predictions.parquet',
+  ] as const) {
     t.truthy(await store.head(lake.registryFile(MODEL, best.version, file)), file);
   }
   const metadata = parse(new TextDecoder().decode(await store.get(lake.registryFile(MODEL, best.version, 'model_metadata.yaml')))) as ModelMetadata;
@@ -90,19 +106,28 @@ test('the promoted candidate is in the registry with its files, lineage, gate de
   t.deepEqual(Object.keys(metadata.subgroupMetrics).sort(), ['age_band', 'race', 'sex']);
   const importance = metadata.featureImportance ?? [];
   t.true(importance.length > 10, `importance for ${importance.length} features`);
-  t.deepEqual(importance.map((i) => i.importance), [...importance.map((i) => i.importance)].sort((a, b) => b - a));
+  t.deepEqual(
+    importance.map((i) => i.importance),
+    [...importance.map((i) => i.importance)].sort((a, b) => b - a),
+  );
   t.true(importance[0]!.importance > 0.005, `top feature ${importance[0]!.feature} moves AUC by ${importance[0]!.importance}`);
   const report = new TextDecoder().decode(await store.get(lake.registryFile(MODEL, best.version, 'report.html')));
   t.is(report.match(/<svg/g)?.length, 4, 'ROC, PR, calibration and importance plots');
   // An independent implementation on the same predictions: scikit-learn, from the stored predictions.parquet.
   const dir = mkdtempSync(join(tmpdir(), 'carepipe-preds-'));
   writeFileSync(join(dir, 'p.parquet'), await store.get(lake.registryFile(MODEL, best.version, 'predictions.parquet')));
-  const sk = JSON.parse(execFileSync('python3', ['-c', [
-    'import json, sys, pyarrow.parquet as pq',
-    'from sklearn.metrics import roc_auc_score, average_precision_score, brier_score_loss',
-    't = pq.read_table(sys.argv[1]).to_pydict()',
-    'print(json.dumps({"auc": roc_auc_score(t["label"], t["score"]), "ap": average_precision_score(t["label"], t["score"]), "brier": brier_score_loss(t["label"], t["score"]), "n": len(t["score"])}))',
-  ].join('\n'), join(dir, 'p.parquet')]).toString()) as { auc: number; ap: number; brier: number; n: number };
+  const sk = JSON.parse(
+    execFileSync('python3', [
+      '-c',
+      [
+        'import json, sys, pyarrow.parquet as pq',
+        'from sklearn.metrics import roc_auc_score, average_precision_score, brier_score_loss',
+        't = pq.read_table(sys.argv[1]).to_pydict()',
+        'print(json.dumps({"auc": roc_auc_score(t["label"], t["score"]), "ap": average_precision_score(t["label"], t["score"]), "brier": brier_score_loss(t["label"], t["score"]), "n": len(t["score"])}))',
+      ].join('\n'),
+      join(dir, 'p.parquet'),
+    ]).toString(),
+  ) as { auc: number; ap: number; brier: number; n: number };
   t.is(sk.n, metadata.metrics.testRows);
   t.true(Math.abs(sk.auc - metadata.metrics.rocAuc) < 1e-9, `sklearn AUC ${sk.auc} vs ${metadata.metrics.rocAuc}`);
   t.true(Math.abs(sk.ap - metadata.metrics.prAuc) < 1e-9, `sklearn AP ${sk.ap} vs ${metadata.metrics.prAuc}`);
@@ -124,12 +149,17 @@ test('a rerun skips every ingested file and built shard, and records a second ga
   t.not(second.result.best.version, first.result.best.version);
   // The gate re-scored the champion on the challenger's own held-out stays: same model, same stays, same AUC.
   const store = env.deps.lake(env.lakeUri);
-  const metadata = parse(new TextDecoder().decode(await store.get(lake.registryFile(MODEL, second.result.best.version, 'model_metadata.yaml')))) as ModelMetadata;
+  const metadata = parse(
+    new TextDecoder().decode(await store.get(lake.registryFile(MODEL, second.result.best.version, 'model_metadata.yaml'))),
+  ) as ModelMetadata;
   t.is(metadata.gate?.comparison?.basis, 'rescored');
   t.is(metadata.gate?.comparison?.rows, second.result.best.metrics.testRows);
   t.is(metadata.gate?.comparison?.championRocAuc, first.result.best.metrics.rocAuc);
   t.is(metadata.gate?.comparison?.challengerRocAuc, second.result.best.metrics.rocAuc);
-  t.deepEqual(metadata.gate?.subgroups.map((s) => s.attribute).filter((a, i, all) => all.indexOf(a) === i), ['sex', 'race', 'age_band']);
+  t.deepEqual(
+    metadata.gate?.subgroups.map((s) => s.attribute).filter((a, i, all) => all.indexOf(a) === i),
+    ['sex', 'race', 'age_band'],
+  );
   t.is(second.result.promotion.previousChampion, first.result.best.version);
   const audit = await readAuditStream(env.deps.lake(env.lakeUri), `registry-${MODEL}`);
   t.deepEqual(verifyAuditChain(audit), { ok: true });
@@ -146,15 +176,19 @@ async function rawHistories(workflowId: string): Promise<temporal.api.history.v1
   return events;
 }
 
-test('the server-side event history holds none of the run\'s values in clear text: every payload is encrypted', async (t) => {
+test("the server-side event history holds none of the run's values in clear text: every payload is encrypted", async (t) => {
   const events = await rawHistories(first.workflowId);
   t.true(events.length > 20);
   // The history as the server stores it: protobuf bytes, in which a clear-text payload would show verbatim.
   const serialized = Buffer.from(proto.temporal.api.history.v1.History.encode({ events }).finish());
   const secrets = [
-    env.lakeUri, env.lakeUri.replace('s3://', ''), // the run's input
-    'raw/patients/', 'raw/lab_results/', 'ingest_date=', // activity inputs: file keys
-    first.result.best.version, String(first.result.best.metrics.rocAuc), // results
+    env.lakeUri,
+    env.lakeUri.replace('s3://', ''), // the run's input
+    'raw/patients/',
+    'raw/lab_results/',
+    'ingest_date=', // activity inputs: file keys
+    first.result.best.version,
+    String(first.result.best.metrics.rocAuc), // results
     // (the feature dataset version is not here: it is the CarepipeDataset search attribute, by design)
     String(first.result.ingest!.rowsIn), // ('logreg' is in the activity id train/logreg, by design)
   ];

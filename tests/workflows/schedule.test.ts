@@ -44,14 +44,33 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await env?.client.schedule.getHandle(ID).delete().catch(() => undefined);
+  await env?.client.schedule
+    .getHandle(ID)
+    .delete()
+    .catch(() => undefined);
   await env?.close();
 });
 
 test.serial('schedule create sets cron, time zone, jitter, overlap, an explicit catch-up window and pause on failure', async (t) => {
   const r = await cli([
-    'schedule', 'create', ID, '--model', MODEL, '--buckets', '8', '--cron', '0 2 * * *', '--timezone', 'Europe/Berlin',
-    '--jitter', '5m', '--overlap', 'buffer-one', '--catchup-window', '30m', '--json',
+    'schedule',
+    'create',
+    ID,
+    '--model',
+    MODEL,
+    '--buckets',
+    '8',
+    '--cron',
+    '0 2 * * *',
+    '--timezone',
+    'Europe/Berlin',
+    '--jitter',
+    '5m',
+    '--overlap',
+    'buffer-one',
+    '--catchup-window',
+    '30m',
+    '--json',
   ]);
   t.is(r.code, 0, r.stderr);
   const d = JSON.parse(r.stdout) as DescribeJson;
@@ -126,7 +145,10 @@ test.serial('schedule trigger starts a real retrain with trigger=schedule, a rea
   t.is(memo.schedule, ID);
   t.regex(memo.summary, /^(promoted|not promoted).*logreg: test ROC AUC 0\.\d{4} on \d+ stays; features readmission@v-[0-9a-f]{16}: \d+ stays in \d+ shards/);
   const d = await describe();
-  t.deepEqual(d.recentActions.map((a) => a.workflowId), [out.workflowId]);
+  t.deepEqual(
+    d.recentActions.map((a) => a.workflowId),
+    [out.workflowId],
+  );
 });
 
 test.serial('schedule backfill replays the schedule over a past range with the chosen overlap policy', async (t) => {
@@ -173,15 +195,24 @@ test.serial('schedule delete removes it; describing it afterwards is a usage err
 
 test('bad schedule arguments are one-line usage errors (exit 2) before anything is sent', async (t) => {
   const cases: [string[], string][] = [
-    [['schedule', 'create', 'x1', '--cron', 'often'], 'carepipe: --cron must have 5 to 7 fields (minute hour day-of-month month day-of-week) or be @daily, @hourly, ..., got "often"\n'],
+    [
+      ['schedule', 'create', 'x1', '--cron', 'often'],
+      'carepipe: --cron must have 5 to 7 fields (minute hour day-of-month month day-of-week) or be @daily, @hourly, ..., got "often"\n',
+    ],
     // Durations are the SDK's Duration strings (`10 minutes` is one); a bare number, which that format reads as milliseconds, is not.
     [['schedule', 'create', 'x1', '--every', 'often'], 'carepipe: --every must be a duration with a unit, such as 90s, 15m, 6h or 1d, got "often"\n'],
     [['schedule', 'create', 'x1', '--every', '60'], 'carepipe: --every must be a duration with a unit, such as 90s, 15m, 6h or 1d, got "60"\n'],
     [['schedule', 'create', 'x1', '--every', '500ms'], 'carepipe: --every must be at least 1s, got "500ms"\n'],
-    [['schedule', 'create', 'x1', '--every', '1h', '--overlap', 'sometimes'], 'carepipe: --overlap must be one of skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all, got "sometimes"\n'],
-    [['schedule', 'create', 'x1', '--every', '1h', '--timezone', 'Mars/Olympus'], 'carepipe: --timezone must be an IANA time zone name such as UTC or Europe/Berlin, got "Mars/Olympus"\n'],
+    [
+      ['schedule', 'create', 'x1', '--every', '1h', '--overlap', 'sometimes'],
+      'carepipe: --overlap must be one of skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all, got "sometimes"\n',
+    ],
+    [
+      ['schedule', 'create', 'x1', '--every', '1h', '--timezone', 'Mars/Olympus'],
+      'carepipe: --timezone must be an IANA time zone name such as UTC or Europe/Berlin, got "Mars/Olympus"\n',
+    ],
     [['schedule', 'create', 'x1'], 'carepipe: say when: --cron "<expression>" or --every <duration>\n'],
-    [['schedule', 'create', 'Bad Id', '--every', '1h'], 'carepipe: the schedule id must be 1-63 characters of a-z, 0-9, \'.\', \'_\' and \'-\', got "Bad Id"\n'],
+    [['schedule', 'create', 'Bad Id', '--every', '1h'], "carepipe: the schedule id must be 1-63 characters of a-z, 0-9, '.', '_' and '-', got \"Bad Id\"\n"],
     [['schedule', 'backfill', 'x1', '--from', '2025-01-02', '--to', '2025-01-01'], 'carepipe: --from (2025-01-02) must be before --to (2025-01-01)\n'],
   ];
   for (const [args, stderr] of cases) {

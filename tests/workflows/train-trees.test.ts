@@ -25,8 +25,15 @@ const MODEL = 'readmission-trees-test';
 const SHARDS = 4;
 
 const input = (): RetrainInput => ({
-  lake: env.lakeUri, model: MODEL, dataset: 'readmission', families: ['gbdt', 'rf'], bucketCount: SHARDS, trigger: 'manual', ingest: {},
-  codeVersion: 'test', hyperparameters: { gbdt: { maxIter: 40 }, rf: { nEstimators: 30, subForests: 3, minSamplesLeaf: 5 } },
+  lake: env.lakeUri,
+  model: MODEL,
+  dataset: 'readmission',
+  families: ['gbdt', 'rf'],
+  bucketCount: SHARDS,
+  trigger: 'manual',
+  ingest: {},
+  codeVersion: 'test',
+  hyperparameters: { gbdt: { maxIter: 40 }, rf: { nEstimators: 30, subForests: 3, minSamplesLeaf: 5 } },
   // A few hundred test stays: the gate's calibration bound is not what this file tests.
   gate: { maxEce: 1 },
 });
@@ -72,17 +79,25 @@ test('the forest is trained as one activity per sub-forest and merged by the fam
     return a ? [`${a.activityType?.name ?? ''} ${a.activityId ?? ''}`] : [];
   });
   t.deepEqual(scheduled.filter((s) => s.includes('train/')).sort(), [
-    'trainCandidate train/gbdt', 'trainCandidate train/rf', 'trainSubForest train/rf/0', 'trainSubForest train/rf/1', 'trainSubForest train/rf/2',
+    'trainCandidate train/gbdt',
+    'trainCandidate train/rf',
+    'trainSubForest train/rf/0',
+    'trainSubForest train/rf/1',
+    'trainSubForest train/rf/2',
   ]);
 });
 
-test('the fit runs as the train run\'s child, and with a small history limit as a chain of short runs that fits the same pipeline', async (t) => {
+test("the fit runs as the train run's child, and with a small history limit as a chain of short runs that fits the same pipeline", async (t) => {
   const trainId = `${first.workflowId}/train`;
   const fitId = `${trainId}/fit`;
-  const scheduled = (events: RunHistory['events'], type: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
+  const scheduled = (events: RunHistory['events'], type: string) =>
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).length;
   const train = (await env.client.workflow.getHandle(trainId).fetchHistory()).events ?? [];
-  t.deepEqual(train.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []), [fitId]);
-  t.is(scheduled(train, 'fitFeatureShard'), 0, 'no shard of the fit in the train run\'s history');
+  t.deepEqual(
+    train.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []),
+    [fitId],
+  );
+  t.is(scheduled(train, 'fitFeatureShard'), 0, "no shard of the fit in the train run's history");
   const [once] = await historyChain(env.client, fitId);
   t.is(scheduled(once!.events, 'fitFeatureShard'), SHARDS);
 
@@ -92,15 +107,33 @@ test('the fit runs as the train run\'s child, and with a small history limit as 
   const id = `fit/chain-${Date.now()}`;
   const limit = 35; // room for one shard in flight (EVENTS_PER_ITEM) and the closing events, not two
   const again = await env.client.workflow.execute(fitWorkflow, {
-    taskQueue: taskQueue(env.queuePrefix, 'orchestration'), workflowId: id,
-    args: [{ lake: env.lakeUri, dataset: 'readmission', featuresVersion: first.result.features.version, testFraction: DEFAULT_TEST_FRACTION, seed: 1, maxInFlight: 1, historyLimit: limit }],
+    taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
+    workflowId: id,
+    args: [
+      {
+        lake: env.lakeUri,
+        dataset: 'readmission',
+        featuresVersion: first.result.features.version,
+        testFraction: DEFAULT_TEST_FRACTION,
+        seed: 1,
+        maxInFlight: 1,
+        historyLimit: limit,
+      },
+    ],
   });
   t.deepEqual(again, fitted);
   t.deepEqual(await store.get(fitted.pipelineKey), pipeline);
   const chain = await historyChain(env.client, id);
   t.is(chain.length, SHARDS, 'one shard a run');
-  t.deepEqual(chain.map((r) => scheduled(r.events, 'fitFeatureShard')), chain.map(() => 1));
-  t.deepEqual(chain.map((r) => scheduled(r.events, 'mergeFeatureFit')), [...chain.slice(1).map(() => 0), 1], 'the last run merges');
+  t.deepEqual(
+    chain.map((r) => scheduled(r.events, 'fitFeatureShard')),
+    chain.map(() => 1),
+  );
+  t.deepEqual(
+    chain.map((r) => scheduled(r.events, 'mergeFeatureFit')),
+    [...chain.slice(1).map(() => 0), 1],
+    'the last run merges',
+  );
   for (const run of chain) t.true(run.events.length <= limit, `${run.events.length} events`);
 });
 

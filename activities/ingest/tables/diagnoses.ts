@@ -1,6 +1,14 @@
 import type { Table } from 'apache-arrow';
 import {
-  type NormalizeContext, type Normalized, RawColumns, Verdicts, deidentifyPatients, lineageColumns, pseudonymIds, normalizeIcd10, requireStrings,
+  type NormalizeContext,
+  type Normalized,
+  RawColumns,
+  Verdicts,
+  deidentifyPatients,
+  lineageColumns,
+  pseudonymIds,
+  normalizeIcd10,
+  requireStrings,
 } from './common.js';
 
 /** diagnoses -> curated diagnoses: codes normalised (no dot, upper case), rank checked. */

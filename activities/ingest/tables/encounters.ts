@@ -1,8 +1,20 @@
 import type { Table } from 'apache-arrow';
 import { DISCHARGE_DISPOSITIONS, ENCOUNTER_CLASSES, PAYERS } from '../../../schemas/raw.js';
 import {
-  DAY_MS, type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEarliestTime, checkEnum, deidentifyPatients,
-  lineageColumns, normalizeIcd10, pseudonymIds, requireStrings, requireTimes, shifted,
+  DAY_MS,
+  type NormalizeContext,
+  type Normalized,
+  RawColumns,
+  Verdicts,
+  checkEarliestTime,
+  checkEnum,
+  deidentifyPatients,
+  lineageColumns,
+  normalizeIcd10,
+  pseudonymIds,
+  requireStrings,
+  requireTimes,
+  shifted,
 } from './common.js';
 
 const CLASSES = new Set<string>(ENCOUNTER_CLASSES);

@@ -3,8 +3,18 @@ import { ABNORMAL_FLAGS } from '../../../schemas/raw.js';
 import { convert, isPossible } from '../lab-catalog.js';
 import { unitResolver } from '../units.js';
 import {
-  type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEarliestTime, checkEnum, deidentifyPatients, lineageColumns, pseudonymIds,
-  requireStrings, requireTimes, shifted,
+  type NormalizeContext,
+  type Normalized,
+  RawColumns,
+  Verdicts,
+  checkEarliestTime,
+  checkEnum,
+  deidentifyPatients,
+  lineageColumns,
+  pseudonymIds,
+  requireStrings,
+  requireTimes,
+  shifted,
 } from './common.js';
 
 const FLAGS = new Set(ABNORMAL_FLAGS.map((f) => f.toLowerCase()));

@@ -2,9 +2,7 @@ import type { Table } from 'apache-arrow';
 import { SEX_VALUES } from '../../../schemas/raw.js';
 import { NULL_DAY } from '../columns.js';
 import { zip3 } from '../pseudonymizer.js';
-import {
-  DAY_MS, type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, deidentifyPatients, lineageColumns,
-} from './common.js';
+import { DAY_MS, type NormalizeContext, type Normalized, RawColumns, Verdicts, checkEnum, deidentifyPatients, lineageColumns } from './common.js';
 
 const SEX = new Set(SEX_VALUES.map((s) => s.toLowerCase()));
 const ETHNICITY = new Set(['hispanic', 'nonhispanic']);

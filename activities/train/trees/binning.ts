@@ -61,7 +61,8 @@ function midpoint(a: number, b: number): number {
 export function edgesFromSketch(values: Float64Array, counts: Float64Array, maxBins = MAX_BINS): Float64Array {
   const m = values.length;
   if (counts.length !== m) throw new InvalidInputError('binning: a sketch needs one count per value');
-  if (!(Number.isInteger(maxBins) && maxBins >= 2 && maxBins <= MAX_BINS)) throw new InvalidInputError(`binning: maxBins must be a whole number from 2 to ${MAX_BINS}, got ${maxBins}`);
+  if (!(Number.isInteger(maxBins) && maxBins >= 2 && maxBins <= MAX_BINS))
+    throw new InvalidInputError(`binning: maxBins must be a whole number from 2 to ${MAX_BINS}, got ${maxBins}`);
   if (m <= 1) return new Float64Array(0);
   if (m <= maxBins) {
     const edges = new Float64Array(m - 1);

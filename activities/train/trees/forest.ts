@@ -47,7 +47,11 @@ export class ForestBuilder {
   gain = new Float32Array(this.capacity);
   cover = new Float32Array(this.capacity);
 
-  constructor(readonly kind: ForestKind, readonly nFeatures: number, public baseScore: number) {}
+  constructor(
+    readonly kind: ForestKind,
+    readonly nFeatures: number,
+    public baseScore: number,
+  ) {}
 
   get trees(): number {
     return this.treeStarts.length;
@@ -117,10 +121,17 @@ export class ForestBuilder {
   finish(): Forest {
     const n = this.size;
     return {
-      kind: this.kind, nFeatures: this.nFeatures, baseScore: this.baseScore,
+      kind: this.kind,
+      nFeatures: this.nFeatures,
+      baseScore: this.baseScore,
       treeStart: Int32Array.from([...this.treeStarts, n]),
-      feature: this.feature.slice(0, n), threshold: this.threshold.slice(0, n), left: this.left.slice(0, n),
-      missingLeft: this.missingLeft.slice(0, n), value: this.value.slice(0, n), gain: this.gain.slice(0, n), cover: this.cover.slice(0, n),
+      feature: this.feature.slice(0, n),
+      threshold: this.threshold.slice(0, n),
+      left: this.left.slice(0, n),
+      missingLeft: this.missingLeft.slice(0, n),
+      value: this.value.slice(0, n),
+      gain: this.gain.slice(0, n),
+      cover: this.cover.slice(0, n),
     };
   }
 }
@@ -185,7 +196,9 @@ function blockRows(f: Forest): number {
   // A block's rows should stay in cache while the trees walk them: about 2 MiB of values for large
   // trees (visited by many rows while their nodes are cached), 512 KiB for small ones.
   const bytesPerRow = 8 * Math.max(1, f.nFeatures);
-  return largeTrees(f) ? Math.max(256, Math.min(16_384, Math.floor((2 << 20) / bytesPerRow))) : Math.max(64, Math.min(2048, Math.floor((512 << 10) / bytesPerRow)));
+  return largeTrees(f)
+    ? Math.max(256, Math.min(16_384, Math.floor((2 << 20) / bytesPerRow)))
+    : Math.max(64, Math.min(2048, Math.floor((512 << 10) / bytesPerRow)));
 }
 
 /** Sum of the trees' leaf values per row of a row-major n x d matrix (baseScore not included). */
@@ -325,9 +338,17 @@ export function mergeForests(parts: readonly Forest[]): Forest {
   const nodes = parts.reduce((s, p) => s + nodeCount(p), 0);
   const trees = parts.reduce((s, p) => s + treeCount(p), 0);
   const out: Forest = {
-    kind: first.kind, nFeatures: first.nFeatures, baseScore: first.baseScore,
-    treeStart: new Int32Array(trees + 1), feature: new Int32Array(nodes), threshold: new Float64Array(nodes), left: new Int32Array(nodes),
-    missingLeft: new Uint8Array(nodes), value: new Float64Array(nodes), gain: new Float32Array(nodes), cover: new Float32Array(nodes),
+    kind: first.kind,
+    nFeatures: first.nFeatures,
+    baseScore: first.baseScore,
+    treeStart: new Int32Array(trees + 1),
+    feature: new Int32Array(nodes),
+    threshold: new Float64Array(nodes),
+    left: new Int32Array(nodes),
+    missingLeft: new Uint8Array(nodes),
+    value: new Float64Array(nodes),
+    gain: new Float32Array(nodes),
+    cover: new Float32Array(nodes),
   };
   let nodeOffset = 0;
   let treeOffset = 0;

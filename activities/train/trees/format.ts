@@ -21,8 +21,14 @@ const MAGIC = 'CPTREES1';
 type ArrayName = 'threshold' | 'value' | 'treeStart' | 'feature' | 'left' | 'gain' | 'cover' | 'missingLeft';
 type DType = 'float64' | 'int32' | 'float32' | 'uint8';
 const LAYOUT: readonly [ArrayName, DType][] = [
-  ['threshold', 'float64'], ['value', 'float64'], ['treeStart', 'int32'], ['feature', 'int32'], ['left', 'int32'],
-  ['gain', 'float32'], ['cover', 'float32'], ['missingLeft', 'uint8'],
+  ['threshold', 'float64'],
+  ['value', 'float64'],
+  ['treeStart', 'int32'],
+  ['feature', 'int32'],
+  ['left', 'int32'],
+  ['gain', 'float32'],
+  ['cover', 'float32'],
+  ['missingLeft', 'uint8'],
 ];
 const CTOR = { float64: Float64Array, int32: Int32Array, float32: Float32Array, uint8: Uint8Array } as const;
 
@@ -65,8 +71,13 @@ export function encodeForest(f: Forest, training?: Record<string, unknown>): { h
     blob.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), arrays[name].offset);
   }
   const header: ForestHeader = {
-    format: FOREST_FORMAT, kind: f.kind, output: f.kind === 'gbdt' ? 'logistic-of-sum' : 'mean-of-leaves',
-    nFeatures: f.nFeatures, baseScore: f.baseScore, trees: f.treeStart.length - 1, nodes: f.feature.length,
+    format: FOREST_FORMAT,
+    kind: f.kind,
+    output: f.kind === 'gbdt' ? 'logistic-of-sum' : 'mean-of-leaves',
+    nFeatures: f.nFeatures,
+    baseScore: f.baseScore,
+    trees: f.treeStart.length - 1,
+    nodes: f.feature.length,
     blob: { file: BLOB_FILE, bytes, sha256: createHash('sha256').update(blob).digest('hex'), endianness: 'LE', arrays },
     ...(training ? { training } : {}),
   };
@@ -95,7 +106,8 @@ export function decodeForest(headerValue: unknown, blob: Uint8Array): Forest {
   if (createHash('sha256').update(blob).digest('hex') !== spec.sha256) throw bad('blob does not match the SHA-256 in its header');
   const read = <N extends ArrayName>(name: N, dtype: DType, length: number) => {
     const s = spec.arrays[name];
-    if (!s || s.dtype !== dtype || s.length !== length || !Number.isInteger(s.offset) || s.offset % 8 !== 0) throw bad(`array "${name}" is not ${length} x ${dtype} at an aligned offset`);
+    if (!s || s.dtype !== dtype || s.length !== length || !Number.isInteger(s.offset) || s.offset % 8 !== 0)
+      throw bad(`array "${name}" is not ${length} x ${dtype} at an aligned offset`);
     const size = length * CTOR[dtype].BYTES_PER_ELEMENT;
     if (s.offset + size > blob.length) throw bad(`array "${name}" runs past the end of the blob`);
     // A copy into a buffer of its own: aligned, and apart from the blob (which may be a view into
@@ -105,10 +117,17 @@ export function decodeForest(headerValue: unknown, blob: Uint8Array): Forest {
     return new CTOR[dtype](bytes.buffer) as Forest[N];
   };
   const f: Forest = {
-    kind: h.kind, nFeatures, baseScore: h.baseScore,
-    treeStart: read('treeStart', 'int32', trees + 1), feature: read('feature', 'int32', nodes), threshold: read('threshold', 'float64', nodes),
-    left: read('left', 'int32', nodes), missingLeft: read('missingLeft', 'uint8', nodes), value: read('value', 'float64', nodes),
-    gain: read('gain', 'float32', nodes), cover: read('cover', 'float32', nodes),
+    kind: h.kind,
+    nFeatures,
+    baseScore: h.baseScore,
+    treeStart: read('treeStart', 'int32', trees + 1),
+    feature: read('feature', 'int32', nodes),
+    threshold: read('threshold', 'float64', nodes),
+    left: read('left', 'int32', nodes),
+    missingLeft: read('missingLeft', 'uint8', nodes),
+    value: read('value', 'float64', nodes),
+    gain: read('gain', 'float32', nodes),
+    cover: read('cover', 'float32', nodes),
   };
   checkStructure(f);
   return f;

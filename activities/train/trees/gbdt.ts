@@ -109,7 +109,10 @@ export async function fitGbdt(x: Float64Array, y: Uint8Array, n: number, d: numb
     const lr = params.learningRate;
     const l2 = params.l2;
     const tree: TreeParams = {
-      l2, minSamplesLeaf: params.minSamplesLeaf, minHessianLeaf: params.minHessianLeaf, minGainToSplit: params.minGainToSplit,
+      l2,
+      minSamplesLeaf: params.minSamplesLeaf,
+      minHessianLeaf: params.minHessianLeaf,
+      minGainToSplit: params.minGainToSplit,
       maxLeaves: params.maxLeaves === 0 ? Infinity : params.maxLeaves,
       maxDepth: params.maxDepth === 0 ? Infinity : params.maxDepth,
       featuresPerNode: Infinity,

@@ -73,8 +73,13 @@ export function createGrowContext(data: HistogramData, edges: Float64Array[], hi
  * `treeFeatures`. `identity` says the rows are 0..n-1 in order. Returns the leaves and their row ranges.
  */
 export function growTree(
-  ctx: GrowContext, forest: ForestBuilder, rowCount: number, identity: boolean,
-  treeFeatures: Int32Array, params: TreeParams, rng: Rng,
+  ctx: GrowContext,
+  forest: ForestBuilder,
+  rowCount: number,
+  identity: boolean,
+  treeFeatures: Int32Array,
+  params: TreeParams,
+  rng: Rng,
 ): GrownLeaf[] {
   const { data } = ctx;
   const dTree = treeFeatures.length;

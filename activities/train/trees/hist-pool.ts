@@ -60,8 +60,17 @@ export function createHistogramPool(data: HistogramData, options: HistogramPoolO
   const workers: Worker[] = [];
   for (let t = 1; t < threads; t++) {
     const thread: HistThreadData = {
-      binned: data.binned, gh: data.gh, rows: data.rows, valueBins: data.valueBins, n: data.n, d: data.d,
-      out, features, control, index: t, stride: threads,
+      binned: data.binned,
+      gh: data.gh,
+      rows: data.rows,
+      valueBins: data.valueBins,
+      n: data.n,
+      d: data.d,
+      out,
+      features,
+      control,
+      index: t,
+      stride: threads,
       ...(data.wasm ? { wasm: { memory: data.wasm.memory, layout: data.wasm.layout } } : {}),
     };
     const worker = new Worker(HIST_THREAD_ENTRY, { workerData: { kind: 'carepipe-hist', thread }, name: 'carepipe-hist' });

@@ -86,22 +86,34 @@ function kernel(arity: number, viaRows: boolean) {
   const g = r + 1;
   const slot = g + 1;
   const row = viaRows ? r : i;
-  const body: Bytes[] = [
-    op.block, op.localGet(start), op.localGet(end), op.i32GeU, op.brIf(0),
-    op.localGet(start), op.localSet(i),
-    op.loop,
-  ];
+  const body: Bytes[] = [op.block, op.localGet(start), op.localGet(end), op.i32GeU, op.brIf(0), op.localGet(start), op.localSet(i), op.loop];
   if (viaRows) body.push(op.localGet(rows), op.localGet(i), op.i32Const(2), op.i32Shl, op.i32Add, op.i32Load(), op.localSet(r));
   body.push(op.localGet(gh), op.localGet(row), op.i32Const(4), op.i32Shl, op.i32Add, op.v128Load(4), op.localSet(g));
   for (let k = 0; k < arity; k++) {
     body.push(
       // slot = out_k + bin * 24
-      op.localGet(column(k)), op.localGet(row), op.i32Add, op.i32Load8U(), op.i32Const(BIN_STRIDE * 8), op.i32Mul,
-      op.localGet(output(k)), op.i32Add, op.localTee(slot),
+      op.localGet(column(k)),
+      op.localGet(row),
+      op.i32Add,
+      op.i32Load8U(),
+      op.i32Const(BIN_STRIDE * 8),
+      op.i32Mul,
+      op.localGet(output(k)),
+      op.i32Add,
+      op.localTee(slot),
       // (gradient, hessian) sums += (g, h)
-      op.localGet(slot), op.v128Load(3), op.localGet(g), op.f64x2Add, op.v128Store(3),
+      op.localGet(slot),
+      op.v128Load(3),
+      op.localGet(g),
+      op.f64x2Add,
+      op.v128Store(3),
       // count += 1
-      op.localGet(slot), op.localGet(slot), op.f64Load(16), op.f64Const(1), op.f64Add, op.f64Store(16),
+      op.localGet(slot),
+      op.localGet(slot),
+      op.f64Load(16),
+      op.f64Const(1),
+      op.f64Add,
+      op.f64Store(16),
     );
   }
   body.push(op.localGet(i), op.i32Const(1), op.i32Add, op.localTee(i), op.localGet(end), op.i32LtU, op.brIf(0), op.end, op.end);
@@ -110,10 +122,12 @@ function kernel(arity: number, viaRows: boolean) {
 
 let compiled: WebAssembly.Module | null = null;
 function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(encodeModule(
-    [1, 2, 4].flatMap((a) => [kernel(a, false), kernel(a, true)]),
-    { minPages: 1, maxPages: MAX_PAGES, shared: true },
-  ));
+  compiled ??= new WebAssembly.Module(
+    encodeModule(
+      [1, 2, 4].flatMap((a) => [kernel(a, false), kernel(a, true)]),
+      { minPages: 1, maxPages: MAX_PAGES, shared: true },
+    ),
+  );
   return compiled;
 }
 type K = (...args: number[]) => void;

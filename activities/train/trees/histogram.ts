@@ -49,7 +49,15 @@ export interface HistogramData {
   wasm?: WasmTraining;
 }
 
-export function histogramData(binned: Uint8Array, n: number, d: number, gh: Float64Array, rows: Uint32Array, valueBins: Uint16Array, wasm?: WasmTraining): HistogramData {
+export function histogramData(
+  binned: Uint8Array,
+  n: number,
+  d: number,
+  gh: Float64Array,
+  rows: Uint32Array,
+  valueBins: Uint16Array,
+  wasm?: WasmTraining,
+): HistogramData {
   const columns = Array.from({ length: d }, (_, j) => binned.subarray(j * n, (j + 1) * n));
   return { binned, columns, n, d, gh, rows, valueBins, ...(wasm ? { wasm } : {}) };
 }
@@ -70,7 +78,19 @@ function kernelPair(b1: Uint8Array, b2: Uint8Array, gh: Float64Array, h1: Float6
   }
 }
 
-function kernelQuad(b1: Uint8Array, b2: Uint8Array, b3: Uint8Array, b4: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, h3: Float64Array, h4: Float64Array, start: number, end: number): void {
+function kernelQuad(
+  b1: Uint8Array,
+  b2: Uint8Array,
+  b3: Uint8Array,
+  b4: Uint8Array,
+  gh: Float64Array,
+  h1: Float64Array,
+  h2: Float64Array,
+  h3: Float64Array,
+  h4: Float64Array,
+  start: number,
+  end: number,
+): void {
   for (let i = start; i < end; i++) {
     const j = i << 1;
     const g = gh[j]!;
@@ -94,7 +114,20 @@ function kernelQuad(b1: Uint8Array, b2: Uint8Array, b3: Uint8Array, b4: Uint8Arr
   }
 }
 
-function kernelQuadRows(rows: Uint32Array, b1: Uint8Array, b2: Uint8Array, b3: Uint8Array, b4: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, h3: Float64Array, h4: Float64Array, start: number, end: number): void {
+function kernelQuadRows(
+  rows: Uint32Array,
+  b1: Uint8Array,
+  b2: Uint8Array,
+  b3: Uint8Array,
+  b4: Uint8Array,
+  gh: Float64Array,
+  h1: Float64Array,
+  h2: Float64Array,
+  h3: Float64Array,
+  h4: Float64Array,
+  start: number,
+  end: number,
+): void {
   for (let i = start; i < end; i++) {
     const r = rows[i]!;
     const j = r << 1;
@@ -119,7 +152,16 @@ function kernelQuadRows(rows: Uint32Array, b1: Uint8Array, b2: Uint8Array, b3: U
   }
 }
 
-function kernelPairRows(rows: Uint32Array, b1: Uint8Array, b2: Uint8Array, gh: Float64Array, h1: Float64Array, h2: Float64Array, start: number, end: number): void {
+function kernelPairRows(
+  rows: Uint32Array,
+  b1: Uint8Array,
+  b2: Uint8Array,
+  gh: Float64Array,
+  h1: Float64Array,
+  h2: Float64Array,
+  start: number,
+  end: number,
+): void {
   for (let i = start; i < end; i++) {
     const r = rows[i]!;
     const j = r << 1;
@@ -163,12 +205,20 @@ function featureSlots(hist: Float64Array, feature: number, bins: number): Float6
   return hist.subarray(feature * FEATURE_STRIDE, (feature + 1) * FEATURE_STRIDE);
 }
 
-
 /**
  * Fills the histograms of features[from..to) over rows[start..end) (or rows start..end
  * themselves when `identity`: the partition is 0..n-1, as at the root of a tree grown on every row).
  */
-export function buildFeatureRange(data: HistogramData, hist: Float64Array, features: Int32Array, from: number, to: number, start: number, end: number, identity: boolean): void {
+export function buildFeatureRange(
+  data: HistogramData,
+  hist: Float64Array,
+  features: Int32Array,
+  from: number,
+  to: number,
+  start: number,
+  end: number,
+  identity: boolean,
+): void {
   const { columns, gh, rows, valueBins } = data;
   if (data.wasm && end - start >= WASM_MIN_ROWS) {
     const { kernels } = data.wasm;

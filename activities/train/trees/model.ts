@@ -48,14 +48,28 @@ export function treeModel(forest: Forest, hyperparameters: Hyperparameters, trai
   };
 }
 
-export async function trainGbdtModel(x: Float64Array, y: Uint8Array, n: number, d: number, h: Hyperparameters, options: LearnerOptions = {}): Promise<TrainedModel> {
+export async function trainGbdtModel(
+  x: Float64Array,
+  y: Uint8Array,
+  n: number,
+  d: number,
+  h: Hyperparameters,
+  options: LearnerOptions = {},
+): Promise<TrainedModel> {
   const params = parseGbdtParams(h);
   const { forest, info } = await fitGbdt(x, y, n, d, params, { threads: defaultThreads(), onTree: heartbeatTree, ...options });
   return treeModel(forest, recordOf(params), { ...info });
 }
 
 /** The whole forest in this process (the workflow trains it as sub-forests instead: subforest.ts). */
-export async function trainRfModel(x: Float64Array, y: Uint8Array, n: number, d: number, h: Hyperparameters, options: LearnerOptions = {}): Promise<TrainedModel> {
+export async function trainRfModel(
+  x: Float64Array,
+  y: Uint8Array,
+  n: number,
+  d: number,
+  h: Hyperparameters,
+  options: LearnerOptions = {},
+): Promise<TrainedModel> {
   const params = parseRfParams(h);
   const forest = await fitRandomForest(x, y, n, d, params, { from: 0, to: params.nEstimators }, { threads: 1, onTree: heartbeatTree, ...options });
   return treeModel(forest, recordOf(params), { trainRows: n });

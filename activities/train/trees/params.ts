@@ -54,18 +54,43 @@ export interface RfParams {
 }
 
 export const GBDT_DEFAULTS: GbdtParams = {
-  maxIter: 100, learningRate: 0.1, maxLeaves: 31, maxDepth: 0, minSamplesLeaf: 20, minHessianLeaf: 1e-3, l2: 0, minGainToSplit: 0,
-  maxBins: MAX_BINS, earlyStopping: 'auto', validationFraction: 0.1, nIterNoChange: 10, tol: 1e-7,
-  subsample: 1, colsampleByTree: 1, colsampleByNode: 1, seed: 0,
+  maxIter: 100,
+  learningRate: 0.1,
+  maxLeaves: 31,
+  maxDepth: 0,
+  minSamplesLeaf: 20,
+  minHessianLeaf: 1e-3,
+  l2: 0,
+  minGainToSplit: 0,
+  maxBins: MAX_BINS,
+  earlyStopping: 'auto',
+  validationFraction: 0.1,
+  nIterNoChange: 10,
+  tol: 1e-7,
+  subsample: 1,
+  colsampleByTree: 1,
+  colsampleByNode: 1,
+  seed: 0,
 };
 
 export const RF_DEFAULTS: RfParams = {
-  nEstimators: 100, maxFeatures: 'sqrt', maxLeaves: 0, maxDepth: 0, minSamplesLeaf: 1, bootstrap: true, maxSamples: 1,
-  maxBins: MAX_BINS, seed: 0, subForests: 4,
+  nEstimators: 100,
+  maxFeatures: 'sqrt',
+  maxLeaves: 0,
+  maxDepth: 0,
+  minSamplesLeaf: 1,
+  bootstrap: true,
+  maxSamples: 1,
+  maxBins: MAX_BINS,
+  seed: 0,
+  subForests: 4,
 };
 
 type Check = (v: number) => boolean;
-const wholeAtLeast = (min: number): Check => (v) => Number.isInteger(v) && v >= min;
+const wholeAtLeast =
+  (min: number): Check =>
+  (v) =>
+    Number.isInteger(v) && v >= min;
 const fraction: Check = (v) => v > 0 && v <= 1;
 const nonNegative: Check = (v) => v >= 0 && Number.isFinite(v);
 
@@ -81,7 +106,8 @@ function reader(family: string, h: Hyperparameters, known: readonly string[]) {
     },
     choice<T extends string>(name: string, fallback: T, options: readonly T[]): T {
       const v = h[name] ?? fallback;
-      if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) throw new InvalidInputError(`${family}: hyperparameter ${name} must be one of ${options.join(', ')}`);
+      if (typeof v !== 'string' || !(options as readonly string[]).includes(v))
+        throw new InvalidInputError(`${family}: hyperparameter ${name} must be one of ${options.join(', ')}`);
       return v as T;
     },
     flag(name: string, fallback: boolean): boolean {

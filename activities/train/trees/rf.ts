@@ -31,8 +31,13 @@ export function subForestRange(total: number, part: number, parts: number): Tree
 }
 
 export async function fitRandomForest(
-  x: Float64Array, y: Uint8Array, n: number, d: number, params: RfParams,
-  range: TreeRange = { from: 0, to: params.nEstimators }, options: LearnerOptions = {},
+  x: Float64Array,
+  y: Uint8Array,
+  n: number,
+  d: number,
+  params: RfParams,
+  range: TreeRange = { from: 0, to: params.nEstimators },
+  options: LearnerOptions = {},
 ): Promise<Forest> {
   checkMatrix('rf', x, n, d);
   checkLabels('rf', y, n);
@@ -45,7 +50,10 @@ export async function fitRandomForest(
     const { gh, rows } = ctx.data;
     const forest = new ForestBuilder('rf', d, 0);
     const tree: TreeParams = {
-      l2: 0, minSamplesLeaf: params.minSamplesLeaf, minHessianLeaf: 0, minGainToSplit: 0,
+      l2: 0,
+      minSamplesLeaf: params.minSamplesLeaf,
+      minHessianLeaf: 0,
+      minGainToSplit: 0,
       maxLeaves: params.maxLeaves === 0 ? Infinity : params.maxLeaves,
       maxDepth: params.maxDepth === 0 ? Infinity : params.maxDepth,
       featuresPerNode: featuresPerSplit(params.maxFeatures, d),

@@ -49,10 +49,7 @@ export function nodeScore(g: number, h: number, l2: number): number {
  * beats `best`. `bins` is the feature's number of value bins; g, h, c the node's totals.
  * Returns true when `best` changed.
  */
-export function scanFeature(
-  hist: Float64Array, feature: number, bins: number, g: number, h: number, c: number,
-  k: SplitConstraints, best: SplitInfo,
-): boolean {
+export function scanFeature(hist: Float64Array, feature: number, bins: number, g: number, h: number, c: number, k: SplitConstraints, best: SplitInfo): boolean {
   if (bins < 2) return false;
   const o = feature * FEATURE_STRIDE;
   const m = o + MISSING_BIN * BIN_STRIDE;

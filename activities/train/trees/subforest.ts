@@ -62,11 +62,13 @@ async function trainingMatrix(store: ObjectStore, input: TrainSubForestInput): P
   const split = splitByPatient(data.patientKeys, input.testFraction, input.seed);
   if (split.train.length === 0) throw new InvalidInputError(`rf: ${data.rows} stays give no training row`);
   const pipeline = input.pipelineKey
-    ? JSON.parse(new TextDecoder().decode(await store.get(input.pipelineKey))) as PreprocessingPipeline
+    ? (JSON.parse(new TextDecoder().decode(await store.get(input.pipelineKey))) as PreprocessingPipeline)
     : fitPipeline(data.columns, split.train);
   return {
-    x: transform(pipeline, data.columns, split.train), y: Uint8Array.from(split.train, (r) => data.labels[r]!),
-    n: split.train.length, d: pipeline.width,
+    x: transform(pipeline, data.columns, split.train),
+    y: Uint8Array.from(split.train, (r) => data.labels[r]!),
+    n: split.train.length,
+    d: pipeline.width,
   };
 }
 
@@ -89,10 +91,18 @@ export async function trainSubForest(deps: ActivityDeps, input: TrainSubForestIn
   heartbeat({ step: 'load', part });
   const { x, y, n, d } = await trainingMatrix(store, input);
   const started = performance.now();
-  const forest = await fitRandomForest(x, y, n, d, params, { from, to }, {
-    threads: 1,
-    onTree: (done, total) => pauseActivity({ step: 'fit', part, tree: done, of: total }),
-  });
+  const forest = await fitRandomForest(
+    x,
+    y,
+    n,
+    d,
+    params,
+    { from, to },
+    {
+      threads: 1,
+      onTree: (done, total) => pauseActivity({ step: 'fit', part, tree: done, of: total }),
+    },
+  );
   const trainSeconds = (performance.now() - started) / 1000;
   await store.put(key, packForest(forest, { hyperparameters: recordOf(params), part, parts, from, to, trainRows: n, trainSeconds }));
   deps.logger.info('sub-forest trained', { ...activityLogFields(), part, parts, trees: to - from, nodes: nodeCount(forest) });

@@ -47,14 +47,21 @@ export function checkMatrix(family: string, x: Float64Array, n: number, d: numbe
 }
 
 /** Bins `rows` of x (all rows when null) and sets up the arrays and the histogram builder. */
-export function prepareTraining(x: Float64Array, n: number, d: number, rows: Uint32Array | null, maxBins: number, seed: number, threads: number): BinnedTraining {
+export function prepareTraining(
+  x: Float64Array,
+  n: number,
+  d: number,
+  rows: Uint32Array | null,
+  maxBins: number,
+  seed: number,
+  threads: number,
+): BinnedTraining {
   const mapper = fitBinMapper(x, n, d, { maxBins, seed }, rows);
   const m = rows ? rows.length : n;
   // In a WebAssembly memory (shared with the pool's threads) for the SIMD kernels; past its 4 GiB, plain arrays and the JavaScript kernels.
   const memory = allocateTrainingMemory(m, d);
-  const arrays = memory ?? (threads > 1
-    ? sharedTrainingArrays(m, d)
-    : { binned: new Uint8Array(m * d), gh: new Float64Array(2 * m), rows: new Uint32Array(m) });
+  const arrays =
+    memory ?? (threads > 1 ? sharedTrainingArrays(m, d) : { binned: new Uint8Array(m * d), gh: new Float64Array(2 * m), rows: new Uint32Array(m) });
   binMatrix(mapper, x, n, d, rows, arrays.binned);
   const data = histogramData(arrays.binned, m, d, arrays.gh, arrays.rows, valueBins(mapper), memory ? bindKernels(memory.memory, memory.layout) : undefined);
   const histograms = threads > 1 ? createHistogramPool(data, { threads }) : inlineBuilder(data);

@@ -87,9 +87,14 @@ export function encodeModule(functions: FunctionSpec[], memory: { minPages: numb
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
   const declarations = section(3, vec(functions.map((_, i) => uleb(i))));
   const exports = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));
-  const code = section(10, vec(functions.map((f) => {
-    const body = [...vec(f.locals.map((t) => [1, t])), ...f.body.flat(), ...op.end];
-    return [...uleb(body.length), ...body];
-  })));
+  const code = section(
+    10,
+    vec(
+      functions.map((f) => {
+        const body = [...vec(f.locals.map((t) => [1, t])), ...f.body.flat(), ...op.end];
+        return [...uleb(body.length), ...body];
+      }),
+    ),
+  );
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...types, ...imports, ...declarations, ...exports, ...code]);
 }

@@ -18,72 +18,96 @@ import { actionOf, parseWhen, specOf, touchesWhen } from './when.js';
 type CreateFlags = Required<Pick<ScheduleFlags, 'model' | 'dataset' | 'families' | 'buckets'>> & ScheduleFlags & { paused?: boolean; note?: string };
 
 export function addCreate(schedule: Command): void {
-  addRetrainOptions(addWhenAndPolicyOptions(schedule.command('create')
-    .description('create a schedule that starts retrainWorkflow (runs carry CarepipeTrigger=schedule)')
-    .argument('<id>', 'schedule id', checkScheduleId), true), true)
+  addRetrainOptions(
+    addWhenAndPolicyOptions(
+      schedule
+        .command('create')
+        .description('create a schedule that starts retrainWorkflow (runs carry CarepipeTrigger=schedule)')
+        .argument('<id>', 'schedule id', checkScheduleId),
+      true,
+    ),
+    true,
+  )
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with the schedule (e.g. why it is paused)')
     .option('--json', 'print the schedule as JSON')
-    .action(action(async (id: string, opts: CreateFlags) => {
-      const config = loadConfig();
-      const input: RetrainInput = { ...retrainInput({ ...opts, ingest: false }, config), trigger: 'schedule', ...(opts.ingest !== false ? { ingest: {} } : {}) };
-      const when = parseWhen(opts);
-      const options: ScheduleOptions = {
-        scheduleId: id,
-        spec: specOf(when),
-        action: actionOf(config, id, input, when),
-        policies: { overlap: OVERLAP[opts.overlap ?? 'skip'], catchupWindow: opts.catchupWindow ?? 3_600_000, pauseOnFailure: opts.pauseOnFailure ?? true },
-        memo: { when },
-        typedSearchAttributes: new TypedSearchAttributes([{ key: SA_MODEL, value: input.model }, { key: SA_TRIGGER, value: 'schedule' }]),
-        state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
-      };
-      await withClient(async (client) => {
-        const handle = await client.schedule.create(options).catch((err: unknown) => {
-          throw err instanceof ScheduleAlreadyRunning ? new InvalidInputError(`schedule "${id}" already exists: change it with \`carepipe schedule update ${id}\``, { cause: err }) : err;
+    .action(
+      action(async (id: string, opts: CreateFlags) => {
+        const config = loadConfig();
+        const input: RetrainInput = {
+          ...retrainInput({ ...opts, ingest: false }, config),
+          trigger: 'schedule',
+          ...(opts.ingest !== false ? { ingest: {} } : {}),
+        };
+        const when = parseWhen(opts);
+        const options: ScheduleOptions = {
+          scheduleId: id,
+          spec: specOf(when),
+          action: actionOf(config, id, input, when),
+          policies: { overlap: OVERLAP[opts.overlap ?? 'skip'], catchupWindow: opts.catchupWindow ?? 3_600_000, pauseOnFailure: opts.pauseOnFailure ?? true },
+          memo: { when },
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: SA_MODEL, value: input.model },
+            { key: SA_TRIGGER, value: 'schedule' },
+          ]),
+          state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
+        };
+        await withClient(async (client) => {
+          const handle = await client.schedule.create(options).catch((err: unknown) => {
+            throw err instanceof ScheduleAlreadyRunning
+              ? new InvalidInputError(`schedule "${id}" already exists: change it with \`carepipe schedule update ${id}\``, { cause: err })
+              : err;
+          });
+          const d = describeJson(await handle.describe());
+          if (opts.json) return printJson(d);
+          say(`created schedule ${id}`);
+          for (const line of describeLines(config, d)) say(line);
         });
-        const d = describeJson(await handle.describe());
-        if (opts.json) return printJson(d);
-        say(`created schedule ${id}`);
-        for (const line of describeLines(config, d)) say(line);
-      });
-    }));
+      }),
+    );
 }
 
 export function addUpdate(schedule: Command): void {
-  addRetrainOptions(addWhenAndPolicyOptions(schedule.command('update <id>')
-    .description('change a schedule: only the options given change'), false), false)
+  addRetrainOptions(addWhenAndPolicyOptions(schedule.command('update <id>').description('change a schedule: only the options given change'), false), false)
     .option('--json', 'print the schedule as JSON')
-    .action(action(async (id: string, opts: ScheduleFlags) => withClient(async (client, config) => {
-      const handle = client.schedule.getHandle(id);
-      const current = await handle.describe();
-      const previousWhen = describeJson(current).when ?? undefined;
-      if (!previousWhen && !touchesWhen(opts)) throw new InvalidInputError(`schedule "${id}" was not made by carepipe schedule create: give its timing (--cron or --every)`);
-      const when = touchesWhen(opts) ? parseWhen(opts, previousWhen) : previousWhen!;
-      const prevInput = current.action.args?.[0] as RetrainInput | undefined;
-      if (!prevInput) throw new InvalidInputError(`schedule "${id}" has no retrain input: recreate it with carepipe schedule create`);
-      const changed: Partial<RetrainInput> = {
-        ...(opts.lake !== undefined ? { lake: opts.lake } : {}), ...(opts.model !== undefined ? { model: opts.model } : {}),
-        ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}), ...(opts.families !== undefined ? { families: opts.families } : {}),
-        ...(opts.buckets !== undefined ? { bucketCount: opts.buckets } : {}),
-      };
-      // A changed retrain runs the code of the carepipe that changed it.
-      const input: RetrainInput = { ...prevInput, ...changed, ...(Object.keys(changed).length ? { codeVersion: codeVersion() } : {}), trigger: 'schedule' };
-      if (opts.ingest === true) input.ingest = {};
-      if (opts.ingest === false) delete input.ingest;
-      await handle.update((prev) => ({
-        ...prev,
-        spec: touchesWhen(opts) ? specOf(when) : prev.spec,
-        action: actionOf(config, id, input, when),
-        policies: {
-          overlap: opts.overlap !== undefined ? OVERLAP[opts.overlap] : prev.policies.overlap,
-          catchupWindow: opts.catchupWindow ?? prev.policies.catchupWindow,
-          pauseOnFailure: opts.pauseOnFailure ?? prev.policies.pauseOnFailure,
-        },
-        state: { paused: prev.state.paused, ...(prev.state.note ? { note: prev.state.note } : {}) },
-      }));
-      const d = describeJson(await handle.describe());
-      if (opts.json) return printJson(d);
-      say(`updated schedule ${id}`);
-      for (const line of describeLines(config, d)) say(line);
-    })));
+    .action(
+      action(async (id: string, opts: ScheduleFlags) =>
+        withClient(async (client, config) => {
+          const handle = client.schedule.getHandle(id);
+          const current = await handle.describe();
+          const previousWhen = describeJson(current).when ?? undefined;
+          if (!previousWhen && !touchesWhen(opts))
+            throw new InvalidInputError(`schedule "${id}" was not made by carepipe schedule create: give its timing (--cron or --every)`);
+          const when = touchesWhen(opts) ? parseWhen(opts, previousWhen) : previousWhen!;
+          const prevInput = current.action.args?.[0] as RetrainInput | undefined;
+          if (!prevInput) throw new InvalidInputError(`schedule "${id}" has no retrain input: recreate it with carepipe schedule create`);
+          const changed: Partial<RetrainInput> = {
+            ...(opts.lake !== undefined ? { lake: opts.lake } : {}),
+            ...(opts.model !== undefined ? { model: opts.model } : {}),
+            ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
+            ...(opts.families !== undefined ? { families: opts.families } : {}),
+            ...(opts.buckets !== undefined ? { bucketCount: opts.buckets } : {}),
+          };
+          // A changed retrain runs the code of the carepipe that changed it.
+          const input: RetrainInput = { ...prevInput, ...changed, ...(Object.keys(changed).length ? { codeVersion: codeVersion() } : {}), trigger: 'schedule' };
+          if (opts.ingest === true) input.ingest = {};
+          if (opts.ingest === false) delete input.ingest;
+          await handle.update((prev) => ({
+            ...prev,
+            spec: touchesWhen(opts) ? specOf(when) : prev.spec,
+            action: actionOf(config, id, input, when),
+            policies: {
+              overlap: opts.overlap !== undefined ? OVERLAP[opts.overlap] : prev.policies.overlap,
+              catchupWindow: opts.catchupWindow ?? prev.policies.catchupWindow,
+              pauseOnFailure: opts.pauseOnFailure ?? prev.policies.pauseOnFailure,
+            },
+            state: { paused: prev.state.paused, ...(prev.state.note ? { note: prev.state.note } : {}) },
+          }));
+          const d = describeJson(await handle.describe());
+          if (opts.json) return printJson(d);
+          say(`updated schedule ${id}`);
+          for (const line of describeLines(config, d)) say(line);
+        }),
+      ),
+    );
 }

@@ -4,7 +4,11 @@ import { type SharedOptionValues, options } from '../../options.js';
 import { checkCron, checkTimezone, durationMs, OVERLAP_NAMES } from './parse.js';
 import type { WhenOptions } from './when.js';
 
-export interface PolicyOptions { overlap?: string; catchupWindow?: number; pauseOnFailure?: boolean }
+export interface PolicyOptions {
+  overlap?: string;
+  catchupWindow?: number;
+  pauseOnFailure?: boolean;
+}
 export type ScheduleFlags = WhenOptions & PolicyOptions & Partial<Omit<SharedOptionValues, 'lake'>> & { lake?: string; ingest?: boolean; json?: boolean };
 
 export const overlapOption = (description: string) => new Option('--overlap <policy>', description).choices(OVERLAP_NAMES);

@@ -46,7 +46,13 @@ export function durationMs(flag: string, min = 0): (value: string) => number {
 
 /** The shortest exact spelling: 1d, 6h, 30m, else seconds (or milliseconds). */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return ms === 0 ? '0s' : `${ms}ms`;
 }
 
@@ -73,7 +79,10 @@ export function checkScheduleId(id: string): string {
 }
 
 /** A point in time as given (for messages) and as read. */
-export interface Instant { text: string; at: Date }
+export interface Instant {
+  text: string;
+  at: Date;
+}
 
 /** YYYY-MM-DD (the start of that UTC day; with endOfDay, its last millisecond) or an ISO timestamp. */
 export function instant(flag: string, endOfDay: boolean): (value: string) => Instant {

@@ -18,7 +18,11 @@ export function describeJson(d: ScheduleDescription) {
     policies: { overlap: overlapName(d.policies.overlap), catchupWindowMs: d.policies.catchupWindow, pauseOnFailure: d.policies.pauseOnFailure },
     action: { workflowType: d.action.workflowType, workflowId: d.action.workflowId, taskQueue: d.action.taskQueue, input: input ?? null },
     nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
-    recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+    recentActions: d.info.recentActions.map((a) => ({
+      scheduledAt: a.scheduledAt.toISOString(),
+      takenAt: a.takenAt.toISOString(),
+      workflowId: a.action.workflow.workflowId,
+    })),
     runningWorkflows: d.info.runningActions.map((a) => a.workflow.workflowId),
     numActionsTaken: d.info.numActionsTaken,
     numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
@@ -33,8 +37,12 @@ export function describeLines(config: Config, d: ScheduleJson): string[] {
   const timing = w && (w.cron ? `cron "${w.cron}"` : `every ${formatDuration(w.everyMs ?? 0)}${w.offsetMs ? ` offset ${formatDuration(w.offsetMs)}` : ''}`);
   return [
     `schedule ${d.scheduleId}  ${d.paused ? 'PAUSED' : 'active'}${d.note ? ` (${d.note})` : ''}`,
-    ...(input ? [`  retrains ${input.model} on ${input.dataset} (${input.families.join(', ')}), ` +
-      `${input.ingest ? 'ingesting new raw files first' : 'from the curated zone'}, lake ${input.lake}`] : []),
+    ...(input
+      ? [
+          `  retrains ${input.model} on ${input.dataset} (${input.families.join(', ')}), ` +
+            `${input.ingest ? 'ingesting new raw files first' : 'from the curated zone'}, lake ${input.lake}`,
+        ]
+      : []),
     ...(w ? [`  when     ${timing} in ${w.timezone}, jitter ${formatDuration(w.jitterMs)}`] : []),
     `  policies overlap ${d.policies.overlap}, catch-up window ${formatDuration(d.policies.catchupWindowMs)}, pause on failure ${d.policies.pauseOnFailure ? 'yes' : 'no'}`,
     `  next     ${d.nextActionTimes.slice(0, 3).join(', ') || '(none while paused)'}`,

@@ -13,7 +13,9 @@ import { scheduleNotFound } from './client.js';
 import { overlapOption, type PolicyOptions } from './options.js';
 import { OVERLAP } from './parse.js';
 
-interface TriggerOptions extends RunFlags, Pick<PolicyOptions, 'overlap'> { id: string }
+interface TriggerOptions extends RunFlags, Pick<PolicyOptions, 'overlap'> {
+  id: string;
+}
 
 /** The run a trigger started: the first recent action not there before it (the server takes the start asynchronously). */
 async function newActionAfter(handle: ScheduleHandle, before: Set<string>, waitMs = 20_000): Promise<string | undefined> {
@@ -35,7 +37,10 @@ export const triggerRun: RunCommand<TriggerOptions, { id: string; overlap?: Sche
       const before = new Set((await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
       await schedule.trigger(overlap);
       const workflowId = await newActionAfter(schedule, before);
-      if (!workflowId) throw new RunFailedError(`schedule ${id} started no run: under its overlap policy a run still going takes precedence (see \`carepipe schedule describe ${id}\`)`);
+      if (!workflowId)
+        throw new RunFailedError(
+          `schedule ${id} started no run: under its overlap policy a run still going takes precedence (see \`carepipe schedule describe ${id}\`)`,
+        );
       return { handle: client.workflow.getHandle<typeof retrainWorkflow>(workflowId), json: { scheduleId: id } };
     } catch (err) {
       throw scheduleNotFound(err, config);
@@ -47,10 +52,12 @@ export const triggerRun: RunCommand<TriggerOptions, { id: string; overlap?: Sche
 };
 
 export function addTrigger(schedule: Command): void {
-  addRunFlags(schedule.command('trigger <id>')
-    .description('start the schedule\'s retrain now and follow it to its end (--no-wait: return once it has started)')
-    .addOption(overlapOption('overlap policy for this start; default the schedule\'s own'))
-    // Accepted for scripts written when trigger returned at once unless told to wait; waiting is now the default.
-    .option('--wait', 'follow the run to its end (the default)'))
-    .action(action((id: string, opts: Omit<TriggerOptions, 'id'>) => runWorkflowCommand(triggerRun, { ...opts, id })));
+  addRunFlags(
+    schedule
+      .command('trigger <id>')
+      .description("start the schedule's retrain now and follow it to its end (--no-wait: return once it has started)")
+      .addOption(overlapOption("overlap policy for this start; default the schedule's own"))
+      // Accepted for scripts written when trigger returned at once unless told to wait; waiting is now the default.
+      .option('--wait', 'follow the run to its end (the default)'),
+  ).action(action((id: string, opts: Omit<TriggerOptions, 'id'>) => runWorkflowCommand(triggerRun, { ...opts, id })));
 }

@@ -13,10 +13,22 @@ import type { RetrainInput } from '../../../schemas/workflows.js';
 import type { retrainWorkflow } from '../../../workflows/index.js';
 
 /** The recorded shape of a schedule's timing. */
-export interface When { cron?: string; everyMs?: number; offsetMs?: number; timezone: string; jitterMs: number }
+export interface When {
+  cron?: string;
+  everyMs?: number;
+  offsetMs?: number;
+  timezone: string;
+  jitterMs: number;
+}
 
 /** The timing flags, parsed (durations in milliseconds). */
-export interface WhenOptions { cron?: string; every?: number; offset?: number; timezone?: string; jitter?: number }
+export interface WhenOptions {
+  cron?: string;
+  every?: number;
+  offset?: number;
+  timezone?: string;
+  jitter?: number;
+}
 
 export const touchesWhen = (opts: WhenOptions) => [opts.cron, opts.every, opts.offset, opts.timezone, opts.jitter].some((v) => v !== undefined);
 
@@ -55,8 +67,10 @@ export function actionOf(config: Config, scheduleId: string, input: RetrainInput
     taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
     args: [input],
     typedSearchAttributes: new TypedSearchAttributes([
-      { key: SA_MODEL, value: input.model }, { key: SA_DATASET, value: input.dataset },
-      { key: SA_STAGE, value: 'starting' }, { key: SA_TRIGGER, value: 'schedule' },
+      { key: SA_MODEL, value: input.model },
+      { key: SA_DATASET, value: input.dataset },
+      { key: SA_STAGE, value: 'starting' },
+      { key: SA_TRIGGER, value: 'schedule' },
     ]),
     memo: { model: input.model, dataset: input.dataset, families: input.families.join(','), trigger: 'schedule', schedule: scheduleId, when },
   };
