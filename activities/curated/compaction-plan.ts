@@ -17,6 +17,7 @@ import type { DayManifest } from '../ingest/day-manifests.js';
 import { CURATION_VERSION } from '../ingest/ingest-file.js';
 import type { FileManifest } from '../ingest/outputs.js';
 import type { ObjectStore } from '../io/object-store.js';
+import { tally } from './tally.js';
 import { readCompactionState, recordCompacted } from './compaction-state.js';
 import type { CuratedFileEntry } from './records.js';
 import { getJson } from './store-json.js';
@@ -84,7 +85,6 @@ async function listDays(store: ObjectStore, pace: Pace): Promise<{ key: string; 
  * Non-retryable: re-curating is the fix, and the message says how.
  */
 function checkSettings(files: readonly FileManifest[], keptKeyId: string | null, bucketCount: number, lakeUri: string, currentKeyId: string): string {
-  const tally = (values: string[]) => [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort();
   const keys = tally(files.map((f) => f.pseudonymKeyId).concat(keptKeyId ? [keptKeyId] : []));
   const counts = tally(files.map((f) => String(f.bucketCount)));
   const versions = tally(files.map((f) => f.curationVersion));

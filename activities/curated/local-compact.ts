@@ -5,11 +5,10 @@
 import { mapBounded } from '../../core/map-bounded.js';
 import type { Pace } from '../context.js';
 import type { ObjectStore } from '../io/object-store.js';
-import { type CompactBucketResult, compactBucketTables } from './compact-bucket.js';
+import { type CompactBucketResult, compactBucketTables, GENERATION_GRACE_MS } from './compact-bucket.js';
 import { sweepCurated, type SweepResult } from './compaction-finish.js';
 import { planCompactionWork } from './compaction-plan.js';
 import { recordCompacted } from './compaction-state.js';
-import { GENERATION_GRACE_MS } from './compact-bucket.js';
 
 const noPause: Pace = async () => undefined;
 

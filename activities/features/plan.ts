@@ -16,6 +16,7 @@ import { mapBounded } from '../../core/map-bounded.js';
 import { readCompactionState } from '../curated/compaction-state.js';
 import { type GenerationRecord, readBucketRecords } from '../curated/records.js';
 import type { ObjectStore } from '../io/object-store.js';
+import { tally } from '../curated/tally.js';
 import type { FeatureManifest, SourceManifest } from './manifest-format.js';
 
 /** Bump when the features computed from the same curated inputs change. */
@@ -75,7 +76,6 @@ async function reusableShards(store: ObjectStore, dataset: string): Promise<Map<
  * how to rebuild.
  */
 function checkRecords(records: readonly GenerationRecord[], bucketCount: number, lakeUri: string, currentKeyId?: string): void {
-  const tally = (values: string[]) => [...values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>())].sort();
   const keys = tally(records.map((r) => r.pseudonymKeyId));
   const counts = tally(records.map((r) => String(r.bucketCount)));
   const problems: string[] = [];
