@@ -152,11 +152,12 @@ function recurse(w: Walk, node: number, parentAt: number, depth: number, zero: n
   // This level's path: the parent's, copied one segment on, extended with the split that led here.
   // Segments lie one after another (a child's starts right after its parent's depth + 1 slots).
   const at = parentAt + depth + 1;
-  if (depth > 0) {
-    path.feature.copyWithin(at, parentAt, parentAt + depth);
-    path.zero.copyWithin(at, parentAt, parentAt + depth);
-    path.one.copyWithin(at, parentAt, parentAt + depth);
-    path.weight.copyWithin(at, parentAt, parentAt + depth);
+  // A plain loop: paths are a few elements long, where copyWithin's call costs more than the copy.
+  for (let i = 0; i < depth; i++) {
+    path.feature[at + i] = path.feature[parentAt + i]!;
+    path.zero[at + i] = path.zero[parentAt + i]!;
+    path.one[at + i] = path.one[parentAt + i]!;
+    path.weight[at + i] = path.weight[parentAt + i]!;
   }
   extendPath(path, at, depth, zero, one, feature);
   const abs = start + node;
