@@ -41,7 +41,12 @@ export async function upServe(opts: ServeProcessOptions): Promise<{ url: string;
   opts.log?.(`starting carepipe serve on ${url}`);
   const args = [join(REPO_ROOT, 'bin', 'carepipe.js'), 'serve', '--host', opts.host, '--port', String(opts.port), '--lake', opts.lake];
   const proc = startDetached(opts.stateDir, SERVE_PROCESS, process.execPath, opts.models.length > 0 ? [...args, '--models', opts.models.join(',')] : args);
-  await waitUntil(`carepipe serve on ${url} (log: ${join(opts.stateDir, `${SERVE_PROCESS}.log`)})`, () => ready(url), 90_000, () => isRunning(proc.pid));
+  await waitUntil(
+    `carepipe serve on ${url} (log: ${join(opts.stateDir, `${SERVE_PROCESS}.log`)})`,
+    () => ready(url),
+    90_000,
+    () => isRunning(proc.pid),
+  );
   return { url, pid: proc.pid, startedNow: true };
 }
 

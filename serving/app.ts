@@ -60,7 +60,8 @@ function toProblem(err: FastifyError, ctx: ServeContext): Problem {
     // Ajv's messages describe the schema ("must be number"), never the value.
     return badInput(field, reason, v.message ?? 'does not match the schema').toProblem();
   }
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return badInput('/', 'body-too-large', `the body is larger than this server's limit of ${ctx.limits.maxBodyBytes} bytes`).toProblem();
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return badInput('/', 'body-too-large', `the body is larger than this server's limit of ${ctx.limits.maxBodyBytes} bytes`).toProblem();
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return badInput('/', 'invalid-body', 'the body must be application/json').toProblem();
   if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError || err.statusCode === 400) {
     return badInput('/', 'invalid-body', 'the body is not valid JSON').toProblem();

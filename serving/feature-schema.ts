@@ -39,7 +39,8 @@ function labSpecs(): Map<string, { unit: string; range: PossibleRange }> {
   const out = new Map<string, { unit: string; range: PossibleRange }>();
   for (const lab of FEATURE_LABS) {
     const range = LAB_CATALOG.get(lab.loinc)!.range;
-    for (const stat of LAB_STATS) out.set(labColumn(lab.name, stat), stat === 'count' ? { unit: 'results', range: within(0, 100_000) } : { unit: lab.unit, range });
+    for (const stat of LAB_STATS)
+      out.set(labColumn(lab.name, stat), stat === 'count' ? { unit: 'results', range: within(0, 100_000) } : { unit: lab.unit, range });
   }
   return out;
 }
@@ -62,7 +63,8 @@ export type FeatureRecord = Record<string, unknown>;
 export function recordsToColumns(schema: readonly FeatureSpec[], records: readonly FeatureRecord[], pointer: (i: number) => string): FeatureColumns {
   const byName = new Map(schema.map((s) => [s.name, s]));
   records.forEach((record, i) => {
-    for (const name of Object.keys(record)) if (!byName.has(name)) throw badInput(`${pointer(i)}/${escapePointer(name)}`, 'unknown-feature', 'the model has no such feature');
+    for (const name of Object.keys(record))
+      if (!byName.has(name)) throw badInput(`${pointer(i)}/${escapePointer(name)}`, 'unknown-feature', 'the model has no such feature');
   });
   const columns = new Map<string, FeatureValues>();
   for (const spec of schema) {

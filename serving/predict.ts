@@ -53,7 +53,14 @@ export function instanceColumns(served: ServedModel, instances: readonly Instanc
     (hasFeatures ? featureRows : rawRows).push(i);
   });
   if (rawRows.length > 0 && !raw) {
-    throw new ProblemError(400, 'raw-rows-disabled', 'Raw rows disabled', 'this server has no pseudonym key, so it cannot de-identify raw rows; send feature records', '/instances', 'raw-rows-disabled');
+    throw new ProblemError(
+      400,
+      'raw-rows-disabled',
+      'Raw rows disabled',
+      'this server has no pseudonym key, so it cannot de-identify raw rows; send feature records',
+      '/instances',
+      'raw-rows-disabled',
+    );
   }
   const fromRecords = recordsToColumns(
     served.schema,
@@ -93,7 +100,11 @@ export function predictBatch(served: ServedModel, request: PredictRequest, raw: 
   if (n === 0) throw badInput('/instances', 'missing-field', 'at least one instance is needed');
   if (n > limits.maxBatch) throw badInput('/instances', 'batch-too-large', `at most ${limits.maxBatch} instances a request (this server's limit)`);
   const columns = instanceColumns(served, request.instances, raw);
-  const x = transform(served.loaded.pipeline, columns, Uint32Array.from({ length: n }, (_, i) => i));
+  const x = transform(
+    served.loaded.pipeline,
+    columns,
+    Uint32Array.from({ length: n }, (_, i) => i),
+  );
   const p = served.loaded.predictMatrix(x, n);
   const d = served.loaded.pipeline.width;
   const explain = request.contributions !== false ? served.contributions : null;

@@ -54,14 +54,23 @@ export class RawStayFeaturizer {
     const columns = new Map<string, FeatureValues>();
     for (const name of names) {
       const first = perStay[0]?.get(name);
-      if (first instanceof Float64Array || first === undefined) columns.set(name, Float64Array.from(perStay, (f) => (f.get(name) as Float64Array | undefined)?.[0] ?? Number.NaN));
-      else columns.set(name, perStay.map((f) => (f.get(name) as (string | null)[])[0] ?? null));
+      if (first instanceof Float64Array || first === undefined)
+        columns.set(
+          name,
+          Float64Array.from(perStay, (f) => (f.get(name) as Float64Array | undefined)?.[0] ?? Number.NaN),
+        );
+      else
+        columns.set(
+          name,
+          perStay.map((f) => (f.get(name) as (string | null)[])[0] ?? null),
+        );
     }
     return columns;
   }
 
   private stayFeatures(stay: RawStay, at: string, today: Date): Map<string, FeatureValues> {
-    if (typeof stay.encounter_id !== 'string' || stay.encounter_id.trim() === '') throw badInput(`${at}/encounter_id`, 'missing-field', 'the stay to score must be named');
+    if (typeof stay.encounter_id !== 'string' || stay.encounter_id.trim() === '')
+      throw badInput(`${at}/encounter_id`, 'missing-field', 'the stay to score must be named');
     const asOf = stay.as_of ?? today.toISOString().slice(0, 10);
     if (typeof asOf !== 'string' || !DATE_RE.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`))) {
       throw badInput(`${at}/as_of`, 'wrong-type', 'must be a date, YYYY-MM-DD');
@@ -117,7 +126,9 @@ export function toArrow(table: RawTable, rows: readonly unknown[], at: string): 
   const known = new Set(fields.map((f) => f.name));
   rows.forEach((row, i) => {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) throw badInput(`${at}/${i}`, 'wrong-type', 'must be an object (one row)');
-    for (const name of Object.keys(row)) if (!known.has(name)) throw badInput(`${at}/${i}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, 'unknown-field', `the contract's ${table} table has no such column`);
+    for (const name of Object.keys(row))
+      if (!known.has(name))
+        throw badInput(`${at}/${i}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, 'unknown-field', `the contract's ${table} table has no such column`);
   });
   const objects = rows as RawRow[];
   return new Table(Object.fromEntries(fields.map((f) => [f.name, vectorOf(f, objects, at)])));
@@ -131,7 +142,9 @@ function vectorOf(field: Field, rows: RawRow[], at: string): Vector {
     return utf8Vector(values.map((v, i) => (v === undefined || v === null ? null : typeof v === 'string' ? v : fail(field_(i), 'must be a string or null'))));
   }
   if (DataType.isFloat(type)) {
-    return float64Vector(Float64Array.from(values, (v, i) => (v === undefined || v === null ? Number.NaN : isFiniteNumber(v) ? v : fail(field_(i), 'must be a number or null'))));
+    return float64Vector(
+      Float64Array.from(values, (v, i) => (v === undefined || v === null ? Number.NaN : isFiniteNumber(v) ? v : fail(field_(i), 'must be a number or null'))),
+    );
   }
   if (DataType.isInt(type)) {
     const valid = new Uint8Array(values.length);

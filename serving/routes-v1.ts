@@ -60,7 +60,9 @@ export function registerV1(app: FastifyInstance, ctx: ServeContext): void {
         threshold: champion?.threshold ?? null,
         family: champion?.metadata.family ?? null,
         metrics: champion ? { ...champion.metadata.metrics } : null,
-        gate: champion?.metadata.gate ? { decision: champion.metadata.gate.decision, reason: champion.metadata.gate.reason, decidedAt: champion.metadata.gate.decidedAt } : null,
+        gate: champion?.metadata.gate
+          ? { decision: champion.metadata.gate.decision, reason: champion.metadata.gate.reason, decidedAt: champion.metadata.gate.decidedAt }
+          : null,
         versions: await listVersions(ctx.store, name),
         features: champion?.schema ?? [],
       };
@@ -71,7 +73,12 @@ export function registerV1(app: FastifyInstance, ctx: ServeContext): void {
     const started = performance.now();
     const answer = predictBatch(served, body, ctx.raw, ctx.limits);
     // Ids and counts only: never a value from the request.
-    ctx.logger.info('predict', { model: served.name, version: served.version, stays: answer.predictions.length, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+    ctx.logger.info('predict', {
+      model: served.name,
+      version: served.version,
+      stays: answer.predictions.length,
+      ms: Math.round((performance.now() - started) * 1000) / 1000,
+    });
     return answer;
   };
 

@@ -45,12 +45,20 @@ const INFER_RESPONSE = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { name: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, datatype: { type: 'string' }, data: { type: 'array', items: { type: 'number' } } },
+        properties: {
+          name: { type: 'string' },
+          shape: { type: 'array', items: { type: 'integer' } },
+          datatype: { type: 'string' },
+          data: { type: 'array', items: { type: 'number' } },
+        },
       },
     },
   },
 } as const;
-const META_TENSOR = { type: 'object', properties: { name: { type: 'string' }, datatype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } } } } as const;
+const META_TENSOR = {
+  type: 'object',
+  properties: { name: { type: 'string' }, datatype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } } },
+} as const;
 const MODEL_METADATA = {
   type: 'object',
   properties: {
@@ -124,10 +132,14 @@ export function registerV2(app: FastifyInstance, ctx: ServeContext): void {
     };
   };
 
-  app.get<{ Params: { name: string } }>('/v2/models/:name', { schema: { tags: ['v2'], params: NAME_PARAMS, response: { 200: MODEL_METADATA, ...errors } } }, async (req) => {
-    authorize(req, 'metadata');
-    return metadata(champion(req.params.name));
-  });
+  app.get<{ Params: { name: string } }>(
+    '/v2/models/:name',
+    { schema: { tags: ['v2'], params: NAME_PARAMS, response: { 200: MODEL_METADATA, ...errors } } },
+    async (req) => {
+      authorize(req, 'metadata');
+      return metadata(champion(req.params.name));
+    },
+  );
   app.get<{ Params: { name: string } }>('/v2/models/:name/ready', { schema: { tags: ['v2'], params: NAME_PARAMS } }, async (req, reply) => {
     authorize(req, 'metadata');
     const ready = host.champion(req.params.name) !== undefined;

@@ -35,7 +35,10 @@ export interface RawServeSettings {
 
 /** Reads CAREPIPE_SERVE_HOST, _PORT, _MODELS (comma-separated), _POLL_MS, _MAX_BATCH, _BODY_LIMIT; flags override. */
 export function serveSettings(env: NodeJS.ProcessEnv, flags: RawServeSettings): ServeSettings {
-  const pick = (flag: string | undefined, variable: string) => ({ value: flag ?? env[variable], name: flag !== undefined ? `--${variable.slice(15).toLowerCase().replace(/_/g, '-')}` : variable });
+  const pick = (flag: string | undefined, variable: string) => ({
+    value: flag ?? env[variable],
+    name: flag !== undefined ? `--${variable.slice(15).toLowerCase().replace(/_/g, '-')}` : variable,
+  });
   const int = (flag: string | undefined, variable: string, fallback: number, min: number, max: number) => {
     const { value, name } = pick(flag, variable);
     if (value === undefined || value === '') return fallback;
@@ -69,7 +72,13 @@ export async function startServer(store: ObjectStore, settings: ServeSettings, l
   const host = new ModelHost({ store, logger, pollMs: settings.pollMs, ...(settings.models.length > 0 ? { models: settings.models } : {}) });
   await host.start();
   const app = await buildApp(
-    { host, store, logger, raw: pseudonym ? new RawStayFeaturizer(pseudonym) : null, limits: { maxBatch: settings.maxBatch, maxBodyBytes: settings.bodyLimit } },
+    {
+      host,
+      store,
+      logger,
+      raw: pseudonym ? new RawStayFeaturizer(pseudonym) : null,
+      limits: { maxBatch: settings.maxBatch, maxBodyBytes: settings.bodyLimit },
+    },
     { bodyLimit: settings.bodyLimit },
   );
   await app.listen({ host: settings.host, port: settings.port });

@@ -82,7 +82,10 @@ test('promote and rollback under load: no failed request, none mixed, pinned ver
   const expected = new Map<string, number[]>();
   for (const v of [a, b]) {
     const pinned = await predict(`/v1/models/${MODEL}/versions/${v}:predict`);
-    expected.set(v, pinned.answer!.predictions.map((p) => p.probability));
+    expected.set(
+      v,
+      pinned.answer!.predictions.map((p) => p.probability),
+    );
   }
   t.notDeepEqual(expected.get(a), expected.get(b), 'the two versions answer differently, so a mixed answer would show');
 
@@ -100,7 +103,11 @@ test('promote and rollback under load: no failed request, none mixed, pinned ver
     }
   };
   const champion = `/v1/models/${MODEL}:predict`;
-  const loops = [...Array.from({ length: 6 }, () => loop(champion)), loop(`/v1/models/${MODEL}/versions/${b}:predict`), loop(`/v1/models/${MODEL}/versions/${a}:predict`)];
+  const loops = [
+    ...Array.from({ length: 6 }, () => loop(champion)),
+    loop(`/v1/models/${MODEL}/versions/${b}:predict`),
+    loop(`/v1/models/${MODEL}/versions/${a}:predict`),
+  ];
 
   await sleep(300);
   const promoted = await runCli(['models', 'promote', MODEL, b, '--reason', 'serving test'], env);
@@ -130,6 +137,9 @@ test('promote and rollback under load: no failed request, none mixed, pinned ver
   t.is(runs[runs.length - 1], a);
   t.true(seen.filter((s) => s.path.includes('/versions/')).every((s) => s.version === (s.path.includes(b) ? b : a)));
   t.log(`${seen.length} requests, ${championVersions.length} to the champion, version runs: ${runs.length}`);
-  const swaps = serve.output().stderr.split('\n').filter((l) => l.includes('champion loaded'));
+  const swaps = serve
+    .output()
+    .stderr.split('\n')
+    .filter((l) => l.includes('champion loaded'));
   t.is(swaps.length, 3, 'loaded at start, after the promotion, after the rollback');
 });

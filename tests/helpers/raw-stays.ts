@@ -42,7 +42,12 @@ export async function rawRowsByPatient(store: ObjectStore): Promise<Map<string, 
         if (DataType.isUtf8(type)) return { name: f.name, values: stringValues(v, n) };
         if (DataType.isTimestamp(type)) return { name: f.name, values: Array.from(timestampColumnToMillis(v, f.name), (x) => (Number.isNaN(x) ? null : x)) };
         if (DataType.isDate(type)) {
-          return { name: f.name, values: Array.from(timestampColumnToMillis(v, f.name), (x) => (Number.isNaN(x) ? null : new Date(Math.floor(x / DAY_MS) * DAY_MS).toISOString().slice(0, 10))) };
+          return {
+            name: f.name,
+            values: Array.from(timestampColumnToMillis(v, f.name), (x) =>
+              Number.isNaN(x) ? null : new Date(Math.floor(x / DAY_MS) * DAY_MS).toISOString().slice(0, 10),
+            ),
+          };
         }
         return { name: f.name, values: Array.from(intOrFloatToFloat64(v, f.name), (x) => (Number.isNaN(x) ? null : x)) };
       });

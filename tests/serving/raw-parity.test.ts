@@ -39,7 +39,8 @@ test.after.always(async () => {
   env?.cleanup();
 });
 
-const predict = (body: unknown) => fetch(`${server.url}/v1/models/${MODEL}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const predict = (body: unknown) =>
+  fetch(`${server.url}/v1/models/${MODEL}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 test('every test-split stay sent as raw rows gets the batch probability to 1e-9, and no PHI comes back or reaches the log', async (t) => {
   const key = lake.registryFile(MODEL, env.versions.logreg!, 'predictions.parquet');
@@ -77,15 +78,14 @@ test('every test-split stay sent as raw rows gets the batch probability to 1e-9,
   t.true(worst <= 1e-9, `largest difference ${worst}`);
 
   const phi = new Set<string>();
-  for (const s of stays) for (const row of [...s.raw.patients, ...s.raw.encounters, ...s.raw.lab_results]) for (const c of PHI_COLUMNS) if (typeof row[c] === 'string' && row[c].length >= 4) phi.add(row[c]);
+  for (const s of stays)
+    for (const row of [...s.raw.patients, ...s.raw.encounters, ...s.raw.lab_results])
+      for (const c of PHI_COLUMNS) if (typeof row[c] === 'string' && row[c].length >= 4) phi.add(row[c]);
   t.true(phi.size > 100);
   const haystacks = [...responses, ...logLines].join('\n');
   // A value of digits alone (a zip) may occur inside a probability's digits: look for it as a JSON string.
   const echoed = (v: string) => (/^[\d-]+$/.test(v) ? haystacks.includes(JSON.stringify(v)) : haystacks.includes(v));
-  t.deepEqual(
-    [...phi].filter(echoed),
-    [],
-  );
+  t.deepEqual([...phi].filter(echoed), []);
   t.true(logLines.some((l) => l.includes('"msg":"predict"')));
 });
 

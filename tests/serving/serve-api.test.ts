@@ -98,7 +98,13 @@ test('the catalogue lists the model, its versions, the champion, its metrics and
       [env.versions.gbdt, false],
     ],
   );
-  const features = body.features as { name: string; type: string; unit: string | null; range: { min: number; max: number } | null; allowedValues: string[] | null }[];
+  const features = body.features as {
+    name: string;
+    type: string;
+    unit: string | null;
+    range: { min: number; max: number } | null;
+    allowedValues: string[] | null;
+  }[];
   const glucose = features.find((f) => f.name === 'lab_glucose_last')!;
   t.deepEqual([glucose.type, glucose.unit, glucose.range?.max], ['number', 'mg/dL', 3000]);
   const sex = features.find((f) => f.name === 'sex')!;
@@ -122,8 +128,13 @@ test('feature records get the batch scores of the champion, with its version and
 });
 
 test('logreg contributions are coef x standardised value per feature, in log-odds, and add up to the logit', async (t) => {
-  const pipeline = JSON.parse(new TextDecoder().decode(await env.store.get(lake.registryFile(MODEL, env.versions.logreg!, 'preprocessing_pipeline.json')))) as PreprocessingPipeline;
-  const model = JSON.parse(new TextDecoder().decode(await env.store.get(lake.registryFile(MODEL, env.versions.logreg!, 'model.json')))) as { intercept: number; coef: number[] };
+  const pipeline = JSON.parse(
+    new TextDecoder().decode(await env.store.get(lake.registryFile(MODEL, env.versions.logreg!, 'preprocessing_pipeline.json'))),
+  ) as PreprocessingPipeline;
+  const model = JSON.parse(new TextDecoder().decode(await env.store.get(lake.registryFile(MODEL, env.versions.logreg!, 'model.json')))) as {
+    intercept: number;
+    coef: number[];
+  };
   const row = testRows[3]!;
   const rec = record(row);
   const res = await post(`/v1/models/${MODEL}:predict`, { instances: [{ features: rec }] });
@@ -174,7 +185,11 @@ test('a pinned version answers with itself; a tree model has no contributions un
 test('unknown categories go to the unknown slot, as in training', async (t) => {
   const base = record(testRows[0]!);
   const res = await post(`/v1/models/${MODEL}:predict`, {
-    instances: [{ features: { ...base, payer: 'never-seen-a' } }, { features: { ...base, payer: 'never-seen-b' } }, { features: { ...base, payer: 'medicare' } }],
+    instances: [
+      { features: { ...base, payer: 'never-seen-a' } },
+      { features: { ...base, payer: 'never-seen-b' } },
+      { features: { ...base, payer: 'medicare' } },
+    ],
     contributions: false,
   });
   const [a, b, known] = ((await res.json()) as PredictAnswer).predictions;
@@ -225,14 +240,22 @@ test('the Open Inference Protocol routes describe the model and infer the same p
   t.is(meta.status, 200);
   t.deepEqual(meta.body.versions, [env.versions.logreg]);
   const inputs = meta.body.inputs as { name: string; datatype: string }[];
-  t.deepEqual(inputs.find((i) => i.name === 'sex'), { name: 'sex', datatype: 'BYTES', shape: [-1] });
+  t.deepEqual(
+    inputs.find((i) => i.name === 'sex'),
+    { name: 'sex', datatype: 'BYTES', shape: [-1] },
+  );
   t.deepEqual(await getJson(`/v2/models/${MODEL}/ready`), { status: 200, body: { name: MODEL, ready: true } });
   const rows = Array.from(testRows.subarray(0, 7));
   const records = rows.map(record);
   const tensors = inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: [rows.length], data: records.map((r) => r[i.name] ?? null) }));
   const res = await post(`/v2/models/${MODEL}/infer`, { id: 'req-1', inputs: tensors });
   t.is(res.status, 200);
-  const out = (await res.json()) as { model_name: string; model_version: string; id: string; outputs: { name: string; shape: number[]; datatype: string; data: number[] }[] };
+  const out = (await res.json()) as {
+    model_name: string;
+    model_version: string;
+    id: string;
+    outputs: { name: string; shape: number[]; datatype: string; data: number[] }[];
+  };
   t.like(out, { model_name: MODEL, model_version: env.versions.logreg, id: 'req-1' });
   t.deepEqual([out.outputs[0]!.name, out.outputs[0]!.shape, out.outputs[0]!.datatype], ['probability', [rows.length], 'FP64']);
   rows.forEach((r, i) => t.true(Math.abs(out.outputs[0]!.data[i]! - batchScores.get(data.encounterIds[r]!)!) < 1e-12));
@@ -244,7 +267,12 @@ test('the Open Inference Protocol routes describe the model and infer the same p
 });
 
 test('serving is loopback-only until access control is wired: another address gets 403', async (t) => {
-  const res = await server.app.inject({ method: 'POST', url: `/v1/models/${MODEL}:predict`, remoteAddress: '10.1.2.3', payload: { instances: [{ features: {} }] } });
+  const res = await server.app.inject({
+    method: 'POST',
+    url: `/v1/models/${MODEL}:predict`,
+    remoteAddress: '10.1.2.3',
+    payload: { instances: [{ features: {} }] },
+  });
   t.is(res.statusCode, 403);
   t.regex(String(res.headers['content-type']), /^application\/problem\+json/);
   const meta = await server.app.inject({ method: 'GET', url: `/v1/models/${MODEL}`, remoteAddress: '10.1.2.3' });
