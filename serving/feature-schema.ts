@@ -67,34 +67,37 @@ export function recordsToColumns(schema: readonly FeatureSpec[], records: readon
       if (!byName.has(name)) throw badInput(`${pointer(i)}/${escapePointer(name)}`, 'unknown-feature', 'the model has no such feature');
   });
   const columns = new Map<string, FeatureValues>();
+  // The field's pointer is built only for an error: a record has over a hundred features.
+  const field = (i: number, spec: FeatureSpec) => `${pointer(i)}/${escapePointer(spec.name)}`;
   for (const spec of schema) {
     if (spec.type === 'number') {
       const values = new Float64Array(records.length);
-      for (let i = 0; i < records.length; i++) values[i] = numberAt(spec, records[i]![spec.name], `${pointer(i)}/${escapePointer(spec.name)}`);
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]![spec.name];
+        if (v === undefined || v === null) values[i] = Number.NaN;
+        else if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(field(i, spec), 'wrong-type', 'must be a finite number or null');
+        else if (spec.range && !isPossible(spec.range, v)) throw badInput(field(i, spec), 'out-of-range', rangeText(spec));
+        else values[i] = v;
+      }
       columns.set(spec.name, values);
     } else {
-      columns.set(
-        spec.name,
-        records.map((r, i) => {
-          const v = r[spec.name];
-          if (v === undefined || v === null) return null;
-          if (typeof v !== 'string') throw badInput(`${pointer(i)}/${escapePointer(spec.name)}`, 'wrong-type', 'must be a string or null');
-          return v;
-        }),
-      );
+      const values = new Array<string | null>(records.length);
+      for (let i = 0; i < records.length; i++) {
+        const v = records[i]![spec.name];
+        if (v === undefined || v === null) values[i] = null;
+        else if (typeof v !== 'string') throw badInput(field(i, spec), 'wrong-type', 'must be a string or null');
+        else values[i] = v;
+      }
+      columns.set(spec.name, values);
     }
   }
   return columns;
 }
 
-function numberAt(spec: FeatureSpec, v: unknown, field: string): number {
-  if (v === undefined || v === null) return Number.NaN;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(field, 'wrong-type', 'must be a finite number or null');
-  if (spec.range && !isPossible(spec.range, v)) {
-    const low = spec.range.minExclusive ? `above ${spec.range.min}` : `at least ${spec.range.min}`;
-    throw badInput(field, 'out-of-range', `outside the contract's plausible range (${low}, at most ${spec.range.max}${spec.unit ? ` ${spec.unit}` : ''})`);
-  }
-  return v;
+function rangeText(spec: FeatureSpec): string {
+  const range = spec.range!;
+  const low = range.minExclusive ? `above ${range.min}` : `at least ${range.min}`;
+  return `outside the contract's plausible range (${low}, at most ${range.max}${spec.unit ? ` ${spec.unit}` : ''})`;
 }
 
 /** RFC 6901: `~` and `/` in a name. */
