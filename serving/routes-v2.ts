@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { authorize } from './authorize.js';
 import type { ServeContext } from './context.js';
 import type { FeatureRecord } from './feature-schema.js';
-import { badInput, notFound, unavailable } from './problem.js';
+import { badInput, notFound, ProblemError, unavailable } from './problem.js';
 import { predictBatch } from './predict.js';
 import { errors, NAME_PARAMS, VERSION_PARAMS } from './schemas.js';
 import type { ServedModel } from './served-model.js';
@@ -92,6 +92,19 @@ function tensorsToRecords(served: ServedModel, inputs: InferTensor[]): FeatureRe
   return records;
 }
 
+/** A problem found in the records made from the tensors, pointed at the tensor value it came from. */
+function inTensorTerms<T>(inputs: InferTensor[], score: () => T): T {
+  try {
+    return score();
+  } catch (err) {
+    const m = err instanceof ProblemError && err.field ? /^\/instances\/(\d+)\/features\/(.+)$/.exec(err.field) : null;
+    if (!m || !(err instanceof ProblemError)) throw err;
+    const k = inputs.findIndex((t) => t.name === m[2]!.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const field = `/inputs/${k}/data/${m[1]}`;
+    throw new ProblemError(err.status, err.slug, err.title, field + err.message.slice(err.field!.length), field, err.reason);
+  }
+}
+
 export function registerV2(app: FastifyInstance, ctx: ServeContext): void {
   const { host } = ctx;
   const health = { type: 'object', properties: { live: { type: 'boolean' }, ready: { type: 'boolean' } } } as const;
@@ -122,7 +135,9 @@ export function registerV2(app: FastifyInstance, ctx: ServeContext): void {
   };
   const infer = (served: ServedModel, body: InferRequest) => {
     const records = tensorsToRecords(served, body.inputs);
-    const answer = predictBatch(served, { instances: records.map((features) => ({ features })), contributions: false }, null, ctx.limits);
+    const answer = inTensorTerms(body.inputs, () =>
+      predictBatch(served, { instances: records.map((features) => ({ features })), contributions: false }, null, ctx.limits),
+    );
     ctx.logger.info('infer', { model: served.name, version: served.version, stays: records.length });
     return {
       model_name: served.name,

@@ -264,6 +264,8 @@ test('the Open Inference Protocol routes describe the model and infer the same p
   t.is(bad.status, 400);
   t.is(problem.field, '/inputs/0/datatype');
   t.true(problem.error.includes('must be FP64'));
+  const outOfRange = await post(`/v2/models/${MODEL}/infer`, { inputs: [{ name: 'age', datatype: 'FP64', shape: [2], data: [70, 400] }] });
+  t.like(await outOfRange.json(), { status: 400, field: '/inputs/0/data/1', reason: 'out-of-range' });
 });
 
 test('serving is loopback-only until access control is wired: another address gets 403', async (t) => {
