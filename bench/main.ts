@@ -11,6 +11,7 @@ import { benchPipeline, benchReferencesOnly, pipelineOptions } from './pipeline.
 import { benchQuality } from './quality.js';
 import { withBenchStack } from './harness.js';
 import { benchTrees, treesOptions } from './trees.js';
+import { benchServe } from './serve.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -23,10 +24,12 @@ const only = flag('--only');
 // Needs no stack: measured first, on a quiet machine.
 if (!only || only === 'cli') benchCliStartup();
 if (!only || only === 'store') await benchFileStoreListing(Number(flag('--store-files') ?? 1000));
+// Needs no stack either: a file:// lake, the two servers as processes of their own.
+if (!only || only === 'serve') await benchServe({ patients: quick ? 300 : 3000, seconds: Number(flag('--serve-seconds') ?? (quick ? 3 : 10)) });
 
 const pipeline = pipelineOptions(args);
 if (only === 'pipeline' && pipeline.referencesOnly) await benchReferencesOnly(pipeline);
-else if (only !== 'cli' && only !== 'store')
+else if (only !== 'cli' && only !== 'store' && only !== 'serve')
   await withBenchStack(async (addresses) => {
     if (!only || only === 'pipeline') await benchPipeline(addresses, pipeline);
     if (!only || only === 'trees') await benchTrees(treesOptions(args)); // --rows N --patients N --threads 1,2 --learners gbdt,rf,...

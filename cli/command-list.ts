@@ -21,6 +21,7 @@ export const COMMANDS = {
   models: 'the model registry: versions, metrics, the champion alias',
   score: 'run scoreWorkflow: score every stay of a feature dataset version with the champion (or --version), one activity per bucket, into scores/',
   demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',
+  serve: 'serve predictions from the registry over HTTP (v1 and Open Inference Protocol v2), following the champion alias, until SIGINT/SIGTERM',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -40,6 +41,7 @@ export const LOADERS: Record<CommandName, () => Promise<(program: Command) => vo
   models: async () => (await import('./commands/models.js')).registerModels,
   score: async () => (await import('./commands/score.js')).registerScore,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
 };
 
 export const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMANDS, name);

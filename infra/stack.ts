@@ -10,6 +10,7 @@ import { Connection } from '@temporalio/client';
 import { LOCAL_S3_CREDENTIALS, REPO_ROOT, type StackPorts } from '../core/config.js';
 import { SEARCH_ATTRIBUTE_KINDS } from '../schemas/names.js';
 import { isRunning, recordedPid, startDetached, stopProcess, waitUntil } from './processes.js';
+import { SERVE_PROCESS, stopServe } from './serve-process.js';
 import { TOOLS, ensureTool } from './tools.js';
 
 export interface StackOptions {
@@ -208,6 +209,7 @@ export async function stackDown(opts: Pick<StackOptions, 'stateDir'>): Promise<s
     if (await stopProcess(opts.stateDir, tool.name, tool.name)) stopped.push(tool.name);
   }
   if (await stopProcess(opts.stateDir, CODEC_SERVER, NODE_BINARY)) stopped.push(CODEC_SERVER);
+  if (await stopServe(opts.stateDir)) stopped.push(SERVE_PROCESS); // the demo's `carepipe serve`
   return stopped;
 }
 

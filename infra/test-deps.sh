@@ -21,10 +21,10 @@ fail() { say "$*"; exit 1; }
 bash infra/ensure-npm.sh
 
 # find_spec, not import: importing scikit-learn takes seconds; whether it is installed takes ms.
-PY_MODULES='("pyarrow", "sklearn", "shap", "kubernetes_validate")'
+PY_MODULES='("pyarrow", "sklearn", "shap", "kubernetes_validate", "fastapi", "uvicorn")'
 has_modules() { "$1" -c "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in $PY_MODULES) else 1)" 2>/dev/null; }
 if ! has_modules python3 && ! { [ -x "$venv/bin/python3" ] && has_modules "$venv/bin/python3"; }; then
-  say "python3 lacks pyarrow, scikit-learn, shap or kubernetes-validate: installing them into $venv (once, a minute or two)"
+  say "python3 lacks pyarrow, scikit-learn, shap, kubernetes-validate, fastapi or uvicorn (the serving bench's reference): installing them into $venv (once, a minute or two)"
   if ! python3 -m venv "$venv" >/dev/null 2>&1; then
     # Debian splits venv out of python3; its package is python3-venv (or python3.X-venv).
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -36,7 +36,7 @@ if ! has_modules python3 && ! { [ -x "$venv/bin/python3" ] && has_modules "$venv
       fail "python3 -m venv $venv failed: install your distribution's python3-venv package (as root), or pip install pyarrow scikit-learn shap kubernetes-validate into the python3 on PATH"
     fi
   fi
-  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check pyarrow scikit-learn shap kubernetes-validate || fail "pip install into $venv failed"
+  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check pyarrow scikit-learn shap kubernetes-validate fastapi==0.142.2 uvicorn==0.54.0 || fail "pip install into $venv failed"
 fi
 
 chromium="${CAREPIPE_CHROMIUM:-/usr/bin/chromium}"

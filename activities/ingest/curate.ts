@@ -21,7 +21,8 @@ import { normalizeEncounters } from './tables/encounters.js';
 import { normalizeLabResults } from './tables/lab-results.js';
 import { normalizePatients } from './tables/patients.js';
 
-const NORMALIZERS: Record<RawTable, (table: ArrowTable, ctx: NormalizeContext) => Normalized> = {
+/** Each table's normaliser: raw rows -> curated columns and row verdicts (also serving's path for raw rows). */
+export const NORMALIZERS: Record<RawTable, (table: ArrowTable, ctx: NormalizeContext) => Normalized> = {
   patients: normalizePatients,
   encounters: normalizeEncounters,
   diagnoses: normalizeDiagnoses,

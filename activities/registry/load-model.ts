@@ -12,8 +12,13 @@ import { loadLogReg, predictProba } from '../train/logreg.js';
 import { loadMlp, predictMlp } from '../train/mlp.js';
 import { predictProba as predictForest } from '../train/trees/forest.js';
 import { BLOB_FILE } from '../train/trees/format.js';
+import type { Forest } from '../train/trees/forest.js';
 import { loadTreeModel } from '../train/trees/model.js';
+import type { LogRegModel } from '../train/logreg-model.js';
 import { readMetadata } from './metadata.js';
+
+/** The family's fitted parameters, for what needs more than probabilities (serving's per-feature contributions). */
+export type ModelParameters = { kind: 'logreg'; model: LogRegModel } | { kind: 'trees'; forest: Forest } | { kind: 'mlp' };
 
 export interface LoadedModel {
   version: string;
@@ -21,6 +26,9 @@ export interface LoadedModel {
   pipeline: PreprocessingPipeline;
   /** P(readmission) for the given rows of a feature table's columns. */
   score(columns: FeatureColumns, rows: Uint32Array): Float64Array;
+  /** P(readmission) for n rows of an already transformed row-major matrix (n x pipeline.width). */
+  predictMatrix(x: Float64Array, n: number): Float64Array;
+  parameters: ModelParameters;
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -33,25 +41,36 @@ export async function loadRegisteredModel(store: ObjectStore, model: string, ver
   const modelJson = text(await file('model.json'));
   const d = pipeline.width;
   let predict: (x: Float64Array, n: number) => Float64Array;
+  let parameters: ModelParameters;
   switch (metadata.family) {
     case 'logreg': {
       const m = loadLogReg(modelJson);
       predict = (x, n) => predictProba(m, x, n, d);
+      parameters = { kind: 'logreg', model: m };
       break;
     }
     case 'mlp': {
       const m = loadMlp(modelJson);
       predict = (x, n) => predictMlp(m, x, n);
+      parameters = { kind: 'mlp' };
       break;
     }
     case 'gbdt':
     case 'rf': {
       const forest = loadTreeModel(modelJson, await file(BLOB_FILE));
       predict = (x, n) => predictForest(forest, x, n, d);
+      parameters = { kind: 'trees', forest };
       break;
     }
     default:
       throw new InvalidInputError(`registry: ${model} ${version} has an unknown family`);
   }
-  return { version, family: metadata.family, pipeline, score: (columns, rows) => predict(transform(pipeline, columns, rows), rows.length) };
+  return {
+    version,
+    family: metadata.family,
+    pipeline,
+    score: (columns, rows) => predict(transform(pipeline, columns, rows), rows.length),
+    predictMatrix: predict,
+    parameters,
+  };
 }

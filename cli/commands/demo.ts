@@ -16,6 +16,8 @@ import { codeVersion } from '../code-version.js';
 import { DEFAULT_BUCKET_COUNT } from '../../schemas/workflows.js';
 import { generateInto, readGenerationRecord } from './generate.js';
 import { bringUp } from './stack.js';
+import { predictCurl, upServe } from '../../infra/serve-process.js';
+import { serveSettings } from '../../serving/server.js';
 
 /**
  * The demo's data set: small enough for a laptop minute, large enough for a real AUC, and 31
@@ -28,8 +30,9 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description(COMMANDS.demo)
     .option('--model <name>', 'registry model name', 'readmission-30d')
+    .option('--serve-port <n>', 'port of the `carepipe serve` the demo starts (CAREPIPE_SERVE_PORT, default 8235)')
     .action(
-      action(async (opts: { model: string }) => {
+      action(async (opts: { model: string; servePort?: string }) => {
         const config = loadConfig();
         say('== local stack');
         const stack = await bringUp(config, (l) => say(`  ${l}`));
@@ -92,7 +95,10 @@ export function registerDemo(program: Command): void {
           say(
             `Web UI     ${workflowUrl(config, handle.workflowId)}${stack.codecServer ? `  (payloads decrypted by the codec server on ${stack.codecServer.endpoint})` : ''}`,
           );
-          say('stop the stack with `npm run stack:down`; run again to reuse everything');
+          if (result.promotion.promoted || (await store.head(`registry/${opts.model}/aliases/champion.json`))) {
+            await servePrediction(config.stateDir, config.lake.uri, opts.model, serveSettings(process.env, { port: opts.servePort }));
+          }
+          say('stop the stack (and the server) with `npm run stack:down`; run again to reuse everything');
         } finally {
           for (const w of workers) w.shutdown();
           await running;
@@ -102,4 +108,15 @@ export function registerDemo(program: Command): void {
         }
       }),
     );
+}
+
+/** Starts `carepipe serve` in the background (stopped by `stack down`), scores the example once, and prints the curl that does it. */
+async function servePrediction(stateDir: string, lakeUri: string, model: string, settings: { host: string; port: number }): Promise<void> {
+  const served = await upServe({ stateDir, host: settings.host, port: settings.port, lake: lakeUri, models: [model], log: (l) => say(`  ${l}`) });
+  const curl = predictCurl(served.url, model);
+  const res = await fetch(served.url + curl.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl.body });
+  const answer = (await res.json()) as { version?: string; predictions?: { probability: number }[] };
+  say(`serving    ${served.url}  (OpenAPI: ${served.url}/openapi.json; log: ${stateDir}/serve.log)`);
+  say(`           ${model} ${answer.version ?? '?'}: P(readmission) = ${answer.predictions?.[0]?.probability.toFixed(4) ?? '?'} for the example below`);
+  say(`predict    ${curl.command}`);
 }
