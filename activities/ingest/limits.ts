@@ -49,7 +49,8 @@ function longValues(vector: Vector, maxBytes: number): number[] {
       // A long dictionary entry taints every row that points at it.
       const dictionary = data.dictionary;
       const long = new Set(dictionary ? longValues(dictionary, maxBytes) : []);
-      if (long.size > 0) for (let i = 0; i < data.length; i++) if (data.getValid(i) && long.has(Number(data.values[i]))) out.push(base + i);
+      if (long.size > 0)
+        for (let i = 0; i < data.length; i++) if (data.getValid(i) && long.has(Number((data.values as ArrayLike<number | bigint>)[i]))) out.push(base + i);
     } else if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isBinary(type)) {
       // Arrow JS slices the offsets buffer with the data, so index i is the slice's own row.
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;

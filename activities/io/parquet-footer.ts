@@ -24,7 +24,27 @@ export const ENCODINGS = [
 ] as const;
 const REPETITIONS = ['REQUIRED', 'OPTIONAL', 'REPEATED'] as const;
 const CONVERTED = ['UTF8', 'MAP', 'MAP_KEY_VALUE', 'LIST', 'ENUM', 'DECIMAL', 'DATE', 'TIME_MILLIS', 'TIME_MICROS', 'TIMESTAMP_MILLIS', 'TIMESTAMP_MICROS'];
-const LOGICAL = ['', 'STRING', 'MAP', 'LIST', 'ENUM', 'DECIMAL', 'DATE', 'TIME', 'TIMESTAMP', '', 'INTEGER', 'UNKNOWN', 'JSON', 'BSON', 'UUID', 'FLOAT16', 'VARIANT', 'GEOMETRY', 'GEOGRAPHY'];
+const LOGICAL = [
+  '',
+  'STRING',
+  'MAP',
+  'LIST',
+  'ENUM',
+  'DECIMAL',
+  'DATE',
+  'TIME',
+  'TIMESTAMP',
+  '',
+  'INTEGER',
+  'UNKNOWN',
+  'JSON',
+  'BSON',
+  'UUID',
+  'FLOAT16',
+  'VARIANT',
+  'GEOMETRY',
+  'GEOGRAPHY',
+];
 
 export interface SchemaNode {
   name: string;
@@ -69,6 +89,7 @@ export interface ParquetFooter {
   footerBytes: number;
 }
 
+const EMPTY: ThriftStruct = new Map<number, ThriftValue>();
 const text = (v: ThriftValue | undefined): string | undefined => (v instanceof Uint8Array ? new TextDecoder().decode(v) : undefined);
 const num = (v: ThriftValue | undefined): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0);
 const struct = (v: ThriftValue | undefined): ThriftStruct | undefined => (v instanceof Map ? (v as ThriftStruct) : undefined);
@@ -93,8 +114,8 @@ export function readFooter(tail: Uint8Array, fileSize: number, source: string): 
   const meta = new CompactReader(tail.subarray(tail.length - 8 - length, tail.length - 8), source).struct();
   const schema = schemaNodes(list(meta.get(2)));
   const rowGroups = list(meta.get(4)).map((rg) => {
-    const g = struct(rg) ?? new Map();
-    const columns = list(g.get(1)).map((cc) => columnChunk(struct(struct(cc)?.get(3)) ?? new Map()));
+    const g = struct(rg) ?? EMPTY;
+    const columns = list(g.get(1)).map((cc) => columnChunk(struct(struct(cc)?.get(3)) ?? EMPTY));
     return { rows: num(g.get(3)), uncompressedBytes: num(g.get(2)), columns };
   });
   const createdBy = text(meta.get(6));
@@ -115,7 +136,7 @@ function schemaNodes(elements: ThriftValue[]): SchemaNode[] {
   // A stack of [path, children left]: the schema is a depth-first list with child counts.
   const stack: { path: string[]; left: number }[] = [];
   elements.forEach((e, i) => {
-    const s = struct(e) ?? new Map();
+    const s = struct(e) ?? EMPTY;
     const name = text(s.get(4)) ?? '';
     const children = num(s.get(5));
     while (stack.length > 0 && stack[stack.length - 1]!.left === 0) stack.pop();

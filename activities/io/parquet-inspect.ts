@@ -81,7 +81,17 @@ function summarise(footer: ParquetFooter, options: InspectOptions): Partial<Insp
       const leaf = leaves.get(path);
       let c = columns.get(path);
       if (!c) {
-        c = { path, physicalType: chunk.physicalType, ...(leaf?.logicalType ? { logicalType: leaf.logicalType } : {}), codecs: [], encodings: [], values: 0, compressedBytes: 0, uncompressedBytes: 0, nullCount: 0 };
+        c = {
+          path,
+          physicalType: chunk.physicalType,
+          ...(leaf?.logicalType ? { logicalType: leaf.logicalType } : {}),
+          codecs: [],
+          encodings: [],
+          values: 0,
+          compressedBytes: 0,
+          uncompressedBytes: 0,
+          nullCount: 0,
+        };
         columns.set(path, c);
         bounds.set(path, { nulls: true });
       }
@@ -96,7 +106,9 @@ function summarise(footer: ParquetFooter, options: InspectOptions): Partial<Insp
   for (const [path, c] of columns) {
     const b = bounds.get(path)!;
     if (!b.nulls) delete c.nullCount;
-    const redacted = !options.showValues && (c.physicalType === 'BYTE_ARRAY' || c.physicalType === 'FIXED_LEN_BYTE_ARRAY' || c.physicalType === 'INT96' || PHI_COLUMNS.has(path.split('.')[0]!));
+    const redacted =
+      !options.showValues &&
+      (c.physicalType === 'BYTE_ARRAY' || c.physicalType === 'FIXED_LEN_BYTE_ARRAY' || c.physicalType === 'INT96' || PHI_COLUMNS.has(path.split('.')[0]!));
     for (const side of ['min', 'max'] as const) {
       const raw = b[side];
       if (raw) c[side] = redacted ? `<redacted, ${raw.length} bytes>` : decode(raw, c.physicalType, c.logicalType);

@@ -64,7 +64,9 @@ export function registerLake(program: Command): void {
   ).action(action((opts: CompactOptions) => runWorkflowCommand(compactRun, opts)));
   lakeCommand
     .command('inspect')
-    .description('the footer of a Parquet object or of every object under a prefix (file:// or s3://): schema, rows, row groups, compression, encodings, statistics, and a quarantined file\'s reason')
+    .description(
+      "the footer of a Parquet object or of every object under a prefix (file:// or s3://): schema, rows, row groups, compression, encodings, statistics, and a quarantined file's reason",
+    )
     .argument('<uri>', 'file:///path/file.parquet, s3://bucket/key, or a prefix of either')
     .option('--json', 'print as JSON')
     .option('--show-values', 'show statistics bounds of byte-array and PHI columns too (redacted by default: raw/ and quarantine/ hold PHI)')

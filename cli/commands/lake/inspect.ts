@@ -44,7 +44,9 @@ const mib = (n: number) => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `
 export function printInspect(results: InspectResult[], json: boolean): void {
   if (json) return printJson(results.length === 1 ? results[0] : results);
   for (const r of results) {
-    say(`${r.key}  ${mib(r.size)}${r.rows !== undefined ? `, ${r.rows} rows in ${r.rowGroups!.length} row group(s)` : ''}${r.createdBy ? `, written by ${r.createdBy}` : ''}`);
+    say(
+      `${r.key}  ${mib(r.size)}${r.rows !== undefined ? `, ${r.rows} rows in ${r.rowGroups!.length} row group(s)` : ''}${r.createdBy ? `, written by ${r.createdBy}` : ''}`,
+    );
     if (r.quarantine) say(`  quarantined: ${r.quarantine.reasonType ?? '?'}: ${r.quarantine.reason ?? ''}`);
     if (r.error) {
       say(`  unreadable: ${r.error}`);
@@ -52,13 +54,22 @@ export function printInspect(results: InspectResult[], json: boolean): void {
     }
     say(`  decodes to about ${mib(r.uncompressedBytes ?? 0)}`);
     say('  schema:');
-    for (const s of r.schema!.slice(1)) say(`    ${'  '.repeat(Math.max(0, s.depth - 1))}${JSON.stringify(s.path.split('.').pop())} ${[s.repetition, s.physicalType, s.logicalType].filter(Boolean).join(' ')}`);
+    for (const s of r.schema!.slice(1))
+      say(
+        `    ${'  '.repeat(Math.max(0, s.depth - 1))}${JSON.stringify(s.path.split('.').pop())} ${[s.repetition, s.physicalType, s.logicalType].filter(Boolean).join(' ')}`,
+      );
     say('  columns:');
     for (const c of r.columns!) {
-      const stats = [c.nullCount !== undefined ? `nulls ${c.nullCount}` : '', c.min !== undefined ? `min ${c.min}` : '', c.max !== undefined ? `max ${c.max}` : '']
+      const stats = [
+        c.nullCount !== undefined ? `nulls ${c.nullCount}` : '',
+        c.min !== undefined ? `min ${c.min}` : '',
+        c.max !== undefined ? `max ${c.max}` : '',
+      ]
         .filter(Boolean)
         .join(', ');
-      say(`    ${JSON.stringify(c.path)} ${c.physicalType}${c.logicalType ? `/${c.logicalType}` : ''} ${c.codecs.join('+')} [${c.encodings.join(', ')}] ${mib(c.compressedBytes)} -> ${mib(c.uncompressedBytes)}${stats ? `; ${stats}` : ''}`);
+      say(
+        `    ${JSON.stringify(c.path)} ${c.physicalType}${c.logicalType ? `/${c.logicalType}` : ''} ${c.codecs.join('+')} [${c.encodings.join(', ')}] ${mib(c.compressedBytes)} -> ${mib(c.uncompressedBytes)}${stats ? `; ${stats}` : ''}`,
+      );
     }
     r.rowGroups!.forEach((g, i) => say(`  row group ${i}: ${g.rows} rows, ${mib(g.uncompressedBytes)}`));
   }
