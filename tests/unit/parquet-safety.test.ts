@@ -8,7 +8,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CorruptFileError } from '../../core/errors.js';
 import { vectorFromArray, Utf8 } from 'apache-arrow';
 import { type CurateOutcome, type CurateRequest, curateFile } from '../../activities/ingest/curate.js';
 import { QUARANTINE_REASONS } from '../../activities/ingest/reasons.js';
@@ -134,16 +133,17 @@ test('A file whose footer says it decodes past the cap is quarantined as FileToo
 });
 
 test('A file that traps parquet-wasm is quarantined and the next file reads on a fresh instance.', (t) => {
-  const trap = readFileSync(join(REPO_ROOT, 'tests', 'fixtures', 'parquet', 'corrupt_trap.parquet'));
+  const fixtures = join(REPO_ROOT, 'tests', 'fixtures', 'parquet');
   const before = parquetWasmStats().traps;
-  // Through ingest it is refused from its footer's schema before any decoding (it has no contract column)...
-  const o = curateFile(request(trap));
-  t.is(o.kind, 'quarantine');
-  if (o.kind === 'quarantine') t.is(o.reasonType, 'SchemaMismatchError');
+  // corrupt_trap.parquet has no contract column: refused from its footer's schema, the decoder never runs.
+  const refused = curateFile(request(readFileSync(join(fixtures, 'corrupt_trap.parquet'))));
+  t.is(refused.kind === 'quarantine' ? refused.reasonType : refused.kind, 'SchemaMismatchError');
   t.is(parquetWasmStats().traps, before);
-  // ...and decoded directly it traps, after which curation runs on a fresh instance.
-  t.throws(() => readParquet(trap, { source: 'corrupt_trap.parquet' }), { instanceOf: CorruptFileError, message: /trapped \(unreachable\)/ });
-  t.true(parquetWasmStats().traps > before, 'if this fails, the fixture no longer traps');
+  // patients_trap.parquet passes the schema check and traps the decoder.
+  const trapped = curateFile(request(readFileSync(join(fixtures, 'patients_trap.parquet'))));
+  t.is(trapped.kind === 'quarantine' ? trapped.reasonType : trapped.kind, 'CorruptFileError');
+  if (trapped.kind === 'quarantine') t.regex(trapped.reason, /parquet-wasm trapped \(unreachable\) and was restarted/);
+  t.is(parquetWasmStats().traps, before + 1, 'if this fails, the fixture no longer traps: regenerate it (make_fixtures.py)');
   t.is(curated(t, curateFile(request(patientsFile(patientColumns())))).accepted, PATIENT_ROWS);
 });
 
