@@ -54,7 +54,8 @@ export interface InspectOptions {
 
 export async function inspectObject(store: ObjectStore, key: string, size: number, options: InspectOptions = {}): Promise<InspectResult> {
   const result: InspectResult = { key, size };
-  if (key.startsWith('quarantine/') && !key.endsWith('.reason.json')) {
+  // Ingest writes a quarantined file's reason beside it; the URI may be rooted anywhere above it.
+  if (!key.endsWith('.reason.json')) {
     const reason = await store.head(`${key}.reason.json`);
     if (reason) {
       const body = JSON.parse(new TextDecoder().decode(await store.get(`${key}.reason.json`))) as { reasonType?: string; reason?: string };
@@ -100,6 +101,7 @@ function summarise(footer: ParquetFooter, options: InspectOptions): Partial<Insp
       c.values += chunk.values;
       c.compressedBytes += chunk.compressedBytes;
       c.uncompressedBytes += chunk.uncompressedBytes;
+      c.nullCount = (c.nullCount ?? 0) + (chunk.statistics?.nullCount ?? 0);
       merge(bounds.get(path)!, chunk, leaf);
     }
   }
