@@ -17,7 +17,7 @@ export const COMMANDS = {
   retrain: 'run retrainWorkflow: [ingest ->] features -> train -> evaluate -> gate -> promote',
   schedule: 'Temporal Schedules that start retrainWorkflow: create, list, describe, pause, unpause, trigger, update, backfill, delete',
   backfill: 'run backfillWorkflow: re-ingest a range of ingest dates, rebuild only the feature buckets they touched, optionally retrain',
-  lake: 'the lake itself: compact the curated zone (compactWorkflow), count objects and bytes per zone',
+  lake: 'the lake itself: compact the curated zone (compactWorkflow), count objects and bytes per zone, inspect Parquet footers',
   models: 'the model registry: versions, metrics, the champion alias',
   score: 'run scoreWorkflow: score every stay of a feature dataset version with the champion (or --version), one activity per bucket, into scores/',
   demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',

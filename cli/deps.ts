@@ -7,7 +7,8 @@ import type { ActivityDeps } from '../activities/context.js';
 import { createCuratorPool } from '../activities/ingest/curator-pool.js';
 import type { ObjectStore } from '../activities/io/object-store.js';
 import { openStore } from '../activities/io/open-store.js';
-import { type Config, type Keys, parseLakeUri } from '../core/config.js';
+import { setParquetWasmRecycleBytes } from '../activities/io/parquet-runtime.js';
+import { type Config, DEFAULT_INGEST_LIMITS, type Keys, parseLakeUri } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 
 export interface DepsOptions {
@@ -21,7 +22,11 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options: 
 export function createDeps(config: Config, keys: Keys, logger: Logger, options?: DepsOptions): ActivityDeps & { close(): Promise<void> } {
   const stores = new Map<string, ObjectStore>();
   const threads = options?.curatorThreads ?? 0;
-  const curator = threads > 0 ? createCuratorPool({ threads, logger }) : undefined;
+  const limits = config.ingest ?? DEFAULT_INGEST_LIMITS;
+  // Inline curation and writes decode on this thread's parquet-wasm instance; the pool's threads get the same bound.
+  setParquetWasmRecycleBytes(limits.wasmRecycleBytes);
+  const curator =
+    threads > 0 ? createCuratorPool({ threads, logger, deadlineMs: limits.curateDeadlineMs, wasmRecycleBytes: limits.wasmRecycleBytes }) : undefined;
   return {
     config,
     keys,

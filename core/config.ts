@@ -37,6 +37,11 @@ export const ENV_VARS = [
   'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY',
   'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
   'CAREPIPE_WORKER_CURATOR_THREADS',
+  'CAREPIPE_INGEST_MAX_FILE_MB',
+  'CAREPIPE_INGEST_MAX_DECODED_MB',
+  'CAREPIPE_INGEST_MAX_STRING_KB',
+  'CAREPIPE_INGEST_CURATE_DEADLINE_SECONDS',
+  'CAREPIPE_PARQUET_WASM_RECYCLE_MB',
   'CAREPIPE_METRICS_PORT',
   'CAREPIPE_METRICS_HOST',
   'CAREPIPE_CODEC_SERVER_PORT',
@@ -132,12 +137,36 @@ export interface Config {
     /** Worker threads curating raw files in a worker process (activities/ingest/curator-pool.ts); 0 curates inline. */
     curatorThreads: number;
   };
+  /** Bounds on what one raw file may cost ingest (docs/parquet-safety.md). */
+  ingest: IngestLimits;
   logLevel: LogLevel;
   /** TensorFlow.js backend for neural-net training (activities/train/tf-backend.ts). */
   tfBackend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
   /** Resolved lazily by requireKeys(): commands that need no keys (stack, --help) must not fail for lack of them. */
   keySources: { file: string; fileExplicit: boolean; codecEnv?: string; codecId?: string; pseudonymEnv?: string; pseudonymId?: string };
 }
+
+/** Bounds on one raw file (docs/parquet-safety.md); each breach quarantines the file or rejects the row with a reason. */
+export interface IngestLimits {
+  /** An object listed larger than this is quarantined (FileTooLargeError) without being read. */
+  maxFileBytes: number;
+  /** A file whose footer says its columns decode to more than this is quarantined (FileTooLargeError) before decoding. */
+  maxDecodedBytes: number;
+  /** A row with a longer string (UTF-8 bytes) in a contract column is rejected (string_too_long). */
+  maxStringBytes: number;
+  /** A curator thread still on one file after this long is stopped; the file counts as having killed it. */
+  curateDeadlineMs: number;
+  /** parquet-wasm's instance is replaced once its memory passes this (wasm memory never shrinks). */
+  wasmRecycleBytes: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = {
+  maxFileBytes: 512 * 2 ** 20,
+  maxDecodedBytes: 1024 * 2 ** 20,
+  maxStringBytes: 64 * 2 ** 10,
+  curateDeadlineMs: 600_000,
+  wasmRecycleBytes: 512 * 2 ** 20,
+};
 
 /** Local-stack credentials for versitygw: not secret, the server only listens on loopback. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'carepipe', secretAccessKey: 'carepipe-local-secret' };
@@ -319,6 +348,14 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
       workflowConcurrency: int(raw, 'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY', 40, 2, 1000),
       shutdownGraceSeconds: int(raw, 'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS', 30, 1, 3600),
       curatorThreads: int(raw, 'CAREPIPE_WORKER_CURATOR_THREADS', Math.min(availableParallelism(), 256), 0, 256),
+    },
+    ingest: {
+      maxFileBytes: int(raw, 'CAREPIPE_INGEST_MAX_FILE_MB', 512, 1, 1_048_576) * 2 ** 20,
+      maxDecodedBytes: int(raw, 'CAREPIPE_INGEST_MAX_DECODED_MB', 1024, 1, 1_048_576) * 2 ** 20,
+      maxStringBytes: int(raw, 'CAREPIPE_INGEST_MAX_STRING_KB', 64, 1, 1_048_576) * 2 ** 10,
+      curateDeadlineMs: int(raw, 'CAREPIPE_INGEST_CURATE_DEADLINE_SECONDS', 600, 1, 86_400) * 1000,
+      // wasm32 memory ends at 4 GiB.
+      wasmRecycleBytes: int(raw, 'CAREPIPE_PARQUET_WASM_RECYCLE_MB', 512, 16, 4096) * 2 ** 20,
     },
     logLevel,
     tfBackend: tfBackend(raw),

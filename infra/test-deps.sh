@@ -19,6 +19,8 @@ say() { printf '[test deps] %s\n' "$*" >&2; }
 fail() { say "$*"; exit 1; }
 
 bash infra/ensure-npm.sh
+# apache/parquet-testing at a pinned commit, for the any-Parquet test (a no-op once fetched).
+bash infra/parquet-testing.sh
 
 # find_spec, not import: importing scikit-learn takes seconds; whether it is installed takes ms.
 PY_MODULES='("pyarrow", "sklearn", "shap", "kubernetes_validate", "fastapi", "uvicorn")'

@@ -9,10 +9,11 @@ import { Table, tableFromIPC, tableToIPC, type Table as ArrowTable } from 'apach
 import { CorruptFileError, SchemaMismatchError } from '../../core/errors.js';
 import type { RawTable } from '../../data-lake/layout.js';
 import { int32Vector, utf8Vector } from '../io/arrow-columns.js';
-import { readParquet, writeParquet } from '../io/parquet.js';
+import { readParquet, readParquetSchema, writeParquet } from '../io/parquet.js';
 import { type CuratedColumn, take, toTable } from './columns.js';
 import { checkSchema } from './contract.js';
 import { rejectDuplicateKeys } from './dedupe.js';
+import { type CurateLimits, DEFAULT_CURATE_LIMITS, decodedSizeBreach, longStringRows } from './limits.js';
 import type { QuarantineReason, RejectReason } from './reasons.js';
 import { bucketOf, Pseudonymizer } from './pseudonymizer.js';
 import { CORRECTED, type NormalizeContext, type Normalized, REJECTED } from './tables/common.js';
@@ -38,6 +39,8 @@ export interface CurateRequest {
   fileName: string;
   bucketCount: number;
   pseudonymKey: { id: string; secret: Uint8Array };
+  /** Decoded-size and string-length bounds (limits.ts); the defaults when absent. */
+  limits?: CurateLimits;
 }
 
 export interface RowAccounting {
@@ -86,18 +89,36 @@ export function curateFile(req: CurateRequest): CurateOutcome {
     keys: new Map([[req.pseudonymKey.id, Buffer.from(req.pseudonymKey.secret)]]),
     source: 'curate request',
   });
+  const limits = req.limits ?? DEFAULT_CURATE_LIMITS;
   let normalized: Normalized;
+  let tooLong: number[];
   try {
+    // Cheapest checks first: the footer in JavaScript, then the schema alone, then the data.
+    const breach = decodedSizeBreach(req.bytes, req.source, limits);
+    if (breach) return { kind: 'quarantine', reasonType: 'FileTooLargeError', reason: breach };
+    checkSchema(req.table, readParquetSchema(req.bytes, { source: req.source }).fields, req.source);
     const table = readParquet(req.bytes, { source: req.source });
     checkSchema(req.table, table.schema.fields, req.source);
+    tooLong = longStringRows(table, req.table, limits.maxStringBytes);
     normalized = NORMALIZERS[req.table](table, { source: req.source, ingestDate: req.ingestDate, fileName: req.fileName, pseudonymizer });
   } catch (err) {
-    if (err instanceof CorruptFileError) return { kind: 'quarantine', reasonType: 'CorruptFileError', reason: err.message };
+    if (err instanceof CorruptFileError) return { kind: 'quarantine', reasonType: quarantineType(err), reason: err.message };
     if (err instanceof SchemaMismatchError) return { kind: 'quarantine', reasonType: 'SchemaMismatchError', reason: err.message };
     throw err;
   }
+  // Over-long strings take precedence over whatever rule the normaliser found first: the value was never judged on its merits.
+  for (const row of tooLong) normalized.verdicts.rejectAs(row, 'string_too_long');
   rejectDuplicateKeys(normalized);
   return { kind: 'curated', ...groupByBucket(normalized, req.bucketCount), rejects: encodeRejects(normalized, req.fileName), ...account(normalized) };
+}
+
+/**
+ * parquet's reader validates UTF-8 per column chunk and fails the whole file on the first bad byte;
+ * it cannot hand back the column as bytes to judge row by row (docs/parquet-safety.md), so such a
+ * file gets a reason of its own, which tells the sender what to fix.
+ */
+function quarantineType(err: CorruptFileError): QuarantineReason {
+  return /non UTF-8 data|invalid utf-8/i.test(err.message) ? 'InvalidUtf8Error' : 'CorruptFileError';
 }
 
 function account(n: Normalized): RowAccounting {

@@ -28,6 +28,14 @@
  *
  * While a request waits or runs it heartbeats the activity that sent it (a no-op outside one),
  * so a queue longer than the heartbeat timeout does not time the activity out.
+ *
+ * Bounded. Heartbeats alone would keep a thread stuck in a decoder alive forever, and a cancelled
+ * activity's file would go on using a core. So a request is bound to its activity's cancellation
+ * signal: cancelled while queued, it leaves the queue; while running, its thread is terminated
+ * (synchronous wasm cannot be interrupted any other way) and replaced, and the request rejects
+ * with the cancellation. A request running past the deadline (`deadlineMs`, config
+ * CAREPIPE_INGEST_CURATE_DEADLINE_SECONDS) has its thread terminated too, and counts as a death
+ * of its bytes: retried once, quarantined the second time.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -43,6 +51,7 @@ import {
   TransientError,
 } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import { asyncLocalStorage } from '@temporalio/activity';
 import { heartbeat } from '../context.js';
 import type { CurateOutcome, CurateRequest } from './curate.js';
 import type { SerializedError, ThreadData, ThreadMessage, ThreadRequest, ThreadTestHook } from './curator-thread.js';
@@ -64,6 +73,10 @@ export interface CuratorPoolOptions {
   logger?: Logger;
   /** How often a waiting or running request heartbeats its activity; default 10 s. */
   heartbeatMs?: number;
+  /** A request still running after this long has its thread terminated (a death of its bytes); default 600 s. */
+  deadlineMs?: number;
+  /** parquet-wasm's memory recycle threshold in the threads (io/parquet-runtime.ts). */
+  wasmRecycleBytes?: number;
   /** TEST ONLY: make threads fail on given sources (curator-thread.ts, ThreadTestHook). */
   testHooks?: ThreadTestHook[];
 }
@@ -97,6 +110,9 @@ interface Slot {
   threadId: number;
   state: 'starting' | 'idle' | 'busy' | 'stopping';
   task: Task | null;
+  /** Why the pool terminated the thread under a running request: the exit is then not an unexpected death. */
+  terminated?: 'deadline' | 'cancelled';
+  deadline?: ReturnType<typeof setTimeout>;
   /** The uncaught error that killed the thread, reported just before its exit. */
   error?: Error;
 }
@@ -134,7 +150,11 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
   const entry = fileURLToPath(CURATOR_THREAD_ENTRY);
   if (!existsSync(entry)) throw new ConfigError(`curator pool: the thread entry ${entry} does not exist; build with \`npx tsc -p tsconfig.json\``);
   const heartbeatMs = options.heartbeatMs ?? 10_000;
-  const threadData: ThreadData = options.testHooks ? { testHooks: options.testHooks } : {};
+  const deadlineMs = options.deadlineMs ?? 600_000;
+  const threadData: ThreadData = {
+    ...(options.testHooks ? { testHooks: options.testHooks } : {}),
+    ...(options.wasmRecycleBytes !== undefined ? { wasmRecycleBytes: options.wasmRecycleBytes } : {}),
+  };
 
   const slots = new Set<Slot>();
   const queue: Task[] = [];
@@ -180,11 +200,32 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
     slot.task = task;
     task.running = true;
     slot.worker.ref();
+    slot.deadline = setTimeout(() => {
+      if (slot.task !== task) return;
+      slot.terminated = 'deadline';
+      void slot.worker.terminate();
+    }, deadlineMs);
     slot.worker.postMessage(message, [bytes.buffer]);
+  }
+
+  /** The request's activity was cancelled: out of the queue, or its thread terminated (and replaced on exit). */
+  function cancel(task: Task, reason: unknown): void {
+    const queued = queue.indexOf(task);
+    if (queued >= 0) queue.splice(queued, 1);
+    const slot = [...slots].find((s) => s.task === task);
+    if (slot) {
+      clearTimeout(slot.deadline);
+      slot.task = null;
+      slot.terminated = 'cancelled';
+      void slot.worker.terminate();
+    }
+    task.reject(reason instanceof Error ? reason : new TransientError(`curator: curating ${task.req.source} was cancelled`));
+    dispatch();
   }
 
   function finish(slot: Slot): Task | null {
     const task = slot.task;
+    clearTimeout(slot.deadline);
     slot.task = null;
     slot.state = 'idle';
     // An idle thread does not keep the process alive; a busy one does (its caller awaits it).
@@ -213,9 +254,21 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
 
   function onExit(slot: Slot, code: number): void {
     slots.delete(slot);
+    clearTimeout(slot.deadline);
     if (slot.state === 'stopping') return;
+    if (slot.terminated === 'cancelled') {
+      // Its request already rejected with the cancellation: a replacement thread, no death counted.
+      if (!broken && (!closing || queue.length > 0)) spawn();
+      dispatch();
+      return;
+    }
     threadDeaths++;
-    const why = slot.error ? `uncaught ${slot.error.name}` : `exit code ${code}`;
+    const why =
+      slot.terminated === 'deadline'
+        ? `still running after the ${deadlineMs / 1000} s curation deadline`
+        : slot.error
+          ? `uncaught ${slot.error.name}`
+          : `exit code ${code}`;
     const task = slot.task;
     if (task) {
       dieWith(task, why, slot.error);
@@ -257,23 +310,35 @@ export function createCuratorPool(options: CuratorPoolOptions): CuratorPool {
   const curate = (req: CurateRequest): Promise<CurateOutcome> => {
     if (closing) return Promise.reject(new TransientError(`curator: the pool is closed (the worker is shutting down); ${req.source} is retried elsewhere`));
     if (broken) return Promise.reject(broken);
+    const signal = asyncLocalStorage.getStore()?.cancellationSignal;
+    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new TransientError(`curator: ${req.source}: cancelled`));
     return new Promise<CurateOutcome>((resolve, reject) => {
       // Created here, so the timer runs in the calling activity's context and heartbeats it.
       const beat = setInterval(() => heartbeat({ step: 'curate', state: task.running ? 'running' : 'queued' }), heartbeatMs);
       beat.unref();
+      const onAbort = () => cancel(task, signal?.reason);
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        clearInterval(beat);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const task: Task = {
         id: nextId++,
         req,
         running: false,
         resolve: (outcome) => {
-          clearInterval(beat);
+          if (settled) return;
+          settle();
           resolve(outcome);
         },
         reject: (err) => {
-          clearInterval(beat);
+          if (settled) return;
+          settle();
           reject(err);
         },
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       queue.push(task);
       dispatch();
     });

@@ -9,6 +9,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { InvalidInputError } from '../../core/errors.js';
+import { setParquetWasmRecycleBytes } from '../io/parquet-runtime.js';
 import { type CurateOutcome, type CurateRequest, curateFile } from './curate.js';
 
 export interface ThreadRequest {
@@ -37,11 +38,13 @@ export type ThreadMessage =
  */
 export interface ThreadTestHook {
   source: string;
-  action: 'exit' | 'uncaught' | 'throw';
+  action: 'exit' | 'uncaught' | 'throw' | 'hang';
 }
 
 export interface ThreadData {
   testHooks?: ThreadTestHook[];
+  /** parquet-wasm's memory recycle threshold in this thread (io/parquet-runtime.ts). */
+  wasmRecycleBytes?: number;
 }
 
 export function serializeError(err: unknown): SerializedError {
@@ -84,6 +87,8 @@ function serve(port: NonNullable<typeof parentPort>, data: ThreadData): void {
     if (hook?.action === 'exit') process.exit(70);
     // Outside the try on purpose: the exception escapes the listener and kills the thread.
     if (hook?.action === 'uncaught') throw new Error('curator test hook: uncaught exception');
+    // A decoder that never returns: only terminating the thread stops it (deadline, cancellation).
+    if (hook?.action === 'hang') for (;;);
     let reply: ThreadMessage;
     let transfer: ArrayBuffer[] = [];
     try {
@@ -99,4 +104,8 @@ function serve(port: NonNullable<typeof parentPort>, data: ThreadData): void {
   port.postMessage({ kind: 'ready' } satisfies ThreadMessage);
 }
 
-if (!isMainThread && parentPort) serve(parentPort, (workerData ?? {}) as ThreadData);
+if (!isMainThread && parentPort) {
+  const data = (workerData ?? {}) as ThreadData;
+  if (data.wasmRecycleBytes !== undefined) setParquetWasmRecycleBytes(data.wasmRecycleBytes);
+  serve(parentPort, data);
+}

@@ -21,7 +21,8 @@ import { mapBounded } from '../../core/map-bounded.js';
 import { type ActivityDeps, activityLogFields, heartbeat, pauseActivity, sha256Hex, writeJson } from '../context.js';
 import { CURATED_PARQUET } from '../curated/parquet-format.js';
 import { gatherRuns } from '../io/arrow-gather.js';
-import type { ObjectStore } from '../io/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../io/object-store.js';
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../../core/config.js';
 import { writeParquet } from '../io/parquet.js';
 import { tableFromIPC } from 'apache-arrow';
 import { type CurateOutcome, type Curator, curateFile } from './curate.js';
@@ -76,6 +77,43 @@ interface Pending {
   outcome?: CurateOutcome;
 }
 
+/** The config's bounds; the defaults for a config built without them (older tests' literals). */
+function ingestLimits(deps: ActivityDeps): IngestLimits {
+  return deps.config.ingest ?? DEFAULT_INGEST_LIMITS;
+}
+
+/**
+ * A file listed larger than the cap is quarantined without being read into memory: its bytes are
+ * streamed to quarantine/, and its input hash is of its etag and size (what the skip check compares).
+ */
+async function quarantineOversized(
+  store: ObjectStore,
+  key: string,
+  parts: NonNullable<ReturnType<typeof parseRawKey>>,
+  info: ObjectInfo,
+  maxFileBytes: number,
+  bucketCount: number,
+  keyId: string,
+  manifestKey: string,
+): Promise<IngestFileResult> {
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  const base: Base = {
+    source: key,
+    table: parts.table,
+    ingestDate: parts.date,
+    fileName: parts.fileName,
+    inputHash: sha256Hex('listed', info.etag, String(info.size), CURATION_VERSION, keyId, String(bucketCount)),
+    curationVersion: CURATION_VERSION,
+    pseudonymKeyId: keyId,
+    bucketCount,
+    raw: { etag: info.etag, size: info.size },
+  };
+  const reason = `${key}: listed at ${mib(info.size)}, over ingest's file-size cap of ${mib(maxFileBytes)} (CAREPIPE_INGEST_MAX_FILE_MB); not read`;
+  const manifest = await quarantineFile(store, base, await store.getStream(key), { reasonType: 'FileTooLargeError', reason });
+  await writeJson(store, manifestKey, manifest);
+  return resultOf(manifest, 'quarantined');
+}
+
 /** Reads a raw file and its manifest: null when the manifest already holds the same input hash (the result then says skipped). */
 async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, bucketCount: number, table: RawTable): Promise<Pending | IngestFileResult> {
   const parts = parseRawKey(key);
@@ -90,6 +128,8 @@ async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, buck
   const sameSettings = previous?.curationVersion === CURATION_VERSION && previous.pseudonymKeyId === ring.activeId && previous.bucketCount === bucketCount;
   // The scheduled run lists a year of files to ingest one more day: unchanged ones are not read again.
   if (sameSettings && previous.raw?.etag === info.etag && previous.raw.size === info.size) return resultOf(previous, 'skipped');
+  const maxFileBytes = ingestLimits(deps).maxFileBytes;
+  if (info.size > maxFileBytes) return quarantineOversized(store, key, parts, info, maxFileBytes, bucketCount, ring.activeId, manifestKey);
   const bytes = await store.get(key);
   const inputHash = sha256Hex(bytes, CURATION_VERSION, ring.activeId, String(bucketCount));
   if (previous?.inputHash === inputHash) return resultOf(previous, 'skipped');
@@ -159,6 +199,7 @@ export async function ingestFiles(deps: ActivityDeps, input: IngestFilesInput): 
   const pending = prepared.filter((p): p is Pending => 'base' in p);
   heartbeat({ step: 'curate', files: pending.length });
   const ring = deps.keys.pseudonym;
+  const limits = ingestLimits(deps);
   await Promise.all(
     pending.map(async (p) => {
       p.outcome = await (deps.curator ?? inlineCurator)({
@@ -169,6 +210,7 @@ export async function ingestFiles(deps: ActivityDeps, input: IngestFilesInput): 
         fileName: p.base.fileName,
         bucketCount: input.bucketCount,
         pseudonymKey: { id: ring.activeId, secret: ring.keys.get(ring.activeId)! },
+        limits: { maxDecodedBytes: limits.maxDecodedBytes, maxStringBytes: limits.maxStringBytes },
       });
     }),
   );

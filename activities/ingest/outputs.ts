@@ -2,6 +2,7 @@
  * The quarantine copy of an unreadable file with its reason, and the per-file manifest that
  * accounts for every input row.
  */
+import type { Readable } from 'node:stream';
 import { lake, type RawTable } from '../../data-lake/layout.js';
 import type { ObjectStore } from '../io/object-store.js';
 import { writeJson } from '../context.js';
@@ -49,11 +50,11 @@ type ManifestBase = Omit<
   'status' | 'rowsIn' | 'accepted' | 'corrected' | 'rejected' | 'rejectReasons' | 'fragments' | 'rejectsKey' | 'quarantine'
 >;
 
-/** Copies the unreadable file whole into the quarantine zone (same access rules as raw/) with its reason. */
+/** Copies the unreadable file whole (bytes in hand, or a stream for a file too large to hold) into the quarantine zone (same access rules as raw/) with its reason. */
 export async function quarantineFile(
   store: ObjectStore,
   base: ManifestBase,
-  bytes: Uint8Array,
+  bytes: Uint8Array | Readable,
   err: { reasonType: string; reason: string },
 ): Promise<FileManifest> {
   const key = lake.quarantine(base.table, base.ingestDate, base.fileName);

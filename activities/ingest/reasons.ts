@@ -33,6 +33,8 @@ export const REJECT_REASONS = {
   unknown_unit: 'lab_results: a value in a unit the catalogue does not know for its code',
   impossible_value: 'lab_results: a value outside what is physiologically possible, once in the canonical unit',
   invalid_abnormal_flag: 'lab_results: abnormal_flag neither null nor L, H, LL, HH or N',
+  string_too_long:
+    "any table: a string in a contract column longer than ingest's string bound (CAREPIPE_INGEST_MAX_STRING_KB, default 64 KiB); takes precedence over other reasons",
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
 
@@ -46,6 +48,9 @@ export type CorrectionReason = keyof typeof CORRECTION_REASONS;
 export const QUARANTINE_REASONS = {
   CorruptFileError: 'not readable as Parquet (truncated, corrupt, not Parquet), or it killed the decoder twice',
   SchemaMismatchError: 'a required column is missing, or a column has a type the contract cannot widen to its own',
+  FileTooLargeError:
+    "the object is listed larger than ingest's file-size cap (not read), or its footer says its columns decode to more than the decoded-size cap (not decoded)",
+  InvalidUtf8Error: 'a string column holds bytes that are not UTF-8 (the Parquet reader refuses the whole file)',
 } as const;
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS;
 

@@ -63,6 +63,20 @@ export function registerLake(program: Command): void {
       .addOption(options.buckets()),
   ).action(action((opts: CompactOptions) => runWorkflowCommand(compactRun, opts)));
   lakeCommand
+    .command('inspect')
+    .description(
+      "the footer of a Parquet object or of every object under a prefix (file:// or s3://): schema, rows, row groups, compression, encodings, statistics, and a quarantined file's reason",
+    )
+    .argument('<uri>', 'file:///path/file.parquet, s3://bucket/key, or a prefix of either')
+    .option('--json', 'print as JSON')
+    .option('--show-values', 'show statistics bounds of byte-array and PHI columns too (redacted by default: raw/ and quarantine/ hold PHI)')
+    .action(
+      action(async (uri: string, opts: { json?: boolean; showValues?: boolean }) => {
+        const { inspectUri, printInspect } = await import('./lake/inspect.js');
+        printInspect(await inspectUri(uri, loadConfig().s3, { showValues: opts.showValues ?? false }), opts.json ?? false);
+      }),
+    );
+  lakeCommand
     .command('stats')
     .description('objects and bytes per zone of the lake (curated: generations, records, staged fragments)')
     .addOption(options.lake())

@@ -105,10 +105,17 @@ test.serial('Every generated file sent at once to a two-thread pool completes an
 test.serial('Corrupt bytes come back as a quarantine outcome, the same as inline, and a WebAssembly trap stays inside the thread.', async (t) => {
   const p = pool();
   const truncated = sampleOf(t, (s) => s.file.corruption === 'truncated');
-  const trap = readFileSync(new URL('corrupt_trap.parquet', FIXTURES));
+  // A patients file: it passes the schema check made before decoding, so the decoder runs and traps.
+  const trap = readFileSync(new URL('patients_trap.parquet', FIXTURES));
+  const trapFile = {
+    key: 'raw/patients/ingest_date=2025-01-01/patients_trap.parquet',
+    table: 'patients' as const,
+    ingestDate: '2025-01-01',
+    fileName: 'patients_trap.parquet',
+  };
   const cases: [string, CurateRequest][] = [
     ['truncated', requestOf(truncated.file, truncated.bytes)],
-    ['trap', requestOf(truncated.file, trap, 'raw/lab_results/ingest_date=2025-01-01/corrupt_trap.parquet')],
+    ['trap', requestOf(trapFile, trap)],
     ['not parquet', requestOf(truncated.file, new TextEncoder().encode('not a parquet file at all'), 'raw/lab_results/ingest_date=2025-01-01/text.parquet')],
   ];
   for (const [name, req] of cases) {
@@ -121,7 +128,7 @@ test.serial('Corrupt bytes come back as a quarantine outcome, the same as inline
   t.deepEqual(trapped, {
     kind: 'quarantine',
     reasonType: 'CorruptFileError',
-    reason: 'parquet: cannot read raw/lab_results/ingest_date=2025-01-01/corrupt_trap.parquet: parquet-wasm trapped (unreachable) and was restarted',
+    reason: 'parquet: cannot read raw/patients/ingest_date=2025-01-01/patients_trap.parquet: parquet-wasm trapped (unreachable) and was restarted',
   });
   t.is(p.stats().threadDeaths, 0);
 });

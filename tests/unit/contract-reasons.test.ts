@@ -68,3 +68,13 @@ test('a messy generated lake, curated for real, rejects and quarantines only for
   t.true(seen.size >= 6, `only ${seen.size} reasons seen: ${sorted(seen).join(', ')}`);
   for (const code of seen) t.true(documented.has(code), `"${code}" is not in docs/data-contract.md`);
 });
+
+test("ingest's bounds have their reasons in the rule book: string_too_long rows, FileTooLargeError and InvalidUtf8Error files", (t) => {
+  // docs/parquet-safety.md: each bound breached is a named row reject or file quarantine, never a crash.
+  t.true(documentedCodes('Rejected rows').includes('string_too_long'));
+  t.true(Object.hasOwn(REJECT_REASONS, 'string_too_long'));
+  for (const code of ['FileTooLargeError', 'InvalidUtf8Error']) {
+    t.true(documentedCodes('Quarantined files').includes(code), code);
+    t.true(Object.hasOwn(QUARANTINE_REASONS, code), code);
+  }
+});

@@ -52,6 +52,11 @@ export class Verdicts {
     this.status[row] = REJECTED;
     this.reasons[row] = reason;
   }
+  /** Rejects the row with this reason whatever was found before (a bound breached before the row was judged). */
+  rejectAs(row: number, reason: RejectReason): void {
+    this.status[row] = REJECTED;
+    this.reasons[row] = reason;
+  }
   correct(row: number): void {
     if (this.status[row] === ACCEPTED) this.status[row] = CORRECTED;
   }
