@@ -16,6 +16,7 @@ import { options } from '../options.js';
 import { RunFailedError, action, printJson, say } from '../output.js';
 import { compactStamp } from '../runs.js';
 import { connectClient } from '../temporal.js';
+import { resolveCliIdentity } from '../identity.js';
 
 interface LakeOption {
   lake?: string;
@@ -36,12 +37,13 @@ async function moveChampion(
   mode: 'force' | 'rollback',
   reason: string,
 ): Promise<PromotionResult> {
+  const actor = await resolveCliIdentity(config);
   const client = await connectClient(config, requireKeys(config));
   try {
     return await client.workflow.execute(promoteWorkflow, {
       workflowId: promotionLockId(model),
       taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
-      args: [{ lake: lakeUri, model, version, gate: DEFAULT_GATE, workflowId: `cli/${mode}/${compactStamp()}`, mode, reason }],
+      args: [{ lake: lakeUri, model, version, gate: DEFAULT_GATE, workflowId: `cli/${mode}/${compactStamp()}`, mode, reason, actor }],
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError)
