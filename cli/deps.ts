@@ -8,6 +8,7 @@ import { createCuratorPool } from '../activities/ingest/curator-pool.js';
 import type { ObjectStore } from '../activities/io/object-store.js';
 import { openStore } from '../activities/io/open-store.js';
 import { type Config, type Keys, parseLakeUri } from '../core/config.js';
+import { checkLakeAllowed } from '../core/identity/lake-allow.js';
 import type { Logger } from '../core/log.js';
 
 export interface DepsOptions {
@@ -28,6 +29,7 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options?:
     logger,
     lake(uri: string) {
       let store = stores.get(uri);
+      if (!store) checkLakeAllowed(uri, config.lakeAllow);
       if (!store) stores.set(uri, (store = openStore(parseLakeUri(uri, 'lake'), config.s3)));
       return store;
     },
