@@ -18,6 +18,7 @@ import { followRetrain, startRetrain } from '../cli/runs.js';
 import type { stackAddresses } from '../infra/stack.js';
 import type { ModelFamily } from '../schemas/workflows.js';
 import { printTable, startWorker } from './harness.js';
+import { TEST_ACTOR } from '../tests/helpers/identity.js';
 
 const CODEC = Buffer.alloc(32, 5);
 const PSEUDONYM = Buffer.alloc(32, 6);
@@ -43,6 +44,7 @@ export async function benchQuality(addresses: ReturnType<typeof stackAddresses>,
     const client = new Client({ connection, dataConverter: dataConverter({ activeId: 'q', keys: new Map([['q', CODEC]]), source: 'bench' }) });
     process.stderr.write(`[bench] quality: retraining ${families.join(', ')}\n`);
     const handle = await startRetrain(client, config, {
+      actor: TEST_ACTOR,
       lake: parseLakeUri(config.lake.uri).uri,
       model: 'quality',
       dataset: 'readmission',

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../activities/io/object-store.js';
 import { openStore } from '../activities/io/open-store.js';
 import { setParquetWasmRecycleBytes } from '../activities/io/parquet-runtime.js';
 import { type Config, DEFAULT_INGEST_LIMITS, type Keys, parseLakeUri } from '../core/config.js';
+import { checkLakeAllowed } from '../core/identity/lake-allow.js';
 import type { Logger } from '../core/log.js';
 
 export interface DepsOptions {
@@ -33,6 +34,7 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options?:
     logger,
     lake(uri: string) {
       let store = stores.get(uri);
+      if (!store) checkLakeAllowed(uri, config.lakeAllow);
       if (!store) stores.set(uri, (store = openStore(parseLakeUri(uri, 'lake'), config.s3)));
       return store;
     },

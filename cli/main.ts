@@ -16,6 +16,12 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
   const program = new CarepipeCommand('carepipe')
     .description('Raw hospital extracts -> de-identified features -> evaluated, versioned clinical risk models, on Temporal.')
     .showHelpAfterError('(run with --help for usage)')
+    .option('--token <jwt>', 'your access token, in place of CAREPIPE_TOKEN: who the runs you start act as (see docs/security.md)')
+    // The flag stands in for the variable, so every command reads the identity one way (cli/identity.ts).
+    .hook('preAction', (cmd) => {
+      const token = cmd.opts<{ token?: string }>().token;
+      if (token !== undefined) process.env.CAREPIPE_TOKEN = token;
+    })
     .exitOverride((err) => {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') process.exit(EXIT.ok);
       process.exit(EXIT.usage);

@@ -11,6 +11,8 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Workflow, WorkflowResultType } from '@temporalio/common';
 import type { Command } from 'commander';
 import { type Config, loadConfig, requireKeys } from '../core/config.js';
+import type { Identity } from '../core/identity/roles.js';
+import { resolveCliIdentity } from './identity.js';
 import { RunFailedError } from './output.js';
 import { createProgressView, progressMode, type ProgressSnapshot } from './progress.js';
 import { watch } from './runs.js';
@@ -39,8 +41,8 @@ export interface RunReport {
 }
 
 export interface RunCommand<O extends RunFlags, I, W extends Workflow> {
-  /** Checks the flags against each other and the config and builds the input; runs before anything connects. */
-  input(opts: O, config: Config): I;
+  /** Checks the flags against each other and the config and builds the input, which carries the actor; runs before anything connects. */
+  input(opts: O, config: Config, actor: Identity): I;
   start(client: Client, config: Config, input: I): Promise<StartedRun<W>>;
   /** The run's progress now, for the progress view (undefined while it has none to give). */
   probe(client: Client, workflowId: string): Promise<ProgressSnapshot | undefined>;
@@ -60,6 +62,8 @@ export interface RunEnv {
   /** Decides bars (a terminal) or plain lines (a pipe). */
   stdout: { isTTY?: boolean };
   pollMs: number;
+  /** Who runs the command (default: resolveCliIdentity, from CAREPIPE_TOKEN or the dev identity). */
+  actor?: (config: Config) => Promise<Identity>;
 }
 
 export const defaultRunEnv: RunEnv = {
@@ -83,7 +87,8 @@ export async function runWorkflowCommand<O extends RunFlags, I, W extends Workfl
   env: RunEnv = defaultRunEnv,
 ): Promise<void> {
   const config = env.config();
-  const input = command.input(opts, config);
+  const actor = await (env.actor ?? resolveCliIdentity)(config);
+  const input = command.input(opts, config, actor);
   const json = (doc: Record<string, unknown>) => env.write(JSON.stringify(doc, null, 2) + '\n');
   const say = (line: string) => env.write(line + '\n');
   const client = await env.connect(config);

@@ -7,13 +7,20 @@
  * The keys never leave this process and the Temporal server never sees them. What it decodes is
  * what carepipe puts in payloads (lake URIs, manifests, counts, metrics: never a row), but it is
  * still the one door to plaintext history, so: browsers get CORS only for the listed Web UI
- * origins, a bearer token can be required (CAREPIPE_CODEC_SERVER_TOKEN; the Web UI forwards its
- * user's token when configured to), it binds to loopback unless told otherwise, and every request
- * is logged (route, namespace, origin, payload count; never a payload).
+ * origins; callers are authenticated (codec-server-auth.ts: the user's own token, which the Web
+ * UI forwards, checked against the OIDC issuer, and the `decrypt-history` permission); it will not
+ * listen off loopback without that; it serves HTTPS when given a certificate; `/encode` can be
+ * switched off; and each decode is one audit record (who, which workflow when known, how many
+ * payloads, their key ids and ciphertext digests; never a payload) written before the answer:
+ * a decode that cannot be audited is refused.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { createServer as createHttpsServer } from 'node:https';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { KEY_ID_METADATA } from './codec.js';
+import { type CodecAuth, HttpRefusal as BadRequest, authenticate } from './codec-server-auth.js';
+import type { AuditSink } from './identity/audit-log.js';
 import type { Logger } from './log.js';
 
 /** Temporal's limit is 2 MiB a payload and 4 MiB a request; base64 and JSON add about a third. */
@@ -23,23 +30,45 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Origins allowed to call from a browser (the Web UI's), exactly as the browser sends them. */
   origins: string[];
-  /** When set, requests must carry `Authorization: Bearer <token>`. */
+  /** When set, requests must carry `Authorization: Bearer <token>` (a shared token). */
   token?: string;
+  /** Per-user tokens (core/identity/token.ts); callers need `decrypt-history`. */
+  auth?: Omit<CodecAuth, 'token'>;
+  /** Serve POST /encode (default true). */
+  encode?: boolean;
+  /** Where each decode's audit record goes; without one, decodes are logged only (tests, never `carepipe codec-server`). */
+  audit?: AuditSink;
+  /** PEM certificate chain and key: HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
   logger: Logger;
 }
+
+/** The workflow a decode is for, when the caller says: an `X-Workflow-Id` header, or the Web UI page in `Referer`. */
+export function workflowOf(req: IncomingMessage): string | null {
+  const header = req.headers['x-workflow-id'];
+  if (typeof header === 'string' && header.length > 0 && header.length <= 1000) return header;
+  const page = /\/namespaces\/[^/]+\/workflows\/([^/?#]+)/.exec(req.headers.referer ?? '');
+  if (!page) return null;
+  try {
+    return decodeURIComponent(page[1]!);
+  } catch {
+    return null;
+  }
+}
+
+/** Ciphertext digests tie an audit record to the history events it read, without holding anything readable. */
+function digest(p: Payload): string {
+  return createHash('sha256')
+    .update(p.data ?? new Uint8Array())
+    .digest('hex')
+    .slice(0, 16);
+}
+
+const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : '');
 
 interface JsonPayload {
   metadata?: Record<string, string>;
   data?: string;
-}
-
-class BadRequest extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function fromJson(p: unknown, i: number): Payload {
@@ -90,12 +119,6 @@ function parsePayloads(body: string): Payload[] {
 
 const ROUTE = /^\/(?:([^/]+)\/)?(encode|decode)$/;
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
-}
-
 export function createCodecServer(options: CodecServerOptions): Server {
   const origins = new Set(options.origins);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -123,9 +146,11 @@ export function createCodecServer(options: CodecServerOptions): Server {
       throw new BadRequest(405, `${req.method ?? 'this method'} is not allowed: POST`);
     }
     if (origin !== undefined && !origins.has(origin)) throw new BadRequest(403, `origin ${origin} is not allowed`);
-    if (options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) throw new BadRequest(401, 'a valid bearer token is required');
-    const payloads = parsePayloads(await readBody(req));
     const action = route[2] as 'encode' | 'decode';
+    if (action === 'encode' && options.encode === false)
+      throw new BadRequest(404, '/encode is switched off on this codec server (CAREPIPE_CODEC_SERVER_ENCODE=false)');
+    const caller = await authenticate({ ...options.auth, ...(options.token !== undefined ? { token: options.token } : {}) }, req.headers.authorization);
+    const payloads = parsePayloads(await readBody(req));
     let result: Payload[];
     try {
       result = action === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
@@ -134,11 +159,28 @@ export function createCodecServer(options: CodecServerOptions): Server {
       throw new BadRequest(400, `cannot ${action}: ${(err as Error).message}`);
     }
     const namespace = route[1] ?? (req.headers['x-namespace'] as string | undefined) ?? '';
-    options.logger.info('codec request', { action, namespace, origin: origin ?? '', payloads: payloads.length });
+    const workflowId = workflowOf(req);
+    if (action === 'decode' && options.audit) {
+      await options.audit.append({
+        at: new Date().toISOString(),
+        event: 'decode',
+        subject: caller.subject,
+        issuer: caller.issuer,
+        roles: caller.roles,
+        namespace,
+        workflowId,
+        payloads: payloads.length,
+        keyIds: [...new Set(payloads.map((p) => text(p.metadata?.[KEY_ID_METADATA])).filter(Boolean))],
+        encodings: [...new Set(payloads.map((p) => text(p.metadata?.[METADATA_ENCODING_KEY])))],
+        digests: payloads.map(digest),
+        origin: origin ?? null,
+      });
+    }
+    options.logger.info('codec request', { action, namespace, origin: origin ?? '', payloads: payloads.length, subject: caller.subject, workflowId });
     res.setHeader('Content-Type', 'application/json');
     res.writeHead(200).end(JSON.stringify({ payloads: result.map(toJson) }));
   };
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       const status = err instanceof BadRequest ? err.status : 500;
       const message = err instanceof BadRequest ? err.message : 'internal error';
@@ -147,5 +189,6 @@ export function createCodecServer(options: CodecServerOptions): Server {
       if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: message }));
     });
-  });
+  };
+  return options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, listener) : createServer(listener);
 }

@@ -9,6 +9,7 @@ import { type DataConverter, METADATA_ENCODING_KEY, type Payload, type PayloadCo
 import proto from '@temporalio/proto';
 import { ConfigError } from './errors.js';
 import type { KeyRing } from './config.js';
+import { UNENCRYPTED_MARKER_KEY } from './unencrypted.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -21,8 +22,20 @@ const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+export interface CodecOptions {
+  /**
+   * Workers: a payload that is not encrypted is not passed through but replaced by a marker
+   * (core/unencrypted.ts) that the workers' interceptors refuse. Clients keep passing them through,
+   * so histories written before encryption stay readable.
+   */
+  refuseUnencrypted?: boolean;
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
-  constructor(private readonly ring: KeyRing) {
+  constructor(
+    private readonly ring: KeyRing,
+    private readonly options: CodecOptions = {},
+  ) {
     if (!ring.keys.has(ring.activeId)) throw new ConfigError(`The active codec key id is not among the keys from ${ring.source}.`);
   }
 
@@ -40,7 +53,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-      if (!encoding || decoder.decode(encoding) !== ENCRYPTED_ENCODING) return payload;
+      if (!encoding || decoder.decode(encoding) !== ENCRYPTED_ENCODING) return this.options.refuseUnencrypted ? refusedMarker(encoding) : payload;
       const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
       if (!keyIdBytes) throw new ConfigError('An encrypted payload carries no key id.');
       const keyId = decoder.decode(keyIdBytes);
@@ -50,6 +63,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       return PayloadMessage.decode(decrypt(payload.data, key));
     });
   }
+}
+
+function refusedMarker(encoding: Uint8Array | null | undefined): Payload {
+  const marker = { [UNENCRYPTED_MARKER_KEY]: 'unencrypted', encoding: encoding ? decoder.decode(encoding).slice(0, 64) : 'none' };
+  return { metadata: { [METADATA_ENCODING_KEY]: encoder.encode('json/plain') }, data: encoder.encode(JSON.stringify(marker)) };
 }
 
 function encrypt(plain: Uint8Array, key: Buffer): Uint8Array {
@@ -76,6 +94,6 @@ export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter
  * into an encoded payload (encodeCommonAttributes), so they are encrypted too. The failure
  * converter is loaded by path, as the worker must load it into the workflow sandbox.
  */
-export function dataConverter(ring: KeyRing): DataConverter {
-  return { payloadCodecs: [new AesGcmPayloadCodec(ring)], failureConverterPath: FAILURE_CONVERTER_PATH };
+export function dataConverter(ring: KeyRing, options: CodecOptions = {}): DataConverter {
+  return { payloadCodecs: [new AesGcmPayloadCodec(ring, options)], failureConverterPath: FAILURE_CONVERTER_PATH };
 }

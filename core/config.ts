@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './log.js';
+import { type IdentitySettings, identitySettings, lakeAllowList } from './identity/settings.js';
 
 /** The repository root: this file is at dist/core/config.js once built. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -58,6 +59,16 @@ export const ENV_VARS = [
   'CAREPIPE_STACK_S3_PORT',
   'CAREPIPE_LOG_LEVEL',
   'CAREPIPE_TF_BACKEND',
+  'CAREPIPE_OIDC_ISSUER',
+  'CAREPIPE_OIDC_AUDIENCE',
+  'CAREPIPE_OIDC_JWKS',
+  'CAREPIPE_OIDC_ROLES_CLAIM',
+  'CAREPIPE_TOKEN',
+  'CAREPIPE_DEV_ROLES',
+  'CAREPIPE_LAKE_ALLOW',
+  'CAREPIPE_CODEC_SERVER_TLS_CERT',
+  'CAREPIPE_CODEC_SERVER_TLS_KEY',
+  'CAREPIPE_CODEC_SERVER_ENCODE',
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
 export type RawEnv = Partial<Record<EnvVar, string>>;
@@ -119,6 +130,10 @@ export interface CodecServerSettings {
   origins: string[];
   /** A bearer token callers must present, when set. */
   token?: string;
+  /** PEM certificate chain and key: serve HTTPS (CAREPIPE_CODEC_SERVER_TLS_CERT/_KEY). */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Whether POST /encode is served (CAREPIPE_CODEC_SERVER_ENCODE, default true): the Web UI encodes signal and query input with it. */
+  encode: boolean;
 }
 
 export interface Config {
@@ -129,6 +144,10 @@ export interface Config {
   temporal: { address: string; namespace: string; uiUrl: string; queuePrefix: string; tls?: TemporalTls };
   metrics: MetricsSettings;
   codecServer: CodecServerSettings;
+  /** Who callers are (core/identity/): the trusted OIDC issuer, or the local dev identity. */
+  identity: IdentitySettings;
+  /** The lakes workers may read and write (CAREPIPE_LAKE_ALLOW; default the configured lake alone). */
+  lakeAllow: string[];
   stack: StackPorts;
   worker: {
     activityConcurrency: number;
@@ -342,6 +361,8 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
     temporal: { address, namespace: raw.CAREPIPE_TEMPORAL_NAMESPACE ?? 'default', uiUrl, queuePrefix, ...(tls ? { tls } : {}) },
     metrics: { port: int(raw, 'CAREPIPE_METRICS_PORT', 0, 0, 65535), host: metricsHost },
     codecServer,
+    identity: identitySettings(raw),
+    lakeAllow: lakeAllowList(raw, lake.uri, parseLakeUri),
     stack,
     worker: {
       activityConcurrency: int(raw, 'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY', 8, 1, 1000),
@@ -387,7 +408,18 @@ function codecServerSettings(raw: RawInput, uiUrl: string): CodecServerSettings 
   }
   const token = raw.CAREPIPE_CODEC_SERVER_TOKEN;
   if (token !== undefined && token.length < 16) throw new ConfigError('CAREPIPE_CODEC_SERVER_TOKEN must be at least 16 characters.');
-  return { port: int(raw, 'CAREPIPE_CODEC_SERVER_PORT', 8234, 1, 65535), host, origins, ...(token !== undefined ? { token } : {}) };
+  const cert = pemFile(raw, 'CAREPIPE_CODEC_SERVER_TLS_CERT');
+  const key = pemFile(raw, 'CAREPIPE_CODEC_SERVER_TLS_KEY');
+  if ((cert === undefined) !== (key === undefined))
+    throw new ConfigError('CAREPIPE_CODEC_SERVER_TLS_CERT and CAREPIPE_CODEC_SERVER_TLS_KEY must be set together.');
+  return {
+    port: int(raw, 'CAREPIPE_CODEC_SERVER_PORT', 8234, 1, 65535),
+    host,
+    origins,
+    ...(token !== undefined ? { token } : {}),
+    ...(cert && key ? { tls: { cert, key } } : {}),
+    encode: bool(raw, 'CAREPIPE_CODEC_SERVER_ENCODE', true),
+  };
 }
 
 function pemFile(raw: RawInput, name: EnvVar): Buffer | undefined {

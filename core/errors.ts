@@ -36,6 +36,14 @@ export class InvalidInputError extends named('InvalidInputError', false) {}
 export class NotFoundError extends named('NotFoundError', false) {}
 /** Thrown when a conditional write loses: the object exists, or changed since it was read. */
 export class PreconditionFailedError extends named('PreconditionFailedError', false) {}
+/** Thrown when an identity lacks the permission for what it asked (core/identity/roles.ts). */
+export class ForbiddenError extends named('ForbiddenError', false) {}
+/** Thrown when a caller's token is absent, malformed, expired or not from the trusted issuer. */
+export class UnauthenticatedError extends named('UnauthenticatedError', false) {}
+/** Thrown when a worker receives a payload that was not encrypted by the codec (core/codec.ts). */
+export class UnencryptedPayloadError extends named('UnencryptedPayloadError', false) {}
+/** Thrown when a workflow names a lake that is not on the worker's allow-list (CAREPIPE_LAKE_ALLOW). */
+export class LakeNotAllowedError extends named('LakeNotAllowedError', false) {}
 /** Thrown when the store or a service is unreachable or throttling: worth retrying. */
 export class TransientError extends named('TransientError', true) {}
 
@@ -47,6 +55,9 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'InvalidInputError',
   'NotFoundError',
   'PreconditionFailedError',
+  'ForbiddenError',
+  'UnencryptedPayloadError',
+  'LakeNotAllowedError',
 ] as const;
 
 /** The one place that decides whether an error is worth retrying. Unknown errors are retried. */

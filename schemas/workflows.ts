@@ -3,6 +3,7 @@
  * never rows, never PHI. Workflow-safe: types and constants only.
  */
 import type { RawTable } from '../data-lake/layout.js';
+import type { Identity } from '../core/identity/roles.js';
 import type { FeatureQualityReport, IngestQualityReport, QualityLimits, QualityOutcome } from './quality.js';
 
 export type Trigger = 'manual' | 'schedule' | 'backfill';
@@ -15,6 +16,8 @@ export const IMPLEMENTED_FAMILIES: readonly ModelFamily[] = ['logreg', 'mlp', 'g
 
 export interface IngestInput {
   lake: string;
+  /** Who started the run (core/identity/): checked against the permission table before any work, recorded in aliases and audit records. */
+  actor: Identity;
   /** Inclusive ingest-date range (YYYY-MM-DD); both absent means every date in the landing zone. */
   from?: string;
   to?: string;
@@ -38,6 +41,8 @@ export interface IngestInput {
 
 export interface CompactInput {
   lake: string;
+  /** Who started the run (core/identity/): checked against the permission table before any work, recorded in aliases and audit records. */
+  actor: Identity;
   bucketCount: number;
   /** Buckets compacted at once (default 32). */
   maxInFlight?: number;
@@ -111,6 +116,8 @@ export interface RawFilePage {
 
 export interface FeaturesInput {
   lake: string;
+  /** Who started the run (core/identity/): checked against the permission table before any work, recorded in aliases and audit records. */
+  actor: Identity;
   dataset: string;
   bucketCount: number;
   /** Shard activities in flight at once (default 32). */
@@ -277,6 +284,8 @@ export interface PromotionResult {
 
 export interface RetrainInput {
   lake: string;
+  /** Who started the run (core/identity/): checked against the permission table before any work, recorded in aliases and audit records. */
+  actor: Identity;
   model: string;
   dataset: string;
   /** Run ingest first over this date range (both bounds optional); absent: use the curated zone as is. */
@@ -324,6 +333,8 @@ export interface RetrainProgress {
 
 export interface BackfillInput {
   lake: string;
+  /** Who started the run (core/identity/): checked against the permission table before any work, recorded in aliases and audit records. */
+  actor: Identity;
   /** Inclusive ingest-date range (YYYY-MM-DD). */
   from: string;
   to: string;

@@ -13,8 +13,11 @@ import { dataConverter as makeDataConverter } from '../core/codec.js';
 import { type QueueRole, taskQueue } from '../schemas/names.js';
 import { logWorkerCores, workerCores } from './cores.js';
 import { activityMetrics } from './metrics.js';
+import { refuseUnencrypted } from './refuse-unencrypted.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+/** Refuses workflows started or signalled with unencrypted payloads (workflows/refuse-unencrypted.ts). */
+export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/refuse-unencrypted.js', import.meta.url));
 
 export interface WorkerSetOptions {
   deps: ActivityDeps;
@@ -29,13 +32,15 @@ export interface WorkerSetOptions {
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
     logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
   });
 }
 
 export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const { config, keys } = opts.deps;
-  const dataConverter = makeDataConverter(keys.codec);
+  // Workers refuse what was not encrypted: a payload in clear reached the Temporal server's history.
+  const dataConverter = makeDataConverter(keys.codec, { refuseUnencrypted: true });
   const activities = createActivities(opts.deps);
   const queueName = (role: QueueRole) => taskQueue(opts.queuePrefix, role);
   const common = {
@@ -51,7 +56,9 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
         await Worker.create({
           ...common,
           taskQueue: queueName(role),
-          ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+          ...(opts.workflowBundle
+            ? { workflowBundle: opts.workflowBundle }
+            : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
           maxConcurrentWorkflowTaskExecutions: config.worker.workflowConcurrency,
         }),
       );
@@ -61,7 +68,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
           ...common,
           taskQueue: queueName(role),
           activities,
-          interceptors: { activity: [activityMetrics] },
+          interceptors: { activity: [refuseUnencrypted, activityMetrics] },
           maxConcurrentActivityTaskExecutions: config.worker.activityConcurrency,
         }),
       );

@@ -27,7 +27,7 @@ import { HISTORY_EVENTS_BEFORE_CONTINUE, mapUntilHistoryFull } from './fan-out.j
 import { featuresWorkflow } from './features.js';
 import { ingestWorkflow } from './ingest.js';
 import { retrainWorkflow } from './retrain.js';
-import { checkBucketCount, checkDateRange, checkLake, checkName, invalid } from './validate.js';
+import { checkBucketCount, checkDateRange, checkLake, checkName, invalid, checkActor } from './validate.js';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 
@@ -73,6 +73,8 @@ function failureType(err: unknown): string {
  * new carrying the finished dates' results (`cursor`), which also give the progress counts.
  */
 export async function backfillWorkflow(input: BackfillInput): Promise<BackfillResult> {
+  checkActor(input.actor, 'ingest');
+  checkActor(input.actor, input.retrain ? 'retrain' : 'build-features');
   checkLake(input.lake);
   checkName('dataset', input.dataset);
   checkBucketCount(input.bucketCount);
@@ -125,7 +127,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
         workflowId: id,
         typedSearchAttributes: attributes('ingest'),
         // Compacted once, by the features stage, rather than by every date's child.
-        args: [{ lake: input.lake, from: date, to: date, bucketCount: input.bucketCount, compact: false }],
+        args: [{ lake: input.lake, actor: input.actor, from: date, to: date, bucketCount: input.bucketCount, compact: false }],
       });
       return { date, status: 'done', files: s.files, skippedFiles: s.skippedFiles, quarantinedFiles: s.quarantinedFiles, rowsIn: s.rowsIn };
     } catch (err) {
@@ -179,6 +181,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       args: [
         {
           lake: input.lake,
+          actor: input.actor,
           model: r.model,
           dataset: input.dataset,
           families: r.families,
@@ -199,7 +202,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
       ...child,
       workflowId: id,
       typedSearchAttributes: attributes('features'),
-      args: [{ lake: input.lake, dataset: input.dataset, bucketCount: input.bucketCount }],
+      args: [{ lake: input.lake, actor: input.actor, dataset: input.dataset, bucketCount: input.bucketCount }],
     });
   }
   progress.running = [];

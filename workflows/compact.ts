@@ -1,7 +1,7 @@
 import type { CompactInput, CompactionSummary } from '../schemas/workflows.js';
 import { shardActivity } from './activity-proxies.js';
 import { mapBounded } from './fan-out.js';
-import { checkBucketCount, checkLake } from './validate.js';
+import { checkBucketCount, checkLake, checkActor } from './validate.js';
 
 /**
  * Folds every ingest day the curated generations do not reflect yet into them: one plan, one
@@ -48,6 +48,7 @@ export async function compactCurated(input: CompactInput, heartbeatSeconds?: num
 
 /** `carepipe lake compact`: compacts a whole lake on its own. */
 export async function compactWorkflow(input: CompactInput): Promise<CompactionSummary> {
+  checkActor(input.actor, 'ingest');
   checkLake(input.lake);
   checkBucketCount(input.bucketCount);
   return compactCurated(input);

@@ -5,7 +5,7 @@ import { featureBookkeeping, featureShardActivity } from './activity-proxies.js'
 import { compactCurated } from './compact.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
 import { SHARD_HEARTBEAT_SECONDS } from './timeouts.js';
-import { checkBucketCount, checkLake, checkName, invalid } from './validate.js';
+import { checkBucketCount, checkLake, checkName, invalid, checkActor } from './validate.js';
 
 export interface FeaturesProgress extends FeatureBuildTotals {
   version: string;
@@ -30,6 +30,7 @@ const ZERO: FeatureBuildTotals = { built: 0, reused: 0, present: 0 };
  * pages the run continues as new once its history grows long, carrying the plan and the counts.
  */
 export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesResult> {
+  checkActor(input.actor, 'build-features');
   checkLake(input.lake);
   checkName('dataset', input.dataset);
   checkBucketCount(input.bucketCount);
@@ -60,7 +61,7 @@ export async function featuresWorkflow(input: FeaturesInput): Promise<FeaturesRe
   }));
 
   // Whatever was ingested is in the generations before the plan reads them (a no-op on a compacted zone).
-  const compaction = cursor?.compaction ?? (await compactCurated({ lake, bucketCount: input.bucketCount }, heartbeatSeconds));
+  const compaction = cursor?.compaction ?? (await compactCurated({ lake, bucketCount: input.bucketCount, actor: input.actor }, heartbeatSeconds));
   plan ??= await featureShardActivity('features/plan', heartbeatSeconds).planFeatureBuild({ lake, dataset, bucketCount: input.bucketCount });
   const { version, dataEnd } = plan;
   while (offset < plan.buckets) {

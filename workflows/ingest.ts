@@ -5,7 +5,7 @@ import type { IngestFileResult, IngestInput, IngestSummary, IngestTotals } from 
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { compactCurated } from './compact.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapBounded } from './fan-out.js';
-import { checkBucketCount, checkDateRange, checkLake, invalid } from './validate.js';
+import { checkBucketCount, checkDateRange, checkLake, invalid, checkActor } from './validate.js';
 
 export interface IngestProgress {
   filesDone: number;
@@ -63,6 +63,7 @@ function add(totals: IngestTotals, r: IngestFileResult): IngestTotals {
  * history grows long, carrying the cursor and the running totals.
  */
 export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary> {
+  checkActor(input.actor, 'ingest');
   checkLake(input.lake);
   checkDateRange(input.from, input.to);
   checkBucketCount(input.bucketCount);
@@ -125,7 +126,7 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
     }
   }
   const manifests = await bookkeeping().writeIngestManifests({ lake: input.lake, from: input.from, to: input.to, tables: input.tables });
-  const compaction = input.compact === false ? null : await compactCurated({ lake: input.lake, bucketCount: input.bucketCount });
+  const compaction = input.compact === false ? null : await compactCurated({ lake: input.lake, bucketCount: input.bucketCount, actor: input.actor });
   const quality = await shardActivity('ingest/quality').checkIngestQuality({ lake: input.lake, manifests, limits });
   return { ...totals, runs, quarantined, manifests, compaction, quality };
 }

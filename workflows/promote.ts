@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PromoteCandidateInput } from '../activities/registry/promote.js';
 import type { PromotionResult } from '../schemas/workflows.js';
 import { bookkeeping } from './activity-proxies.js';
+import { checkActor } from './validate.js';
 
 /**
  * Gates one candidate and moves the champion alias. Always run under the model's promotion lock
@@ -11,6 +12,9 @@ import { bookkeeping } from './activity-proxies.js';
  * not atomic under races (versitygw 1.7.0); the conditional write stays as a second guard.
  */
 export async function promoteWorkflow(input: PromoteCandidateInput): Promise<PromotionResult> {
+  // A gated promotion is the end of a retrain (the gate decides, not the person); forcing or rolling back is a person's decision.
+  const mode = input.mode ?? 'gate';
+  checkActor(input.actor, mode === 'gate' ? 'retrain' : mode === 'force' ? 'promote' : 'rollback');
   return bookkeeping().promoteCandidate(input);
 }
 

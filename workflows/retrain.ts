@@ -27,7 +27,7 @@ import { featuresWorkflow } from './features.js';
 import { ingestWorkflow } from './ingest.js';
 import { promoteUnderLock, promotionLockId } from './promote.js';
 import { trainWorkflow } from './train.js';
-import { checkBucketCount, checkDateRange, checkLake, checkName, invalid } from './validate.js';
+import { checkBucketCount, checkDateRange, checkLake, checkName, invalid, checkActor } from './validate.js';
 
 export const retrainProgressQuery = defineQuery<RetrainProgress>('progress');
 
@@ -40,6 +40,7 @@ function versionStamp(ms: number): string {
 }
 
 function checkInput(input: RetrainInput): void {
+  checkActor(input.actor, 'retrain');
   checkLake(input.lake);
   checkName('model', input.model);
   checkName('dataset', input.dataset);
@@ -130,7 +131,9 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
       ...child,
       workflowId: `${workflowId}/ingest`,
       typedSearchAttributes: childAttributes('ingest'),
-      args: [{ lake: input.lake, from: input.ingest.from, to: input.ingest.to, bucketCount: input.bucketCount, quality: input.quality ?? {} }],
+      args: [
+        { lake: input.lake, actor: input.actor, from: input.ingest.from, to: input.ingest.to, bucketCount: input.bucketCount, quality: input.quality ?? {} },
+      ],
     });
     quality.ingest = ingest.quality;
     gate(ingest.quality);
@@ -141,7 +144,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     ...child,
     workflowId: `${workflowId}/features`,
     typedSearchAttributes: childAttributes('features'),
-    args: [{ lake: input.lake, dataset: input.dataset, bucketCount: input.bucketCount, quality: input.quality ?? {} }],
+    args: [{ lake: input.lake, actor: input.actor, dataset: input.dataset, bucketCount: input.bucketCount, quality: input.quality ?? {} }],
   });
   upsertSearchAttributes([{ key: SA_DATASET, value: `${input.dataset}@${features.version}` }]);
   quality.features = features.quality;
@@ -179,6 +182,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     version: best.version,
     gate: { ...DEFAULT_GATE, ...input.gate },
     workflowId,
+    actor: input.actor,
   });
   enter('done');
   const result = { ingest, features, quality, candidates, best, promotion };

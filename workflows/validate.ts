@@ -1,6 +1,7 @@
 /** Input checks shared by workflows: invalid input fails the run at once, without retries. */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { isIngestDate } from '../data-lake/layout.js';
+import { type Permission, can, isIdentity, refusalMessage } from '../core/identity/roles.js';
 
 export function invalid(message: string): never {
   throw ApplicationFailure.nonRetryable(message, 'InvalidInputError');
@@ -10,6 +11,16 @@ export function checkDateRange(from: string | undefined, to: string | undefined)
   if (from !== undefined && !isIngestDate(from)) invalid(`from must be a date YYYY-MM-DD, got "${from}"`);
   if (to !== undefined && !isIngestDate(to)) invalid(`to must be a date YYYY-MM-DD, got "${to}"`);
   if (from !== undefined && to !== undefined && from > to) invalid(`from (${from}) is after to (${to})`);
+}
+
+/**
+ * The actor of a run must hold the permission before the run does any work. The identity is data
+ * from the input (encrypted by the codec, so only holders of the codec key could write it): its
+ * shape is checked too, so a client that sends none is refused rather than let through.
+ */
+export function checkActor(actor: unknown, permission: Permission): void {
+  if (!isIdentity(actor)) throw ApplicationFailure.nonRetryable(`the input names no valid actor, so nobody may ${permission} with it`, 'ForbiddenError');
+  if (!can(actor, permission)) throw ApplicationFailure.nonRetryable(refusalMessage(actor, permission), 'ForbiddenError');
 }
 
 export function checkLake(lake: string): void {

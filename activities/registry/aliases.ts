@@ -10,6 +10,7 @@ export interface AliasDocument {
   version: string;
   previous: string | null;
   movedAt: string;
+  /** The subject of the identity that moved it (core/identity/): a person or service, never a workflow id. */
   movedBy: string;
 }
 

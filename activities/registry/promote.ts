@@ -5,6 +5,7 @@
 import { CorruptFileError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../core/errors.js';
 import type { GateSettings, PromotionResult } from '../../schemas/workflows.js';
 import type { ActivityDeps } from '../context.js';
+import type { Identity } from '../../core/identity/roles.js';
 import { moveAlias, readAlias } from './aliases.js';
 import { appendAudit } from './audit.js';
 import type { ObjectStore } from '../io/object-store.js';
@@ -18,6 +19,8 @@ export interface PromoteCandidateInput {
   version: string;
   gate: GateSettings;
   workflowId: string;
+  /** Who asked (the retrain's actor for a gated promotion): recorded as the alias's `movedBy` and in the audit record. */
+  actor: Identity;
   /**
    * `gate` (retraining): promote only if the gate passes. `force` (an operator's `models promote`)
    * and `rollback` (back to the previous champion) skip the gate but are recorded and audited
@@ -72,7 +75,7 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
       : { decision: 'promoted', reason: `${mode} by an operator${input.reason ? `: ${input.reason}` : ''}`, subgroupDrops: [] };
   if (outcome.decision === 'promoted') {
     try {
-      await moveAlias(store, input.model, alias, version, input.workflowId);
+      await moveAlias(store, input.model, alias, version, input.actor.subject);
     } catch (err) {
       if (!(err instanceof PreconditionFailedError)) throw err;
       outcome = { decision: 'rejected', reason: 'another promotion moved the champion alias first', subgroupDrops: [] };
@@ -108,6 +111,7 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
     reason: outcome.reason,
     previousChampion: alias.doc?.version ?? null,
     workflowId: input.workflowId,
+    actor: { subject: input.actor.subject, issuer: input.actor.issuer, roles: input.actor.roles },
   });
   return { promoted: outcome.decision === 'promoted', version, previousChampion: alias.doc?.version ?? null, reason: outcome.reason };
 }

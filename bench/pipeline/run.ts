@@ -20,6 +20,7 @@ import { featuresProgressQuery } from '../../workflows/index.js';
 import { startWorker, type WorkerProcess } from '../harness.js';
 import type { BenchLake } from './lakes.js';
 import { addCounts, freePort, scrapeSettled } from './scrape.js';
+import { TEST_ACTOR } from '../../tests/helpers/identity.js';
 
 const CODEC_KEY = Buffer.alloc(32, 3);
 const KEYS = {
@@ -120,12 +121,23 @@ export async function runPipeline(opts: RunOptions, label: string): Promise<Pipe
   try {
     process.stderr.write(`[bench] ${label}: ingest\n`);
     const ingest = await withStageWorkers(opts, 'ingest', async () => {
-      const handle = await startIngest(client, config, { lake: config.lake.uri, bucketCount: BENCH_BUCKETS }, 'manual', `bench/ingest/${id}`);
+      const handle = await startIngest(
+        client,
+        config,
+        { actor: TEST_ACTOR, lake: config.lake.uri, bucketCount: BENCH_BUCKETS },
+        'manual',
+        `bench/ingest/${id}`,
+      );
       return follow(handle, ingestProgressQuery, () => {}, 500);
     });
     process.stderr.write(`[bench] ${label}: ingest ${ingest.seconds.toFixed(1)} s; features\n`);
     const features = await withStageWorkers(opts, 'features', async () => {
-      const handle = await startFeatures(client, config, { lake: config.lake.uri, dataset: 'bench', bucketCount: BENCH_BUCKETS }, `bench/features/${id}`);
+      const handle = await startFeatures(
+        client,
+        config,
+        { actor: TEST_ACTOR, lake: config.lake.uri, dataset: 'bench', bucketCount: BENCH_BUCKETS },
+        `bench/features/${id}`,
+      );
       return follow(handle, featuresProgressQuery, () => {}, 500);
     });
     process.stderr.write(`[bench] ${label}: features ${features.seconds.toFixed(1)} s\n`);

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
 import { COMMANDS } from '../command-list.js';
 import type { Config } from '../../core/config.js';
+import type { Identity } from '../../core/identity/roles.js';
 import { ConfigError, InvalidInputError } from '../../core/errors.js';
 import type { BackfillFailureDetails, BackfillInput, BackfillResult, ModelFamily } from '../../schemas/workflows.js';
 import { BACKFILL_INCOMPLETE, type backfillWorkflow } from '../../workflows/index.js';
@@ -31,13 +32,14 @@ interface BackfillOptions extends RunFlags {
 }
 
 /** A fresh backfill's input, or the id of the failed run to resume (its input is read from the server once connected). */
-type BackfillRequest = { input: BackfillInput } | { resume: string };
+type BackfillRequest = { input: BackfillInput } | { resume: string; actor: Identity };
 
-export function backfillInput(opts: Omit<BackfillOptions, keyof RunFlags>, config: Config): BackfillInput {
+export function backfillInput(opts: Omit<BackfillOptions, keyof RunFlags>, config: Config, actor: Identity): BackfillInput {
   if (opts.from === undefined || opts.to === undefined) throw new ConfigError('give the dates: --from YYYY-MM-DD --to YYYY-MM-DD (or --resume <workflow id>)');
   if (opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
   return {
     lake: opts.lake ?? config.lake.uri,
+    actor,
     from: opts.from,
     to: opts.to,
     dataset: opts.dataset,
@@ -48,7 +50,7 @@ export function backfillInput(opts: Omit<BackfillOptions, keyof RunFlags>, confi
 }
 
 /** The input of a resume: the failed run's input, narrowed to the dates it failed on. */
-export async function resumeInput(client: Client, workflowId: string): Promise<BackfillInput> {
+export async function resumeInput(client: Client, workflowId: string, actor: Identity): Promise<BackfillInput> {
   const handle = client.workflow.getHandle<typeof backfillWorkflow>(workflowId);
   const description = await handle.describe().catch((cause: unknown) => {
     throw new InvalidInputError(`--resume: no backfill run "${workflowId}"`, { cause });
@@ -68,7 +70,8 @@ export async function resumeInput(client: Client, workflowId: string): Promise<B
     }
   }
   // Failed for another reason (terminated, timed out, ...): the whole range again; finished files are skipped.
-  const resumed: BackfillInput = { ...original, resumeOf: workflowId };
+  // The one who resumes acts now, whoever started the first run.
+  const resumed: BackfillInput = { ...original, actor, resumeOf: workflowId };
   delete resumed.dates;
   if (failedDates?.length) resumed.dates = failedDates;
   else if (original.dates) resumed.dates = original.dates;
@@ -97,12 +100,12 @@ function failureOf(err: RunFailedError, workflowId: string) {
 }
 
 export const backfillRun: RunCommand<BackfillOptions, BackfillRequest, typeof backfillWorkflow> = {
-  input(opts, config) {
+  input(opts, config, actor) {
     if (opts.resume && (opts.from || opts.to)) throw new ConfigError('--resume takes the dates of the run it resumes: drop --from and --to');
-    return opts.resume ? { resume: opts.resume } : { input: backfillInput(opts, config) };
+    return opts.resume ? { resume: opts.resume, actor } : { input: backfillInput(opts, config, actor) };
   },
   async start(client, config, request) {
-    const input = 'input' in request ? request.input : await resumeInput(client, request.resume);
+    const input = 'input' in request ? request.input : await resumeInput(client, request.resume, request.actor);
     const handle = await startBackfill(client, config, input);
     return { handle, json: { input }, ...(input.resumeOf ? { note: `resuming ${input.resumeOf}: ${input.dates?.join(', ') ?? 'every date'}` } : {}) };
   },

@@ -7,6 +7,7 @@ import type { GeneratorInput } from '../../data-lake/generator/index.js';
 import { QUEUE_ROLES } from '../../schemas/names.js';
 import { installRuntime } from '../../workers/runtime.js';
 import { createWorkers, runWorkers } from '../../workers/workers.js';
+import { resolveCliIdentity } from '../identity.js';
 import { createDeps } from '../deps.js';
 import { featureQualityLines, ingestQualityLines } from '../quality.js';
 import { action, say } from '../output.js';
@@ -61,6 +62,7 @@ export function registerDemo(program: Command): void {
           say('== retrainWorkflow: ingest -> features -> train -> evaluate -> gate -> promote');
           const handle = await startRetrain(client, config, {
             lake: config.lake.uri,
+            actor: await resolveCliIdentity(config),
             model: opts.model,
             dataset: 'readmission',
             families: ['logreg'],

@@ -22,7 +22,7 @@ interface FeaturesOptions extends RunFlags {
 }
 
 export const featuresRun: RunCommand<FeaturesOptions, FeaturesInput, typeof featuresWorkflow> = {
-  input: (opts, config) => ({ lake: opts.lake ?? config.lake.uri, dataset: opts.dataset, bucketCount: opts.buckets }),
+  input: (opts, config, actor) => ({ lake: opts.lake ?? config.lake.uri, actor, dataset: opts.dataset, bucketCount: opts.buckets }),
   start: async (client, config, input) => ({ handle: await startFeatures(client, config, input) }),
   probe: probeFeatures,
   report(result, input) {

@@ -31,10 +31,11 @@ function parseTables(list: string): RawTable[] {
 }
 
 export const ingestRun: RunCommand<IngestOptions, IngestInput, typeof ingestWorkflow> = {
-  input(opts, config) {
+  input(opts, config, actor) {
     if (opts.from && opts.to && opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
     return {
       lake: opts.lake ?? config.lake.uri,
+      actor,
       bucketCount: opts.buckets,
       ...(opts.from ? { from: opts.from } : {}),
       ...(opts.to ? { to: opts.to } : {}),

@@ -17,7 +17,7 @@ interface CompactOptions extends RunFlags {
 }
 
 export const compactRun: RunCommand<CompactOptions, CompactInput, typeof compactWorkflow> = {
-  input: (opts, config) => ({ lake: opts.lake ?? config.lake.uri, bucketCount: opts.buckets }),
+  input: (opts, config, actor) => ({ lake: opts.lake ?? config.lake.uri, actor, bucketCount: opts.buckets }),
   start: async (client, config, input) => ({
     handle: await client.workflow.start(compactWorkflow, {
       workflowId: `compact/${compactStamp()}`,

@@ -11,11 +11,12 @@ import { lake as layout } from '../../data-lake/layout.js';
 import { taskQueue } from '../../schemas/names.js';
 import { DEFAULT_GATE, type PromotionResult } from '../../schemas/workflows.js';
 import { promoteWorkflow, promotionLockId } from '../../workflows/promote.js';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { options } from '../options.js';
 import { RunFailedError, action, printJson, say } from '../output.js';
 import { compactStamp } from '../runs.js';
 import { connectClient } from '../temporal.js';
+import { resolveCliIdentity } from '../identity.js';
 
 interface LakeOption {
   lake?: string;
@@ -36,16 +37,23 @@ async function moveChampion(
   mode: 'force' | 'rollback',
   reason: string,
 ): Promise<PromotionResult> {
+  const actor = await resolveCliIdentity(config);
   const client = await connectClient(config, requireKeys(config));
   try {
     return await client.workflow.execute(promoteWorkflow, {
       workflowId: promotionLockId(model),
       taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
-      args: [{ lake: lakeUri, model, version, gate: DEFAULT_GATE, workflowId: `cli/${mode}/${compactStamp()}`, mode, reason }],
+      args: [{ lake: lakeUri, model, version, gate: DEFAULT_GATE, workflowId: `cli/${mode}/${compactStamp()}`, mode, reason, actor }],
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError)
       throw new RunFailedError(`another promotion of ${model} is running (${promotionLockId(model)}); try again when it ends`, { cause: err });
+    // A refusal (ForbiddenError naming role and permission) or another failure: say it, not just "failed".
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure)
+      throw new RunFailedError(`${mode === 'force' ? 'promotion' : 'rollback'} of ${model} failed: ${err.cause.message}`, {
+        cause: err,
+        failureType: err.cause.type ?? undefined,
+      });
     throw err;
   } finally {
     await client.connection.close();

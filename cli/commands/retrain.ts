@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import { COMMANDS } from '../command-list.js';
 import type { Config } from '../../core/config.js';
+import type { Identity } from '../../core/identity/roles.js';
 import { ConfigError } from '../../core/errors.js';
 import type { FeatureQualityReport, IngestQualityReport, QualityLimits } from '../../schemas/quality.js';
 import type { Hyperparameters, ModelFamily, RetrainInput, RetrainResult } from '../../schemas/workflows.js';
@@ -42,11 +43,12 @@ export function parseParams(params: readonly string[], families: readonly ModelF
 }
 
 /** The retrain input from its flags (parsed one by one by cli/options.ts); here, the checks across flags. */
-export function retrainInput(opts: Omit<RetrainOptions, keyof RunFlags>, config: Config): RetrainInput {
+export function retrainInput(opts: Omit<RetrainOptions, keyof RunFlags>, config: Config, actor: Identity): RetrainInput {
   if ((opts.from || opts.to) && !opts.ingest) throw new ConfigError('--from and --to select dates to ingest: add --ingest');
   if (opts.from && opts.to && opts.from > opts.to) throw new ConfigError(`--from (${opts.from}) is after --to (${opts.to})`);
   return {
     lake: opts.lake ?? config.lake.uri,
+    actor,
     model: opts.model,
     dataset: opts.dataset,
     families: opts.families,

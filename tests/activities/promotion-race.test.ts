@@ -18,6 +18,7 @@ import { parseConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { DEFAULT_GATE } from '../../schemas/workflows.js';
 import { testKeyRing } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 function metadata(version: string, rocAuc: number): ModelMetadata {
   return {
@@ -52,12 +53,20 @@ test('of two promotions racing from the same champion, exactly one moves the ali
     ['v3', 0.76],
   ] as const)
     await writeMetadata(store, metadata(v, auc));
-  await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
+  await promoteCandidate(deps, { actor: TEST_ACTOR, lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
   for (let round = 0; round < 5; round++) {
     const before = (await readAlias(store, 'race')).doc!.version;
     const [a, b] = await Promise.all(
       ['v2', 'v3'].map((version) =>
-        promoteCandidate(deps, { lake: uri, model: 'race', version, gate: DEFAULT_GATE, workflowId: `race-${round}-${version}`, mode: 'force' }),
+        promoteCandidate(deps, {
+          actor: TEST_ACTOR,
+          lake: uri,
+          model: 'race',
+          version,
+          gate: DEFAULT_GATE,
+          workflowId: `race-${round}-${version}`,
+          mode: 'force',
+        }),
       ),
     );
     const winners = [a!, b!].filter((r) => r.promoted && r.previousChampion === before);
@@ -73,7 +82,15 @@ test('of two promotions racing from the same champion, exactly one moves the ali
       t.is(after.previous, winners[0]!.version);
     }
     // Reset for the next round.
-    await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: `reset-${round}`, mode: 'rollback' });
+    await promoteCandidate(deps, {
+      actor: TEST_ACTOR,
+      lake: uri,
+      model: 'race',
+      version: 'v1',
+      gate: DEFAULT_GATE,
+      workflowId: `reset-${round}`,
+      mode: 'rollback',
+    });
   }
   t.deepEqual(verifyAuditChain(await readAuditStream(store, 'registry-race')), { ok: true });
 });
@@ -84,10 +101,24 @@ test('the gate rejects a challenger worse than the champion by more than the mar
   await writeMetadata(store, metadata('v1', 0.75));
   await writeMetadata(store, metadata('v2', 0.74));
   await writeMetadata(store, metadata('v3', 0.7449));
-  await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
-  const within = await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v3', gate: { ...DEFAULT_GATE, aucMargin: 0.01 }, workflowId: 'w3' });
+  await promoteCandidate(deps, { actor: TEST_ACTOR, lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
+  const within = await promoteCandidate(deps, {
+    actor: TEST_ACTOR,
+    lake: uri,
+    model: 'race',
+    version: 'v3',
+    gate: { ...DEFAULT_GATE, aucMargin: 0.01 },
+    workflowId: 'w3',
+  });
   t.true(within.promoted, within.reason);
-  const worse = await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v2', gate: { ...DEFAULT_GATE, aucMargin: 0.001 }, workflowId: 'w2' });
+  const worse = await promoteCandidate(deps, {
+    actor: TEST_ACTOR,
+    lake: uri,
+    model: 'race',
+    version: 'v2',
+    gate: { ...DEFAULT_GATE, aucMargin: 0.001 },
+    workflowId: 'w2',
+  });
   t.false(worse.promoted);
   // These hand-made versions have no model files to re-score, so the gate says it compared recorded numbers.
   t.is(
@@ -111,10 +142,11 @@ test('an operator can force a version past the gate and roll back; both are audi
   const store = deps.lake(uri);
   await writeMetadata(store, metadata('v1', 0.75));
   await writeMetadata(store, metadata('v2', 0.6));
-  await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
-  const gated = await promoteCandidate(deps, { lake: uri, model: 'race', version: 'v2', gate: DEFAULT_GATE, workflowId: 'w2' });
+  await promoteCandidate(deps, { actor: TEST_ACTOR, lake: uri, model: 'race', version: 'v1', gate: DEFAULT_GATE, workflowId: 'w1' });
+  const gated = await promoteCandidate(deps, { actor: TEST_ACTOR, lake: uri, model: 'race', version: 'v2', gate: DEFAULT_GATE, workflowId: 'w2' });
   t.false(gated.promoted);
   const forced = await promoteCandidate(deps, {
+    actor: TEST_ACTOR,
     lake: uri,
     model: 'race',
     version: 'v2',
@@ -126,6 +158,7 @@ test('an operator can force a version past the gate and roll back; both are audi
   t.true(forced.promoted);
   t.is(forced.reason, 'force by an operator: ticket 42');
   const back = await promoteCandidate(deps, {
+    actor: TEST_ACTOR,
     lake: uri,
     model: 'race',
     version: 'v1',

@@ -10,7 +10,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,8 @@ test.before(async () => {
     CAREPIPE_STACK_UI_PORT: String(ports.ui),
     CAREPIPE_CODEC_SERVER_PORT: String(ports.codec),
     CAREPIPE_LOG_LEVEL: 'info',
+    // Where the codec server writes its decode audit records (audit/codec/...).
+    CAREPIPE_LAKE: `file://${join(stateDir, 'lake')}`,
   });
   const codec = { host: '127.0.0.1', port: ports.codec };
   endpoint = codecEndpoint(codec);
@@ -128,6 +130,14 @@ test.serial('the server stores ciphertext; POST /decode gives back the input, as
   const sealedPayload = (sealed.json.payloads as { metadata: Record<string, string> }[])[0]!;
   t.is(Buffer.from(sealedPayload.metadata['encryption-key-id']!, 'base64').toString(), 'k1');
   t.deepEqual((await post('/decode', sealed.json)).json, plain);
+  // Each decode left one audit record (loopback, no auth configured: the caller is anonymous), never the input.
+  const auditDir = join(stateDir, 'lake', 'audit', 'codec');
+  const records = readdirSync(auditDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => readFileSync(join(auditDir, f), 'utf8'));
+  t.true(records.length >= 3, `${records.length} audit records`);
+  t.false(records.some((r) => r.includes(MARKER)));
+  t.like(JSON.parse(records[0]!) as Record<string, unknown>, { event: 'decode', subject: 'anonymous', payloads: 1 });
 });
 
 test.serial('temporal workflow show reads the input through --codec-endpoint, and only ciphertext without it', async (t) => {

@@ -20,6 +20,8 @@ const vars = {
   CAREPIPE_TEMPORAL_ADDRESS: testTemporalAddress(),
   CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
   CAREPIPE_LAKE: 's3://carepipe-lake-not-this-one',
+  // The worker serves the lake --lake names, not CAREPIPE_LAKE: it must be on the allow-list.
+  CAREPIPE_LAKE_ALLOW: `s3://${bucket}`,
   CAREPIPE_TASK_QUEUE_PREFIX: `t-ingest-cli-${Date.now().toString(36)}`,
   CAREPIPE_CODEC_KEYS: b64(codec),
   CAREPIPE_PSEUDONYM_KEYS: b64(pseudonym),

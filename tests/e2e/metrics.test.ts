@@ -63,13 +63,16 @@ test.before(async () => {
   env = await createPipelineEnv('metrics');
   await writeRawLake(env.deps.lake(env.lakeUri), { patients: 300, days: 2, seed: 3, messiness: 'none' });
   port = await freePort();
-  worker = startCli(['worker', '--metrics-port', String(port), '--curator-threads', '0'], pipelineCliEnv(env, { CAREPIPE_LOG_LEVEL: 'info' }));
+  // The missing bucket is on the worker's allow-list, so the run fails at the store (ConfigError), not at the allow-list.
+  const missing = `s3://t-metrics-missing-${Date.now().toString(36)}`;
+  const allow = { CAREPIPE_LAKE_ALLOW: `${env.lakeUri},${missing}` };
+  worker = startCli(['worker', '--metrics-port', String(port), '--curator-threads', '0'], pipelineCliEnv(env, { CAREPIPE_LOG_LEVEL: 'info', ...allow }));
   await until('the worker to start', () => worker.output().stderr.includes('"msg":"worker started"'));
   // One file a task, so activities and files can be counted against each other.
   const ok = await runCli(['ingest', '--buckets', '4', '--files-per-task', '1', '--json'], pipelineCliEnv(env));
   if (ok.code !== 0) throw new Error(ok.stderr);
   ingest = JSON.parse(ok.stdout) as IngestSummary;
-  const failing = await runCli(['ingest', '--lake', `s3://t-metrics-missing-${Date.now().toString(36)}`, '--buckets', '4'], pipelineCliEnv(env));
+  const failing = await runCli(['ingest', '--lake', missing, '--buckets', '4'], pipelineCliEnv(env, allow));
   if (failing.code !== 1) throw new Error(`the ingest on a missing bucket should fail (exit 1), got ${failing.code}: ${failing.stderr}`);
   // The runtime exports on its own schedule: wait until this run's rows are in.
   await until('the metrics of the runs', async () => {

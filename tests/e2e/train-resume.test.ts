@@ -18,6 +18,7 @@ import { followRetrain, startRetrain } from '../../cli/runs.js';
 import { cliEnv, startCli } from '../helpers/cli.js';
 import { testKeyRing } from '../helpers/pipeline-env.js';
 import { testS3Settings, testTemporalAddress, uniqueBucket } from '../helpers/services.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const codec = testKeyRing('resume-codec');
 const pseudonym = testKeyRing('resume-pseudo');
@@ -44,6 +45,7 @@ test('a worker killed mid-training loses no epoch: another worker resumes from t
   const first = startCli(['worker'], cliEnv(vars));
   try {
     const handle = await startRetrain(client, config, {
+      actor: TEST_ACTOR,
       lake: parseLakeUri(config.lake.uri).uri,
       model: MODEL,
       dataset: 'readmission',

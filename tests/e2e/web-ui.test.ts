@@ -19,6 +19,7 @@ import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../../schemas/search
 import type { RetrainResult } from '../../schemas/workflows.js';
 import { withChromium } from '../helpers/chromium.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const run = promisify(execFile);
 const MODEL = `readmission-ui-${randomBytes(3).toString('hex')}`;
@@ -33,6 +34,7 @@ test.before(async () => {
   await writeRawLake(env.deps.lake(env.lakeUri), { patients: 300, days: 2, seed: 8, messiness: 'none' });
   await env.startWorkers();
   const handle = await startRetrain(env.client, env.config, {
+    actor: TEST_ACTOR,
     lake: env.lakeUri,
     model: MODEL,
     dataset: 'readmission',

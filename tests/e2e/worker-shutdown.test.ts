@@ -15,6 +15,7 @@ import { followRetrain, startRetrain } from '../../cli/runs.js';
 import { type BackgroundCli, cliEnv, runCli, startCli } from '../helpers/cli.js';
 import { testKeyRing } from '../helpers/pipeline-env.js';
 import { testS3Settings, testTemporalAddress, uniqueBucket } from '../helpers/services.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const codec = testKeyRing('e2e-codec');
 const pseudonym = testKeyRing('e2e-pseudo');
@@ -68,6 +69,7 @@ test.serial('a worker stopped by SIGTERM mid-ingest exits 0, and a second worker
   t.is(cores.curatorThreads, availableParallelism());
   t.is(cores.queues, ['orchestration', 'data', 'features', 'train-cpu', 'train-gpu'].map((q) => `${prefix}-${q}`).join(','));
   const handle = await startRetrain(client, config, {
+    actor: TEST_ACTOR,
     lake: parseLakeUri(config.lake.uri).uri,
     model: 'shutdown-test',
     dataset: 'readmission',

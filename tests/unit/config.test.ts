@@ -104,7 +104,12 @@ test('the codec server needs only the codec ring, from the environment or the ke
 
 test("codec server settings: loopback, the Web UI's origins, an optional token of some length", (t) => {
   const local = parseConfig({}).codecServer;
-  t.deepEqual(local, { port: 8234, host: '127.0.0.1', origins: ['http://localhost:8233', 'http://127.0.0.1:8233'] });
+  t.deepEqual(local, { port: 8234, host: '127.0.0.1', origins: ['http://localhost:8233', 'http://127.0.0.1:8233'], encode: true });
+  t.false(parseConfig({ CAREPIPE_CODEC_SERVER_ENCODE: 'false' }).codecServer.encode);
+  t.throws(() => parseConfig({ CAREPIPE_CODEC_SERVER_TLS_CERT: '/nonexistent/tls.crt' }), {
+    instanceOf: ConfigError,
+    message: /CAREPIPE_CODEC_SERVER_TLS_CERT names .* which cannot be read/,
+  });
   const remote = parseConfig({ CAREPIPE_TEMPORAL_UI_URL: 'https://temporal.example.org/', CAREPIPE_CODEC_SERVER_TOKEN: 'x'.repeat(20) }).codecServer;
   t.deepEqual(remote.origins, ['https://temporal.example.org']);
   t.is(remote.token, 'x'.repeat(20));

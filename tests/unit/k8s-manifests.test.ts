@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { ENV_VARS, REPO_ROOT, parseConfig } from '../../core/config.js';
+import { checkExposure } from '../../core/codec-server-auth.js';
+import { identitySettings } from '../../core/identity/settings.js';
 import { SHARD_HEARTBEAT_SECONDS, TRAINING_HEARTBEAT_SECONDS } from '../../workflows/timeouts.js';
 
 const run = promisify(execFile);
@@ -77,8 +79,10 @@ test('every resource of the kustomization passes a strict Kubernetes schema chec
     'Deployment',
     'Deployment',
     'Namespace',
+    'NetworkPolicy',
     'PodDisruptionBudget',
     'Service',
+    'ServiceAccount',
     'ServiceAccount',
   ]);
 });
@@ -174,4 +178,61 @@ test('the codec server gets the codec keys and not the pseudonym key, listens be
     spec: { ports: { port: number; targetPort: string }[] };
   };
   t.is(service.spec.ports[0]!.targetPort, 'codec');
+});
+
+test('the codec server ships with per-user auth on, TLS from a Secret, /encode off, and a NetworkPolicy that admits only the Web UI and the ingress', (t) => {
+  interface CodecPod {
+    volumes: { name: string; secret?: { secretName: string } }[];
+    serviceAccountName: string;
+    containers: {
+      env: { name: string; value?: string }[];
+      volumeMounts: { name: string; mountPath: string; readOnly: boolean }[];
+      readinessProbe: { httpGet: { scheme: string } };
+      livenessProbe: { httpGet: { scheme: string } };
+    }[];
+  }
+  const spec = deployment('carepipe-codec-server').spec.template.spec as unknown as CodecPod;
+  const [c] = spec.containers;
+  const env = Object.fromEntries(c!.env.map((e) => [e.name, e.value]));
+  // Auth: the issuer and its keys come from the ConfigMap, and parse as the identity settings would at start.
+  const identity = identitySettings(config);
+  t.is(identity.oidc?.issuer, config.CAREPIPE_OIDC_ISSUER);
+  t.regex(identity.oidc?.jwks.kind === 'url' ? identity.oidc.jwks.url : '', /^https:\/\//);
+  t.is(identity.oidc?.rolesClaim, 'realm_access.roles');
+  // TLS: both files from the mounted Secret.
+  const mount = c!.volumeMounts.find((m) => m.name === 'codec-tls')!;
+  t.true(mount.readOnly);
+  t.is(env.CAREPIPE_CODEC_SERVER_TLS_CERT, `${mount.mountPath}/tls.crt`);
+  t.is(env.CAREPIPE_CODEC_SERVER_TLS_KEY, `${mount.mountPath}/tls.key`);
+  t.is(spec.volumes.find((v) => v.name === 'codec-tls')?.secret?.secretName, 'carepipe-codec-server-tls');
+  t.is(c!.readinessProbe.httpGet.scheme, 'HTTPS');
+  t.is(c!.livenessProbe.httpGet.scheme, 'HTTPS');
+  t.is(env.CAREPIPE_CODEC_SERVER_ENCODE, 'false');
+  t.is(spec.serviceAccountName, 'carepipe-codec-server', "not the workers' identity");
+  // What the server decides at start from this environment: no refusal, and no plain-HTTP warning.
+  const verifier = {
+    oidc: true,
+    verify: async () => ({ subject: 's', issuer: 'i', roles: [] }),
+    identityFromBearer: async () => ({ subject: 's', issuer: 'i', roles: [] }),
+  };
+  t.is(checkExposure(env.CAREPIPE_CODEC_SERVER_HOST!, { verifier }, env.CAREPIPE_CODEC_SERVER_TLS_CERT !== undefined), undefined);
+  t.throws(() => checkExposure(env.CAREPIPE_CODEC_SERVER_HOST!, {}, true), { message: /will not listen on 0\.0\.0\.0 without authentication/ });
+  const policy = docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'carepipe-codec-server') as unknown as {
+    spec: {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress: { from: { namespaceSelector?: { matchLabels: Record<string, string> }; podSelector?: unknown }[]; ports: { port: string }[] }[];
+      egress: { to?: unknown[]; ports: { port: number; protocol: string }[] }[];
+    };
+  };
+  t.deepEqual(policy.spec.podSelector.matchLabels, { 'app.kubernetes.io/name': 'carepipe-codec-server' });
+  t.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
+  t.is(policy.spec.ingress.length, 1);
+  t.deepEqual(policy.spec.ingress[0]!.ports, [{ port: 'codec', protocol: 'TCP' }]);
+  t.deepEqual(
+    policy.spec.ingress[0]!.from.map((f) => f.namespaceSelector?.matchLabels['kubernetes.io/metadata.name']),
+    ['temporal', 'ingress-nginx'],
+    'every source is a named namespace: no open ingress',
+  );
+  t.deepEqual(policy.spec.egress.flatMap((e) => e.ports.map((p) => p.port)).sort(), [443, 53, 53]);
 });

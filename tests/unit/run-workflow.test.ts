@@ -17,6 +17,7 @@ import { retrainRun } from '../../cli/commands/retrain.js';
 import { triggerRun } from '../../cli/commands/schedule/trigger.js';
 import { RunFailedError } from '../../cli/output.js';
 import { type RunEnv, type RunFlags, runWorkflowCommand } from '../../cli/run-workflow.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 import { parseConfig } from '../../core/config.js';
 
 /** What each workflow's progress query answers. */
@@ -99,7 +100,10 @@ function envFor(): { env: RunEnv; out: string[] } {
   const out: string[] = [];
   const client = fakeClient();
   const config = parseConfig({ CAREPIPE_LAKE: 'file:///tmp/carepipe-run-workflow-test' });
-  return { out, env: { config: () => config, connect: async () => client, write: (t) => out.push(t), stdout: { isTTY: false }, pollMs: 1 } };
+  return {
+    out,
+    env: { config: () => config, connect: async () => client, write: (t) => out.push(t), stdout: { isTTY: false }, pollMs: 1, actor: async () => TEST_ACTOR },
+  };
 }
 
 const urlOf = (id: string) => `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(id)}`;

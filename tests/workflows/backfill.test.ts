@@ -24,6 +24,7 @@ import { historyChain } from '../helpers/history-chain.js';
 import { listKeys, readJsonObject, readTable, strings } from '../helpers/lake-scan.js';
 import { pipelineCliEnv } from '../helpers/pipeline-cli.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const BUCKETS = 16;
 let env: PipelineEnv;
@@ -101,6 +102,7 @@ test.before(async () => {
     env.client,
     env.config,
     {
+      actor: TEST_ACTOR,
       lake: env.lakeUri,
       from: dates[0]!,
       to: dates[3]!,
@@ -202,7 +204,15 @@ test.serial('a backfill whose store refuses one date fails naming that date, aft
 
 test.serial('a failed backfill that continued as new fails the same way, and its resume names only the failed date', async (t) => {
   const id = `backfill/chain-failed-${Date.now()}`;
-  const input = { lake: env.lakeUri, from: dates[0]!, to: dates[3]!, dataset: 'readmission', bucketCount: BUCKETS, historyLimit: SMALL_HISTORY };
+  const input = {
+    actor: TEST_ACTOR,
+    lake: env.lakeUri,
+    from: dates[0]!,
+    to: dates[3]!,
+    dataset: 'readmission',
+    bucketCount: BUCKETS,
+    historyLimit: SMALL_HISTORY,
+  };
   const handle = await startBackfill(env.client, env.config, input, id);
   const err = await t.throwsAsync(handle.result(), { instanceOf: WorkflowFailedError });
   const cause = err?.cause;
@@ -215,7 +225,7 @@ test.serial('a failed backfill that continued as new fails the same way, and its
   t.deepEqual(details.done, [dates[0], dates[1], dates[3]]);
   t.deepEqual(details.input, input, "the input as given, without the chain's cursor");
   t.true((await historyChain(env.client, id)).length > 1);
-  const resumed = await resumeInput(env.client, id);
+  const resumed = await resumeInput(env.client, id, TEST_ACTOR);
   t.deepEqual(resumed, { ...input, dates: [dates[2]], resumeOf: id }, 'the memo carried the input across the runs');
 });
 

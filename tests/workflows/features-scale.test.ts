@@ -24,6 +24,7 @@ import { featuresWorkflow } from '../../workflows/index.js';
 import { writeIngestManifests } from '../../activities/ingest/day-manifests.js';
 import { ingestAll, splitCuratedFiles } from '../helpers/features-lake.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const BUCKETS = 2;
 let env: PipelineEnv;
@@ -92,7 +93,7 @@ test('compacting over 2,000 fragments a bucket and building the shards complete 
   const handle = await env.client.workflow.start(featuresWorkflow, {
     workflowId: `features/scale-${Date.now()}`,
     taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
-    args: [{ lake: env.lakeUri, dataset: 'readmission', bucketCount: BUCKETS, shardHeartbeatSeconds: 1 }],
+    args: [{ actor: TEST_ACTOR, lake: env.lakeUri, dataset: 'readmission', bucketCount: BUCKETS, shardHeartbeatSeconds: 1 }],
   });
   const result = await handle.result();
   const plan = await readJsonKey<FeaturePlan>(lake.featurePlan('readmission', result.version));

@@ -27,6 +27,7 @@ import { cliEnv, runCli } from '../helpers/cli.js';
 import { listKeys } from '../helpers/lake-scan.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
 import { testS3Settings } from '../helpers/services.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const BUCKETS = 8;
 const DATASET = 'readmission';
@@ -38,11 +39,17 @@ const runFeatures = (input: Partial<FeaturesInput> & { dataset: string }, id: st
   env.client.workflow.start(featuresWorkflow, {
     workflowId: `features/${id}-${Date.now()}`,
     taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
-    args: [{ lake: env.lakeUri, bucketCount: BUCKETS, ...input }],
+    args: [{ actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: BUCKETS, ...input }],
   });
 
 async function ingest(): Promise<void> {
-  const handle = await startIngest(env.client, env.config, { lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/features-${Date.now()}`);
+  const handle = await startIngest(
+    env.client,
+    env.config,
+    { actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: BUCKETS },
+    'manual',
+    `ingest/features-${Date.now()}`,
+  );
   await handle.result();
 }
 

@@ -32,6 +32,7 @@ import type { FeaturesResult, IngestSummary } from '../../schemas/workflows.js';
 import { featuresWorkflow } from '../../workflows/index.js';
 import { listKeys, millis, readTable, strings } from '../helpers/lake-scan.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const DAY_MS = 86_400_000;
 const BUCKETS = 8;
@@ -102,12 +103,18 @@ async function readRawZone(): Promise<void> {
 }
 
 async function ingestAndBuildFeatures(): Promise<void> {
-  const handle = await startIngest(env.client, env.config, { lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/deid-${Date.now()}`);
+  const handle = await startIngest(
+    env.client,
+    env.config,
+    { actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: BUCKETS },
+    'manual',
+    `ingest/deid-${Date.now()}`,
+  );
   summary = await handle.result();
   features = await env.client.workflow.execute(featuresWorkflow, {
     workflowId: `features/deid-${Date.now()}`,
     taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
-    args: [{ lake: env.lakeUri, dataset: 'readmission', bucketCount: BUCKETS }],
+    args: [{ actor: TEST_ACTOR, lake: env.lakeUri, dataset: 'readmission', bucketCount: BUCKETS }],
   });
   for (const key of (await listKeys(store, 'curated/')).filter((k) => k.endsWith('.parquet'))) {
     const table = key.split('/')[1]!;

@@ -18,6 +18,7 @@ import { FaultyStore } from '../helpers/faulty-store.js';
 import { contentOf, fileManifests, listKeys, readTable, snapshot, strings, readJsonObject } from '../helpers/lake-scan.js';
 import { createPipelineEnv, type PipelineEnv, testKeyRing } from '../helpers/pipeline-env.js';
 import { uniqueBucket } from '../helpers/services.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const BUCKETS = 8;
 const LAKE: GeneratorInput = { patients: 200, days: 3, seed: 9, filesPerDay: 2, messiness: { corrupt: true } };
@@ -36,7 +37,7 @@ async function ingest(lakeUri: string): Promise<{ workflowId: string; summary: I
   const handle = await startIngest(
     env.client,
     env.config,
-    { lake: lakeUri, bucketCount: BUCKETS, filesPerTask: 1 },
+    { actor: TEST_ACTOR, lake: lakeUri, bucketCount: BUCKETS, filesPerTask: 1 },
     'manual',
     `ingest/faults-${Date.now()}-${++n}`,
   );

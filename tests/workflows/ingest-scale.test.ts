@@ -12,6 +12,7 @@ import { lake, parseRawKey } from '../../data-lake/layout.js';
 import type { IngestSummary } from '../../schemas/workflows.js';
 import { dayManifests, fileManifests, listKeys, sum } from '../helpers/lake-scan.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const PAGE_SIZE = 25;
 let env: PipelineEnv;
@@ -30,7 +31,7 @@ test.before(async () => {
   const handle = await startIngest(
     env.client,
     env.config,
-    { lake: env.lakeUri, bucketCount: 4, pageSize: PAGE_SIZE, historyLimit: 60, maxInFlight: 8, filesPerTask: 1 },
+    { actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: 4, pageSize: PAGE_SIZE, historyLimit: 60, maxInFlight: 8, filesPerTask: 1 },
     'manual',
     workflowId,
   );

@@ -13,6 +13,7 @@ import { lake, parseRawKey, RAW_TABLES, type RawTable } from '../../data-lake/la
 import type { IngestSummary } from '../../schemas/workflows.js';
 import { contentOf, curatedRowsOf, dayManifests, fileManifests, listKeys, readJsonObject, readTable, snapshot, strings, sum } from '../helpers/lake-scan.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const BUCKETS = 8;
 let env: PipelineEnv;
@@ -22,7 +23,13 @@ let first: IngestSummary;
 let runs = 0;
 
 async function ingest(): Promise<IngestSummary> {
-  const handle = await startIngest(env.client, env.config, { lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/test-${Date.now()}-${++runs}`);
+  const handle = await startIngest(
+    env.client,
+    env.config,
+    { actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: BUCKETS },
+    'manual',
+    `ingest/test-${Date.now()}-${++runs}`,
+  );
   return handle.result();
 }
 

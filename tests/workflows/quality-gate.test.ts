@@ -16,11 +16,13 @@ import { followRetrain, startRetrain } from '../../cli/runs.js';
 import type { FeatureQualityReport, IngestQualityReport } from '../../schemas/quality.js';
 import type { RetrainInput } from '../../schemas/workflows.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 let env: PipelineEnv;
 const MODEL = 'readmission-quality-test';
 const FIRST_DAYS = { from: '2025-01-01', to: '2025-01-20' };
 const input = (over: Partial<RetrainInput> = {}): RetrainInput => ({
+  actor: TEST_ACTOR,
   lake: env.lakeUri,
   model: MODEL,
   dataset: 'readmission',

@@ -22,6 +22,7 @@ import { lake } from '../../data-lake/layout.js';
 import { followRetrain, startRetrain } from '../../cli/runs.js';
 import type { RetrainInput, RetrainResult } from '../../schemas/workflows.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 let env: PipelineEnv;
 let generation: GenerationSummary;
@@ -29,6 +30,7 @@ let first: { workflowId: string; result: RetrainResult };
 
 const MODEL = 'readmission-wf-test';
 const input = (): RetrainInput => ({
+  actor: TEST_ACTOR,
   lake: env.lakeUri,
   model: MODEL,
   dataset: 'readmission',

@@ -18,6 +18,7 @@ import { DEFAULT_TEST_FRACTION, type RetrainInput, type RetrainResult } from '..
 import { fitWorkflow } from '../../workflows/index.js';
 import { historyChain, type RunHistory } from '../helpers/history-chain.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 let env: PipelineEnv;
 let first: { workflowId: string; result: RetrainResult };
@@ -25,6 +26,7 @@ const MODEL = 'readmission-trees-test';
 const SHARDS = 4;
 
 const input = (): RetrainInput => ({
+  actor: TEST_ACTOR,
   lake: env.lakeUri,
   model: MODEL,
   dataset: 'readmission',

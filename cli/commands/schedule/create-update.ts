@@ -3,6 +3,7 @@ import { ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client
 import { TypedSearchAttributes } from '@temporalio/common';
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../../core/config.js';
+import { resolveCliIdentity } from '../../identity.js';
 import { InvalidInputError } from '../../../core/errors.js';
 import { SA_MODEL, SA_TRIGGER } from '../../../schemas/search-attributes.js';
 import type { RetrainInput } from '../../../schemas/workflows.js';
@@ -51,7 +52,8 @@ export function addCreate(schedule: Command): void {
           ? { ...scoreInput({ lake: opts.lake, model: opts.model, dataset: opts.dataset }, config), trigger: 'schedule' }
           : undefined;
         const input: RetrainInput | ScoreInput = scoring ?? {
-          ...retrainInput({ ...opts, ingest: false }, config),
+          // The schedule's runs act as whoever created it: their permission is checked at each run.
+          ...retrainInput({ ...opts, ingest: false }, config, await resolveCliIdentity(config)),
           trigger: 'schedule',
           ...(opts.ingest !== false ? { ingest: {} } : {}),
         };
@@ -108,7 +110,13 @@ export function addUpdate(schedule: Command): void {
           if (scoring && (opts.families !== undefined || opts.buckets !== undefined || opts.ingest !== undefined))
             throw new InvalidInputError(`schedule "${id}" scores: --families, --buckets and --ingest apply to retrain schedules`);
           // A changed retrain runs the code of the carepipe that changed it.
-          const input: RetrainInput = { ...prevInput, ...changed, ...(Object.keys(changed).length ? { codeVersion: codeVersion() } : {}), trigger: 'schedule' };
+          const input: RetrainInput = {
+            ...prevInput,
+            actor: await resolveCliIdentity(config),
+            ...changed,
+            ...(Object.keys(changed).length ? { codeVersion: codeVersion() } : {}),
+            trigger: 'schedule',
+          };
           if (opts.ingest === true) input.ingest = {};
           if (opts.ingest === false) delete input.ingest;
           await handle.update((prev) => ({
