@@ -7,10 +7,8 @@
  */
 import { InvalidInputError } from '../../core/errors.js';
 import { mulberry32 } from '../../core/random.js';
-import { calibrationFit } from './metrics-clinical.js';
-import { calibration, calibrationErrorOfBins } from './metrics-calibration.js';
-import { brierScore, logLoss } from './metrics-probability.js';
-import { averagePrecision, rocAuc } from './metrics-ranking.js';
+import { checkProbabilities } from './metrics-input.js';
+import { WeightedScores } from './metrics-weighted.js';
 
 export const BOOTSTRAP_METRICS = ['rocAuc', 'averagePrecision', 'brier', 'logLoss', 'ece', 'calibrationSlope', 'calibrationIntercept'] as const;
 export type BootstrapMetric = (typeof BOOTSTRAP_METRICS)[number];
@@ -54,41 +52,20 @@ export function groupRowsByPatient(patients: ArrayLike<string>): PatientRows {
   return { offsets, rows };
 }
 
-/** The row indices of each replicate: as many patients as there are, drawn with replacement. */
-export function* bootstrapReplicates(groups: PatientRows, replicates: number, seed: number): Generator<Uint32Array> {
+/** The patients each replicate draws: as many as there are, with replacement (mulberry32 from the seed). */
+export function* bootstrapDraws(patients: number, replicates: number, seed: number): Generator<Uint32Array> {
   const rand = mulberry32(seed);
-  const patients = groups.offsets.length - 1;
-  for (let b = 0; b < replicates; b++) {
-    const drawn = new Uint32Array(patients);
-    let size = 0;
-    for (let k = 0; k < patients; k++) {
-      const p = Math.floor(rand() * patients);
-      drawn[k] = p;
-      size += groups.offsets[p + 1]! - groups.offsets[p]!;
-    }
-    const rows = new Uint32Array(size);
-    let at = 0;
-    for (let k = 0; k < patients; k++) {
-      const p = drawn[k]!;
-      rows.set(groups.rows.subarray(groups.offsets[p]!, groups.offsets[p + 1]!), at);
-      at += groups.offsets[p + 1]! - groups.offsets[p]!;
-    }
-    yield rows;
-  }
+  for (let b = 0; b < replicates; b++) yield Uint32Array.from({ length: patients }, () => Math.floor(rand() * patients));
 }
 
-/** The headline metrics of one sample. */
-export function sampleMetrics(scores: Float64Array, labels: Uint8Array): Record<BootstrapMetric, number> {
-  const fit = calibrationFit(scores, labels);
-  return {
-    rocAuc: rocAuc(scores, labels),
-    averagePrecision: averagePrecision(scores, labels),
-    brier: brierScore(scores, labels),
-    logLoss: logLoss(scores, labels),
-    ece: calibrationErrorOfBins(calibration(scores, labels)),
-    calibrationSlope: fit.slope,
-    calibrationIntercept: fit.intercept,
-  };
+/** The row indices of each replicate, patient by patient in the order drawn. */
+export function* bootstrapReplicates(groups: PatientRows, replicates: number, seed: number): Generator<Uint32Array> {
+  const { offsets, rows } = groups;
+  for (const drawn of bootstrapDraws(offsets.length - 1, replicates, seed)) {
+    const out: number[] = [];
+    for (const p of drawn) for (let k = offsets[p]!; k < offsets[p + 1]!; k++) out.push(rows[k]!);
+    yield Uint32Array.from(out);
+  }
 }
 
 /** Quantile with linear interpolation between order statistics (numpy's default, type 7) of sorted values. */
@@ -114,11 +91,15 @@ export function bootstrapIntervals(
   if (!Number.isInteger(replicates) || replicates < 1) throw new InvalidInputError('bootstrapIntervals: replicates must be a positive integer');
   if (!(level > 0 && level < 1)) throw new InvalidInputError('bootstrapIntervals: level must be in (0, 1)');
   const values = Object.fromEntries(BOOTSTRAP_METRICS.map((m) => [m, [] as number[]])) as Record<BootstrapMetric, number[]>;
-  for (const rows of bootstrapReplicates(groupRowsByPatient(patients), replicates, options.seed ?? 1)) {
-    const stats = sampleMetrics(
-      Float64Array.from(rows, (r) => scores[r]!),
-      Uint8Array.from(rows, (r) => labels[r]!),
-    );
+  checkProbabilities('bootstrapIntervals', scores, labels);
+  const weighted = new WeightedScores(scores, labels);
+  const weights = new Float64Array(scores.length);
+  const { offsets, rows } = groupRowsByPatient(patients);
+  for (const drawn of bootstrapDraws(offsets.length - 1, replicates, options.seed ?? 1)) {
+    // A replicate is a count of draws per row, what WeightedScores takes.
+    weights.fill(0);
+    for (let d = 0; d < drawn.length; d++) for (let k = offsets[drawn[d]!]!; k < offsets[drawn[d]! + 1]!; k++) weights[rows[k]!]!++;
+    const stats = weighted.metrics(weights);
     for (const m of BOOTSTRAP_METRICS) if (Number.isFinite(stats[m])) values[m].push(stats[m]);
   }
   const alpha = (1 - level) / 2;

@@ -71,17 +71,30 @@ const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.e
  */
 export function calibrationFit(scores: Float64Array, labels: Uint8Array): CalibrationFit {
   checkProbabilities('calibrationFit', scores, labels);
-  const n = scores.length;
-  const z = Float64Array.from(scores, logit);
-  let a = 0;
-  let b = 1;
+  return weightedCalibrationFit(Float64Array.from(scores, logit), labels, undefined);
+}
+
+/** logit(p) with p clipped as {@link calibrationFit} clips it. */
+export const clippedLogit = logit;
+
+/**
+ * The fit over z = logit(p), each row counted weights[i] times (a bootstrap replicate as counts
+ * of draws); no weights: once each. Inputs are not checked (the caller did).
+ */
+export function weightedCalibrationFit(z: Float64Array, labels: Uint8Array, weights: Float64Array | undefined, start?: CalibrationFit): CalibrationFit {
+  const n = z.length;
+  // A start near the answer (a bootstrap replicate starts from the full sample's fit) saves iterations.
+  let a = start && Number.isFinite(start.slope) && Number.isFinite(start.intercept) ? start.intercept : 0;
+  let b = start && Number.isFinite(start.slope) ? start.slope : 1;
   let slope = NaN;
   for (let iter = 0; iter < 100; iter++) {
     let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0; // prettier-ignore
     for (let i = 0; i < n; i++) {
+      const wi = weights ? weights[i]! : 1;
+      if (wi === 0) continue;
       const p = sigmoid(a + b * z[i]!);
-      const r = labels[i]! - p;
-      const w = p * (1 - p);
+      const r = wi * (labels[i]! - p);
+      const w = wi * p * (1 - p);
       ga += r;
       gb += r * z[i]!;
       haa += w;
@@ -100,15 +113,17 @@ export function calibrationFit(scores: Float64Array, labels: Uint8Array): Calibr
       break;
     }
   }
-  let c = 0;
+  let c = start && Number.isFinite(start.intercept) ? start.intercept : 0;
   let intercept = NaN;
   for (let iter = 0; iter < 100; iter++) {
     let g = 0;
     let h = 0;
     for (let i = 0; i < n; i++) {
+      const wi = weights ? weights[i]! : 1;
+      if (wi === 0) continue;
       const p = sigmoid(c + z[i]!);
-      g += labels[i]! - p;
-      h += p * (1 - p);
+      g += wi * (labels[i]! - p);
+      h += wi * p * (1 - p);
     }
     if (!(h > 0)) break;
     c += g / h;

@@ -37,7 +37,8 @@ function fixture(): { scores: Float64Array; labels: Uint8Array; patients: string
 // scikit-learn's unpenalised LogisticRegression on logit(p), the intercept with logit(p) as an
 // offset maximised by scipy, net benefit by its formula, ECE as calibration_curve bins it.
 const SCRIPT = String.raw`
-import json, sys
+import json, sys, warnings
+warnings.simplefilter('ignore', FutureWarning)  # penalty=None is deprecated in 1.8 but the only spelling older versions know
 import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
@@ -113,7 +114,7 @@ const close = (a: number, b: number, tol: number): boolean => Math.abs(a - b) <=
 test('delongAuc matches the DeLong definition computed pair by pair in numpy', (t) => {
   const d = delongAuc(data.scores, data.labels);
   t.true(close(d.auc, reference.auc, 1e-12), `auc ${d.auc} vs ${reference.auc}`);
-  t.true(close(d.auc, rocAuc(data.scores, data.labels), 1e-12), "equal to rocAuc up to summation order");
+  t.true(close(d.auc, rocAuc(data.scores, data.labels), 1e-12), 'equal to rocAuc up to summation order');
   t.true(close(d.se, reference.se, 1e-12), `se ${d.se} vs ${reference.se}`);
   t.true(close(d.lower, reference.auc - 1.959963984540054 * reference.se, 1e-12));
   t.true(d.lower < d.auc && d.auc < d.upper);
