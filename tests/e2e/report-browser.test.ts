@@ -13,6 +13,9 @@ import { mulberry32 } from '../../core/random.js';
 import { clinicalEvaluation } from '../../activities/evaluate/evaluate.js';
 import { binaryMetrics, calibration, prCurve, rocCurve, subgroupMetrics, thresholdTable } from '../../activities/evaluate/metrics.js';
 import { renderReport } from '../../activities/evaluate/report-html.js';
+import { finishProfile, profilePartial } from '../../activities/reports/profile-stats.js';
+import { renderProfile } from '../../activities/reports/profile-html.js';
+import type { FeatureValues } from '../../activities/features/pipeline.js';
 import { withChromium } from '../helpers/chromium.js';
 
 const ARTIFACTS = join(process.env.CAREPIPE_TEST_ARTIFACTS ?? join(REPO_ROOT, '.test-artifacts'), 'reports');
@@ -46,6 +49,36 @@ async function modelReport(): Promise<string> {
   });
 }
 
+/** A profile of 30,000 stays: two numeric features, one categorical, two years of months. */
+async function profileReport(): Promise<string> {
+  const rand = mulberry32(29);
+  const n = 30_000;
+  const age = new Float64Array(n);
+  const los = new Float64Array(n);
+  const payer: (string | null)[] = [];
+  const labels = new Uint8Array(n);
+  const ids: string[] = [];
+  const months: string[] = [];
+  for (let i = 0; i < n; i++) {
+    age[i] = rand() < 0.05 ? NaN : 18 + Math.floor(rand() * 80);
+    los[i] = Math.ceil(-Math.log(1 - rand()) * 4);
+    payer.push(rand() < 0.02 ? null : ['medicare', 'medicaid', 'private', 'self-pay'][Math.floor(rand() * 4)]!);
+    labels[i] = rand() < 0.08 + los[i]! / 100 ? 1 : 0;
+    ids.push(`e${i}`);
+    months.push(`${2024 + Math.floor((i % 24) / 12)}-${String(1 + (i % 12)).padStart(2, '0')}`);
+  }
+  const columns = new Map<string, FeatureValues>([
+    ['age', age],
+    ['length_of_stay_days', los],
+    ['payer', payer],
+  ]);
+  return renderProfile(
+    'readmission-30d v-test profile',
+    [{ label: 'dataset', value: 'readmission-30d' }],
+    finishProfile(profilePartial(columns, labels, ids, months)),
+  );
+}
+
 interface ChartState {
   label: string | null;
   width: number;
@@ -63,7 +96,10 @@ const CHART_STATES = `[...document.querySelectorAll('figure svg')].map((svg) => 
   return { label: svg.getAttribute('aria-label'), width: box.width, height: box.height, marks };
 })`;
 
-for (const [name, build, charts] of [['report', modelReport, 5]] as const) {
+for (const [name, build, charts] of [
+  ['report', modelReport, 5],
+  ['profile', profileReport, 4],
+] as const) {
   test(`${name}.html renders every one of its ${charts} charts in Chromium with no network and no script`, async (t) => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const file = join(ARTIFACTS, `${name}.html`);
