@@ -7,3 +7,4 @@ export { retrainWorkflow, retrainProgressQuery } from './retrain.js';
 export { promoteWorkflow } from './promote.js';
 export { backfillWorkflow, backfillProgressQuery, BACKFILL_INCOMPLETE } from './backfill.js';
 export { compactWorkflow } from './compact.js';
+export { exploreWorkflow } from './explore.js';
