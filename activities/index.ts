@@ -16,7 +16,7 @@ import { listRawFiles, type ListRawFilesInput } from './ingest/list-raw.js';
 import { checkFeatureQuality, type CheckFeatureQualityInput } from './quality/feature-quality.js';
 import { checkIngestQuality, type CheckIngestQualityInput } from './quality/ingest-quality.js';
 import { promoteCandidate, type PromoteCandidateInput } from './registry/promote.js';
-import { type ExploreInput, profileFeatureShard, type ProfileShardInput, writeDatasetProfile } from './reports/explore.js';
+import { type ExploreInput, latestFeatureVersion, profileFeatureShard, type ProfileShardInput, writeDatasetProfile } from './reports/explore.js';
 import { trainCandidate, type TrainCandidateInput } from './train/train-candidate.js';
 import { trainSubForest, type TrainSubForestInput } from './train/trees/subforest.js';
 
@@ -43,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     checkFeatureQuality: (input: CheckFeatureQualityInput) => checkFeatureQuality(deps, input),
     profileFeatureShard: (input: ProfileShardInput) => profileFeatureShard(deps, input),
     writeDatasetProfile: (input: ExploreInput) => writeDatasetProfile(deps, input),
+    latestFeatureVersion: (input: Omit<ExploreInput, 'version'>) => latestFeatureVersion(deps, input),
   };
 }
 

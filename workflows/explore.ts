@@ -4,7 +4,9 @@ import { featureBookkeeping, featureShardActivity } from './activity-proxies.js'
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapUntilHistoryFull } from './fan-out.js';
 import { checkLake, checkName, invalid } from './validate.js';
 
-export interface ExploreWorkflowInput extends ExploreInput {
+export interface ExploreWorkflowInput extends Omit<ExploreInput, 'version'> {
+  /** Absent: the dataset's latest version. */
+  version?: string;
   maxInFlight?: number;
   historyLimit?: number;
   /** Carried across continue-as-new: the shard list and how far the map got. */
@@ -16,20 +18,21 @@ export interface ExploreWorkflowInput extends ExploreInput {
  * feature shard, then one merge that writes reports/<dataset>/<version>/profile.{html,json}. The
  * map continues as new when its history is full, so thousands of shards fit.
  */
-export async function exploreWorkflow(input: ExploreWorkflowInput): Promise<ProfileResult> {
+export async function exploreWorkflow(input: ExploreWorkflowInput): Promise<ProfileResult & { version: string }> {
   checkLake(input.lake);
   checkName('dataset', input.dataset);
-  checkName('version', input.version);
+  if (input.version !== undefined) checkName('version', input.version);
   const maxInFlight = input.maxInFlight ?? 32;
   if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1 && maxInFlight <= 1000))
     invalid(`maxInFlight must be a whole number from 1 to 1000, got ${maxInFlight}`);
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
-  const target = { lake: input.lake, dataset: input.dataset, version: input.version };
+  const version = input.version ?? (await featureBookkeeping().latestFeatureVersion({ lake: input.lake, dataset: input.dataset }));
+  const target = { lake: input.lake, dataset: input.dataset, version };
   const buckets = input.cursor?.buckets ?? (await featureBookkeeping().listFeatureShards(target));
   const runs = (input.cursor?.runs ?? 0) + 1;
   const next = await mapUntilHistoryFull(buckets, input.cursor?.next ?? 0, maxInFlight, historyLimit, async (bucket) => {
-    await featureShardActivity(`explore/${input.version}/${bucket}`).profileFeatureShard({ ...target, bucket });
+    await featureShardActivity(`explore/${version}/${bucket}`).profileFeatureShard({ ...target, bucket });
   });
-  if (next < buckets.length) await continueAsNew<typeof exploreWorkflow>({ ...input, cursor: { buckets, next, runs } });
-  return featureBookkeeping().writeDatasetProfile(target);
+  if (next < buckets.length) await continueAsNew<typeof exploreWorkflow>({ ...input, version, cursor: { buckets, next, runs } });
+  return { ...(await featureBookkeeping().writeDatasetProfile(target)), version };
 }

@@ -114,6 +114,13 @@ export async function storeDatasetProfile(store: ObjectStore, input: Omit<Explor
   };
 }
 
+/** The dataset's newest complete feature version (features/<dataset>/latest.json): what explore profiles when no version is given. */
+export async function latestFeatureVersion(deps: ActivityDeps, input: Omit<ExploreInput, 'version'>): Promise<string> {
+  const latest = await readJson<{ version: string }>(deps.lake(input.lake), lake.featureLatest(input.dataset));
+  if (!latest) throw new InvalidInputError(`explore: ${input.dataset} has no feature version in ${input.lake}; run carepipe features first`);
+  return latest.version;
+}
+
 export async function writeDatasetProfile(deps: ActivityDeps, input: ExploreInput): Promise<ProfileResult> {
   const { profile, ...result } = await storeDatasetProfile(deps.lake(input.lake), input);
   deps.logger.info('dataset profile written', { ...activityLogFields(), rows: profile.rows, features: result.features });
