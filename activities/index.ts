@@ -16,6 +16,8 @@ import { listRawFiles, type ListRawFilesInput } from './ingest/list-raw.js';
 import { checkFeatureQuality, type CheckFeatureQualityInput } from './quality/feature-quality.js';
 import { checkIngestQuality, type CheckIngestQualityInput } from './quality/ingest-quality.js';
 import { promoteCandidate, type PromoteCandidateInput } from './registry/promote.js';
+import { planScoring, scoreBucket, writeScoreManifest } from './score/score.js';
+import type { ScoreBucketInput, ScoreInput, ScorePlan } from '../schemas/score.js';
 import { type ExploreInput, latestFeatureVersion, profileFeatureShard, type ProfileShardInput, writeDatasetProfile } from './reports/explore.js';
 import { trainCandidate, type TrainCandidateInput } from './train/train-candidate.js';
 import { trainSubForest, type TrainSubForestInput } from './train/trees/subforest.js';
@@ -41,6 +43,9 @@ export function createActivities(deps: ActivityDeps) {
     promoteCandidate: (input: PromoteCandidateInput) => promoteCandidate(deps, input),
     checkIngestQuality: (input: CheckIngestQualityInput) => checkIngestQuality(deps, input),
     checkFeatureQuality: (input: CheckFeatureQualityInput) => checkFeatureQuality(deps, input),
+    planScoring: (input: ScoreInput) => planScoring(deps, input),
+    scoreBucket: (input: ScoreBucketInput) => scoreBucket(deps, input),
+    writeScoreManifest: (input: ScorePlan & { bucketsWritten: number }) => writeScoreManifest(deps, input),
     profileFeatureShard: (input: ProfileShardInput) => profileFeatureShard(deps, input),
     writeDatasetProfile: (input: ExploreInput) => writeDatasetProfile(deps, input),
     latestFeatureVersion: (input: Omit<ExploreInput, 'version'>) => latestFeatureVersion(deps, input),

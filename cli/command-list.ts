@@ -19,6 +19,7 @@ export const COMMANDS = {
   backfill: 'run backfillWorkflow: re-ingest a range of ingest dates, rebuild only the feature buckets they touched, optionally retrain',
   lake: 'the lake itself: compact the curated zone (compactWorkflow), count objects and bytes per zone',
   models: 'the model registry: versions, metrics, the champion alias',
+  score: 'run scoreWorkflow: score every stay of a feature dataset version with the champion (or --version), one activity per bucket, into scores/',
   explore: 'run exploreWorkflow: a dataset profile (profile.html, profile.json) of a feature version, per-shard statistics merged',
   demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',
 } as const;
@@ -38,6 +39,7 @@ export const LOADERS: Record<CommandName, () => Promise<(program: Command) => vo
   backfill: async () => (await import('./commands/backfill.js')).registerBackfill,
   lake: async () => (await import('./commands/lake.js')).registerLake,
   models: async () => (await import('./commands/models.js')).registerModels,
+  score: async () => (await import('./commands/score.js')).registerScore,
   explore: async () => (await import('./commands/explore.js')).registerExplore,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
 };

@@ -58,6 +58,11 @@ export const lake = {
   alias: (model: string, alias: string) => `registry/${model}/aliases/${alias}.json`,
   audit: (stream: string, seq: number) => `audit/${stream}/${String(seq).padStart(12, '0')}.json`,
   groundTruth: (name: string) => `ground-truth/${name}`,
+  /** Batch scores of a feature dataset version by one model version (scoreWorkflow): one file per bucket, a sidecar, a manifest. */
+  scoresPrefix: (model: string, version: string, datasetVersion: string) => `scores/${model}/${version}/${datasetVersion}/`,
+  scoreShard: (model: string, version: string, datasetVersion: string, bucket: number) =>
+    `scores/${model}/${version}/${datasetVersion}/bucket=${bucketLabel(bucket)}.parquet`,
+  scoreManifest: (model: string, version: string, datasetVersion: string) => `scores/${model}/${version}/${datasetVersion}/manifest.json`,
 };
 
 /** `manifests/ingest/<table>/ingest_date=D/files/<file>.json`: table and date in groups 1 and 2. */

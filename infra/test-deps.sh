@@ -3,7 +3,7 @@
 # each only when missing, and says what it installs. A run with everything present looks, does not
 # import or build, and takes well under a second or two:
 #   - the npm packages (infra/ensure-npm.sh: `npm ci` when node_modules is missing or stale);
-#   - Python packages for test fixtures and reference numbers (pyarrow, scikit-learn) and the
+#   - Python packages for test fixtures and reference numbers (pyarrow, scikit-learn, shap) and the
 #     manifests' schema check (kubernetes-validate): the python3 on PATH is used when it has them,
 #     else they go into a virtual environment, <tools>/python, that the test runner puts first on
 #     PATH (a venv, because Debian's own python3 refuses `pip install` outside one);
@@ -21,10 +21,10 @@ fail() { say "$*"; exit 1; }
 bash infra/ensure-npm.sh
 
 # find_spec, not import: importing scikit-learn takes seconds; whether it is installed takes ms.
-PY_MODULES='("pyarrow", "sklearn", "kubernetes_validate")'
+PY_MODULES='("pyarrow", "sklearn", "shap", "kubernetes_validate")'
 has_modules() { "$1" -c "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in $PY_MODULES) else 1)" 2>/dev/null; }
 if ! has_modules python3 && ! { [ -x "$venv/bin/python3" ] && has_modules "$venv/bin/python3"; }; then
-  say "python3 lacks pyarrow, scikit-learn or kubernetes-validate: installing them into $venv (once, a minute or two)"
+  say "python3 lacks pyarrow, scikit-learn, shap or kubernetes-validate: installing them into $venv (once, a minute or two)"
   if ! python3 -m venv "$venv" >/dev/null 2>&1; then
     # Debian splits venv out of python3; its package is python3-venv (or python3.X-venv).
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -33,10 +33,10 @@ if ! has_modules python3 && ! { [ -x "$venv/bin/python3" ] && has_modules "$venv
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
       python3 -m venv "$venv" || fail "python3 -m venv $venv failed even with python3-venv installed"
     else
-      fail "python3 -m venv $venv failed: install your distribution's python3-venv package (as root), or pip install pyarrow scikit-learn kubernetes-validate into the python3 on PATH"
+      fail "python3 -m venv $venv failed: install your distribution's python3-venv package (as root), or pip install pyarrow scikit-learn shap kubernetes-validate into the python3 on PATH"
     fi
   fi
-  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check pyarrow scikit-learn kubernetes-validate || fail "pip install into $venv failed"
+  "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check pyarrow scikit-learn shap kubernetes-validate || fail "pip install into $venv failed"
 fi
 
 chromium="${CAREPIPE_CHROMIUM:-/usr/bin/chromium}"

@@ -55,6 +55,7 @@ export const WORKFLOW_TYPES = {
   features: 'featuresWorkflow',
   train: 'trainWorkflow',
   backfill: 'backfillWorkflow',
+  score: 'scoreWorkflow',
 } as const;
 
 /** Custom search attributes, registered on the dev server by the stack scripts. None carries PHI. */

@@ -7,4 +7,5 @@ export { retrainWorkflow, retrainProgressQuery } from './retrain.js';
 export { promoteWorkflow } from './promote.js';
 export { backfillWorkflow, backfillProgressQuery, BACKFILL_INCOMPLETE } from './backfill.js';
 export { compactWorkflow } from './compact.js';
+export { scoreWorkflow } from './score.js';
 export { exploreWorkflow } from './explore.js';

@@ -34,13 +34,8 @@ export interface FeatureSet extends ShardRows {
   censoredRows: number;
 }
 
-/** The labelled (not censored) rows of a feature table, as model inputs, labels and pseudonyms. */
-export function labelledRows(table: Table): ShardRows & { censoredRows: number } {
-  const censoredVector = table.getChild(CENSORED_COLUMN);
-  const censored = censoredVector ? intOrFloatToFloat64(censoredVector, CENSORED_COLUMN) : new Float64Array(table.numRows);
-  const keep: number[] = [];
-  for (let i = 0; i < table.numRows; i++) if (censored[i] !== 1) keep.push(i);
-  const rows = keep.length;
+/** The feature columns (model inputs) of the given rows of a feature table: numbers as Float64Array, categories as strings. */
+export function featureColumnsOf(table: Table, keep: readonly number[]): Map<string, FeatureValues> {
   const take = (values: Float64Array) => Float64Array.from(keep, (i) => values[i]!);
   const takeStrings = (values: (string | null)[]) => keep.map((i) => values[i] ?? null);
   const columns = new Map<string, FeatureValues>();
@@ -54,6 +49,18 @@ export function labelledRows(table: Table): ShardRows & { censoredRows: number }
         : takeStrings(stringValues(vector, table.numRows)),
     );
   }
+  return columns;
+}
+
+/** The labelled (not censored) rows of a feature table, as model inputs, labels and pseudonyms. */
+export function labelledRows(table: Table): ShardRows & { censoredRows: number } {
+  const censoredVector = table.getChild(CENSORED_COLUMN);
+  const censored = censoredVector ? intOrFloatToFloat64(censoredVector, CENSORED_COLUMN) : new Float64Array(table.numRows);
+  const keep: number[] = [];
+  for (let i = 0; i < table.numRows; i++) if (censored[i] !== 1) keep.push(i);
+  const rows = keep.length;
+  const takeStrings = (values: (string | null)[]) => keep.map((i) => values[i] ?? null);
+  const columns = featureColumnsOf(table, keep);
   const labelVector = table.getChild(LABEL_COLUMN);
   if (!labelVector) throw new InvalidInputError('features: a feature table has no label column');
   const labelValues = intOrFloatToFloat64(labelVector, LABEL_COLUMN);

@@ -1,7 +1,7 @@
 /** `schedule create` and `schedule update`: what a schedule starts (a retrain), when, and under which policies. */
 import { ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadConfig } from '../../../core/config.js';
 import { InvalidInputError } from '../../../core/errors.js';
 import { SA_MODEL, SA_TRIGGER } from '../../../schemas/search-attributes.js';
@@ -9,32 +9,48 @@ import type { RetrainInput } from '../../../schemas/workflows.js';
 import { codeVersion } from '../../code-version.js';
 import { action, printJson, say } from '../../output.js';
 import { retrainInput } from '../retrain.js';
+import { scoreInput } from '../score.js';
+import type { ScoreInput } from '../../../schemas/score.js';
+import { WORKFLOW_TYPES } from '../../../schemas/names.js';
 import { withClient } from './client.js';
 import { addRetrainOptions, addWhenAndPolicyOptions, type ScheduleFlags } from './options.js';
 import { checkScheduleId, OVERLAP } from './parse.js';
 import { describeJson, describeLines } from './render.js';
-import { actionOf, parseWhen, specOf, touchesWhen } from './when.js';
+import { actionOf, parseWhen, scoreActionOf, specOf, touchesWhen } from './when.js';
 
-type CreateFlags = Required<Pick<ScheduleFlags, 'model' | 'dataset' | 'families' | 'buckets'>> & ScheduleFlags & { paused?: boolean; note?: string };
+type CreateFlags = Required<Pick<ScheduleFlags, 'model' | 'dataset' | 'families' | 'buckets'>> &
+  ScheduleFlags & { paused?: boolean; note?: string; workflow?: 'retrain' | 'score' };
 
 export function addCreate(schedule: Command): void {
   addRetrainOptions(
     addWhenAndPolicyOptions(
       schedule
         .command('create')
-        .description('create a schedule that starts retrainWorkflow (runs carry CarepipeTrigger=schedule)')
+        .description('create a schedule that starts retrainWorkflow, or scoreWorkflow with --workflow score (runs carry CarepipeTrigger=schedule)')
         .argument('<id>', 'schedule id', checkScheduleId),
       true,
     ),
     true,
   )
+    .addOption(
+      new Option(
+        '--workflow <type>',
+        'what the schedule starts: retrain, or score (batch scores with the champion; --families, --buckets and --ingest do not apply)',
+      )
+        .choices(['retrain', 'score'])
+        .default('retrain'),
+    )
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with the schedule (e.g. why it is paused)')
     .option('--json', 'print the schedule as JSON')
     .action(
       action(async (id: string, opts: CreateFlags) => {
         const config = loadConfig();
-        const input: RetrainInput = {
+        const score = opts.workflow === 'score';
+        const scoring: ScoreInput | undefined = score
+          ? { ...scoreInput({ lake: opts.lake, model: opts.model, dataset: opts.dataset }, config), trigger: 'schedule' }
+          : undefined;
+        const input: RetrainInput | ScoreInput = scoring ?? {
           ...retrainInput({ ...opts, ingest: false }, config),
           trigger: 'schedule',
           ...(opts.ingest !== false ? { ingest: {} } : {}),
@@ -43,7 +59,7 @@ export function addCreate(schedule: Command): void {
         const options: ScheduleOptions = {
           scheduleId: id,
           spec: specOf(when),
-          action: actionOf(config, id, input, when),
+          action: scoring ? scoreActionOf(config, id, scoring, when) : actionOf(config, id, input as RetrainInput, when),
           policies: { overlap: OVERLAP[opts.overlap ?? 'skip'], catchupWindow: opts.catchupWindow ?? 3_600_000, pauseOnFailure: opts.pauseOnFailure ?? true },
           memo: { when },
           typedSearchAttributes: new TypedSearchAttributes([
@@ -81,6 +97,7 @@ export function addUpdate(schedule: Command): void {
           const when = touchesWhen(opts) ? parseWhen(opts, previousWhen) : previousWhen!;
           const prevInput = current.action.args?.[0] as RetrainInput | undefined;
           if (!prevInput) throw new InvalidInputError(`schedule "${id}" has no retrain input: recreate it with carepipe schedule create`);
+          const scoring = current.action.type === 'startWorkflow' && current.action.workflowType === WORKFLOW_TYPES.score;
           const changed: Partial<RetrainInput> = {
             ...(opts.lake !== undefined ? { lake: opts.lake } : {}),
             ...(opts.model !== undefined ? { model: opts.model } : {}),
@@ -88,6 +105,8 @@ export function addUpdate(schedule: Command): void {
             ...(opts.families !== undefined ? { families: opts.families } : {}),
             ...(opts.buckets !== undefined ? { bucketCount: opts.buckets } : {}),
           };
+          if (scoring && (opts.families !== undefined || opts.buckets !== undefined || opts.ingest !== undefined))
+            throw new InvalidInputError(`schedule "${id}" scores: --families, --buckets and --ingest apply to retrain schedules`);
           // A changed retrain runs the code of the carepipe that changed it.
           const input: RetrainInput = { ...prevInput, ...changed, ...(Object.keys(changed).length ? { codeVersion: codeVersion() } : {}), trigger: 'schedule' };
           if (opts.ingest === true) input.ingest = {};
@@ -95,7 +114,12 @@ export function addUpdate(schedule: Command): void {
           await handle.update((prev) => ({
             ...prev,
             spec: touchesWhen(opts) ? specOf(when) : prev.spec,
-            action: actionOf(config, id, input, when),
+            // The update's action type is the retrain's; the server takes either workflow type.
+            action: scoring
+              ? (scoreActionOf(config, id, { ...(prevInput as unknown as ScoreInput), ...(changed as Partial<ScoreInput>) }, when) as unknown as ReturnType<
+                  typeof actionOf
+                >)
+              : actionOf(config, id, input, when),
             policies: {
               overlap: opts.overlap !== undefined ? OVERLAP[opts.overlap] : prev.policies.overlap,
               catchupWindow: opts.catchupWindow ?? prev.policies.catchupWindow,

@@ -37,12 +37,14 @@ export function describeLines(config: Config, d: ScheduleJson): string[] {
   const timing = w && (w.cron ? `cron "${w.cron}"` : `every ${formatDuration(w.everyMs ?? 0)}${w.offsetMs ? ` offset ${formatDuration(w.offsetMs)}` : ''}`);
   return [
     `schedule ${d.scheduleId}  ${d.paused ? 'PAUSED' : 'active'}${d.note ? ` (${d.note})` : ''}`,
-    ...(input
-      ? [
-          `  retrains ${input.model} on ${input.dataset} (${input.families.join(', ')}), ` +
-            `${input.ingest ? 'ingesting new raw files first' : 'from the curated zone'}, lake ${input.lake}`,
-        ]
-      : []),
+    ...(input && d.action.workflowType === 'scoreWorkflow'
+      ? [`  scores   ${input.model}${input.dataset ? ` on ${input.dataset}` : ''} with its champion, lake ${input.lake}`]
+      : input
+        ? [
+            `  retrains ${input.model} on ${input.dataset} (${input.families.join(', ')}), ` +
+              `${input.ingest ? 'ingesting new raw files first' : 'from the curated zone'}, lake ${input.lake}`,
+          ]
+        : []),
     ...(w ? [`  when     ${timing} in ${w.timezone}, jitter ${formatDuration(w.jitterMs)}`] : []),
     `  policies overlap ${d.policies.overlap}, catch-up window ${formatDuration(d.policies.catchupWindowMs)}, pause on failure ${d.policies.pauseOnFailure ? 'yes' : 'no'}`,
     `  next     ${d.nextActionTimes.slice(0, 3).join(', ') || '(none while paused)'}`,

@@ -1,5 +1,5 @@
 /**
- * `schedule trigger`: starts the schedule's retrain now and, like every command that starts a
+ * `schedule trigger`: starts the schedule's retrain (or batch scoring) now and, like every command that starts a
  * run (cli/run-workflow.ts), follows it to its end unless --no-wait.
  */
 import type { ScheduleHandle, ScheduleOverlapPolicy } from '@temporalio/client';
@@ -8,7 +8,9 @@ import type { retrainWorkflow } from '../../../workflows/index.js';
 import { action, RunFailedError } from '../../output.js';
 import { addRunFlags, type RunCommand, type RunFlags, runWorkflowCommand } from '../../run-workflow.js';
 import { probeRetrain } from '../../runs.js';
+import type { ScoreResult } from '../../../schemas/score.js';
 import { retrainFailure, retrainReport } from '../retrain.js';
+import { scoreReport } from '../score.js';
 import { scheduleNotFound } from './client.js';
 import { overlapOption, type PolicyOptions } from './options.js';
 import { OVERLAP } from './parse.js';
@@ -46,8 +48,9 @@ export const triggerRun: RunCommand<TriggerOptions, { id: string; overlap?: Sche
       throw scheduleNotFound(err, config);
     }
   },
-  probe: probeRetrain,
-  report: retrainReport,
+  // A score schedule's run (`schedule create --workflow score`) has no progress query and its own report.
+  probe: async (client, workflowId) => (workflowId.startsWith('score/') ? undefined : probeRetrain(client, workflowId)),
+  report: (result) => ('manifestKey' in result ? scoreReport(result as unknown as ScoreResult) : retrainReport(result)),
   failure: retrainFailure,
 };
 

@@ -9,8 +9,9 @@ import type { Config } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 import { taskQueue, WORKFLOW_TYPES } from '../../../schemas/names.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../../../schemas/search-attributes.js';
+import type { ScoreInput } from '../../../schemas/score.js';
 import type { RetrainInput } from '../../../schemas/workflows.js';
-import type { retrainWorkflow } from '../../../workflows/index.js';
+import type { retrainWorkflow, scoreWorkflow } from '../../../workflows/index.js';
 
 /** The recorded shape of a schedule's timing. */
 export interface When {
@@ -73,5 +74,23 @@ export function actionOf(config: Config, scheduleId: string, input: RetrainInput
       { key: SA_TRIGGER, value: 'schedule' },
     ]),
     memo: { model: input.model, dataset: input.dataset, families: input.families.join(','), trigger: 'schedule', schedule: scheduleId, when },
+  };
+}
+
+/** A schedule that starts scoreWorkflow (`schedule create --workflow score`): e.g. a daily list of high-risk discharges. */
+export function scoreActionOf(config: Config, scheduleId: string, input: ScoreInput, when: When): ScheduleOptionsStartWorkflowAction<typeof scoreWorkflow> {
+  return {
+    type: 'startWorkflow',
+    workflowType: WORKFLOW_TYPES.score,
+    // The server appends the scheduled time: score/<model>/<schedule>-2026-01-01T02:00:00Z.
+    workflowId: `score/${input.model}/${scheduleId}`,
+    taskQueue: taskQueue(config.temporal.queuePrefix, 'orchestration'),
+    args: [input],
+    typedSearchAttributes: new TypedSearchAttributes([
+      { key: SA_MODEL, value: input.model },
+      { key: SA_STAGE, value: 'score' },
+      { key: SA_TRIGGER, value: 'schedule' },
+    ]),
+    memo: { model: input.model, trigger: 'schedule', schedule: scheduleId, when },
   };
 }
