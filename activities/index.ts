@@ -18,6 +18,7 @@ import { checkIngestQuality, type CheckIngestQualityInput } from './quality/inge
 import { promoteCandidate, type PromoteCandidateInput } from './registry/promote.js';
 import { planScoring, scoreBucket, writeScoreManifest } from './score/score.js';
 import type { ScoreBucketInput, ScoreInput, ScorePlan } from '../schemas/score.js';
+import { type ExploreInput, latestFeatureVersion, profileFeatureShard, type ProfileShardInput, writeDatasetProfile } from './reports/explore.js';
 import { trainCandidate, type TrainCandidateInput } from './train/train-candidate.js';
 import { trainSubForest, type TrainSubForestInput } from './train/trees/subforest.js';
 
@@ -45,6 +46,9 @@ export function createActivities(deps: ActivityDeps) {
     planScoring: (input: ScoreInput) => planScoring(deps, input),
     scoreBucket: (input: ScoreBucketInput) => scoreBucket(deps, input),
     writeScoreManifest: (input: ScorePlan & { bucketsWritten: number }) => writeScoreManifest(deps, input),
+    profileFeatureShard: (input: ProfileShardInput) => profileFeatureShard(deps, input),
+    writeDatasetProfile: (input: ExploreInput) => writeDatasetProfile(deps, input),
+    latestFeatureVersion: (input: Omit<ExploreInput, 'version'>) => latestFeatureVersion(deps, input),
   };
 }
 

@@ -20,6 +20,7 @@ export const COMMANDS = {
   lake: 'the lake itself: compact the curated zone (compactWorkflow), count objects and bytes per zone, inspect Parquet footers',
   models: 'the model registry: versions, metrics, the champion alias',
   score: 'run scoreWorkflow: score every stay of a feature dataset version with the champion (or --version), one activity per bucket, into scores/',
+  explore: 'run exploreWorkflow: a dataset profile (profile.html, profile.json) of a feature version, per-shard statistics merged',
   demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',
   serve: 'serve predictions from the registry over HTTP (v1 and Open Inference Protocol v2), following the champion alias, until SIGINT/SIGTERM',
 } as const;
@@ -40,6 +41,7 @@ export const LOADERS: Record<CommandName, () => Promise<(program: Command) => vo
   lake: async () => (await import('./commands/lake.js')).registerLake,
   models: async () => (await import('./commands/models.js')).registerModels,
   score: async () => (await import('./commands/score.js')).registerScore,
+  explore: async () => (await import('./commands/explore.js')).registerExplore,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   serve: async () => (await import('./commands/serve.js')).registerServe,
 };

@@ -46,6 +46,8 @@ export const lake = {
   featurePlanBucket: (dataset: string, version: string, bucket: number) => `features/${dataset}/${version}/plan/bucket=${bucketLabel(bucket)}.json`,
   /** The dataset's most recently completed version: where the next build looks for shards to reuse. */
   featureLatest: (dataset: string) => `features/${dataset}/latest.json`,
+  /** Reports about a feature version: profile.html/profile.json and the explore partials under partials/. */
+  reportsPrefix: (dataset: string, version: string) => `reports/${dataset}/${version}/`,
   /** Partial statistics and the fitted pipeline of one train/test split of a version. */
   featureFitPrefix: (dataset: string, version: string, split: string) => `features/${dataset}/${version}/fit/${split}/`,
   registryVersion: (model: string, version: string) => `registry/${model}/${version}/`,

@@ -8,3 +8,4 @@ export { promoteWorkflow } from './promote.js';
 export { backfillWorkflow, backfillProgressQuery, BACKFILL_INCOMPLETE } from './backfill.js';
 export { compactWorkflow } from './compact.js';
 export { scoreWorkflow } from './score.js';
+export { exploreWorkflow } from './explore.js';

@@ -5,7 +5,10 @@
 import type { FeatureColumns } from '../features/pipeline.js';
 import { type BinaryMetrics, binaryMetrics, calibration, prCurve, rocCurve, subgroupMetrics, thresholdTable } from './metrics.js';
 import type { Importance } from './importance.js';
-import { renderReport } from './report-html.js';
+import { bootstrapIntervals } from './metrics-bootstrap.js';
+import { calibrationFit, decisionCurve } from './metrics-clinical.js';
+import { delongAuc } from './metrics-delong.js';
+import { type ClinicalEvaluation, renderReport } from './report-html.js';
 
 export interface EvaluateInput {
   title: string;
@@ -15,6 +18,10 @@ export interface EvaluateInput {
   rows: Uint32Array;
   columns: FeatureColumns;
   facts?: { label: string; value: string }[];
+  /** Patient of each scored row (pseudonymous key): the bootstrap resamples patients. Absent: rows are taken as independent. */
+  patients?: readonly string[];
+  /** Seed of the bootstrap (the training split's seed). */
+  seed?: number;
   /** Permutation importance, drawn in the report when given. */
   importance?: Importance[];
 }
@@ -23,6 +30,7 @@ export type SubgroupTable = { group: string; count: number; positives: number; r
 
 export interface Evaluation {
   metrics: BinaryMetrics;
+  clinical: ClinicalEvaluation;
   subgroups: Record<string, SubgroupTable>;
   reportHtml: string;
 }
@@ -47,17 +55,32 @@ export function groupValues(columns: FeatureColumns, rows: Uint32Array, attribut
 
 export const SUBGROUP_ATTRIBUTES = ['sex', 'race', 'age_band'] as const;
 
-export function evaluatePredictions(input: EvaluateInput): Evaluation {
+/** Bootstrap resamples behind every interval but the AUC's: enough for stable 2.5/97.5 percentiles at a few seconds for 40,000 test rows. */
+export const BOOTSTRAP_REPLICATES = 200;
+
+export function clinicalEvaluation(scores: Float64Array, labels: Uint8Array, patients: readonly string[] | undefined, seed: number): ClinicalEvaluation {
+  return {
+    delong: delongAuc(scores, labels),
+    bootstrap: bootstrapIntervals(scores, labels, patients ?? Array.from(scores, (_, i) => String(i)), { replicates: BOOTSTRAP_REPLICATES, seed }),
+    bootstrapReplicates: BOOTSTRAP_REPLICATES,
+    calibrationFit: calibrationFit(scores, labels),
+    decisionCurve: decisionCurve(scores, labels),
+  };
+}
+
+export async function evaluatePredictions(input: EvaluateInput): Promise<Evaluation> {
   const metrics = binaryMetrics(input.scores, input.labels);
   const subgroups: Record<string, SubgroupTable> = {};
   for (const attribute of SUBGROUP_ATTRIBUTES) {
     const groups = groupValues(input.columns, input.rows, attribute);
     if (groups) subgroups[attribute] = subgroupMetrics(input.scores, input.labels, groups);
   }
-  const reportHtml = renderReport({
+  const clinical = clinicalEvaluation(input.scores, input.labels, input.patients, input.seed ?? 1);
+  const reportHtml = await renderReport({
     title: input.title,
     facts: input.facts ?? [],
     metrics,
+    clinical,
     roc: rocCurve(input.scores, input.labels),
     pr: prCurve(input.scores, input.labels),
     calibration: calibration(input.scores, input.labels),
@@ -65,5 +88,5 @@ export function evaluatePredictions(input: EvaluateInput): Evaluation {
     subgroups: Object.entries(subgroups).map(([attribute, rows]) => ({ attribute, rows })),
     ...(input.importance ? { featureImportance: input.importance.map(({ feature, importance }) => ({ feature, importance })) } : {}),
   });
-  return { metrics, subgroups, reportHtml };
+  return { metrics, clinical, subgroups, reportHtml };
 }

@@ -138,11 +138,13 @@ async function trainAndRecord(
   beat({ step: 'importance' });
   const importance = await importanceOf(pipeline, trained, xTest, labels, input.seed, (done, total) => pause({ step: 'importance', feature: done, of: total }));
   beat({ step: 'write' });
-  const evaluation = evaluatePredictions({
+  const evaluation = await evaluatePredictions({
     title: `${input.model} ${input.version}`,
     scores,
     labels,
     rows: split.test,
+    patients: Array.from(split.test, (r) => data.patientKeys[r] ?? `row-${r}`),
+    seed: input.seed,
     columns: data.columns,
     importance,
     facts: [
