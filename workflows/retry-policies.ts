@@ -41,8 +41,7 @@ export const RETRY_POLICY: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: MAXIMUM_RETRY_INTERVAL,
-  // 0: unlimited; the schedule-to-close time bounds the attempts instead.
-  maximumAttempts: 0,
+  // No maximumAttempts: unlimited (the SDK refuses 0); the schedule-to-close time bounds the attempts instead.
   nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
 };
 
