@@ -66,9 +66,9 @@ test.before(async (t) => {
     CAREPIPE_WORKER_ACTIVITY_CONCURRENCY: String(CONCURRENCY),
     CAREPIPE_TASK_QUEUE_PREFIX: 'load',
   });
-  for (const job of Object.keys(LAKES) as Job[]) alone.set(job, await run(job, 'alone'));
+  for (const job of Object.keys(LAKES)) alone.set(job, await run(job, 'alone'));
   let running = true;
-  const all = Promise.all((Object.keys(LAKES) as Job[]).map(async (job) => together.set(job, await run(job, 'together'))));
+  const all = Promise.all((Object.keys(LAKES)).map(async (job) => together.set(job, await run(job, 'together'))));
   void all.finally(() => (running = false)).catch(() => undefined);
   while (running) {
     await scrape().catch(() => undefined);
@@ -82,7 +82,7 @@ test.after.always(async () => {
   await stack?.down();
 });
 
-for (const job of Object.keys(LAKES) as Job[]) {
+for (const job of Object.keys(LAKES)) {
   test(`${job} run at once with the other two on one worker ends with the same outputs as alone`, (t) => {
     t.true((alone.get(job)?.size ?? 0) > 0);
     t.deepEqual(compareOutputs(alone.get(job)!, together.get(job)!), []);
@@ -96,7 +96,7 @@ test('the worker exports its activity slots by queue: some in use under load, us
   t.truthy(used && available, `samples: ${[...slotSamples.keys()].join(' ')}`);
   t.true(Math.max(...used!) > 0, 'the data queue had activities in flight while the three runs ingested');
   t.true(
-    used!.every((u, i) => available![i] === undefined || u + available![i]! === CONCURRENCY),
+    used!.every((u, i) => available![i] === undefined || u + available![i] === CONCURRENCY),
     'each sample adds up to the configured slots',
   );
   const queues = new Set([...slotSamples.keys()].map((l) => /task_queue="([^"]+)"/.exec(l)?.[1]));
