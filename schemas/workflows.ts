@@ -99,7 +99,10 @@ export interface IngestSummary extends IngestTotals {
 }
 
 export interface RawFilePage {
+  /** Files to ingest. */
   keys: string[];
+  /** Files of the page their day manifest shows unchanged since they were curated (list-raw.ts). */
+  skipped?: IngestFileResult[];
   /** Present when more keys follow. */
   nextStartAfter?: string;
 }

@@ -97,9 +97,15 @@ export async function ingestWorkflow(input: IngestInput): Promise<IngestSummary>
       tables: input.tables,
       startAfter,
       limit: pageSize,
+      bucketCount: input.bucketCount,
     });
-    filesListed += page.keys.length;
+    filesListed += page.keys.length + (page.skipped?.length ?? 0);
     listingDone = page.nextStartAfter === undefined;
+    // Unchanged since their day manifest: counted, and no task started for them.
+    for (const result of page.skipped ?? []) {
+      totals = add(totals, result);
+      if (isQuarantined(result) && quarantined.length < MAX_LISTED_QUARANTINE) quarantined.push(result.key);
+    }
     await mapBounded(batches(page.keys, filesPerTask), maxInFlight, async (keys) => {
       const results = await shardActivity(`ingest/${rawFileTag(keys[0]!)}/${keys.length}`).ingestFiles({
         lake: input.lake,

@@ -4,13 +4,13 @@
  * encode the curated fragments and the rejects as Parquet. No I/O, so it can run on a worker
  * thread (the curator pool) as well as inline.
  */
-import { Table, type Table as ArrowTable } from 'apache-arrow';
+import { createHash } from 'node:crypto';
+import { Table, tableFromIPC, tableToIPC, type Table as ArrowTable } from 'apache-arrow';
 import { CorruptFileError, SchemaMismatchError } from '../../core/errors.js';
 import type { RawTable } from '../../data-lake/layout.js';
 import { int32Vector, utf8Vector } from '../io/arrow-columns.js';
 import { readParquet, writeParquet } from '../io/parquet.js';
-import { CURATED_PARQUET } from '../curated/parquet-format.js';
-import { take, toTable } from './columns.js';
+import { type CuratedColumn, take, toTable } from './columns.js';
 import { checkSchema } from './contract.js';
 import { rejectDuplicateKeys } from './dedupe.js';
 import type { QuarantineReason, RejectReason } from './reasons.js';
@@ -50,9 +50,34 @@ export interface RowAccounting {
 /** Runs curateFile somewhere: inline by default, on a worker-thread pool in workers. */
 export type Curator = (req: CurateRequest) => Promise<CurateOutcome>;
 
+/** A bucket's rows in a curated file's `rows`: [start, start + rows), and their SHA-256 (what identifies them to compaction). */
+export interface BucketRows {
+  bucket: number;
+  start: number;
+  rows: number;
+  sha256: string;
+}
+
 export type CurateOutcome =
   | { kind: 'quarantine'; reasonType: QuarantineReason; reason: string }
-  | ({ kind: 'curated'; fragments: { bucket: number; rows: number; bytes: Uint8Array }[]; rejects: Uint8Array | null } & RowAccounting);
+  | ({
+      kind: 'curated';
+      /**
+       * The accepted rows as an Arrow IPC stream, grouped by bucket (in `buckets`' order) and in
+       * the file's order within a bucket. Not Parquet: the ingest activity gathers a batch's files
+       * into one fragment per bucket and encodes that once (encoding every file's rows of every
+       * bucket, decoding them and encoding the batch again was most of ingest's CPU time).
+       */
+      rows: Uint8Array;
+      buckets: BucketRows[];
+      rejects: Uint8Array | null;
+    } & RowAccounting);
+
+/** A curated outcome's rows of the `i`th of its buckets, as an Arrow table. */
+export function bucketTable(outcome: Extract<CurateOutcome, { kind: 'curated' }>, i: number): ArrowTable {
+  const b = outcome.buckets[i]!;
+  return tableFromIPC(outcome.rows).slice(b.start, b.start + b.rows);
+}
 
 export function curateFile(req: CurateRequest): CurateOutcome {
   const pseudonymizer = new Pseudonymizer({
@@ -71,7 +96,7 @@ export function curateFile(req: CurateRequest): CurateOutcome {
     throw err;
   }
   rejectDuplicateKeys(normalized);
-  return { kind: 'curated', fragments: encodeFragments(normalized, req.bucketCount), rejects: encodeRejects(normalized, req.fileName), ...account(normalized) };
+  return { kind: 'curated', ...groupByBucket(normalized, req.bucketCount), rejects: encodeRejects(normalized, req.fileName), ...account(normalized) };
 }
 
 function account(n: Normalized): RowAccounting {
@@ -88,7 +113,21 @@ function account(n: Normalized): RowAccounting {
   return { rowsIn: status.length, accepted: status.length - rejected - corrected, corrected, rejected, rejectReasons };
 }
 
-function encodeFragments(n: Normalized, bucketCount: number): { bucket: number; rows: number; bytes: Uint8Array }[] {
+/**
+ * The SHA-256 of rows [start, end) of the columns: names, kinds and values, unambiguously (strings
+ * as JSON, numbers as their bytes). A function of the rows alone, whichever batch they travel in.
+ */
+function hashRows(columns: readonly CuratedColumn[], start: number, end: number): string {
+  const h = createHash('sha256');
+  for (const c of columns) {
+    h.update(`${c.name}\0${c.kind}\0`);
+    if (c.kind === 'string') h.update(JSON.stringify(c.values.slice(start, end)));
+    else h.update(new Uint8Array(c.values.buffer, c.values.byteOffset + start * c.values.BYTES_PER_ELEMENT, (end - start) * c.values.BYTES_PER_ELEMENT));
+  }
+  return h.digest('hex');
+}
+
+function groupByBucket(n: Normalized, bucketCount: number): { rows: Uint8Array; buckets: BucketRows[] } {
   const rowsByBucket = new Map<number, number[]>();
   for (let row = 0; row < n.verdicts.n; row++) {
     const key = n.patientKeys[row];
@@ -98,12 +137,16 @@ function encodeFragments(n: Normalized, bucketCount: number): { bucket: number; 
     if (!rows) rowsByBucket.set(b, (rows = []));
     rows.push(row);
   }
-  return [...rowsByBucket.keys()]
-    .sort((a, b) => a - b)
-    .map((bucket) => {
-      const rows = Uint32Array.from(rowsByBucket.get(bucket)!);
-      return { bucket, rows: rows.length, bytes: writeParquet(toTable(n.columns.map((c) => take(c, rows))), CURATED_PARQUET) };
-    });
+  const order: number[] = [];
+  const buckets: BucketRows[] = [];
+  for (const bucket of [...rowsByBucket.keys()].sort((a, b) => a - b)) {
+    const rows = rowsByBucket.get(bucket)!;
+    buckets.push({ bucket, start: order.length, rows: rows.length, sha256: '' });
+    for (const r of rows) order.push(r);
+  }
+  const columns = n.columns.map((c) => take(c, Uint32Array.from(order)));
+  for (const b of buckets) b.sha256 = hashRows(columns, b.start, b.start + b.rows);
+  return { rows: tableToIPC(toTable(columns), 'stream'), buckets };
 }
 
 /** Rejected rows by row number, reason code and pseudonym: never the raw values, which may be PHI. */

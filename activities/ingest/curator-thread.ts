@@ -1,7 +1,7 @@
 /**
  * A curator pool thread (curator-pool.ts starts it from dist/activities/ingest/curator-thread.js):
  * runs `curateFile` on each request the pool posts, one at a time, and posts the outcome back.
- * The input bytes arrive transferred; the Parquet bytes of the outcome (fragments, rejects) leave
+ * The input bytes arrive transferred; the bytes of the outcome (its rows as Arrow IPC, the rejects) leave
  * transferred too, so a file's bytes cross the thread boundary without a structured-clone copy.
  * An error thrown by curateFile comes back as its name, `type`, message and stack, so the pool can
  * rebuild the same error class. It only serves requests when it runs as a worker thread: the
@@ -58,9 +58,8 @@ export function serializeError(err: unknown): SerializedError {
 }
 
 /**
- * The outcome with each Parquet byte array backed by an ArrayBuffer of its own, and those buffers.
- * parquet-wasm already returns a fresh buffer per file (copied out of wasm memory), which moves as
- * is; a view into a bigger or shared buffer is copied first, since transferring it would detach
+ * The outcome with each byte array backed by an ArrayBuffer of its own, and those buffers. A fresh
+ * buffer (parquet-wasm's output, Arrow's IPC writer's) moves as is; a view into a bigger or shared buffer is copied first, since transferring it would detach
  * (or fail on) memory something else holds.
  */
 function transferable(outcome: CurateOutcome): { outcome: CurateOutcome; transfer: ArrayBuffer[] } {
@@ -73,9 +72,9 @@ function transferable(outcome: CurateOutcome): { outcome: CurateOutcome; transfe
     seen.add(result.buffer as ArrayBuffer);
     return result;
   };
-  const fragments = outcome.fragments.map((f) => ({ bucket: f.bucket, rows: f.rows, bytes: own(f.bytes) }));
+  const rows = own(outcome.rows);
   const rejects = outcome.rejects === null ? null : own(outcome.rejects);
-  return { outcome: { ...outcome, fragments, rejects }, transfer: [...seen] };
+  return { outcome: { ...outcome, rows, rejects }, transfer: [...seen] };
 }
 
 function serve(port: NonNullable<typeof parentPort>, data: ThreadData): void {

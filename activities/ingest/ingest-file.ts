@@ -22,12 +22,13 @@ import { type ActivityDeps, activityLogFields, heartbeat, pauseActivity, sha256H
 import { CURATED_PARQUET } from '../curated/parquet-format.js';
 import { gatherRuns } from '../io/arrow-gather.js';
 import type { ObjectStore } from '../io/object-store.js';
-import { readParquet, writeParquet } from '../io/parquet.js';
+import { writeParquet } from '../io/parquet.js';
+import { tableFromIPC } from 'apache-arrow';
 import { type CurateOutcome, type Curator, curateFile } from './curate.js';
 import { type CuratedFragment, type FileManifest, quarantineFile } from './outputs.js';
 
 /** Bump when curation output changes for the same input: every file is then re-curated. */
-export const CURATION_VERSION = 'curation-5';
+export const CURATION_VERSION = 'curation-6';
 
 export const inlineCurator: Curator = async (req) => curateFile(req);
 
@@ -108,20 +109,21 @@ async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, buck
 
 /**
  * Writes one staged fragment per bucket holding the curated files' rows in the contract's order,
- * and returns each file's entries. A bucket one file alone has rows in is written as that file's
- * own fragment bytes.
+ * and returns each file's entries: the batch's rows of a bucket are gathered from every file's
+ * curated rows and encoded once.
  */
 async function stageFragments(
   store: ObjectStore,
   files: readonly (Pending & { outcome: Extract<CurateOutcome, { kind: 'curated' }> })[],
 ): Promise<CuratedFragment[][]> {
   const entries: CuratedFragment[][] = files.map(() => []);
-  const buckets = new Map<number, { file: number; rows: number; bytes: Uint8Array }[]>();
+  const tables = files.map((f) => tableFromIPC(f.outcome.rows));
+  const buckets = new Map<number, { file: number; start: number; rows: number; sha256: string }[]>();
   files.forEach((f, file) => {
-    for (const fragment of f.outcome.fragments) {
-      const list = buckets.get(fragment.bucket) ?? [];
-      list.push({ file, rows: fragment.rows, bytes: fragment.bytes });
-      buckets.set(fragment.bucket, list);
+    for (const b of f.outcome.buckets) {
+      const list = buckets.get(b.bucket) ?? [];
+      list.push({ file, start: b.start, rows: b.rows, sha256: b.sha256 });
+      buckets.set(b.bucket, list);
     }
   });
   // The batch's name: every file's input hash and name, so two batches of other files never share a key.
@@ -129,20 +131,17 @@ async function stageFragments(
   const first = files[0]!.base;
   for (const [bucket, members] of [...buckets].sort(([a], [b]) => a - b)) {
     const key = lake.curatedFragment(first.table, bucket, first.ingestDate, batchHash);
-    const body =
-      members.length === 1
-        ? members[0]!.bytes
-        : writeParquet(
-            gatherRuns(
-              members.map((m) => readParquet(m.bytes, { source: files[m.file]!.key })),
-              members.map((m, source) => ({ source, start: 0, end: m.rows })),
-            ),
-            CURATED_PARQUET,
-          );
+    const body = writeParquet(
+      gatherRuns(
+        tables,
+        members.map((m) => ({ source: m.file, start: m.start, end: m.start + m.rows })),
+      ),
+      CURATED_PARQUET,
+    );
     await store.put(key, body);
     let offset = 0;
     for (const m of members) {
-      entries[m.file]!.push({ bucket, key, rows: m.rows, sha256: sha256Hex(m.bytes), offset, members: members.length });
+      entries[m.file]!.push({ bucket, key, rows: m.rows, sha256: m.sha256, offset, members: members.length });
       offset += m.rows;
     }
     await pauseActivity({ step: 'stage', bucket });

@@ -14,7 +14,7 @@ export interface CuratedFragment {
   /** The file's rows in it: [offset, offset + rows). */
   rows: number;
   offset?: number;
-  /** SHA-256 of the file's own rows of the bucket, encoded alone: what identifies them to compaction. */
+  /** SHA-256 of the file's own rows of the bucket (curate.ts, hashRows): what identifies them to compaction. */
   sha256: string;
   /** Files whose rows the fragment holds (1 when absent). */
   members?: number;

@@ -81,7 +81,7 @@ test.serial('The pool curates every file of every table to the same fragments, r
   t.true(withRejects > 0, 'some files have rejected rows');
   t.true(quarantined > 0, 'the corrupt mode quarantines some files');
   t.true(
-    samples.some((s) => s.inline.kind === 'curated' && s.inline.fragments.length > 1),
+    samples.some((s) => s.inline.kind === 'curated' && s.inline.buckets.length > 1),
     'some files span several buckets',
   );
 });

@@ -42,7 +42,7 @@ export function localLake(name: string, uri?: string, pseudonymKeyId = 'pseudo-1
 export async function ingestAll(deps: ActivityDeps, lakeUri: string, bucketCount: number, options: { compact?: boolean } = {}): Promise<void> {
   let startAfter = '';
   for (;;) {
-    const page = await listRawFiles(deps, { lake: lakeUri, startAfter, limit: 500 });
+    const page = await listRawFiles(deps, { lake: lakeUri, startAfter, limit: 500, bucketCount });
     // As ingestWorkflow batches them: up to 16 consecutive files of one table a task, a few tasks at once.
     const batches: string[][] = [];
     for (const key of page.keys) {
