@@ -66,15 +66,23 @@ test.before(async (t) => {
     CAREPIPE_WORKER_ACTIVITY_CONCURRENCY: String(CONCURRENCY),
     CAREPIPE_TASK_QUEUE_PREFIX: 'load',
   });
+  const aloneStart = Date.now();
   for (const job of Object.keys(LAKES)) alone.set(job, await run(job, 'alone'));
+  const aloneMs = Date.now() - aloneStart;
+  const togetherStart = Date.now();
   let running = true;
-  const all = Promise.all((Object.keys(LAKES)).map(async (job) => together.set(job, await run(job, 'together'))));
+  const all = Promise.all(Object.keys(LAKES).map(async (job) => together.set(job, await run(job, 'together'))));
   void all.finally(() => (running = false)).catch(() => undefined);
   while (running) {
     await scrape().catch(() => undefined);
     await Promise.race([sleep(500), all.catch(() => undefined)]);
   }
   await all;
+  // Reported, not asserted: timings on a shared machine say nothing about correctness.
+  const used = [...slotSamples].filter(([l]) => l.includes('state="used"') && l.includes('kind="activity"')).flatMap(([, v]) => v);
+  t.log(
+    `one after another: ${(aloneMs / 1000).toFixed(1)} s; at once: ${((Date.now() - togetherStart) / 1000).toFixed(1)} s; most activity slots in use on one queue: ${Math.max(0, ...used)}`,
+  );
 });
 
 test.after.always(async () => {

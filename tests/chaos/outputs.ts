@@ -6,6 +6,14 @@
  * so registry keys are compared by family, and metadata by its metrics (it also records times).
  * The feature dataset's `manifest.json` and `latest.json` record when they were written
  * (`createdAt`): they are compared without that one field, every other byte as written.
+ *
+ * Two kinds of bookkeeping are left out, because a killed ingest attempt legitimately changes
+ * them without changing any output: staged fragments (`curated/<t>/bucket=B/ingest_date=D/part-*`,
+ * which compaction folds into the generations and finishCompaction sweeps once older than the
+ * grace period, so an attempt that died before its manifests leaves one for up to two hours), and
+ * per-file ingest manifests (which name the fragment of the batch a file travelled in: the retry
+ * of a killed batch skips the files already recorded, so the rest travel in a smaller batch).
+ * The day manifests, the compaction state and every generation are still compared byte for byte.
  */
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
@@ -31,9 +39,13 @@ function contentHash(key: string, bytes: Uint8Array): string {
   return sha256(new TextEncoder().encode(JSON.stringify(record)));
 }
 
+const BATCH_BOOKKEEPING = [/^curated\/[a-z_]+\/bucket=\d+\/ingest_date=[^/]+\/part-[^/]+\.parquet$/, /^manifests\/ingest\/[a-z_]+\/ingest_date=[^/]+\/files\//];
+
 export async function outputsOf(store: ObjectStore): Promise<RunOutputs> {
   const out: RunOutputs = new Map();
-  for (const zone of ZONES) for await (const o of store.list(zone)) out.set(o.key, contentHash(o.key, await store.get(o.key)));
+  for (const zone of ZONES) {
+    for await (const o of store.list(zone)) if (!BATCH_BOOKKEEPING.some((re) => re.test(o.key))) out.set(o.key, contentHash(o.key, await store.get(o.key)));
+  }
   for await (const o of store.list('registry/')) {
     const m = REGISTRY_FILE.exec(o.key);
     if (!m) continue;
