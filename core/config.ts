@@ -25,6 +25,8 @@ export const ENV_VARS = [
   'CAREPIPE_S3_SECRET_ACCESS_KEY',
   'CAREPIPE_S3_MULTIPART_THRESHOLD_MB',
   'CAREPIPE_S3_CONDITIONAL_WRITES',
+  'CAREPIPE_S3_CONNECT_TIMEOUT_SECONDS',
+  'CAREPIPE_S3_REQUEST_TIMEOUT_SECONDS',
   'CAREPIPE_TEMPORAL_ADDRESS',
   'CAREPIPE_TEMPORAL_NAMESPACE',
   'CAREPIPE_TEMPORAL_UI_URL',
@@ -86,6 +88,10 @@ export interface S3Settings {
    * one request at a time but not under races, e.g. versitygw 1.7.0), or 'unsupported'.
    */
   conditionalWrites: 'atomic' | 'per-request' | 'unsupported';
+  /** One HTTP attempt's connection bound (default 5 s; activities/io/s3-store.ts). */
+  connectTimeoutMs?: number;
+  /** One HTTP attempt's bound to the response, and a body's idle bound (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 export type LakeLocation = { kind: 's3'; uri: string; bucket: string; prefix: string } | { kind: 'file'; uri: string; root: string };
@@ -318,6 +324,8 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
     credentials,
     multipartThresholdBytes: int(raw, 'CAREPIPE_S3_MULTIPART_THRESHOLD_MB', 16, 5, 5 * 1024) * 1024 * 1024,
     conditionalWrites: conditionalWrites(raw, endpoint),
+    connectTimeoutMs: int(raw, 'CAREPIPE_S3_CONNECT_TIMEOUT_SECONDS', 5, 1, 600) * 1000,
+    requestTimeoutMs: int(raw, 'CAREPIPE_S3_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
   };
 
   const address = raw.CAREPIPE_TEMPORAL_ADDRESS ?? `127.0.0.1:${stack.temporal}`;

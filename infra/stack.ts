@@ -21,6 +21,8 @@ export interface StackOptions {
   persistent: boolean;
   /** Run carepipe's codec server here (with the keys the environment gives) and point the Web UI at it. */
   codecServer?: { host: string; port: number };
+  /** Have versitygw log every request to this file (the chaos suite counts PUTs per key in it). */
+  s3AccessLog?: string;
   log?: (line: string) => void;
 }
 
@@ -151,6 +153,7 @@ async function upS3(opts: StackOptions): Promise<StackStatus['s3']> {
         `127.0.0.1:${opts.ports.s3}`,
         '--quiet',
         '--keep-alive',
+        ...(opts.s3AccessLog ? ['--access-log', opts.s3AccessLog] : []),
         'posix',
         '--sidecar',
         metaDir,

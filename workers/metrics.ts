@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Context } from '@temporalio/activity';
 import type { MetricCounter, MetricHistogram } from '@temporalio/common';
-import { type ActivityInterceptors, type ActivityInterceptorsFactory, Runtime } from '@temporalio/worker';
+import { type ActivityInterceptors, type ActivityInterceptorsFactory, Runtime, type Worker } from '@temporalio/worker';
 import { classify } from '../core/errors.js';
 import { onStoreRequest } from '../activities/io/store-requests.js';
 
@@ -22,6 +22,13 @@ export const METRICS = {
   failures: 'carepipe_activity_failures',
   /** Counter: object store requests by store kind (`file`, `s3`) and operation (activities/io/store-requests.ts). */
   storeRequests: 'carepipe_store_requests',
+  /**
+   * Gauge: task slots of this process by task queue, kind (`activity`, `workflow`) and state
+   * (`used`, `available`), from each worker's own status: how full the pool is, whatever the SDK
+   * version's own gauges cover (its `temporal_worker_task_slots_used` appears per queue only once
+   * a slot was used).
+   */
+  slots: 'carepipe_worker_task_slots',
 } as const;
 
 /**
@@ -107,4 +114,36 @@ export function exportStoreRequests(): void {
   storeRequestsExported = true;
   const counter = Runtime.instance().metricMeter.createCounter(METRICS.storeRequests, 'requests', 'Object store requests by store kind and operation');
   onStoreRequest((store, op) => counter.add(1, { store, op }));
+}
+
+/** Slots of one worker from its status: in-flight activities or workflow activations against its maximum. */
+export function slotUsage(worker: Pick<Worker, 'getStatus' | 'options'>): { kind: 'activity' | 'workflow'; used: number; available: number } {
+  const status = worker.getStatus();
+  const o = worker.options;
+  // carepipe's workers serve either workflows (the orchestration queue) or activities, never both.
+  const isWorkflow = o.activities.size === 0;
+  const used = isWorkflow ? status.numInFlightWorkflowActivations : status.numInFlightNonLocalActivities;
+  const supplier = isWorkflow ? o.tuner.workflowTaskSlotSupplier : o.tuner.activityTaskSlotSupplier;
+  const max = supplier.type === 'fixed-size' ? supplier.numSlots : used;
+  return { kind: isWorkflow ? 'workflow' : 'activity', used, available: Math.max(0, max - used) };
+}
+
+/**
+ * Exports `carepipe_worker_task_slots{task_queue,kind,state}` for these workers, sampled every
+ * `intervalMs` (the runtime exports gauges on its own schedule). Returns a stop function.
+ */
+export function exportSlotUsage(workers: readonly Worker[], intervalMs = 1000): () => void {
+  const gauge = Runtime.instance().metricMeter.createGauge(METRICS.slots, 'int', 'slots', 'Task slots of this worker process by queue, kind and state');
+  const sample = () => {
+    for (const w of workers) {
+      const { kind, used, available } = slotUsage(w);
+      const tags = { task_queue: w.options.taskQueue, kind };
+      gauge.set(used, { ...tags, state: 'used' });
+      gauge.set(available, { ...tags, state: 'available' });
+    }
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

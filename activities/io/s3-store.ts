@@ -17,6 +17,13 @@
  * checked one request at a time, not under races: the caller must serialise writers itself, as the
  * registry does with a Temporal workflow-id lock), or 'unsupported', where a conditional put throws
  * ConfigError before sending anything, instead of writing with a guarantee it lacks.
+ *
+ * Bounded requests (issue 16): every request has a connection timeout, a timeout to the response's
+ * headers and a socket idle timeout (a stalled body), so a blackholed endpoint fails an attempt
+ * with TransientError instead of hanging it until Temporal's timeout; and every request (a
+ * multipart upload too) carries the running activity's cancellation signal, so a cancelled or
+ * timed-out attempt stops its in-flight requests. Each HTTP attempt (the SDK's own retries
+ * included) heartbeats the activity: see store-requests.ts.
  */
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import {
@@ -30,6 +37,7 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { asyncLocalStorage } from '@temporalio/activity';
 import type { S3Settings } from '../../core/config.js';
 import { ConfigError, InvalidInputError, NotFoundError } from '../../core/errors.js';
 import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
@@ -111,7 +119,7 @@ export class S3Store implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     countStoreRequest('s3', 'head');
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }), sendOptions());
       return { key, size: out.ContentLength ?? 0, etag: unquote(out.ETag), lastModified: out.LastModified ?? new Date(0) };
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -136,7 +144,7 @@ export class S3Store implements ObjectStore {
     countStoreRequest('s3', 'put');
     try {
       if (bytes && bytes.byteLength <= this.threshold) {
-        const out = await this.client.send(new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.byteLength }));
+        const out = await this.client.send(new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.byteLength }), sendOptions());
         return { key, size: bytes.byteLength, etag: unquote(out.ETag), lastModified: new Date() };
       }
       // pipeline() hands a source error to the counter (so the upload fails and aborts) and
@@ -149,7 +157,11 @@ export class S3Store implements ObjectStore {
         queueSize: 4,
         leavePartsOnError: false,
       });
-      const out = await upload.done();
+      const signal = activitySignal();
+      const abort = () => void upload.abort().catch(() => undefined);
+      signal?.addEventListener('abort', abort, { once: true });
+      if (signal?.aborted) abort();
+      const out = await upload.done().finally(() => signal?.removeEventListener('abort', abort));
       return { key, size: bytes?.byteLength ?? counter?.bytes ?? 0, etag: unquote(out.ETag), lastModified: new Date() };
     } catch (err) {
       counter?.destroy(); // releases the caller's stream if the upload stopped before its end
@@ -183,7 +195,7 @@ export class S3Store implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     countStoreRequest('s3', 'delete');
-    await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })));
+    await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }), sendOptions()));
   }
 
   close(): void {
@@ -208,7 +220,9 @@ export class S3Store implements ObjectStore {
 
   private async getBody(op: string, key: string, range: string | undefined) {
     countStoreRequest('s3', range === undefined ? 'get' : 'getRange');
-    const out = await this.call(op, key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range: range })));
+    const out = await this.call(op, key, () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range: range }), sendOptions()),
+    );
     if (!out.Body) throw new InvalidInputError(`${this.objectUri(key)}: the S3 server returned no body.`);
     return out.Body;
   }
@@ -225,6 +239,7 @@ export class S3Store implements ObjectStore {
           ContinuationToken: token,
           StartAfter: startAfter,
         }),
+        sendOptions(),
       ),
     );
   }
@@ -255,16 +270,49 @@ export class S3Store implements ObjectStore {
   }
 }
 
+/** Default bounds of one HTTP attempt (CAREPIPE_S3_CONNECT_TIMEOUT_SECONDS, CAREPIPE_S3_REQUEST_TIMEOUT_SECONDS). */
+export const DEFAULT_S3_CONNECT_TIMEOUT_MS = 5_000;
+/** Shorter than every heartbeat timeout (60 s), so a hung request fails before its attempt is declared lost. */
+export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The running activity's cancellation signal, or undefined outside an activity (the CLI, tests). */
+export function activitySignal(): AbortSignal | undefined {
+  return asyncLocalStorage.getStore()?.cancellationSignal;
+}
+
+function sendOptions(): { abortSignal?: AbortSignal } {
+  const abortSignal = activitySignal();
+  return abortSignal ? { abortSignal } : {};
+}
+
 export function createS3Client(settings: S3Settings): S3Client {
   // The pinned SDK supports Node 20 (this project's floor); its notice that later SDK releases
   // will need Node 22 is not actionable at run time and would land in every worker's log.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new S3Client({
+  const requestTimeout = settings.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS;
+  const client = new S3Client({
     endpoint: settings.endpoint,
     region: settings.region,
     forcePathStyle: settings.forcePathStyle,
     credentials: settings.credentials,
+    requestHandler: {
+      connectionTimeout: settings.connectTimeoutMs ?? DEFAULT_S3_CONNECT_TIMEOUT_MS,
+      // To the response's headers; throwOnRequestTimeout makes it an error (TimeoutError, transient), not a warning.
+      requestTimeout,
+      throwOnRequestTimeout: true,
+      // A body that stops arriving (or sending) for this long.
+      socketTimeout: requestTimeout,
+    },
   });
+  // Inside the SDK's retry loop: one heartbeat per HTTP attempt, so its own retries count as progress.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      asyncLocalStorage.getStore()?.heartbeat({ step: 'store' });
+      return next(args);
+    },
+    { step: 'deserialize', name: 'carepipeActivityHeartbeat' },
+  );
+  return client;
 }
 
 /** Counts the bytes of a stream body on their way to the uploader. */

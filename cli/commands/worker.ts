@@ -5,7 +5,7 @@ import { tfBackendLabel } from '../../activities/train/tf-backend.js';
 import { loadConfig, requireKeys } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { QUEUE_ALIASES, QUEUE_ROLES, type QueueRole, taskQueue } from '../../schemas/names.js';
-import { exportStoreRequests } from '../../workers/metrics.js';
+import { exportSlotUsage, exportStoreRequests } from '../../workers/metrics.js';
 import { installRuntime, metricsUrl } from '../../workers/runtime.js';
 import { checkTfBackend } from '../../workers/tf-backend-check.js';
 import { createWorkers, runWorkers } from '../../workers/workers.js';
@@ -78,7 +78,8 @@ export function registerWorker(program: Command): void {
             metrics: metricsUrl(config.metrics) ?? 'off',
             ...(tf ? { tfBackend: tfBackendLabel(tf.backend) } : {}),
           });
-          await runWorkers(workers);
+          const stopSlots = config.metrics.port > 0 ? exportSlotUsage(workers) : () => undefined;
+          await runWorkers(workers).finally(stopSlots);
           logger.info('worker stopped', { pid: process.pid });
         } finally {
           await deps.close();
