@@ -2,9 +2,12 @@
  * scoreWorkflow's input, plan and result (issue 14 item 7). Payloads carry names, keys and counts
  * only, never rows or PHI. Workflow-safe: types only.
  */
+import type { Identity } from '../core/identity/roles.js';
 import type { Trigger } from './workflows.js';
 
 export interface ScoreInput {
+  /** Who asks (needs `predict`; a schedule acts as whoever created or updated it). */
+  actor: Identity;
   lake: string;
   model: string;
   /** A pinned model version; absent: the champion at the time the run plans. */

@@ -2,9 +2,12 @@ import { continueAsNew } from '@temporalio/workflow';
 import type { ExploreInput, ProfileResult } from '../activities/reports/explore.js';
 import { featureBookkeeping, featureShardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapUntilHistoryFull } from './fan-out.js';
-import { checkLake, checkName, invalid } from './validate.js';
+import type { Identity } from '../core/identity/roles.js';
+import { checkActor, checkLake, checkName, invalid } from './validate.js';
 
 export interface ExploreWorkflowInput extends Omit<ExploreInput, 'version'> {
+  /** Who asks: a profile reads the feature data, so it needs `build-features`. */
+  actor: Identity;
   /** Absent: the dataset's latest version. */
   version?: string;
   maxInFlight?: number;
@@ -19,6 +22,7 @@ export interface ExploreWorkflowInput extends Omit<ExploreInput, 'version'> {
  * map continues as new when its history is full, so thousands of shards fit.
  */
 export async function exploreWorkflow(input: ExploreWorkflowInput): Promise<ProfileResult & { version: string }> {
+  checkActor(input.actor, 'build-features');
   checkLake(input.lake);
   checkName('dataset', input.dataset);
   if (input.version !== undefined) checkName('version', input.version);

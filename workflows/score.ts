@@ -2,7 +2,7 @@ import { continueAsNew } from '@temporalio/workflow';
 import type { ScoreInput, ScoreResult } from '../schemas/score.js';
 import { bookkeeping, shardActivity } from './activity-proxies.js';
 import { HISTORY_EVENTS_BEFORE_CONTINUE, mapUntilHistoryFull } from './fan-out.js';
-import { checkLake, checkName, invalid } from './validate.js';
+import { checkActor, checkLake, checkName, invalid } from './validate.js';
 
 /**
  * Batch scoring (`carepipe score`, or a schedule): plans once (model version, dataset version,
@@ -12,6 +12,7 @@ import { checkLake, checkName, invalid } from './validate.js';
  * write nothing: the activities skip buckets already scored (activities/score/score.ts).
  */
 export async function scoreWorkflow(input: ScoreInput): Promise<ScoreResult> {
+  checkActor(input.actor, 'predict');
   checkLake(input.lake);
   checkName('model', input.model);
   if (input.dataset !== undefined) checkName('dataset', input.dataset);

@@ -23,7 +23,7 @@ interface ExploreOptions extends RunFlags {
 }
 
 export const exploreRun: RunCommand<ExploreOptions, ExploreWorkflowInput, typeof exploreWorkflow> = {
-  input: (opts, config) => ({ lake: opts.lake ?? config.lake.uri, dataset: opts.dataset, ...(opts.version ? { version: opts.version } : {}) }),
+  input: (opts, config, actor) => ({ actor, lake: opts.lake ?? config.lake.uri, dataset: opts.dataset, ...(opts.version ? { version: opts.version } : {}) }),
   start: async (client, config, input) => ({
     handle: await client.workflow.start<typeof exploreWorkflow>('exploreWorkflow', {
       workflowId: `explore/${input.dataset}/${compactStamp()}`,

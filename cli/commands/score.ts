@@ -3,6 +3,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import type { Command } from 'commander';
 import { COMMANDS } from '../command-list.js';
 import type { Config } from '../../core/config.js';
+import type { Identity } from '../../core/identity/roles.js';
 import { taskQueue } from '../../schemas/names.js';
 import type { ScoreInput, ScoreResult } from '../../schemas/score.js';
 import { SA_DATASET, SA_MODEL, SA_STAGE, SA_TRIGGER } from '../../schemas/search-attributes.js';
@@ -33,8 +34,9 @@ function probability(value: string): number {
 }
 
 /** The workflow input of the flags (shared with `schedule create --workflow score`). */
-export function scoreInput(opts: Omit<ScoreOptions, keyof RunFlags>, config: Config): ScoreInput {
+export function scoreInput(opts: Omit<ScoreOptions, keyof RunFlags>, config: Config, actor: Identity): ScoreInput {
   return {
+    actor,
     lake: opts.lake ?? config.lake.uri,
     model: opts.model,
     trigger: 'manual',

@@ -76,7 +76,8 @@ export class ChaosStack {
   }
 
   /** PUTs (single or multipart) per object key of `bucket`, from versitygw's access log. */
-  putsPerKey(bucket: string): Map<string, number> {
+  /** PUTs per key of a lake (its keys relative to its prefix in the bucket). */
+  putsPerKey(bucket: string, prefix = ''): Map<string, number> {
     const out = new Map<string, number>();
     if (!existsSync(this.accessLog)) return out;
     // `- <bucket> [<time>] <ip> - <request id> s3_<Operation> <key> ...`
@@ -84,7 +85,8 @@ export class ChaosStack {
     for (const line of readFileSync(this.accessLog, 'utf8').split('\n')) {
       const m = re.exec(line);
       if (!m || m[1] !== bucket) continue;
-      out.set(m[3]!, (out.get(m[3]!) ?? 0) + 1);
+      const key = prefix === '' ? m[3]! : m[3]!.startsWith(`${prefix}/`) ? m[3]!.slice(prefix.length + 1) : null;
+      if (key !== null) out.set(key, (out.get(key) ?? 0) + 1);
     }
     return out;
   }

@@ -9,11 +9,12 @@ import { ensureBucket, openStore } from '../../activities/io/open-store.js';
 import type { ObjectStore } from '../../activities/io/object-store.js';
 import { startRetrain } from '../../cli/runs.js';
 import { dataConverter } from '../../core/codec.js';
-import { type Config, parseConfig } from '../../core/config.js';
+import { type Config, parseConfig, parseLakeUri } from '../../core/config.js';
 import { type GenerationSummary, type GeneratorInput, writeRawLake } from '../../data-lake/generator/index.js';
 import type { Workflow } from '@temporalio/common';
 import { testKeyRing } from '../helpers/pipeline-env.js';
 import { type ChaosStack, WorkerPool } from './chaos-stack.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const b64 = (r: ReturnType<typeof testKeyRing>) => `${r.activeId}:${r.keys.get(r.activeId)!.toString('base64')}`;
 
@@ -30,6 +31,8 @@ export async function openChaosEnv(stack: ChaosStack, extraVars: Record<string, 
     CAREPIPE_TEMPORAL_ADDRESS: stack.addresses.temporalAddress,
     CAREPIPE_S3_ENDPOINT: stack.addresses.s3Endpoint,
     CAREPIPE_LAKE: 's3://chaos-default',
+    // Every lake of the suite is a prefix of one bucket: the workers' allow-list admits it alone.
+    CAREPIPE_LAKE_ALLOW: `s3://${CHAOS_BUCKET}`,
     CAREPIPE_TASK_QUEUE_PREFIX: 'chaos',
     CAREPIPE_CODEC_KEYS: b64(codec),
     CAREPIPE_PSEUDONYM_KEYS: b64(testKeyRing('chaos-pseudo')),
@@ -54,24 +57,31 @@ export async function openChaosEnv(stack: ChaosStack, extraVars: Record<string, 
   };
 }
 
+/** The bucket holding every lake of the suite, each under its own prefix. */
+export const CHAOS_BUCKET = 'chaos-lakes';
+
 export interface ChaosLake {
   uri: string;
   bucket: string;
+  /** The lake's prefix in the bucket (its keys in the S3 access log start with it and a slash). */
+  prefix: string;
   store: ObjectStore;
   generation: GenerationSummary;
 }
 
-/** A new bucket holding the generator's raw zone for `input` (the same bytes for the same input). */
+/** A new lake (a fresh prefix of the suite's bucket) holding the generator's raw zone for `input` (the same bytes for the same input). */
 export async function newLake(env: ChaosEnv, name: string, input: GeneratorInput): Promise<ChaosLake> {
-  const bucket = `chaos-${name}-${Date.now().toString(36)}`;
-  const lake = { kind: 's3' as const, uri: `s3://${bucket}`, bucket, prefix: '' };
+  const bucket = CHAOS_BUCKET;
+  const prefix = `${name}-${Date.now().toString(36)}`;
+  const lake = parseLakeUri(`s3://${bucket}/${prefix}`, 'lake');
   await ensureBucket(lake, env.config.s3);
   const store = openStore(lake, env.config.s3);
-  return { uri: lake.uri, bucket, store, generation: await writeRawLake(store, input) };
+  return { uri: lake.uri, bucket, prefix, store, generation: await writeRawLake(store, input) };
 }
 
 export function startChaosRetrain(env: ChaosEnv, lakeUri: string, model: string, buckets: number) {
   return startRetrain(env.client, env.config, {
+    actor: TEST_ACTOR,
     lake: lakeUri,
     model,
     dataset: 'readmission',

@@ -15,6 +15,7 @@ import { METRICS } from '../../workers/metrics.js';
 import { ChaosStack, chaosPorts, freePort } from './chaos-stack.js';
 import { type ChaosEnv, newLake, openChaosEnv, resultThroughOutages, startChaosRetrain } from './jobs.js';
 import { compareOutputs, outputsOf, type RunOutputs } from './outputs.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const CONCURRENCY = 2;
 const BUCKETS = 4;
@@ -37,7 +38,14 @@ async function run(job: Job, tag: string): Promise<RunOutputs> {
   const lake = await newLake(env!, `${job.toLowerCase()}-${tag}`, LAKES[job]!);
   if (job === 'backfill') {
     const { first, last } = lake.generation.ingestDates;
-    const handle = await startBackfill(env!.client, env!.config, { lake: lake.uri, from: first, to: last, dataset: 'readmission', bucketCount: BUCKETS });
+    const handle = await startBackfill(env!.client, env!.config, {
+      actor: TEST_ACTOR,
+      lake: lake.uri,
+      from: first,
+      to: last,
+      dataset: 'readmission',
+      bucketCount: BUCKETS,
+    });
     await resultThroughOutages(handle);
   } else {
     await resultThroughOutages(await startChaosRetrain(env!, lake.uri, `load-${job.toLowerCase()}`, BUCKETS));

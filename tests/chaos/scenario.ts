@@ -67,12 +67,12 @@ export async function runScenario(stack: ChaosStack, opts: ScenarioOptions): Pro
       const i = result.ingest;
       const rowsAccounted = i !== null && i.rowsIn === rawRows(lake.generation) && i.rowsIn === i.accepted + i.corrected + i.rejected;
       lake.store.close();
-      return { bucket: lake.bucket, ms, outputs, injected, rowsAccounted };
+      return { bucket: lake.bucket, prefix: lake.prefix, ms, outputs, injected, rowsAccounted };
     };
 
     opts.log('clean run');
     const clean = await run('clean');
-    const cleanPuts = rewrittenShards(stack.putsPerKey(clean.bucket));
+    const cleanPuts = rewrittenShards(stack.putsPerKey(clean.bucket, clean.prefix));
     if (cleanPuts.length) throw new Error(`the clean run PUT shard outputs twice: ${cleanPuts.join(', ')}`);
     const runs: FaultRun[] = [];
     for (const fault of opts.faults) {
@@ -87,7 +87,7 @@ export async function runScenario(stack: ChaosStack, opts: ScenarioOptions): Pro
         lostMs: r.ms - clean.ms,
         differences: compareOutputs(clean.outputs, r.outputs),
         rowsAccounted: r.rowsAccounted,
-        rewritten: rewrittenShards(stack.putsPerKey(r.bucket)),
+        rewritten: rewrittenShards(stack.putsPerKey(r.bucket, r.prefix)),
       });
     }
     return { cleanMs: clean.ms, runs };

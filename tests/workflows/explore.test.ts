@@ -16,6 +16,7 @@ import { exploreWorkflow, featuresWorkflow } from '../../workflows/index.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
 import { testS3Settings } from '../helpers/services.js';
+import { TEST_ACTOR } from '../helpers/identity.js';
 
 const BUCKETS = 4;
 const DATASET = 'readmission';
@@ -28,11 +29,11 @@ test.before(async () => {
   store = env.deps.lake(env.lakeUri);
   await writeRawLake(store, { patients: 300, days: 33, seed: 43 });
   await env.startWorkers();
-  await (await startIngest(env.client, env.config, { lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/explore-${Date.now()}`)).result();
+  await (await startIngest(env.client, env.config, { actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/explore-${Date.now()}`)).result();
   const features = await env.client.workflow.execute(featuresWorkflow, {
     workflowId: `features/explore-${Date.now()}`,
     taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
-    args: [{ lake: env.lakeUri, dataset: DATASET, bucketCount: BUCKETS }],
+    args: [{ actor: TEST_ACTOR, lake: env.lakeUri, dataset: DATASET, bucketCount: BUCKETS }],
   });
   version = features.version;
 });
@@ -77,7 +78,7 @@ test.serial('exploreWorkflow continues as new when its history fills and writes 
   const handle = await env.client.workflow.start(exploreWorkflow, {
     workflowId: `explore/cont-${Date.now()}`,
     taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
-    args: [{ lake: env.lakeUri, dataset: DATASET, version, maxInFlight: 1, historyLimit: 1 }],
+    args: [{ actor: TEST_ACTOR, lake: env.lakeUri, dataset: DATASET, version, maxInFlight: 1, historyLimit: 1 }],
   });
   const result = await handle.result();
   t.is(result.version, version);

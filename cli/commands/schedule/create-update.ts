@@ -49,7 +49,7 @@ export function addCreate(schedule: Command): void {
         const config = loadConfig();
         const score = opts.workflow === 'score';
         const scoring: ScoreInput | undefined = score
-          ? { ...scoreInput({ lake: opts.lake, model: opts.model, dataset: opts.dataset }, config), trigger: 'schedule' }
+          ? { ...scoreInput({ lake: opts.lake, model: opts.model, dataset: opts.dataset }, config, await resolveCliIdentity(config)), trigger: 'schedule' }
           : undefined;
         const input: RetrainInput | ScoreInput = scoring ?? {
           // The schedule's runs act as whoever created it: their permission is checked at each run.
