@@ -29,7 +29,9 @@ test.before(async () => {
   store = env.deps.lake(env.lakeUri);
   await writeRawLake(store, { patients: 300, days: 33, seed: 43 });
   await env.startWorkers();
-  await (await startIngest(env.client, env.config, { actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/explore-${Date.now()}`)).result();
+  await (
+    await startIngest(env.client, env.config, { actor: TEST_ACTOR, lake: env.lakeUri, bucketCount: BUCKETS }, 'manual', `ingest/explore-${Date.now()}`)
+  ).result();
   const features = await env.client.workflow.execute(featuresWorkflow, {
     workflowId: `features/explore-${Date.now()}`,
     taskQueue: taskQueue(env.queuePrefix, 'orchestration'),
