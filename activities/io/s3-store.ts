@@ -25,6 +25,7 @@
  * timed-out attempt stops its in-flight requests. Each HTTP attempt (the SDK's own retries
  * included) heartbeats the activity: see store-requests.ts.
  */
+import { setMaxListeners } from 'node:events';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -275,9 +276,18 @@ export const DEFAULT_S3_CONNECT_TIMEOUT_MS = 5_000;
 /** Shorter than every heartbeat timeout (60 s), so a hung request fails before its attempt is declared lost. */
 export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 30_000;
 
+const unboundedSignals = new WeakSet<AbortSignal>();
+
 /** The running activity's cancellation signal, or undefined outside an activity (the CLI, tests). */
 export function activitySignal(): AbortSignal | undefined {
-  return asyncLocalStorage.getStore()?.cancellationSignal;
+  const signal = asyncLocalStorage.getStore()?.cancellationSignal;
+  // Every request in flight listens on it (a shard reads 8 objects ahead, a plan 16): Node's
+  // default of 10 listeners would warn of a leak that is not one.
+  if (signal && !unboundedSignals.has(signal)) {
+    setMaxListeners(0, signal);
+    unboundedSignals.add(signal);
+  }
+  return signal;
 }
 
 function sendOptions(): { abortSignal?: AbortSignal } {

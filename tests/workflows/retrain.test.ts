@@ -114,7 +114,7 @@ test('the promoted candidate is in the registry with its files, lineage, gate de
   );
   t.true(importance[0]!.importance > 0.005, `top feature ${importance[0]!.feature} moves AUC by ${importance[0]!.importance}`);
   const report = new TextDecoder().decode(await store.get(lake.registryFile(MODEL, best.version, 'report.html')));
-  t.is(report.match(/<svg/g)?.length, 4, 'ROC, PR, calibration and importance plots');
+  t.is(report.match(/<svg/g)?.length, 5, 'ROC, PR, calibration, decision curve and importance plots');
   // An independent implementation on the same predictions: scikit-learn, from the stored predictions.parquet.
   const dir = mkdtempSync(join(tmpdir(), 'carepipe-preds-'));
   writeFileSync(join(dir, 'p.parquet'), await store.get(lake.registryFile(MODEL, best.version, 'predictions.parquet')));
