@@ -7,6 +7,8 @@ import type { ActivityDeps } from '../activities/context.js';
 import { createCuratorPool } from '../activities/ingest/curator-pool.js';
 import type { ObjectStore } from '../activities/io/object-store.js';
 import { openStore } from '../activities/io/open-store.js';
+import { bindAuditKeys } from '../activities/audit/log.js';
+import { auditKeyRing } from '../activities/audit/chain.js';
 import { type Config, type Keys, parseLakeUri } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 
@@ -21,6 +23,7 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options: 
 export function createDeps(config: Config, keys: Keys, logger: Logger, options?: DepsOptions): ActivityDeps & { close(): Promise<void> } {
   const stores = new Map<string, ObjectStore>();
   const threads = options?.curatorThreads ?? 0;
+  const auditRing = auditKeyRing(keys);
   const curator = threads > 0 ? createCuratorPool({ threads, logger }) : undefined;
   return {
     config,
@@ -28,7 +31,8 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options?:
     logger,
     lake(uri: string) {
       let store = stores.get(uri);
-      if (!store) stores.set(uri, (store = openStore(parseLakeUri(uri, 'lake'), config.s3)));
+      // Every store the activities use can append to the audit trail, keyed by the audit ring.
+      if (!store) stores.set(uri, (store = bindAuditKeys(openStore(parseLakeUri(uri, 'lake'), config.s3), { ring: auditRing })));
       return store;
     },
     ...(curator ? { curator } : {}),

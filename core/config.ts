@@ -33,6 +33,8 @@ export const ENV_VARS = [
   'CAREPIPE_CODEC_KEY_ID',
   'CAREPIPE_PSEUDONYM_KEYS',
   'CAREPIPE_PSEUDONYM_KEY_ID',
+  'CAREPIPE_AUDIT_KEYS',
+  'CAREPIPE_AUDIT_KEY_ID',
   'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY',
   'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY',
   'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
@@ -136,7 +138,16 @@ export interface Config {
   /** TensorFlow.js backend for neural-net training (activities/train/tf-backend.ts). */
   tfBackend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
   /** Resolved lazily by requireKeys(): commands that need no keys (stack, --help) must not fail for lack of them. */
-  keySources: { file: string; fileExplicit: boolean; codecEnv?: string; codecId?: string; pseudonymEnv?: string; pseudonymId?: string };
+  keySources: {
+    file: string;
+    fileExplicit: boolean;
+    codecEnv?: string;
+    codecId?: string;
+    pseudonymEnv?: string;
+    pseudonymId?: string;
+    auditEnv?: string;
+    auditId?: string;
+  };
 }
 
 /** Local-stack credentials for versitygw: not secret, the server only listens on loopback. */
@@ -295,6 +306,9 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
   if (raw.CAREPIPE_CODEC_KEY_ID && !raw.CAREPIPE_CODEC_KEYS) {
     throw new ConfigError('CAREPIPE_CODEC_KEY_ID is set but CAREPIPE_CODEC_KEYS is not: the active key id must name one of those keys.');
   }
+  if (raw.CAREPIPE_AUDIT_KEY_ID && !raw.CAREPIPE_AUDIT_KEYS) {
+    throw new ConfigError('CAREPIPE_AUDIT_KEY_ID is set but CAREPIPE_AUDIT_KEYS is not: the active key id must name one of those keys.');
+  }
   if (raw.CAREPIPE_PSEUDONYM_KEY_ID && !raw.CAREPIPE_PSEUDONYM_KEYS) {
     throw new ConfigError('CAREPIPE_PSEUDONYM_KEY_ID is set but CAREPIPE_PSEUDONYM_KEYS is not: the active key id must name one of those keys.');
   }
@@ -329,6 +343,8 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
       codecId: raw.CAREPIPE_CODEC_KEY_ID,
       pseudonymEnv: raw.CAREPIPE_PSEUDONYM_KEYS,
       pseudonymId: raw.CAREPIPE_PSEUDONYM_KEY_ID,
+      auditEnv: raw.CAREPIPE_AUDIT_KEYS,
+      auditId: raw.CAREPIPE_AUDIT_KEY_ID,
     },
   };
 }
@@ -443,6 +459,11 @@ export interface Keys {
   codec: KeyRing;
   /** Keys the HMAC pseudonyms and date shifts of de-identification. */
   pseudonym: KeyRing;
+  /**
+   * Keys the audit trail's HMAC chain (activities/audit/). Absent: derived from the pseudonym ring
+   * (`auditKeyRing`), so key files written before the audit ring existed keep working.
+   */
+  audit?: KeyRing;
 }
 
 /** Resolves the key rings, failing with a sentence that names the variable or file to fix. */
@@ -454,10 +475,16 @@ export function requireKeys(config: Config): Keys {
     return {
       codec: parseKeyList(s.codecEnv, s.codecId, 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID'),
       pseudonym: parseKeyList(s.pseudonymEnv, s.pseudonymId, 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID'),
+      ...(s.auditEnv ? { audit: parseKeyList(s.auditEnv, s.auditId, 'CAREPIPE_AUDIT_KEYS', 'CAREPIPE_AUDIT_KEY_ID') } : {}),
     };
   }
   const doc = readKeyFile(s);
-  return { codec: ringFromFile(doc.codec, s.file, 'codec'), pseudonym: ringFromFile(doc.pseudonym, s.file, 'pseudonym') };
+  const audit = s.auditEnv
+    ? parseKeyList(s.auditEnv, s.auditId, 'CAREPIPE_AUDIT_KEYS', 'CAREPIPE_AUDIT_KEY_ID')
+    : doc.audit
+      ? ringFromFile(doc.audit, s.file, 'audit')
+      : undefined;
+  return { codec: ringFromFile(doc.codec, s.file, 'codec'), pseudonym: ringFromFile(doc.pseudonym, s.file, 'pseudonym'), ...(audit ? { audit } : {}) };
 }
 
 /**
@@ -471,7 +498,7 @@ export function requireCodecKeys(config: Config): KeyRing {
   return ringFromFile(readKeyFile(s).codec, s.file, 'codec');
 }
 
-function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: unknown } {
+function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: unknown; audit?: unknown } {
   if (!existsSync(s.file)) {
     throw new ConfigError(
       s.fileExplicit
@@ -480,7 +507,7 @@ function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: un
     );
   }
   try {
-    return JSON.parse(readFileSync(s.file, 'utf8')) as { codec?: unknown; pseudonym?: unknown };
+    return JSON.parse(readFileSync(s.file, 'utf8')) as { codec?: unknown; pseudonym?: unknown; audit?: unknown };
   } catch (cause) {
     throw new ConfigError(`${s.file} (CAREPIPE_KEY_FILE) is not valid JSON.`, { cause });
   }

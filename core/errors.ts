@@ -36,6 +36,8 @@ export class InvalidInputError extends named('InvalidInputError', false) {}
 export class NotFoundError extends named('NotFoundError', false) {}
 /** Thrown when a conditional write loses: the object exists, or changed since it was read. */
 export class PreconditionFailedError extends named('PreconditionFailedError', false) {}
+/** Thrown when an audit chain is broken (a record edited, removed, forged or truncated): never retried, someone must look. */
+export class AuditChainError extends named('AuditChainError', false) {}
 /** Thrown when the store or a service is unreachable or throttling: worth retrying. */
 export class TransientError extends named('TransientError', true) {}
 
@@ -47,6 +49,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'InvalidInputError',
   'NotFoundError',
   'PreconditionFailedError',
+  'AuditChainError',
 ] as const;
 
 /** The one place that decides whether an error is worth retrying. Unknown errors are retried. */
