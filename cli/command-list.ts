@@ -20,6 +20,7 @@ export const COMMANDS = {
   lake: 'the lake itself: compact the curated zone (compactWorkflow), count objects and bytes per zone',
   models: 'the model registry: versions, metrics, the champion alias',
   demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',
+  audit: 'the audit trail: verify every HMAC-chained stream and its signed head',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -38,6 +39,7 @@ export const LOADERS: Record<CommandName, () => Promise<(program: Command) => vo
   lake: async () => (await import('./commands/lake.js')).registerLake,
   models: async () => (await import('./commands/models.js')).registerModels,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
 };
 
 export const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMANDS, name);
