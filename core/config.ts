@@ -24,6 +24,9 @@ export const ENV_VARS = [
   'CAREPIPE_S3_SECRET_ACCESS_KEY',
   'CAREPIPE_S3_MULTIPART_THRESHOLD_MB',
   'CAREPIPE_S3_CONDITIONAL_WRITES',
+  'CAREPIPE_S3_SSE',
+  'CAREPIPE_S3_SSE_KMS_KEY_ID',
+  'CAREPIPE_LOCAL_DEVELOPMENT',
   'CAREPIPE_TEMPORAL_ADDRESS',
   'CAREPIPE_TEMPORAL_NAMESPACE',
   'CAREPIPE_TEMPORAL_UI_URL',
@@ -72,6 +75,14 @@ export interface S3Settings {
    * one request at a time but not under races, e.g. versitygw 1.7.0), or 'unsupported'.
    */
   conditionalWrites: 'atomic' | 'per-request' | 'unsupported';
+  /** Server-side encryption asked for on every PutObject (CAREPIPE_S3_SSE, CAREPIPE_S3_SSE_KMS_KEY_ID). */
+  sse: { mode: 'AES256' } | { mode: 'aws:kms'; kmsKeyId: string } | { mode: 'none' };
+  /**
+   * CAREPIPE_LOCAL_DEVELOPMENT: PHI zones may be written to a store that does not confirm SSE (the
+   * local stack's versitygw). True by default only when CAREPIPE_S3_ENDPOINT is unset (the local
+   * stack); tests and the demo on versitygw set it explicitly.
+   */
+  localDevelopment: boolean;
 }
 
 export type LakeLocation = { kind: 's3'; uri: string; bucket: string; prefix: string } | { kind: 'file'; uri: string; root: string };
@@ -240,6 +251,18 @@ function conditionalWrites(raw: RawEnv, endpoint: string | undefined): S3Setting
   return value as S3Settings['conditionalWrites'];
 }
 
+function sseSettings(raw: RawEnv): S3Settings['sse'] {
+  const mode = raw.CAREPIPE_S3_SSE ?? (raw.CAREPIPE_S3_SSE_KMS_KEY_ID ? 'aws:kms' : 'AES256');
+  if (mode === 'aws:kms') {
+    if (!raw.CAREPIPE_S3_SSE_KMS_KEY_ID) throw new ConfigError('CAREPIPE_S3_SSE is aws:kms but CAREPIPE_S3_SSE_KMS_KEY_ID is not set: name the KMS key.');
+    return { mode, kmsKeyId: raw.CAREPIPE_S3_SSE_KMS_KEY_ID };
+  }
+  if (raw.CAREPIPE_S3_SSE_KMS_KEY_ID)
+    throw new ConfigError(`CAREPIPE_S3_SSE_KMS_KEY_ID is set but CAREPIPE_S3_SSE is ${mode}: set CAREPIPE_S3_SSE=aws:kms, or drop the key id.`);
+  if (mode === 'AES256' || mode === 'none') return { mode };
+  throw new ConfigError(`CAREPIPE_S3_SSE must be one of AES256, aws:kms, none, got "${mode}".`);
+}
+
 /** The config from the environment's raw values and the command line's overrides of some of them. */
 export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Config {
   const raw: RawInput = { ...env, flags: {} };
@@ -272,6 +295,9 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
     throw new ConfigError('CAREPIPE_S3_ACCESS_KEY_ID and CAREPIPE_S3_SECRET_ACCESS_KEY must be set together.');
   }
   const isLocalEndpoint = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(endpoint);
+  if (endpoint !== undefined && endpoint.startsWith('http://') && !isLocalEndpoint) {
+    throw new ConfigError(`CAREPIPE_S3_ENDPOINT must be https:// for a server off this machine (data in transit is PHI), got "${endpointRaw}".`);
+  }
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : isLocalEndpoint ? LOCAL_S3_CREDENTIALS : undefined;
 
   const s3: S3Settings = {
@@ -281,6 +307,8 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
     credentials,
     multipartThresholdBytes: int(raw, 'CAREPIPE_S3_MULTIPART_THRESHOLD_MB', 16, 5, 5 * 1024) * 1024 * 1024,
     conditionalWrites: conditionalWrites(raw, endpoint),
+    sse: sseSettings(raw),
+    localDevelopment: bool(raw, 'CAREPIPE_LOCAL_DEVELOPMENT', raw.CAREPIPE_S3_ENDPOINT === undefined),
   };
 
   const address = raw.CAREPIPE_TEMPORAL_ADDRESS ?? `127.0.0.1:${stack.temporal}`;

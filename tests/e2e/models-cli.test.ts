@@ -19,6 +19,8 @@ const b64 = (r: ReturnType<typeof testKeyRing>) => `${r.activeId}:${r.keys.get(r
 const vars = {
   CAREPIPE_TEMPORAL_ADDRESS: testTemporalAddress(),
   CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+  // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
+  CAREPIPE_LOCAL_DEVELOPMENT: 'true',
   CAREPIPE_LAKE: `s3://${uniqueBucket('models-cli')}`,
   CAREPIPE_TASK_QUEUE_PREFIX: `t-models-${Date.now().toString(36)}`,
   CAREPIPE_CODEC_KEYS: b64(testKeyRing('models-codec')),
