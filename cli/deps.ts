@@ -32,7 +32,11 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options?:
     lake(uri: string) {
       let store = stores.get(uri);
       // Every store the activities use can append to the audit trail, keyed by the audit ring.
-      if (!store) stores.set(uri, (store = bindAuditKeys(openStore(parseLakeUri(uri, 'lake'), config.s3), { ring: auditRing })));
+      if (!store)
+        stores.set(
+          uri,
+          (store = bindAuditKeys(openStore(parseLakeUri(uri, 'lake'), config.s3), { ring: auditRing, retainDays: config.compliance.auditLockDays })),
+        );
       return store;
     },
     ...(curator ? { curator } : {}),

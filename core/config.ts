@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './log.js';
+import { type ComplianceSettings, loadCompliance } from './compliance.js';
 
 /** The repository root: this file is at dist/core/config.js once built. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -27,6 +28,7 @@ export const ENV_VARS = [
   'CAREPIPE_S3_SSE',
   'CAREPIPE_S3_SSE_KMS_KEY_ID',
   'CAREPIPE_LOCAL_DEVELOPMENT',
+  'CAREPIPE_COMPLIANCE_FILE',
   'CAREPIPE_TEMPORAL_ADDRESS',
   'CAREPIPE_TEMPORAL_NAMESPACE',
   'CAREPIPE_TEMPORAL_UI_URL',
@@ -146,6 +148,8 @@ export interface Config {
     curatorThreads: number;
   };
   logLevel: LogLevel;
+  /** Retention and audit settings from compliance.yaml (CAREPIPE_COMPLIANCE_FILE); defaults when unset. */
+  compliance: ComplianceSettings;
   /** TensorFlow.js backend for neural-net training (activities/train/tf-backend.ts). */
   tfBackend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
   /** Resolved lazily by requireKeys(): commands that need no keys (stack, --help) must not fail for lack of them. */
@@ -363,6 +367,7 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
       curatorThreads: int(raw, 'CAREPIPE_WORKER_CURATOR_THREADS', Math.min(availableParallelism(), 256), 0, 256),
     },
     logLevel,
+    compliance: loadCompliance(raw.CAREPIPE_COMPLIANCE_FILE === undefined ? undefined : resolve(raw.CAREPIPE_COMPLIANCE_FILE)),
     tfBackend: tfBackend(raw),
     keySources: {
       file: raw.CAREPIPE_KEY_FILE ? resolve(raw.CAREPIPE_KEY_FILE) : resolve(stateDir, 'keys.json'),
