@@ -531,6 +531,21 @@ export function requireCodecKeys(config: Config): KeyRing {
   return ringFromFile(readKeyFile(s).codec, s.file, 'codec');
 }
 
+/**
+ * The audit ring alone, for a process that appends audit records but must not hold the pseudonym
+ * key (the codec server recording decrypts): CAREPIPE_AUDIT_KEYS, else the key file's `audit` ring.
+ */
+export function requireAuditKeys(config: Config): KeyRing {
+  const s = config.keySources;
+  if (s.auditEnv) return parseKeyList(s.auditEnv, s.auditId, 'CAREPIPE_AUDIT_KEYS', 'CAREPIPE_AUDIT_KEY_ID');
+  const doc = readKeyFile(s);
+  if (!doc.audit)
+    throw new ConfigError(
+      `${s.file} has no audit ring, and CAREPIPE_AUDIT_KEYS is not set: a process without the pseudonym key needs one of them to write audit records.`,
+    );
+  return ringFromFile(doc.audit, s.file, 'audit');
+}
+
 function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: unknown; audit?: unknown } {
   if (!existsSync(s.file)) {
     throw new ConfigError(

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_S3_CREDENTIALS, parseConfig, parseLakeUri, readEnv, requireCodecKeys, requireKeys } from '../../core/config.js';
+import { LOCAL_S3_CREDENTIALS, parseConfig, parseLakeUri, readEnv, requireAuditKeys, requireCodecKeys, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { newKeyFileContent } from '../../infra/keys.js';
 
@@ -141,4 +141,21 @@ test("command-line overrides are read by the variable's own rules, win over the 
   t.is(word?.message, '--activity-concurrency must be a whole number, got "many".');
   const host = t.throws(() => parseConfig({}, { CAREPIPE_CODEC_SERVER_HOST: { value: 'a b', flag: '--host' } }), { instanceOf: ConfigError });
   t.regex(host?.message ?? '', /^--host must be a host name or IP address, got "a b"/);
+});
+
+test('the audit ring comes from CAREPIPE_AUDIT_KEYS or the key file, and a process without the pseudonym key can load it alone', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carepipe-audit-keys-'));
+  const file = join(dir, 'keys.json');
+  writeFileSync(file, newKeyFileContent('dev-1'));
+  const fromFile = requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).audit!;
+  t.is(fromFile.activeId, 'dev-1');
+  t.deepEqual(requireAuditKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).keys, fromFile.keys);
+  const env = requireAuditKeys(parseConfig({ CAREPIPE_AUDIT_KEYS: `a1:${key()},a2:${key()}`, CAREPIPE_AUDIT_KEY_ID: 'a2' }));
+  t.deepEqual([env.activeId, [...env.keys.keys()]], ['a2', ['a1', 'a2']]);
+  writeFileSync(file, JSON.stringify({ codec: { active: 'c', keys: { c: key() } }, pseudonym: { active: 'p', keys: { p: key() } } }));
+  t.is(requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).audit, undefined);
+  t.regex(
+    t.throws(() => requireAuditKeys(parseConfig({ CAREPIPE_KEY_FILE: file })), { instanceOf: ConfigError }).message,
+    /has no audit ring, and CAREPIPE_AUDIT_KEYS is not set/,
+  );
 });
