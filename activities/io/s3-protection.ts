@@ -8,7 +8,14 @@
  * local development. Object Lock: the bucket's lock configuration is read once; where it is
  * enabled, writes that ask for retention (the audit trail) are locked in compliance mode.
  */
-import { DeleteObjectCommand, GetObjectLockConfigurationCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { S3Settings } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { isPhiKey } from '../../data-lake/layout.js';
@@ -39,9 +46,15 @@ export class S3Protection {
     return out;
   }
 
-  /** Checks a PHI write's answer; deletes the object and throws when the server did not confirm SSE. */
+  /**
+   * Checks a PHI write's answer; deletes the object and throws when the server did not confirm SSE.
+   * An answer without it is asked again with HeadObject: SeaweedFS confirms a PutObject but not a
+   * CompleteMultipartUpload, and its HeadObject does say the stored object is encrypted.
+   */
   async confirm(key: string, answered: string | undefined): Promise<void> {
     if (!this.mustConfirm(key) || answered) return;
+    const stored = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })).catch(() => undefined);
+    if (stored?.ServerSideEncryption) return;
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key })).catch(() => undefined);
     throw this.refusal(key);
   }

@@ -2,9 +2,11 @@
  * A SeaweedFS server (master, volume, filer and S3 gateway in one `weed server`) for the tests
  * that need an S3 server implementing SSE-S3. The binary comes from PATH or <tools>/bin/weed,
  * which infra/test-deps.sh builds; a missing one fails the test, it is never skipped. Ports are
- * `base` to `base + 13`; the caller picks a base from its own range.
+ * `base` to `base + 13`; the caller picks a base from its own range. Each bucket is a collection
+ * that grows several small (64 MB) volumes: -volume.max leaves room for the tests' buckets.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +30,7 @@ function weedBinary(): string {
 export async function startSeaweedFs(base: number): Promise<SeaweedFs> {
   const dir = mkdtempSync(join(tmpdir(), 'carepipe-seaweedfs-'));
   const p = (i: number) => String(base + i);
-  const args = ['server', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1', '-master.volumeSizeLimitMB=64', '-volume.max=4'];
+  const args = ['server', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1', '-master.volumeSizeLimitMB=64', '-volume.max=100'];
   args.push(`-master.port=${p(0)}`, `-master.port.grpc=${p(10)}`, `-volume.port=${p(1)}`, `-volume.port.grpc=${p(11)}`);
   args.push(
     '-filer',
@@ -40,7 +42,9 @@ export async function startSeaweedFs(base: number): Promise<SeaweedFs> {
     '-s3.port.iceberg=0',
     '-s3.port.lance=0',
   );
-  const child: ChildProcess = spawn(weedBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // SSE-S3 needs a key-encryption key: given here (HKDF-derived by weed from this secret), so no filer-stored one is involved.
+  const env = { ...process.env, WEED_S3_SSE_KEY: randomBytes(32).toString('hex') };
+  const child: ChildProcess = spawn(weedBinary(), args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
