@@ -23,6 +23,7 @@ export const COMMANDS = {
   explore: 'run exploreWorkflow: a dataset profile (profile.html, profile.json) of a feature version, per-shard statistics merged',
   demo: 'stack up, worker, synthetic data, one retrain end to end; prints where to look',
   serve: 'serve predictions from the registry over HTTP (v1 and Open Inference Protocol v2), following the champion alias, until SIGINT/SIGTERM',
+  audit: 'the audit trail: verify every HMAC-chained stream and its signed head',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -44,6 +45,7 @@ export const LOADERS: Record<CommandName, () => Promise<(program: Command) => vo
   explore: async () => (await import('./commands/explore.js')).registerExplore,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   serve: async () => (await import('./commands/serve.js')).registerServe,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
 };
 
 export const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMANDS, name);

@@ -10,6 +10,8 @@ import { openStore } from '../activities/io/open-store.js';
 import { setParquetWasmRecycleBytes } from '../activities/io/parquet-runtime.js';
 import { type Config, DEFAULT_INGEST_LIMITS, type Keys, parseLakeUri } from '../core/config.js';
 import { checkLakeAllowed } from '../core/identity/lake-allow.js';
+import { bindAuditKeys } from '../activities/audit/log.js';
+import { auditKeyRing } from '../activities/audit/chain.js';
 import type { Logger } from '../core/log.js';
 
 export interface DepsOptions {
@@ -28,6 +30,7 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options?:
   setParquetWasmRecycleBytes(limits.wasmRecycleBytes);
   const curator =
     threads > 0 ? createCuratorPool({ threads, logger, deadlineMs: limits.curateDeadlineMs, wasmRecycleBytes: limits.wasmRecycleBytes }) : undefined;
+  const auditRing = auditKeyRing(keys);
   return {
     config,
     keys,
@@ -35,7 +38,12 @@ export function createDeps(config: Config, keys: Keys, logger: Logger, options?:
     lake(uri: string) {
       let store = stores.get(uri);
       if (!store) checkLakeAllowed(uri, config.lakeAllow);
-      if (!store) stores.set(uri, (store = openStore(parseLakeUri(uri, 'lake'), config.s3)));
+      // Every store the activities use can append to the audit trail, keyed by the audit ring.
+      if (!store)
+        stores.set(
+          uri,
+          (store = bindAuditKeys(openStore(parseLakeUri(uri, 'lake'), config.s3), { ring: auditRing, retainDays: config.compliance.auditLockDays })),
+        );
       return store;
     },
     ...(curator ? { curator } : {}),

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './log.js';
 import { type IdentitySettings, identitySettings, lakeAllowList } from './identity/settings.js';
+import { type ComplianceSettings, loadCompliance } from './compliance.js';
 
 /** The repository root: this file is at dist/core/config.js once built. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -27,6 +28,10 @@ export const ENV_VARS = [
   'CAREPIPE_S3_CONDITIONAL_WRITES',
   'CAREPIPE_S3_CONNECT_TIMEOUT_SECONDS',
   'CAREPIPE_S3_REQUEST_TIMEOUT_SECONDS',
+  'CAREPIPE_S3_SSE',
+  'CAREPIPE_S3_SSE_KMS_KEY_ID',
+  'CAREPIPE_LOCAL_DEVELOPMENT',
+  'CAREPIPE_COMPLIANCE_FILE',
   'CAREPIPE_TEMPORAL_ADDRESS',
   'CAREPIPE_TEMPORAL_NAMESPACE',
   'CAREPIPE_TEMPORAL_UI_URL',
@@ -36,6 +41,8 @@ export const ENV_VARS = [
   'CAREPIPE_CODEC_KEY_ID',
   'CAREPIPE_PSEUDONYM_KEYS',
   'CAREPIPE_PSEUDONYM_KEY_ID',
+  'CAREPIPE_AUDIT_KEYS',
+  'CAREPIPE_AUDIT_KEY_ID',
   'CAREPIPE_WORKER_ACTIVITY_CONCURRENCY',
   'CAREPIPE_WORKER_WORKFLOW_CONCURRENCY',
   'CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS',
@@ -92,6 +99,14 @@ export interface S3Settings {
   connectTimeoutMs?: number;
   /** One HTTP attempt's bound to the response, and a body's idle bound (default 30 s). */
   requestTimeoutMs?: number;
+  /** Server-side encryption asked for on every PutObject (CAREPIPE_S3_SSE, CAREPIPE_S3_SSE_KMS_KEY_ID). */
+  sse: { mode: 'AES256' } | { mode: 'aws:kms'; kmsKeyId: string } | { mode: 'none' };
+  /**
+   * CAREPIPE_LOCAL_DEVELOPMENT: PHI zones may be written to a store that does not confirm SSE (the
+   * local stack's versitygw). True by default only when CAREPIPE_S3_ENDPOINT is unset (the local
+   * stack); tests and the demo on versitygw set it explicitly.
+   */
+  localDevelopment: boolean;
 }
 
 export type LakeLocation = { kind: 's3'; uri: string; bucket: string; prefix: string } | { kind: 'file'; uri: string; root: string };
@@ -165,10 +180,21 @@ export interface Config {
   /** Bounds on what one raw file may cost ingest (docs/parquet-safety.md). */
   ingest: IngestLimits;
   logLevel: LogLevel;
+  /** Retention and audit settings from compliance.yaml (CAREPIPE_COMPLIANCE_FILE); defaults when unset. */
+  compliance: ComplianceSettings;
   /** TensorFlow.js backend for neural-net training (activities/train/tf-backend.ts). */
   tfBackend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
   /** Resolved lazily by requireKeys(): commands that need no keys (stack, --help) must not fail for lack of them. */
-  keySources: { file: string; fileExplicit: boolean; codecEnv?: string; codecId?: string; pseudonymEnv?: string; pseudonymId?: string };
+  keySources: {
+    file: string;
+    fileExplicit: boolean;
+    codecEnv?: string;
+    codecId?: string;
+    pseudonymEnv?: string;
+    pseudonymId?: string;
+    auditEnv?: string;
+    auditId?: string;
+  };
 }
 
 /** Bounds on one raw file (docs/parquet-safety.md); each breach quarantines the file or rejects the row with a reason. */
@@ -283,6 +309,18 @@ function conditionalWrites(raw: RawEnv, endpoint: string | undefined): S3Setting
   return value as S3Settings['conditionalWrites'];
 }
 
+function sseSettings(raw: RawEnv): S3Settings['sse'] {
+  const mode = raw.CAREPIPE_S3_SSE ?? (raw.CAREPIPE_S3_SSE_KMS_KEY_ID ? 'aws:kms' : 'AES256');
+  if (mode === 'aws:kms') {
+    if (!raw.CAREPIPE_S3_SSE_KMS_KEY_ID) throw new ConfigError('CAREPIPE_S3_SSE is aws:kms but CAREPIPE_S3_SSE_KMS_KEY_ID is not set: name the KMS key.');
+    return { mode, kmsKeyId: raw.CAREPIPE_S3_SSE_KMS_KEY_ID };
+  }
+  if (raw.CAREPIPE_S3_SSE_KMS_KEY_ID)
+    throw new ConfigError(`CAREPIPE_S3_SSE_KMS_KEY_ID is set but CAREPIPE_S3_SSE is ${mode}: set CAREPIPE_S3_SSE=aws:kms, or drop the key id.`);
+  if (mode === 'AES256' || mode === 'none') return { mode };
+  throw new ConfigError(`CAREPIPE_S3_SSE must be one of AES256, aws:kms, none, got "${mode}".`);
+}
+
 /** The config from the environment's raw values and the command line's overrides of some of them. */
 export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Config {
   const raw: RawInput = { ...env, flags: {} };
@@ -315,6 +353,9 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
     throw new ConfigError('CAREPIPE_S3_ACCESS_KEY_ID and CAREPIPE_S3_SECRET_ACCESS_KEY must be set together.');
   }
   const isLocalEndpoint = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(endpoint);
+  if (endpoint !== undefined && endpoint.startsWith('http://') && !isLocalEndpoint) {
+    throw new ConfigError(`CAREPIPE_S3_ENDPOINT must be https:// for a server off this machine (data in transit is PHI), got "${endpointRaw}".`);
+  }
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : isLocalEndpoint ? LOCAL_S3_CREDENTIALS : undefined;
 
   const s3: S3Settings = {
@@ -326,6 +367,8 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
     conditionalWrites: conditionalWrites(raw, endpoint),
     connectTimeoutMs: int(raw, 'CAREPIPE_S3_CONNECT_TIMEOUT_SECONDS', 5, 1, 600) * 1000,
     requestTimeoutMs: int(raw, 'CAREPIPE_S3_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+    sse: sseSettings(raw),
+    localDevelopment: bool(raw, 'CAREPIPE_LOCAL_DEVELOPMENT', raw.CAREPIPE_S3_ENDPOINT === undefined),
   };
 
   const address = raw.CAREPIPE_TEMPORAL_ADDRESS ?? `127.0.0.1:${stack.temporal}`;
@@ -350,6 +393,9 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
   }
   if (raw.CAREPIPE_CODEC_KEY_ID && !raw.CAREPIPE_CODEC_KEYS) {
     throw new ConfigError('CAREPIPE_CODEC_KEY_ID is set but CAREPIPE_CODEC_KEYS is not: the active key id must name one of those keys.');
+  }
+  if (raw.CAREPIPE_AUDIT_KEY_ID && !raw.CAREPIPE_AUDIT_KEYS) {
+    throw new ConfigError('CAREPIPE_AUDIT_KEY_ID is set but CAREPIPE_AUDIT_KEYS is not: the active key id must name one of those keys.');
   }
   if (raw.CAREPIPE_PSEUDONYM_KEY_ID && !raw.CAREPIPE_PSEUDONYM_KEYS) {
     throw new ConfigError('CAREPIPE_PSEUDONYM_KEY_ID is set but CAREPIPE_PSEUDONYM_KEYS is not: the active key id must name one of those keys.');
@@ -387,6 +433,7 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
       wasmRecycleBytes: int(raw, 'CAREPIPE_PARQUET_WASM_RECYCLE_MB', 512, 16, 4096) * 2 ** 20,
     },
     logLevel,
+    compliance: loadCompliance(raw.CAREPIPE_COMPLIANCE_FILE === undefined ? undefined : resolve(raw.CAREPIPE_COMPLIANCE_FILE)),
     tfBackend: tfBackend(raw),
     keySources: {
       file: raw.CAREPIPE_KEY_FILE ? resolve(raw.CAREPIPE_KEY_FILE) : resolve(stateDir, 'keys.json'),
@@ -395,6 +442,8 @@ export function parseConfig(env: RawEnv, overrides: ConfigOverrides = {}): Confi
       codecId: raw.CAREPIPE_CODEC_KEY_ID,
       pseudonymEnv: raw.CAREPIPE_PSEUDONYM_KEYS,
       pseudonymId: raw.CAREPIPE_PSEUDONYM_KEY_ID,
+      auditEnv: raw.CAREPIPE_AUDIT_KEYS,
+      auditId: raw.CAREPIPE_AUDIT_KEY_ID,
     },
   };
 }
@@ -520,6 +569,11 @@ export interface Keys {
   codec: KeyRing;
   /** Keys the HMAC pseudonyms and date shifts of de-identification. */
   pseudonym: KeyRing;
+  /**
+   * Keys the audit trail's HMAC chain (activities/audit/). Absent: derived from the pseudonym ring
+   * (`auditKeyRing`), so key files written before the audit ring existed keep working.
+   */
+  audit?: KeyRing;
 }
 
 /** Resolves the key rings, failing with a sentence that names the variable or file to fix. */
@@ -531,10 +585,16 @@ export function requireKeys(config: Config): Keys {
     return {
       codec: parseKeyList(s.codecEnv, s.codecId, 'CAREPIPE_CODEC_KEYS', 'CAREPIPE_CODEC_KEY_ID'),
       pseudonym: parseKeyList(s.pseudonymEnv, s.pseudonymId, 'CAREPIPE_PSEUDONYM_KEYS', 'CAREPIPE_PSEUDONYM_KEY_ID'),
+      ...(s.auditEnv ? { audit: parseKeyList(s.auditEnv, s.auditId, 'CAREPIPE_AUDIT_KEYS', 'CAREPIPE_AUDIT_KEY_ID') } : {}),
     };
   }
   const doc = readKeyFile(s);
-  return { codec: ringFromFile(doc.codec, s.file, 'codec'), pseudonym: ringFromFile(doc.pseudonym, s.file, 'pseudonym') };
+  const audit = s.auditEnv
+    ? parseKeyList(s.auditEnv, s.auditId, 'CAREPIPE_AUDIT_KEYS', 'CAREPIPE_AUDIT_KEY_ID')
+    : doc.audit
+      ? ringFromFile(doc.audit, s.file, 'audit')
+      : undefined;
+  return { codec: ringFromFile(doc.codec, s.file, 'codec'), pseudonym: ringFromFile(doc.pseudonym, s.file, 'pseudonym'), ...(audit ? { audit } : {}) };
 }
 
 /**
@@ -548,7 +608,22 @@ export function requireCodecKeys(config: Config): KeyRing {
   return ringFromFile(readKeyFile(s).codec, s.file, 'codec');
 }
 
-function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: unknown } {
+/**
+ * The audit ring alone, for a process that appends audit records but must not hold the pseudonym
+ * key (the codec server recording decrypts): CAREPIPE_AUDIT_KEYS, else the key file's `audit` ring.
+ */
+export function requireAuditKeys(config: Config): KeyRing {
+  const s = config.keySources;
+  if (s.auditEnv) return parseKeyList(s.auditEnv, s.auditId, 'CAREPIPE_AUDIT_KEYS', 'CAREPIPE_AUDIT_KEY_ID');
+  const doc = readKeyFile(s);
+  if (!doc.audit)
+    throw new ConfigError(
+      `${s.file} has no audit ring, and CAREPIPE_AUDIT_KEYS is not set: a process without the pseudonym key needs one of them to write audit records.`,
+    );
+  return ringFromFile(doc.audit, s.file, 'audit');
+}
+
+function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: unknown; audit?: unknown } {
   if (!existsSync(s.file)) {
     throw new ConfigError(
       s.fileExplicit
@@ -557,7 +632,7 @@ function readKeyFile(s: Config['keySources']): { codec?: unknown; pseudonym?: un
     );
   }
   try {
-    return JSON.parse(readFileSync(s.file, 'utf8')) as { codec?: unknown; pseudonym?: unknown };
+    return JSON.parse(readFileSync(s.file, 'utf8')) as { codec?: unknown; pseudonym?: unknown; audit?: unknown };
   } catch (cause) {
     throw new ConfigError(`${s.file} (CAREPIPE_KEY_FILE) is not valid JSON.`, { cause });
   }

@@ -44,6 +44,8 @@ export class UnauthenticatedError extends named('UnauthenticatedError', false) {
 export class UnencryptedPayloadError extends named('UnencryptedPayloadError', false) {}
 /** Thrown when a workflow names a lake that is not on the worker's allow-list (CAREPIPE_LAKE_ALLOW). */
 export class LakeNotAllowedError extends named('LakeNotAllowedError', false) {}
+/** Thrown when an audit chain is broken (a record edited, removed, forged or truncated): never retried, someone must look. */
+export class AuditChainError extends named('AuditChainError', false) {}
 /** Thrown when the store or a service is unreachable or throttling: worth retrying. */
 export class TransientError extends named('TransientError', true) {}
 
@@ -58,6 +60,7 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'ForbiddenError',
   'UnencryptedPayloadError',
   'LakeNotAllowedError',
+  'AuditChainError',
 ] as const;
 
 /** The one place that decides whether an error is worth retrying. Unknown errors are retried. */

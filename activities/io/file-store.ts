@@ -24,6 +24,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigError, InvalidInputError, NotFoundError, PreconditionFailedError, TransientError } from '../../core/errors.js';
 import { withKeyLock, type LockOptions } from './file-store-lock.js';
+import { Confinement } from './file-store-confine.js';
 import { fileEtag, stampLaterThan, statFile } from './file-store-etag.js';
 import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities } from './object-store.js';
 import { checkFileKey, checkFilePrefix, checkRange, compareKeys, RESERVED_NAME_PREFIX } from './store-keys.js';
@@ -48,23 +49,25 @@ export class FileStore implements ObjectStore {
   readonly capabilities: StoreCapabilities = { conditionalCreate: true, conditionalReplace: true };
   private readonly root: string;
   private readonly lock: LockOptions;
+  private readonly confinement: Confinement;
 
   constructor(options: FileStoreOptions) {
     this.root = options.root.replace(/\/+$/, '') || '/';
+    this.confinement = new Confinement(this.root);
     this.uri = `file://${this.root}`;
     this.lock = options.lock ?? {};
   }
 
   async get(key: string): Promise<Uint8Array> {
     countStoreRequest('file', 'get');
-    const path = this.path(key);
+    const path = await this.confinedPath(key);
     return this.fs('get', key, () => readFile(path));
   }
 
   /** Bytes [start, end), cut short at the end of the object as S3 does. */
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
     countStoreRequest('file', 'getRange');
-    const path = this.path(key);
+    const path = await this.confinedPath(key);
     checkRange(this.objectUri(key), start, end);
     const handle = await this.openFile('getRange', key, path);
     try {
@@ -87,7 +90,7 @@ export class FileStore implements ObjectStore {
 
   async getStream(key: string): Promise<Readable> {
     countStoreRequest('file', 'get');
-    const path = this.path(key);
+    const path = await this.confinedPath(key);
     const handle = await this.openFile('getStream', key, path);
     return handle.createReadStream();
   }
@@ -103,7 +106,7 @@ export class FileStore implements ObjectStore {
   /** One stat. A listing calls this for each object it finds, so a file:// listing also counts a head per object. */
   async head(key: string): Promise<ObjectInfo | undefined> {
     countStoreRequest('file', 'head');
-    const path = this.path(key);
+    const path = await this.confinedPath(key);
     const stats = await this.fs('head', key, () => statFile(path));
     return stats && info(key, stats);
   }
@@ -112,10 +115,12 @@ export class FileStore implements ObjectStore {
     countStoreRequest('file', 'put');
     const path = this.path(key);
     const dir = dirname(path);
-    await this.fs('put', key, () => mkdir(dir, { recursive: true }));
+    // Owner-only: a lake holds PHI (raw/, quarantine/); folders 0700, files 0600.
+    await this.fs('put', key, () => mkdir(dir, { recursive: true, mode: 0o700 }));
+    await this.confinement.check(dir, this.objectUri(key));
     const temp = join(dir, `${RESERVED_NAME_PREFIX}-tmp.${randomBytes(8).toString('hex')}`);
     try {
-      const handle = await this.fs('put', key, () => open(temp, 'wx'));
+      const handle = await this.fs('put', key, () => open(temp, 'wx', 0o600));
       let stats: BigIntStats;
       try {
         const staged = await this.fs('put', key, () => stage(handle, body));
@@ -187,6 +192,7 @@ export class FileStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     countStoreRequest('file', 'delete');
     const path = this.path(key);
+    await this.confinement.check(dirname(path), this.objectUri(key));
     await withKeyLock(
       this.root,
       key,
@@ -259,6 +265,13 @@ export class FileStore implements ObjectStore {
   private path(key: string): string {
     checkFileKey(key, this.uri);
     return join(this.root, key);
+  }
+
+  /** The key's path, refused when a symbolic link takes it outside the lake root. */
+  private async confinedPath(key: string): Promise<string> {
+    const path = this.path(key);
+    await this.confinement.check(path, this.objectUri(key));
+    return path;
   }
 
   private objectUri(key: string): string {

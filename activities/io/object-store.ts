@@ -21,6 +21,11 @@ export interface PutOptions {
   ifNoneMatch?: '*';
   /** Replace only this version: fail with PreconditionFailedError if the etag changed (S3 `If-Match`). */
   ifMatch?: string;
+  /**
+   * Write once, read many: keep the object undeletable and unchangeable until this date (S3 Object
+   * Lock, compliance mode) where the store has Object Lock on the bucket; other stores ignore it.
+   */
+  retainUntil?: Date;
 }
 
 export interface ListOptions {

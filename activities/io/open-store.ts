@@ -47,7 +47,7 @@ export function openStore(lake: LakeLocation, s3: S3Settings, options: OpenStore
  */
 export async function ensureBucket(lake: LakeLocation, s3: S3Settings): Promise<void> {
   if (lake.kind === 'file') {
-    await mkdir(lake.root, { recursive: true });
+    await mkdir(lake.root, { recursive: true, mode: 0o700 });
     return;
   }
   const client = createS3Client(s3);

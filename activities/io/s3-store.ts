@@ -45,6 +45,7 @@ import type { ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreC
 import { mapS3Error, type S3CallContext } from './store-errors.js';
 import { checkRange } from './store-keys.js';
 import { countStoreRequest } from './store-requests.js';
+import { S3Protection } from './s3-protection.js';
 
 export type ConditionalWriteSupport = 'atomic' | 'per-request' | 'unsupported';
 
@@ -71,6 +72,8 @@ export class S3Store implements ObjectStore {
   readonly uri: string;
   readonly capabilities: StoreCapabilities;
   private readonly client: S3Client;
+  /** Server-side encryption (refused for PHI zones unless confirmed) and Object Lock. */
+  private readonly protection: S3Protection;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
@@ -92,6 +95,7 @@ export class S3Store implements ObjectStore {
     this.capabilities = { conditionalCreate: atomic, conditionalReplace: atomic };
     this.conditionsChecked = options.conditionalWrites !== 'unsupported';
     this.client = createS3Client(settings);
+    this.protection = new S3Protection(this.client, settings, this.bucket, this.prefix, this.endpoint);
   }
 
   async get(key: string): Promise<Uint8Array> {
@@ -138,6 +142,7 @@ export class S3Store implements ObjectStore {
       ContentType: options.contentType,
       IfNoneMatch: options.ifNoneMatch,
       IfMatch: options.ifMatch === undefined ? undefined : `"${unquote(options.ifMatch)}"`,
+      ...(await this.protection.params(key, options)),
     };
     const ctx = { ...this.context('put', key), conditionalReplace: options.ifMatch !== undefined };
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body instanceof Uint8Array ? body : undefined;
@@ -146,6 +151,7 @@ export class S3Store implements ObjectStore {
     try {
       if (bytes && bytes.byteLength <= this.threshold) {
         const out = await this.client.send(new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.byteLength }), sendOptions());
+        await this.protection.confirm(key, out.ServerSideEncryption);
         return { key, size: bytes.byteLength, etag: unquote(out.ETag), lastModified: new Date() };
       }
       // pipeline() hands a source error to the counter (so the upload fails and aborts) and
@@ -163,6 +169,7 @@ export class S3Store implements ObjectStore {
       signal?.addEventListener('abort', abort, { once: true });
       if (signal?.aborted) abort();
       const out = await upload.done().finally(() => signal?.removeEventListener('abort', abort));
+      await this.protection.confirm(key, (out as { ServerSideEncryption?: string }).ServerSideEncryption);
       return { key, size: bytes?.byteLength ?? counter?.bytes ?? 0, etag: unquote(out.ETag), lastModified: new Date() };
     } catch (err) {
       counter?.destroy(); // releases the caller's stream if the upload stopped before its end

@@ -62,18 +62,25 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
   const mode = input.mode ?? 'gate';
   const metadata = await readMetadata(store, input.model, version);
   if (!metadata) throw new NotFoundError(`registry: ${input.model} version ${version} has no model_metadata.yaml`);
+  const actor = input.actor.subject;
   const alias = await readAlias(store, input.model);
-  if (alias.doc?.version === version) {
-    // A retry after this very promotion succeeded: report it, change nothing.
-    return { promoted: true, version, previousChampion: alias.doc.previous, reason: metadata.gate?.reason ?? 'already champion' };
-  }
-  const championMeta = alias.doc ? await readMetadata(store, input.model, alias.doc.version) : undefined;
+  // The alias already names this version: a retry of this promotion after its alias move (the
+  // worker died, or a later write failed), or an earlier move. Either way the decision, its
+  // metadata and its audit record are completed below, against the champion it replaced.
+  const alreadyMoved = alias.doc?.version === version;
+  const replaced = alreadyMoved ? alias.doc!.previous : (alias.doc?.version ?? null);
+  const championMeta = replaced ? await readMetadata(store, input.model, replaced) : undefined;
   const champion = championMeta && mode === 'gate' ? await compareWithChampion(store, metadata, championMeta) : null;
   let outcome: GateOutcome =
     mode === 'gate'
       ? decideGate(metadata.metrics, champion, input.gate)
       : { decision: 'promoted', reason: `${mode} by an operator${input.reason ? `: ${input.reason}` : ''}`, subgroupDrops: [] };
-  if (outcome.decision === 'promoted') {
+  // A gate record the stopped attempt already wrote for this promotion stands as written.
+  const keptGate = alreadyMoved && mode === 'gate' && metadata.gate?.decision === 'promoted' ? metadata.gate : undefined;
+  if (alreadyMoved) {
+    // What was decided then stands: the alias moved.
+    outcome = keptGate ? { decision: 'promoted', reason: keptGate.reason, subgroupDrops: keptGate.subgroupDrops } : { ...outcome, decision: 'promoted' };
+  } else if (outcome.decision === 'promoted') {
     try {
       await moveAlias(store, input.model, alias, version, input.actor.subject);
     } catch (err) {
@@ -81,7 +88,7 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
       outcome = { decision: 'rejected', reason: 'another promotion moved the champion alias first', subgroupDrops: [] };
     }
   }
-  if (mode === 'gate') {
+  if (mode === 'gate' && !keptGate) {
     // The gate's own decision stays in the metadata; operators' moves are in the audit chain.
     metadata.gate = {
       ...outcome,
@@ -103,15 +110,20 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
     };
     await writeMetadata(store, metadata);
   }
-  await appendAudit(store, `registry-${input.model}`, `${mode}:${version}:${input.workflowId}`, {
-    type: mode,
-    model: input.model,
-    version,
-    decision: outcome.decision,
-    reason: outcome.reason,
-    previousChampion: alias.doc?.version ?? null,
-    workflowId: input.workflowId,
-    actor: { subject: input.actor.subject, issuer: input.actor.issuer, roles: input.actor.roles },
+  await appendAudit(store, `registry-${input.model}`, {
+    eventId: `${mode}:${version}:${input.workflowId}`,
+    actor,
+    event: {
+      type: mode,
+      model: input.model,
+      version,
+      decision: outcome.decision,
+      reason: outcome.reason,
+      previousChampion: replaced,
+      workflowId: input.workflowId,
+      actorIssuer: input.actor.issuer,
+      actorRoles: input.actor.roles,
+    },
   });
-  return { promoted: outcome.decision === 'promoted', version, previousChampion: alias.doc?.version ?? null, reason: outcome.reason };
+  return { promoted: outcome.decision === 'promoted', version, previousChampion: replaced, reason: outcome.reason };
 }

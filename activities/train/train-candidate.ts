@@ -3,6 +3,7 @@
  * writes the candidate version to the registry. The metadata file is written last and marks the
  * version complete, so a retried activity finds it and returns the recorded result.
  */
+import { auditEvent } from '../audit/events.js';
 import { performance } from 'node:perf_hooks';
 import { Table } from 'apache-arrow';
 import { InvalidInputError } from '../../core/errors.js';
@@ -40,6 +41,8 @@ export interface TrainCandidateInput {
   /** rf: the sub-forests trained by trainSubForest activities, merged here instead of fitting. */
   subForests?: SubForestPart[];
   dataQuality?: QualityOutcome;
+  /** Who started the training (a person, once identities exist); the workflow id when absent. */
+  actor?: string;
 }
 
 function qualityRecord(q: QualityOutcome): NonNullable<ModelMetadata['dataQuality']> {
@@ -109,6 +112,15 @@ async function trainAndRecord(
 ): Promise<CandidateResult> {
   beat({ step: 'load' });
   const data = await loadFeatureSet(store, input.dataset, input.featuresVersion);
+  // The training read of (de-identified) patient rows is audited once per model version, retries included.
+  await auditEvent(store, {
+    action: 'data-read',
+    purpose: 'training',
+    scope: `${input.model}-${input.family}`,
+    eventId: `train:${input.model}/${input.version}`,
+    ...(input.actor ? { actor: input.actor } : {}),
+    details: { model: input.model, version: input.version, dataset: input.dataset, featuresVersion: input.featuresVersion, rows: data.patientKeys.length },
+  });
   const split = splitByPatient(data.patientKeys, input.testFraction, input.seed);
   if (split.train.length === 0 || split.test.length === 0) {
     throw new InvalidInputError(`train: ${data.rows} stays give ${split.train.length} training and ${split.test.length} test rows; both must be non-empty`);

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { COMMANDS } from '../command-list.js';
-import { loadConfig, parseLakeUri } from '../../core/config.js';
+import { loadConfig, parseLakeUri, requireKeys } from '../../core/config.js';
+import { userInfo } from 'node:os';
+import { auditKeyRing } from '../../activities/audit/chain.js';
+import { bindAuditKeys } from '../../activities/audit/log.js';
+import { applyPurge, planPurge, planTotals } from '../../activities/retention/purge.js';
+import { parseDays, PURGEABLE_ZONES, type PurgeableZone } from '../../core/compliance.js';
+import { InvalidInputError } from '../../core/errors.js';
 import { openStore } from '../../activities/io/open-store.js';
 import { taskQueue } from '../../schemas/names.js';
 import type { CompactInput } from '../../schemas/workflows.js';
@@ -53,6 +59,55 @@ async function lakeStats(uri: string, s3: ReturnType<typeof loadConfig>['s3']): 
   return out;
 }
 
+interface PurgeOptions {
+  lake?: string;
+  zone: string;
+  olderThan?: string;
+  apply?: boolean;
+  json?: boolean;
+}
+
+/** `lake purge`: a dry run unless --apply; the retention is --older-than, else compliance.yaml's for the zone. */
+async function purge(opts: PurgeOptions): Promise<void> {
+  const config = loadConfig();
+  if (!(PURGEABLE_ZONES as readonly string[]).includes(opts.zone)) {
+    throw new InvalidInputError(`--zone must be one of ${PURGEABLE_ZONES.join(', ')}, got "${opts.zone}".`);
+  }
+  const zone = opts.zone as PurgeableZone;
+  const days = opts.olderThan !== undefined ? parseDays(opts.olderThan, '--older-than') : config.compliance.retentionDays[zone];
+  if (days === undefined)
+    throw new InvalidInputError(
+      `no retention for ${zone}: give --older-than (e.g. 90d), or set retention.${zone} in compliance.yaml (CAREPIPE_COMPLIANCE_FILE).`,
+    );
+  const location = parseLakeUri(opts.lake ?? config.lake.uri, '--lake');
+  const store = openStore(location, config.s3);
+  try {
+    const plan = await planPurge(store, zone, days);
+    const totals = planTotals(plan);
+    let deleted = 0;
+    if (opts.apply) {
+      bindAuditKeys(store, { ring: auditKeyRing(requireKeys(config)), retainDays: config.compliance.auditLockDays });
+      deleted = await applyPurge(store, plan, `local:${userInfo().username}`);
+    }
+    const summary = {
+      lake: location.uri,
+      zone,
+      olderThanDays: days,
+      cutoff: plan.cutoff,
+      dryRun: !opts.apply,
+      expired: plan.expired.length,
+      ...totals,
+      deleted,
+    };
+    if (opts.json) return printJson(summary);
+    say(
+      `${opts.apply ? 'purged' : 'would purge (dry run; --apply deletes)'}: ${plan.expired.length} objects of ${zone}/ dated before ${plan.cutoff} and ${totals.staleQuarantine} stale quarantine copies, ${(totals.bytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+  } finally {
+    store.close();
+  }
+}
+
 export function registerLake(program: Command): void {
   const lakeCommand = program.command('lake').description(COMMANDS.lake);
   addRunFlags(
@@ -76,6 +131,15 @@ export function registerLake(program: Command): void {
         printInspect(await inspectUri(uri, loadConfig().s3, { showValues: opts.showValues ?? false }), opts.json ?? false);
       }),
     );
+  lakeCommand
+    .command('purge')
+    .description('delete what a zone keeps past its retention, and stale quarantine copies; a dry run unless --apply, which is audited')
+    .addOption(options.lake())
+    .requiredOption('--zone <zone>', `the zone: ${PURGEABLE_ZONES.join(', ')}`)
+    .option('--older-than <days>', "age past which objects go, e.g. 90d (default: compliance.yaml's retention for the zone)")
+    .option('--apply', 'delete (default: only report what would go)')
+    .option('--json', 'print as JSON')
+    .action(action((opts: PurgeOptions) => purge(opts)));
   lakeCommand
     .command('stats')
     .description('objects and bytes per zone of the lake (curated: generations, records, staged fragments)')

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { COMMANDS } from '../command-list.js';
 import { readAlias } from '../../activities/registry/aliases.js';
-import { readAuditStream, verifyAuditChain } from '../../activities/registry/audit.js';
+import { readAuditStream, verifyAuditStream } from '../../activities/registry/audit.js';
+import { bindAuditKeys } from '../../activities/audit/log.js';
+import { auditKeyRing } from '../../activities/audit/chain.js';
 import { listModels, listVersions } from '../../activities/registry/catalog.js';
 import { readMetadata } from '../../activities/registry/metadata.js';
 import { openStore } from '../../activities/io/open-store.js';
@@ -106,8 +108,9 @@ export function registerModels(program: Command): void {
           if (!resolved) throw new NotFoundError(`${model} has no champion yet`);
           const metadata = await readMetadata(store, model, resolved);
           if (!metadata) throw new NotFoundError(`${model} has no version ${resolved}`);
+          bindAuditKeys(store, { ring: auditKeyRing(requireKeys(config)) });
           const audit = await readAuditStream(store, `registry-${model}`);
-          const chain = verifyAuditChain(audit);
+          const chain = await verifyAuditStream(store, `registry-${model}`);
           if (opts.json) return printJson({ ...metadata, auditChain: chain });
           say(`${model} ${resolved}  (${metadata.family}, ${metadata.backend}, created ${metadata.created})`);
           say(

@@ -49,6 +49,8 @@ const fileSettings: S3Settings = {
   credentials: undefined,
   multipartThresholdBytes: 5 * MiB,
   conditionalWrites: 'atomic',
+  sse: { mode: 'none' },
+  localDevelopment: true,
 };
 let tempRoot = '';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActivityDeps } from '../../activities/context.js';
 import { readAlias } from '../../activities/registry/aliases.js';
-import { readAuditStream, verifyAuditChain } from '../../activities/registry/audit.js';
+import { readAuditStream, verifyAuditStream } from '../../activities/registry/audit.js';
 import { type ModelMetadata, writeMetadata } from '../../activities/registry/metadata.js';
 import { promoteCandidate } from '../../activities/registry/promote.js';
 import { createDeps } from '../../cli/deps.js';
@@ -92,7 +92,7 @@ test('of two promotions racing from the same champion, exactly one moves the ali
       mode: 'rollback',
     });
   }
-  t.deepEqual(verifyAuditChain(await readAuditStream(store, 'registry-race')), { ok: true });
+  t.like(await verifyAuditStream(store, 'registry-race'), { ok: true, records: 16 });
 });
 
 test('the gate rejects a challenger worse than the champion by more than the margin, and records why', async (t) => {
@@ -174,5 +174,5 @@ test('an operator can force a version past the gate and roll back; both are audi
     audit.map((r) => r.event.type),
     ['gate', 'gate', 'force', 'rollback'],
   );
-  t.deepEqual(verifyAuditChain(audit), { ok: true });
+  t.like(await verifyAuditStream(store, 'registry-race'), { ok: true, records: 4 });
 });

@@ -53,6 +53,8 @@ function settings(endpoint: string, requestTimeoutMs: number): S3Settings {
     forcePathStyle: true,
     credentials: LOCAL_S3_CREDENTIALS,
     multipartThresholdBytes: 5 * 1024 * 1024,
+    sse: { mode: 'none' },
+    localDevelopment: true,
     conditionalWrites: 'per-request',
     connectTimeoutMs: 1000,
     requestTimeoutMs,

@@ -19,6 +19,8 @@ const bucket = uniqueBucket('ingest-cli');
 const vars = {
   CAREPIPE_TEMPORAL_ADDRESS: testTemporalAddress(),
   CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+  // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
+  CAREPIPE_LOCAL_DEVELOPMENT: 'true',
   CAREPIPE_LAKE: 's3://carepipe-lake-not-this-one',
   // The worker serves the lake --lake names, not CAREPIPE_LAKE: it must be on the allow-list.
   CAREPIPE_LAKE_ALLOW: `s3://${bucket}`,

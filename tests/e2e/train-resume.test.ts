@@ -26,6 +26,8 @@ const b64 = (r: typeof codec) => `${r.activeId}:${r.keys.get(r.activeId)!.toStri
 const vars = {
   CAREPIPE_TEMPORAL_ADDRESS: testTemporalAddress(),
   CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+  // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
+  CAREPIPE_LOCAL_DEVELOPMENT: 'true',
   CAREPIPE_LAKE: `s3://${uniqueBucket('train-resume')}`,
   CAREPIPE_TASK_QUEUE_PREFIX: `t-resume-${Date.now().toString(36)}`,
   CAREPIPE_CODEC_KEYS: b64(codec),

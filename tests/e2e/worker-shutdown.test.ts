@@ -25,6 +25,8 @@ const prefix = `t-shutdown-${Date.now().toString(36)}`;
 const vars = {
   CAREPIPE_TEMPORAL_ADDRESS: testTemporalAddress(),
   CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+  // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
+  CAREPIPE_LOCAL_DEVELOPMENT: 'true',
   CAREPIPE_LAKE: `s3://${bucket}`,
   CAREPIPE_TASK_QUEUE_PREFIX: prefix,
   CAREPIPE_CODEC_KEYS: b64(codec),

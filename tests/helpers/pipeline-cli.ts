@@ -15,6 +15,8 @@ export function pipelineCliEnv(env: PipelineEnv, extra: Record<string, string> =
   return cliEnv({
     CAREPIPE_TEMPORAL_ADDRESS: env.config.temporal.address,
     CAREPIPE_S3_ENDPOINT: env.config.s3.endpoint!,
+    // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
+    CAREPIPE_LOCAL_DEVELOPMENT: 'true',
     CAREPIPE_LAKE: env.lakeUri,
     CAREPIPE_TASK_QUEUE_PREFIX: env.queuePrefix,
     CAREPIPE_CODEC_KEYS: keyList(env.keys.codec),

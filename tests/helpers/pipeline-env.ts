@@ -43,6 +43,8 @@ export async function createPipelineEnv(name: string): Promise<PipelineEnv> {
   const config = parseConfig({
     CAREPIPE_TEMPORAL_ADDRESS: testTemporalAddress(),
     CAREPIPE_S3_ENDPOINT: s3.endpoint!,
+    // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
+    CAREPIPE_LOCAL_DEVELOPMENT: 'true',
     CAREPIPE_LAKE: `s3://${bucket}`,
     CAREPIPE_TASK_QUEUE_PREFIX: queuePrefix,
     CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS: '5',

@@ -19,6 +19,9 @@ export function testS3Settings(): S3Settings {
     credentials: LOCAL_S3_CREDENTIALS,
     multipartThresholdBytes: 5 * 1024 * 1024,
     conditionalWrites: 'per-request',
+    sse: { mode: 'AES256' },
+    // versitygw accepts SSE but does not confirm it: the tests' explicit local-development exception.
+    localDevelopment: true,
   };
 }
 

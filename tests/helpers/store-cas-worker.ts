@@ -28,6 +28,8 @@ const store = openStore(
         credentials: undefined,
         multipartThresholdBytes: 5 << 20,
         conditionalWrites: 'atomic',
+        sse: { mode: 'none' },
+        localDevelopment: true,
       },
   { conditionalWrites: 'atomic' },
 );

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_S3_CREDENTIALS, parseConfig, parseLakeUri, readEnv, requireCodecKeys, requireKeys } from '../../core/config.js';
+import { LOCAL_S3_CREDENTIALS, parseConfig, parseLakeUri, readEnv, requireAuditKeys, requireCodecKeys, requireKeys } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { newKeyFileContent } from '../../infra/keys.js';
 
@@ -47,11 +47,26 @@ test('bad values fail with a sentence that names the variable', (t) => {
     [{ CAREPIPE_TASK_QUEUE_PREFIX: 'Bad Prefix' }, /^CAREPIPE_TASK_QUEUE_PREFIX must be/],
     [{ CAREPIPE_TF_BACKEND: 'cuda' }, /^CAREPIPE_TF_BACKEND must be one of auto, tfjs-node-gpu, tfjs-node, wasm, cpu, got "cuda"/],
     [{ CAREPIPE_S3_CONDITIONAL_WRITES: 'maybe' }, /^CAREPIPE_S3_CONDITIONAL_WRITES must be one of atomic, per-request, unsupported/],
+    [{ CAREPIPE_S3_ENDPOINT: 'http://minio.internal:9000' }, /^CAREPIPE_S3_ENDPOINT must be https:\/\/ for a server off this machine/],
+    [{ CAREPIPE_S3_SSE: 'aws:kms' }, /^CAREPIPE_S3_SSE is aws:kms but CAREPIPE_S3_SSE_KMS_KEY_ID is not set/],
+    [{ CAREPIPE_S3_SSE: 'AES256', CAREPIPE_S3_SSE_KMS_KEY_ID: 'k' }, /^CAREPIPE_S3_SSE_KMS_KEY_ID is set but CAREPIPE_S3_SSE is AES256/],
+    [{ CAREPIPE_S3_SSE: 'rot13' }, /^CAREPIPE_S3_SSE must be one of AES256, aws:kms, none, got "rot13"/],
+    [{ CAREPIPE_LOCAL_DEVELOPMENT: 'sometimes' }, /^CAREPIPE_LOCAL_DEVELOPMENT must be true or false/],
+    [{ CAREPIPE_AUDIT_KEY_ID: 'a' }, /^CAREPIPE_AUDIT_KEY_ID is set but CAREPIPE_AUDIT_KEYS is not/],
   ];
   for (const [env, message] of cases) {
     const err = t.throws(() => parseConfig(env), { instanceOf: ConfigError }, JSON.stringify(env));
     t.regex(err?.message ?? '', message);
   }
+});
+
+test('SSE is asked for by default; local development is assumed only for the local stack (no endpoint set)', (t) => {
+  t.deepEqual(parseConfig({}).s3.sse, { mode: 'AES256' });
+  t.true(parseConfig({}).s3.localDevelopment);
+  t.false(parseConfig({ CAREPIPE_S3_ENDPOINT: 'aws' }).s3.localDevelopment);
+  t.false(parseConfig({ CAREPIPE_S3_ENDPOINT: 'http://127.0.0.1:9000' }).s3.localDevelopment);
+  t.true(parseConfig({ CAREPIPE_S3_ENDPOINT: 'http://127.0.0.1:9000', CAREPIPE_LOCAL_DEVELOPMENT: 'true' }).s3.localDevelopment);
+  t.deepEqual(parseConfig({ CAREPIPE_S3_ENDPOINT: 'https://s3.internal', CAREPIPE_S3_SSE_KMS_KEY_ID: 'arn:k' }).s3.sse, { mode: 'aws:kms', kmsKeyId: 'arn:k' });
 });
 
 test('the SDK default endpoint and credential chain are used when the endpoint is "aws"', (t) => {
@@ -131,4 +146,21 @@ test("command-line overrides are read by the variable's own rules, win over the 
   t.is(word?.message, '--activity-concurrency must be a whole number, got "many".');
   const host = t.throws(() => parseConfig({}, { CAREPIPE_CODEC_SERVER_HOST: { value: 'a b', flag: '--host' } }), { instanceOf: ConfigError });
   t.regex(host?.message ?? '', /^--host must be a host name or IP address, got "a b"/);
+});
+
+test('the audit ring comes from CAREPIPE_AUDIT_KEYS or the key file, and a process without the pseudonym key can load it alone', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carepipe-audit-keys-'));
+  const file = join(dir, 'keys.json');
+  writeFileSync(file, newKeyFileContent('dev-1'));
+  const fromFile = requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).audit!;
+  t.is(fromFile.activeId, 'dev-1');
+  t.deepEqual(requireAuditKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).keys, fromFile.keys);
+  const env = requireAuditKeys(parseConfig({ CAREPIPE_AUDIT_KEYS: `a1:${key()},a2:${key()}`, CAREPIPE_AUDIT_KEY_ID: 'a2' }));
+  t.deepEqual([env.activeId, [...env.keys.keys()]], ['a2', ['a1', 'a2']]);
+  writeFileSync(file, JSON.stringify({ codec: { active: 'c', keys: { c: key() } }, pseudonym: { active: 'p', keys: { p: key() } } }));
+  t.is(requireKeys(parseConfig({ CAREPIPE_KEY_FILE: file })).audit, undefined);
+  t.regex(
+    t.throws(() => requireAuditKeys(parseConfig({ CAREPIPE_KEY_FILE: file })), { instanceOf: ConfigError }).message,
+    /has no audit ring, and CAREPIPE_AUDIT_KEYS is not set/,
+  );
 });

@@ -25,6 +25,7 @@ import { fitRandomForest, subForestRange } from '../../activities/train/trees/rf
 import { Rng } from '../../activities/train/trees/rng.js';
 import { subForestKey, trainSubForest } from '../../activities/train/trees/subforest.js';
 import { CorruptFileError } from '../../core/errors.js';
+import { readAuditStream } from '../../activities/audit/log.js';
 import { writeRawLake } from '../../data-lake/generator/index.js';
 import { lake } from '../../data-lake/layout.js';
 import { ingestAll, localLake } from '../helpers/features-lake.js';
@@ -205,4 +206,10 @@ test('a gradient-boosted candidate writes model.json and model.bin that load bac
   const x = transform(pipeline, features.columns, split.test);
   t.deepEqual(predictProba(forest, x, split.test.length, pipeline.width), await scores('v3-gbdt'));
   t.is(split.test.length, result.metrics.testRows);
+  // The training read is in the audit trail: who (no workflow here: `local`), which data, how many rows.
+  const reads = await readAuditStream(store, 'data-read-training-trees-test-gbdt');
+  t.deepEqual(
+    reads.map((r) => [r.actor, r.eventId, r.event.featuresVersion, r.event.rows]),
+    [['local', 'train:trees-test/v3-gbdt', featuresVersion, features.patientKeys.length]],
+  );
 });

@@ -64,6 +64,8 @@ function featuresCli(...flags: string[]) {
     cliEnv({
       CAREPIPE_TEMPORAL_ADDRESS: env.config.temporal.address,
       CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+      // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
+      CAREPIPE_LOCAL_DEVELOPMENT: 'true',
       CAREPIPE_TASK_QUEUE_PREFIX: env.queuePrefix,
       CAREPIPE_CODEC_KEYS: key(env.keys.codec),
       CAREPIPE_CODEC_KEY_ID: env.keys.codec.activeId,

@@ -14,7 +14,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { parse } from 'yaml';
 import { readAlias } from '../../activities/registry/aliases.js';
-import { readAuditStream, verifyAuditChain } from '../../activities/registry/audit.js';
+import { readAuditStream, verifyAuditStream } from '../../activities/registry/audit.js';
 import type { ModelMetadata } from '../../activities/registry/metadata.js';
 import { ENCRYPTED_ENCODING } from '../../core/codec.js';
 import { type GenerationSummary, writeRawLake } from '../../data-lake/generator/index.js';
@@ -137,7 +137,7 @@ test('the promoted candidate is in the registry with its files, lineage, gate de
   const alias = await readAlias(store, MODEL);
   t.is(alias.doc?.version, best.version);
   const audit = await readAuditStream(store, `registry-${MODEL}`);
-  t.deepEqual(verifyAuditChain(audit), { ok: true });
+  t.like(await verifyAuditStream(store, `registry-${MODEL}`), { ok: true, records: audit.length });
   t.true(audit.some((r) => r.event.version === best.version && r.event.decision === 'promoted'));
 });
 
@@ -164,7 +164,7 @@ test('a rerun skips every ingested file and built shard, and records a second ga
   );
   t.is(second.result.promotion.previousChampion, first.result.best.version);
   const audit = await readAuditStream(env.deps.lake(env.lakeUri), `registry-${MODEL}`);
-  t.deepEqual(verifyAuditChain(audit), { ok: true });
+  t.like(await verifyAuditStream(env.deps.lake(env.lakeUri), `registry-${MODEL}`), { ok: true, records: audit.length });
   t.true(audit.some((r) => r.event.version === second.result.best.version));
 });
 
