@@ -75,7 +75,7 @@ for (const [what, rule] of [
     t.deepEqual(
       audit.map((r) => [r.actor, r.event.version, r.event.decision, r.event.previousChampion]),
       [
-        ['retrain/1', 'v1', 'promoted', null],
+        ['alice@example.org', 'v1', 'promoted', null],
         ['alice@example.org', 'v2', 'promoted', 'v1'],
       ],
     );
