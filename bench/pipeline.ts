@@ -139,7 +139,7 @@ async function reusedBuckets(localRoot: string, kind: LakeKind, uri: string, s3E
     else {
       const { openStore } = await import('../activities/io/open-store.js');
       const { parseConfig } = await import('../core/config.js');
-      const config = parseConfig({ CAREPIPE_LAKE: uri, CAREPIPE_S3_ENDPOINT: s3Endpoint });
+      const config = parseConfig({ CAREPIPE_LAKE: uri, CAREPIPE_S3_ENDPOINT: s3Endpoint, CAREPIPE_LOCAL_DEVELOPMENT: 'true' });
       const store = openStore(config.lake, config.s3);
       text = new TextDecoder().decode(await store.get(key));
       store.close();

@@ -28,6 +28,8 @@ export async function benchQuality(addresses: ReturnType<typeof stackAddresses>,
   const vars = {
     CAREPIPE_TEMPORAL_ADDRESS: addresses.temporalAddress,
     CAREPIPE_S3_ENDPOINT: addresses.s3Endpoint,
+    // versitygw accepts SSE but does not confirm it: the local stack's development exception.
+    CAREPIPE_LOCAL_DEVELOPMENT: 'true',
     CAREPIPE_LAKE: `s3://${bucket}`,
     CAREPIPE_TASK_QUEUE_PREFIX: `bench-quality-${patients}`,
     CAREPIPE_CODEC_KEYS: `q:${CODEC.toString('base64')}`,

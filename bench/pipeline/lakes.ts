@@ -40,7 +40,7 @@ export async function addDays(lake: BenchLake, cache: CachedLake, dates: readonl
 }
 
 async function copyDays(lake: BenchLake, cache: CachedLake, dates: readonly string[], s3Endpoint: string): Promise<void> {
-  const config = parseConfig({ CAREPIPE_LAKE: lake.uri, CAREPIPE_S3_ENDPOINT: s3Endpoint });
+  const config = parseConfig({ CAREPIPE_LAKE: lake.uri, CAREPIPE_S3_ENDPOINT: s3Endpoint, CAREPIPE_LOCAL_DEVELOPMENT: 'true' });
   await ensureBucket(config.lake, config.s3);
   const store = openStore(config.lake, config.s3);
   try {
@@ -68,7 +68,7 @@ export async function removeRunLakes(tag: string): Promise<void> {
 
 /** Objects and bytes under a prefix of the lake. */
 export async function zoneSize(lake: BenchLake, prefix: string, s3Endpoint: string): Promise<{ objects: number; bytes: number }> {
-  const config = parseConfig({ CAREPIPE_LAKE: lake.uri, CAREPIPE_S3_ENDPOINT: s3Endpoint });
+  const config = parseConfig({ CAREPIPE_LAKE: lake.uri, CAREPIPE_S3_ENDPOINT: s3Endpoint, CAREPIPE_LOCAL_DEVELOPMENT: 'true' });
   const store = openStore(config.lake, config.s3);
   try {
     let objects = 0;

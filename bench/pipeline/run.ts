@@ -81,6 +81,8 @@ async function withStageWorkers<R>(opts: RunOptions, stage: string, fn: () => Pr
         ...KEYS,
         CAREPIPE_TEMPORAL_ADDRESS: addresses.temporalAddress,
         CAREPIPE_S3_ENDPOINT: addresses.s3Endpoint,
+        // versitygw accepts SSE but does not confirm it: the local stack's development exception.
+        CAREPIPE_LOCAL_DEVELOPMENT: 'true',
         CAREPIPE_LAKE: lake.uri,
         CAREPIPE_TASK_QUEUE_PREFIX: prefix,
         CAREPIPE_LOG_LEVEL: 'info',
@@ -111,6 +113,8 @@ export async function runPipeline(opts: RunOptions, label: string): Promise<Pipe
     ...KEYS,
     CAREPIPE_TEMPORAL_ADDRESS: opts.addresses.temporalAddress,
     CAREPIPE_S3_ENDPOINT: opts.addresses.s3Endpoint,
+    // versitygw accepts SSE but does not confirm it: the local stack's development exception.
+    CAREPIPE_LOCAL_DEVELOPMENT: 'true',
     CAREPIPE_LAKE: opts.lake.uri,
     CAREPIPE_TASK_QUEUE_PREFIX: opts.prefix,
   };

@@ -30,6 +30,8 @@ export async function openChaosEnv(stack: ChaosStack, extraVars: Record<string, 
   const vars = {
     CAREPIPE_TEMPORAL_ADDRESS: stack.addresses.temporalAddress,
     CAREPIPE_S3_ENDPOINT: stack.addresses.s3Endpoint,
+    // versitygw accepts SSE but does not confirm it: the local stack's development exception.
+    CAREPIPE_LOCAL_DEVELOPMENT: 'true',
     CAREPIPE_LAKE: 's3://chaos-default',
     // Every lake of the suite is a prefix of one bucket: the workers' allow-list admits it alone.
     CAREPIPE_LAKE_ALLOW: `s3://${CHAOS_BUCKET}`,

@@ -23,6 +23,8 @@ const b64 = (r: ReturnType<typeof testKeyRing>) => `${r.activeId}:${r.keys.get(r
 const vars = {
   CAREPIPE_TEMPORAL_ADDRESS: testTemporalAddress(),
   CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+  // versitygw accepts SSE but does not confirm it: the local stack's development exception.
+  CAREPIPE_LOCAL_DEVELOPMENT: 'true',
   CAREPIPE_LAKE: `s3://${uniqueBucket('score-cli')}`,
   CAREPIPE_TASK_QUEUE_PREFIX: `t-score-${Date.now().toString(36)}`,
   CAREPIPE_CODEC_KEYS: b64(testKeyRing('score-codec')),

@@ -51,6 +51,8 @@ function exploreCli(...flags: string[]) {
     cliEnv({
       CAREPIPE_TEMPORAL_ADDRESS: env.config.temporal.address,
       CAREPIPE_S3_ENDPOINT: testS3Settings().endpoint!,
+      // versitygw accepts SSE but does not confirm it: the local stack's development exception.
+      CAREPIPE_LOCAL_DEVELOPMENT: 'true',
       CAREPIPE_TASK_QUEUE_PREFIX: env.queuePrefix,
       CAREPIPE_CODEC_KEYS: key(env.keys.codec),
       CAREPIPE_CODEC_KEY_ID: env.keys.codec.activeId,
