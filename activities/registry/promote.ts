@@ -121,8 +121,7 @@ export async function promoteCandidate(deps: ActivityDeps, input: PromoteCandida
       reason: outcome.reason,
       previousChampion: replaced,
       workflowId: input.workflowId,
-      actorIssuer: input.actor.issuer,
-      actorRoles: input.actor.roles,
+      actor: { subject: input.actor.subject, issuer: input.actor.issuer, roles: input.actor.roles },
     },
   });
   return { promoted: outcome.decision === 'promoted', version, previousChampion: replaced, reason: outcome.reason };

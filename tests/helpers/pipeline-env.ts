@@ -36,7 +36,8 @@ export interface PipelineEnv {
   close(): Promise<void>;
 }
 
-export async function createPipelineEnv(name: string): Promise<PipelineEnv> {
+/** `allow`: lakes beside the env's own that its workers and deps may open (CAREPIPE_LAKE_ALLOW). */
+export async function createPipelineEnv(name: string, allow: readonly string[] = []): Promise<PipelineEnv> {
   const bucket = uniqueBucket(name);
   const s3 = testS3Settings();
   const queuePrefix = `t-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${randomBytes(3).toString('hex')}`;
@@ -46,6 +47,7 @@ export async function createPipelineEnv(name: string): Promise<PipelineEnv> {
     // versitygw accepts but does not confirm SSE: the local stack's explicit exception for PHI zones.
     CAREPIPE_LOCAL_DEVELOPMENT: 'true',
     CAREPIPE_LAKE: `s3://${bucket}`,
+    ...(allow.length > 0 ? { CAREPIPE_LAKE_ALLOW: [`s3://${bucket}`, ...allow].join(',') } : {}),
     CAREPIPE_TASK_QUEUE_PREFIX: queuePrefix,
     CAREPIPE_WORKER_SHUTDOWN_GRACE_SECONDS: '5',
   });

@@ -25,6 +25,8 @@ import { listKeys, readJsonObject, readTable, strings } from '../helpers/lake-sc
 import { pipelineCliEnv } from '../helpers/pipeline-cli.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
 import { TEST_ACTOR } from '../helpers/identity.js';
+import { auditKeyRing } from '../../activities/audit/chain.js';
+import { bindAuditKeys } from '../../activities/audit/log.js';
 
 const BUCKETS = 16;
 let env: PipelineEnv;
@@ -73,20 +75,24 @@ test.before(async () => {
   env = await createPipelineEnv('backfill');
   const original = env.deps.lake.bind(env.deps);
   const inner = original(env.lakeUri);
-  store = new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'get') {
-        return async (key: string) => {
-          if (refusedDate && key.startsWith('raw/') && key.includes(`/ingest_date=${refusedDate}/`)) {
-            throw new ConfigError(`get on ${key} was refused (AccessDenied): check the S3 credentials and the bucket's permissions.`);
-          }
-          return target.get(key);
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  // A wrapper is another store object: it gets the audit keys createDeps bound to the one it wraps.
+  store = bindAuditKeys(
+    new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === 'get') {
+          return async (key: string) => {
+            if (refusedDate && key.startsWith('raw/') && key.includes(`/ingest_date=${refusedDate}/`)) {
+              throw new ConfigError(`get on ${key} was refused (AccessDenied): check the S3 credentials and the bucket's permissions.`);
+            }
+            return target.get(key);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }),
+    { ring: auditKeyRing(env.keys) },
+  );
   env.deps.lake = (uri) => (uri === env.lakeUri ? store : original(uri));
   generation = await writeRawLake(inner, { patients: 1500, days: 4, seed: 21, filesPerDay: 4, messiness: 'none' });
   dates = [0, 1, 2, 3].map((i) => new Date(Date.parse(`${generation.ingestDates.first}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10));

@@ -36,7 +36,8 @@ let referenceDir = '';
 const readJsonKey = async <T>(key: string) => JSON.parse(new TextDecoder().decode(await store.get(key))) as T;
 
 test.before(async () => {
-  env = await createPipelineEnv('features-scale');
+  // The reference lake is a folder under the temporary directory.
+  env = await createPipelineEnv('features-scale', [`file://${tmpdir()}`]);
   store = env.deps.lake(env.lakeUri);
   const generator = { patients: 1000, days: 33, seed: 17, messiness: 'none' } as const;
   // The reference: the same rows in the files the generator wrote, in a lake of their own.

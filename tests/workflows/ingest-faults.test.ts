@@ -50,9 +50,9 @@ const fileManifestKey = (rawKey: string) => {
 };
 
 test.before(async () => {
-  env = await createPipelineEnv('ingest-faults');
-  const original = env.deps.lake.bind(env.deps);
   const cleanUri = `s3://${uniqueBucket('ingest-faults-clean')}`;
+  env = await createPipelineEnv('ingest-faults', [cleanUri]);
+  const original = env.deps.lake.bind(env.deps);
   await ensureBucket(parseLakeUri(cleanUri), env.config.s3);
   clean = { uri: cleanUri, store: original(cleanUri) };
   generation = await writeRawLake(original(env.lakeUri), LAKE);
