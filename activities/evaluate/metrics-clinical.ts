@@ -3,7 +3,7 @@
  * the decision curve (Vickers and Elkin 2006) and the calibration slope and intercept of a
  * logistic recalibration (Cox 1958; Van Calster et al. 2019).
  */
-import { checkProbabilities } from './metrics-input.js';
+import { checkProbabilities, firstAtLeast, scoresByClass } from './metrics-input.js';
 
 export interface DecisionCurvePoint {
   threshold: number;
@@ -17,28 +17,12 @@ export interface DecisionCurvePoint {
 export const DECISION_THRESHOLDS: readonly number[] = Array.from({ length: 99 }, (_, k) => (k + 1) / 100);
 
 /** Count of sorted[] entries >= v. */
-function atOrAbove(sorted: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return sorted.length - lo;
-}
+const atOrAbove = (sorted: Float64Array, v: number): number => sorted.length - firstAtLeast(sorted, v);
 
 export function decisionCurve(scores: Float64Array, labels: Uint8Array, thresholds: readonly number[] = DECISION_THRESHOLDS): DecisionCurvePoint[] {
   const positives = checkProbabilities('decisionCurve', scores, labels);
   const n = scores.length;
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(n - positives);
-  for (let i = 0, p = 0, q = 0; i < n; i++) {
-    if (labels[i] === 1) pos[p++] = scores[i]!;
-    else neg[q++] = scores[i]!;
-  }
-  pos.sort();
-  neg.sort();
+  const { pos, neg } = scoresByClass(scores, labels, positives);
   const prevalence = positives / n;
   return thresholds.map((pt) => {
     const odds = pt / (1 - pt);

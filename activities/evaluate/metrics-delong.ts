@@ -5,7 +5,7 @@
  * array sort, no comparator), so the cost is O(n log n) rather than the O(m x n) of the
  * definition; ties count one half, so the AUC equals {@link rocAuc}'s.
  */
-import { checkBinary } from './metrics-input.js';
+import { checkBinary, firstAtLeast, scoresByClass } from './metrics-input.js';
 
 /** Two-sided 97.5% quantile of the standard normal. */
 export const Z_975 = 1.959963984540054;
@@ -21,15 +21,9 @@ export interface AucInterval {
 
 /** Count of sorted[] entries strictly below v, plus half of those equal to it. */
 function placement(sorted: Float64Array, v: number): number {
-  let lo = 0;
+  const below = firstAtLeast(sorted, v);
+  let lo = below;
   let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  const below = lo;
-  hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid]! <= v) lo = mid + 1;
@@ -48,14 +42,7 @@ export function delongAuc(scores: Float64Array, labels: Uint8Array): AucInterval
   const m = checkBinary('delongAuc', scores, labels);
   const n = scores.length - m;
   if (m === 0 || n === 0) return { auc: NaN, se: NaN, lower: NaN, upper: NaN };
-  const pos = new Float64Array(m);
-  const neg = new Float64Array(n);
-  for (let i = 0, p = 0, q = 0; i < scores.length; i++) {
-    if (labels[i] === 1) pos[p++] = scores[i]!;
-    else neg[q++] = scores[i]!;
-  }
-  pos.sort();
-  neg.sort();
+  const { pos, neg } = scoresByClass(scores, labels, m);
   // V10[i]: the share of negatives a positive outranks; V01[j]: of positives a negative is outranked by.
   const v10 = new Float64Array(m);
   const v01 = new Float64Array(n);

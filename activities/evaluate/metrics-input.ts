@@ -29,3 +29,28 @@ export function checkProbabilities(fn: string, scores: Float64Array, labels: Uin
   }
   return positives;
 }
+
+/** The scores of the positives and of the negatives, each sorted ascending (`positives`: their count, from the check). */
+export function scoresByClass(scores: Float64Array, labels: Uint8Array, positives: number): { pos: Float64Array; neg: Float64Array } {
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(scores.length - positives);
+  for (let i = 0, p = 0, q = 0; i < scores.length; i++) {
+    if (labels[i] === 1) pos[p++] = scores[i]!;
+    else neg[q++] = scores[i]!;
+  }
+  pos.sort();
+  neg.sort();
+  return { pos, neg };
+}
+
+/** Index of the first element >= t in an ascending array (its length when none). */
+export function firstAtLeast(sorted: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -9,7 +9,7 @@
  * tied scores fall into one step whatever their labels: this is what makes tie handling equal
  * to scikit-learn's (average rank for AUC, one point per distinct threshold for the curves).
  */
-import { checkBinary } from './metrics-input.js';
+import { checkBinary, scoresByClass } from './metrics-input.js';
 
 /** Cumulative true and false positives when flagging every score >= thresholds[k]. */
 export interface ThresholdSweep {
@@ -41,14 +41,7 @@ export interface PrCurve {
 export function sweepThresholds(scores: Float64Array, labels: Uint8Array, fn = 'sweepThresholds'): ThresholdSweep {
   const positives = checkBinary(fn, scores, labels);
   const n = scores.length;
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(n - positives);
-  for (let i = 0, p = 0, q = 0; i < n; i++) {
-    if (labels[i] === 1) pos[p++] = scores[i]!;
-    else neg[q++] = scores[i]!;
-  }
-  pos.sort();
-  neg.sort();
+  const { pos, neg } = scoresByClass(scores, labels, positives);
   const thresholds = new Float64Array(n);
   const tps = new Float64Array(n);
   const fps = new Float64Array(n);

@@ -3,7 +3,7 @@
  * if it flagged every patient whose risk is at or above the threshold.
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { checkBinary } from './metrics-input.js';
+import { checkBinary, firstAtLeast, scoresByClass } from './metrics-input.js';
 
 /** One row per threshold; a rate is null when its denominator is zero. */
 export interface ThresholdRow {
@@ -26,14 +26,7 @@ export const DEFAULT_THRESHOLDS: readonly number[] = Array.from({ length: 19 }, 
 export function thresholdTable(scores: Float64Array, labels: Uint8Array, thresholds: readonly number[] = DEFAULT_THRESHOLDS): ThresholdRow[] {
   const positives = checkBinary('thresholdTable', scores, labels);
   const n = scores.length;
-  const pos = new Float64Array(positives);
-  const neg = new Float64Array(n - positives);
-  for (let i = 0, p = 0, q = 0; i < n; i++) {
-    if (labels[i] === 1) pos[p++] = scores[i]!;
-    else neg[q++] = scores[i]!;
-  }
-  pos.sort();
-  neg.sort();
+  const { pos, neg } = scoresByClass(scores, labels, positives);
   const ratio = (num: number, den: number): number | null => (den === 0 ? null : num / den);
   return thresholds.map((threshold, k) => {
     if (Number.isNaN(threshold)) throw new InvalidInputError(`thresholdTable: threshold ${k} is NaN`);
@@ -54,16 +47,4 @@ export function thresholdTable(scores: Float64Array, labels: Uint8Array, thresho
       flaggedRate: (tp + fp) / n,
     };
   });
-}
-
-/** Index of the first element >= t in an ascending array (its length when none). */
-function firstAtLeast(sorted: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
