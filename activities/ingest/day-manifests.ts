@@ -9,13 +9,13 @@
  * (list-raw.ts), and rewrites only the days whose file manifests moved since.
  */
 import { InvalidInputError } from '../../core/errors.js';
-import { INGEST_FILE_MANIFEST_RE, lake, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
+import { INGEST_FILE_MANIFEST_RE, lake, parseRawKey, RAW_TABLES, type RawTable } from '../../data-lake/layout.js';
 import type { IngestFileResult } from '../../schemas/workflows.js';
 import { mapBounded } from '../../core/map-bounded.js';
 import { type ActivityDeps, readJson } from '../context.js';
 import { getJson } from '../curated/store-json.js';
 import { inRange } from './list-raw.js';
-import type { FileManifest } from './outputs.js';
+import { curationSettings, type FileManifest } from './outputs.js';
 
 export interface WriteIngestManifestsInput {
   lake: string;
@@ -53,9 +53,6 @@ export interface DayManifest {
   quarantined: string[];
 }
 
-/** What a file was curated under: a file curated under other settings is curated again. */
-export const curationSettings = (curationVersion: string, pseudonymKeyId: string, bucketCount: number) => `${curationVersion}|${pseudonymKeyId}|${bucketCount}`;
-
 /** The ingest result a skipped file reports, from its day manifest entry (null when the entry predates the fields it needs). */
 export function skippedResult(entry: DayFileEntry): IngestFileResult | null {
   if (entry.accepted === undefined || entry.corrected === undefined || entry.rejected === undefined || entry.fragments === undefined) return null;
@@ -92,8 +89,10 @@ function entryOf(f: FileManifest, manifestEtag: string): DayFileEntry {
 function isCurrent(day: DayManifest | null, files: ReadonlyMap<string, string>): boolean {
   if (!day || day.files.length !== files.size) return false;
   return day.files.every((f) => {
-    const parts = /^raw\/([^/]+)\/ingest_date=([^/]+)\/([^/]+)$/.exec(f.source);
-    return parts !== null && f.manifestEtag !== undefined && files.get(lake.ingestFileManifest(parts[1] as RawTable, parts[2]!, parts[3]!)) === f.manifestEtag;
+    const parts = parseRawKey(f.source);
+    return (
+      parts !== undefined && f.manifestEtag !== undefined && files.get(lake.ingestFileManifest(parts.table, parts.date, parts.fileName)) === f.manifestEtag
+    );
   });
 }
 

@@ -26,7 +26,7 @@ import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../../core/config.js';
 import { writeParquet } from '../io/parquet.js';
 import { tableFromIPC } from 'apache-arrow';
 import { type CurateOutcome, type Curator, curateFile } from './curate.js';
-import { type CuratedFragment, type FileManifest, quarantineFile } from './outputs.js';
+import { type CuratedFragment, curationSettings, type FileManifest, quarantineFile } from './outputs.js';
 
 /** Bump when curation output changes for the same input: every file is then re-curated. */
 export const CURATION_VERSION = 'curation-6';
@@ -125,7 +125,10 @@ async function prepare(deps: ActivityDeps, store: ObjectStore, key: string, buck
   // Before the read: a file replaced in between is recorded as the older version and read again next time, never skipped wrongly.
   const info = await store.head(key);
   if (!info) throw new NotFoundError(`ingest: ${key} is gone from the landing zone`);
-  const sameSettings = previous?.curationVersion === CURATION_VERSION && previous.pseudonymKeyId === ring.activeId && previous.bucketCount === bucketCount;
+  const sameSettings =
+    previous !== undefined &&
+    curationSettings(previous.curationVersion, previous.pseudonymKeyId, previous.bucketCount) ===
+      curationSettings(CURATION_VERSION, ring.activeId, bucketCount);
   // The scheduled run lists a year of files to ingest one more day: unchanged ones are not read again.
   if (sameSettings && previous.raw?.etag === info.etag && previous.raw.size === info.size) return resultOf(previous, 'skipped');
   const maxFileBytes = ingestLimits(deps).maxFileBytes;

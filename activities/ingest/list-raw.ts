@@ -5,7 +5,8 @@ import type { ActivityDeps } from '../context.js';
 import { getJson } from '../curated/store-json.js';
 import type { ObjectInfo, ObjectStore } from '../io/object-store.js';
 import { compareKeys } from '../io/store-keys.js';
-import { curationSettings, type DayManifest, skippedResult } from './day-manifests.js';
+import { type DayManifest, skippedResult } from './day-manifests.js';
+import { curationSettings } from './outputs.js';
 import { CURATION_VERSION } from './ingest-file.js';
 
 export interface ListRawFilesInput {
@@ -71,18 +72,19 @@ export async function listRawFiles(deps: ActivityDeps, input: ListRawFilesInput)
  */
 async function skipUnchanged(store: ObjectStore, listed: readonly ObjectInfo[], settings: string): Promise<{ keys: string[]; skipped: IngestFileResult[] }> {
   const days = new Map<string, { table: RawTable; date: string }>();
+  // Per table, the page's first and last day (a page is in key order: by table, then date).
+  const spans = new Map<RawTable, { first: string; last: string }>();
   for (const o of listed) {
     const p = parseRawKey(o.key)!;
     days.set(`${p.table}|${p.date}`, { table: p.table, date: p.date });
+    const span = spans.get(p.table);
+    if (span) span.last = p.date;
+    else spans.set(p.table, { first: p.date, last: p.date });
   }
   const manifestEtags = new Map<string, string>();
-  const byTable = new Map<RawTable, string[]>();
-  for (const { table, date } of days.values()) byTable.set(table, [...(byTable.get(table) ?? []), date]);
-  for (const [table, dates] of byTable) {
+  for (const [table, { first, last }] of spans) {
     // One listing per table over the page's days: `ingest_date=D.json` sorts before `ingest_date=D/`.
     const prefix = `manifests/ingest/${table}/`;
-    const first = dates.reduce((a, b) => (a < b ? a : b));
-    const last = dates.reduce((a, b) => (a > b ? a : b));
     for await (const obj of store.list(prefix, { startAfter: `${prefix}ingest_date=${first}` })) {
       if (obj.key.slice(prefix.length + 'ingest_date='.length, prefix.length + 'ingest_date='.length + 10) > last) break;
       manifestEtags.set(obj.key, obj.etag);

@@ -21,6 +21,9 @@ export interface CuratedFragment {
   members?: number;
 }
 
+/** What a file was curated under: a file curated under other settings is curated again. */
+export const curationSettings = (curationVersion: string, pseudonymKeyId: string, bucketCount: number) => `${curationVersion}|${pseudonymKeyId}|${bucketCount}`;
+
 export interface FileManifest {
   source: string;
   table: RawTable;
