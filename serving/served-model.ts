@@ -7,7 +7,7 @@
  */
 import { lake } from '../data-lake/layout.js';
 import type { ObjectStore } from '../activities/io/object-store.js';
-import { decisionThreshold } from '../activities/registry/decision-threshold.js';
+import { decisionThreshold, recordedThreshold } from '../activities/registry/decision-threshold.js';
 import { type LoadedModel, loadRegisteredModel } from '../activities/registry/load-model.js';
 import { type ModelMetadata, readMetadata } from '../activities/registry/metadata.js';
 import { type Contributions, contributionsFor } from './contributions.js';
@@ -44,7 +44,6 @@ export async function loadServedModel(store: ObjectStore, name: string, version:
 
 /** Null for a version without held-out predictions (nothing to choose an operating point from). */
 async function servedThreshold(store: ObjectStore, metadata: ModelMetadata): Promise<number | null> {
-  const recorded = (metadata as ModelMetadata & { decisionThreshold?: unknown }).decisionThreshold;
-  if (typeof recorded !== 'number' && !(await store.head(lake.registryFile(metadata.name, metadata.version, 'predictions.parquet')))) return null;
+  if (recordedThreshold(metadata) === undefined && !(await store.head(lake.registryFile(metadata.name, metadata.version, 'predictions.parquet')))) return null;
   return (await decisionThreshold(store, metadata)).threshold;
 }

@@ -35,9 +35,15 @@ export function maxF1Threshold(scores: Float64Array, labels: Float64Array): numb
   return threshold;
 }
 
-export async function decisionThreshold(store: ObjectStore, metadata: ModelMetadata): Promise<DecisionThreshold> {
+/** The threshold the version's metadata records, when it records a probability. */
+export function recordedThreshold(metadata: ModelMetadata): number | undefined {
   const recorded = (metadata as ModelMetadata & { decisionThreshold?: unknown }).decisionThreshold;
-  if (typeof recorded === 'number' && recorded >= 0 && recorded <= 1) return { threshold: recorded, source: 'metadata' };
+  return typeof recorded === 'number' && recorded >= 0 && recorded <= 1 ? recorded : undefined;
+}
+
+export async function decisionThreshold(store: ObjectStore, metadata: ModelMetadata): Promise<DecisionThreshold> {
+  const recorded = recordedThreshold(metadata);
+  if (recorded !== undefined) return { threshold: recorded, source: 'metadata' };
   const key = lake.registryFile(metadata.name, metadata.version, 'predictions.parquet');
   const table = readParquet(await store.get(key), { source: key });
   const score = table.getChild('score');

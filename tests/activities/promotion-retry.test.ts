@@ -20,25 +20,12 @@ import { DEFAULT_GATE } from '../../schemas/workflows.js';
 import { FaultyStore, type FaultRule } from '../helpers/faulty-store.js';
 import { testKeyRing } from '../helpers/pipeline-env.js';
 import type { Identity } from '../../core/identity/roles.js';
+import { fakeMetadata } from '../helpers/model-metadata.js';
 
 const ALICE: Identity = { subject: 'alice@example.org', issuer: 'carepipe-test', roles: ['ops'] };
 
 function metadata(version: string, rocAuc: number): ModelMetadata {
-  return {
-    name: 'retry',
-    version,
-    family: 'logreg',
-    created: '2026-11-28T00:00:00Z',
-    codeVersion: 'test',
-    backend: 'typescript-cpu',
-    trainingData: { dataset: 'd', version: 'v-1', manifestKey: 'k', manifestSha256: '0'.repeat(64), rows: 100, positives: 10 },
-    split: { by: 'patient', testFraction: 0.2, seed: 1, trainRows: 80, testRows: 20 },
-    pipelineSha256: '0'.repeat(64),
-    hyperparameters: {},
-    trainSeconds: 1,
-    metrics: { rocAuc, prAuc: 0.3, brier: 0.1, logLoss: 0.3, ece: 0.02, testRows: 20, testPositives: 4 },
-    subgroupMetrics: {},
-  };
+  return fakeMetadata('retry', version, rocAuc);
 }
 
 /** A lake with champion v1 and a better candidate v2, whose store fails once as `rule` says. */

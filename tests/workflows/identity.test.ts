@@ -18,27 +18,14 @@ import { TEST_ACTOR } from '../helpers/identity.js';
 import { createTestIssuer, TEST_ISSUER, type TestIssuer } from '../helpers/oidc.js';
 import { pipelineCliEnv } from '../helpers/pipeline-cli.js';
 import { createPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js';
+import { fakeMetadata } from '../helpers/model-metadata.js';
 
 const MODEL = 'identity-model';
 let env: PipelineEnv;
 let issuer: TestIssuer;
 
 function metadata(version: string): ModelMetadata {
-  return {
-    name: MODEL,
-    version,
-    family: 'logreg',
-    created: '2026-12-03T00:00:00Z',
-    codeVersion: 'test',
-    backend: 'typescript-cpu',
-    trainingData: { dataset: 'd', version: 'v-1', manifestKey: 'k', manifestSha256: '0'.repeat(64), rows: 100, positives: 10 },
-    split: { by: 'patient', testFraction: 0.2, seed: 1, trainRows: 80, testRows: 20 },
-    pipelineSha256: '0'.repeat(64),
-    hyperparameters: {},
-    trainSeconds: 1,
-    metrics: { rocAuc: 0.7, prAuc: 0.3, brier: 0.1, logLoss: 0.3, ece: 0.02, testRows: 20, testPositives: 4 },
-    subgroupMetrics: {},
-  };
+  return fakeMetadata(MODEL, version, 0.7, '2026-12-03T00:00:00Z');
 }
 
 test.before(async () => {
